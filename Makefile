@@ -1,0 +1,69 @@
+# Snowseg: `make demo` runs the whole job on the local twin; `make test` runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+LOCK_HASH := $(shell sha256sum requirements.txt | cut -c1-16)
+STAMP := $(VENV)/.synced-$(LOCK_HASH)
+
+# The local twin and a project-local Airflow home. Override any of these from the environment.
+export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/devstack:$(CURDIR)/devstack/sitecustomize
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__PARALLELISM ?= 4
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
+export SNOWSEG_TWIN_HOME ?= $(CURDIR)/.twin
+export SNOWSEG_TWIN_PORT ?= 8765
+export SNOWSEG_S3_PORT ?= 8766
+export SNOWSEG_REPORT_DIR ?= $(CURDIR)/reports
+export AIRFLOW_CONN_SNOWFLAKE_DEFAULT ?= {"conn_type": "snowflake", "login": "snowseg", "password": "local-twin-no-secret", "schema": "RAW", "extra": {"account": "twin", "database": "SNOWSEG", "warehouse": "SNOWSEG_WH", "role": "SNOWSEG_ROLE", "host": "127.0.0.1", "port": $(SNOWSEG_TWIN_PORT), "protocol": "http"}}
+export AIRFLOW_CONN_AWS_DEFAULT ?= {"conn_type": "aws", "extra": {"endpoint_url": "http://127.0.0.1:$(SNOWSEG_S3_PORT)", "region_name": "us-east-1"}}
+export AWS_ACCESS_KEY_ID ?= local-twin
+export AWS_SECRET_ACCESS_KEY ?= local-twin-no-secret
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help setup demo test airflow twin-up twin-down twin-status lock bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(UV) || $(PY) -m pip install --quiet uv
+	$(UV) pip sync --quiet --python $(PY) requirements.txt
+	@rm -f $(VENV)/.synced-*; touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the pinned requirements (skipped when the lock is unchanged)
+
+demo: setup ## run the main job on the local twin: load a sample (or FILE=...), segment, print the segments
+	$(PY) -m snowseg_twin.demo $(if $(FILE),--file "$(FILE)") $(if $(ROWS),--rows $(ROWS))
+
+test: setup ## run the test suite (starts its own twin on free ports)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+twin-up: setup ## start the local twin (fakesnow + moto S3) in the background
+	$(PY) -m snowseg_twin up
+
+twin-down: ## stop the local twin
+	@test -x $(PY) && $(PY) -m snowseg_twin down || true
+
+twin-status: ## show the local twin's services
+	$(PY) -m snowseg_twin status
+
+airflow: setup twin-up ## the Airflow UI on http://127.0.0.1:8080 (standalone) wired to the twin
+	$(PY) -m snowseg_twin.airflow_ui
+
+lock: ## re-pin requirements.txt from requirements.in (+ overrides.txt)
+	@test -x $(UV) || ( $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet uv )
+	$(UV) pip compile --quiet requirements.in --override overrides.txt --python-version 3.11 -o requirements.txt
+
+bench: setup ## benchmarks: print a table per stage and save JSON under bench/results/
+	$(PY) bench/bench_demo.py
+
+clean: twin-down ## stop the twin, remove local state (.twin, .airflow, reports, data) -- keeps .venv
+	rm -rf .twin .airflow reports data .pytest_cache

@@ -1,0 +1,98 @@
+"""
+### Load a small CSV file (the Snowflake web-UI loader's path)
+
+Checks the file before touching the warehouse (exists, at most 50 MB, UTF-8, header = the dataset
+contract's), creates the raw objects if needed, **PUT**s the file into the table stage
+`@%SALES_RAW/<content hash>/`, **COPY INTO**s the raw table with the contract's named file format,
+removes the staged file, and writes one `AUDIT.LOAD_AUDIT` row. New rows raise the `raw_sales`
+Asset, which schedules `segment_customers`.
+
+Re-running with the same file loads nothing twice (the task is *skipped*: already loaded). Files
+over the limit belong to the bulk stage path. A malformed value aborts the COPY
+(`ON_ERROR = ABORT_STATEMENT`); LOAD_AUDIT then names the file, line, character and column.
+
+**Params**: `file_path` (a CSV on the worker), `table` (override the contract's raw table),
+`on_error`, `contract` (a dataset contract under `include/datasets/`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from snowseg.assets import RAW_SALES
+
+DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30)}
+
+
+@dag(
+    dag_id="load_small_file",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["snowseg", "load", "small-file"],
+    doc_md=__doc__,
+    params={
+        "file_path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="CSV file path",
+                           description="Absolute path of a CSV file on the Airflow worker (at most 50 MB)."),
+        "table": Param("", type="string", title="Target table",
+                       description="Raw table in the RAW schema; empty = the contract's table (SALES_RAW)."),
+        "on_error": Param("ABORT_STATEMENT", enum=["ABORT_STATEMENT", "CONTINUE", "SKIP_FILE"], title="ON_ERROR"),
+        "contract": Param("supermarket", type="string", title="Dataset contract",
+                          description="Name of a YAML contract in include/datasets/."),
+    },
+)
+def load_small_file():
+    @task(retries=0)
+    def check_file(params=None) -> dict:
+        """Refuse a missing, oversized, non-UTF-8 or wrongly shaped file before any PUT."""
+        from airflow.exceptions import AirflowFailException
+
+        from snowseg.loading.checks import check_file as check
+        from snowseg.runtime import PERMANENT_ERRORS, resolve
+
+        contract, _ = resolve(params["contract"], params["table"])
+        if not params["file_path"]:
+            raise AirflowFailException("param file_path is empty: give the path of a CSV file on the worker")
+        try:
+            return check(params["file_path"], contract).to_dict()
+        except PERMANENT_ERRORS as e:
+            raise AirflowFailException(str(e)) from e
+
+    @task(outlets=[RAW_SALES])
+    def put_and_copy(info: dict, params=None, dag_run=None) -> dict:
+        """PUT -> COPY INTO -> audit -> REMOVE; skipped when the content was loaded before."""
+        from airflow.exceptions import AirflowFailException, AirflowSkipException
+
+        from snowseg import warehouse
+        from snowseg.loading.checks import FileInfo
+        from snowseg.loading.objects import ensure_raw_objects
+        from snowseg.loading.small_file import load_file
+        from snowseg.runtime import PERMANENT_ERRORS, resolve
+
+        contract, names = resolve(params["contract"], params["table"])
+        conn = warehouse.connect()
+        try:
+            with conn.cursor() as cur:
+                ensure_raw_objects(cur, names, contract)
+            result = load_file(
+                conn, FileInfo(**info), contract, names, on_error=params["on_error"],
+                dag_id=dag_run.dag_id, run_id=dag_run.run_id,
+            )
+        except PERMANENT_ERRORS as e:
+            raise AirflowFailException(str(e)) from e
+        finally:
+            conn.close()
+        if result.status == "SKIPPED":
+            raise AirflowSkipException(result.message)
+        return result.to_dict()
+
+    put_and_copy(check_file())
+
+
+load_small_file()

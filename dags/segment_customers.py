@@ -1,0 +1,88 @@
+"""
+### Segment customers (k-means on the warehouse's features)
+
+Reads invoice-level features with SQL generated from the dataset contract (numeric columns and
+encoded categoricals; the redundant money columns are left out), standardises them, draws the elbow
+curve for k = `k_min`..`k_max` with k-means++ and an explicit `n_init`, fits k segments (default 3,
+as in the seed), names them by spend, and publishes `ANALYTICS.SEGMENT_ASSIGNMENTS` (with history;
+`CURRENT_SEGMENTS` is the open rows), `SEGMENT_PROFILES` and `MODEL_RUNS` in one transaction.
+Publishing the same data with the same params again writes nothing.
+
+Runs whenever a load raises the `raw_sales` Asset; trigger it by hand to change params. The run's
+HTML report (elbow plot, segment table) path is in the task log and the return value.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from snowseg.assets import RAW_SALES
+
+DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=1)}
+
+
+@dag(
+    dag_id="segment_customers",
+    schedule=[RAW_SALES],
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["snowseg", "segmentation"],
+    doc_md=__doc__,
+    params={
+        "k": Param(3, type="integer", minimum=1, maximum=20, title="k (segments)"),
+        "k_min": Param(1, type="integer", minimum=1, title="Elbow curve: smallest k"),
+        "k_max": Param(10, type="integer", minimum=1, maximum=30, title="Elbow curve: largest k"),
+        "n_init": Param(10, type="integer", minimum=1, maximum=100, title="k-means++ restarts (n_init)"),
+        "random_state": Param(42, type="integer", title="Random seed"),
+        "encoding": Param("", enum=["", "onehot", "label"], title="Categorical encoding (empty = contract's)"),
+        "contract": Param("supermarket", type="string", title="Dataset contract"),
+        "table": Param("", type="string", title="Raw table (empty = contract's)"),
+    },
+)
+def segment_customers():
+    @task
+    def segment(params=None, dag_run=None) -> dict:
+        """Features -> elbow -> k-means -> profiles -> report -> atomic publish."""
+        from airflow.exceptions import AirflowFailException
+
+        from snowseg import warehouse
+        from snowseg.runtime import PERMANENT_ERRORS, resolve
+        from snowseg.segmentation import SegmentationParams, run_segmentation
+
+        contract, names = resolve(params["contract"], params["table"])
+        try:
+            seg_params = SegmentationParams(
+                k=params["k"], k_min=params["k_min"], k_max=params["k_max"], n_init=params["n_init"],
+                random_state=params["random_state"], encoding=params["encoding"] or None,
+            )
+        except PERMANENT_ERRORS as e:
+            raise AirflowFailException(str(e)) from e
+        conn = warehouse.connect()
+        try:
+            result = run_segmentation(conn, contract, names, seg_params, dag_id=dag_run.dag_id, run_id=dag_run.run_id)
+        finally:
+            conn.close()
+        print(f"Run report: file://{result.report_path}")
+        return result.to_dict()
+
+    @task
+    def summarise(result: dict, params=None) -> None:
+        """Log the current segments as a table."""
+        from snowseg import warehouse
+        from snowseg.runtime import resolve
+        from snowseg.summary import format_table, segment_table
+
+        contract, names = resolve(params["contract"], params["table"])
+        with warehouse.cursor() as cur:
+            print(format_table(segment_table(cur, names, contract)))
+        print(f"model run {result['model_run_id']} ({'published' if result['published'] else 'already published'})")
+
+    summarise(segment())
+
+
+segment_customers()

@@ -1,0 +1,25 @@
+"""The local twin: a fakesnow server (Snowflake emulator on DuckDB) and a moto S3 server.
+
+Dev-only. Pipeline code (dags/, include/snowseg/) never imports this package; it reaches the twin
+through an Airflow connection, exactly as it reaches real Snowflake.
+"""
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def twin_home() -> Path:
+    """Folder holding the twin's persistent state (databases, stages, pid files, logs)."""
+    return Path(os.environ.get("SNOWSEG_TWIN_HOME", REPO_ROOT / ".twin")).resolve()
+
+
+def snowflake_port() -> int:
+    """Port of the fakesnow server (SNOWSEG_TWIN_PORT, default 8765)."""
+    return int(os.environ.get("SNOWSEG_TWIN_PORT", "8765"))
+
+
+def s3_port() -> int:
+    """Port of the moto S3 server (SNOWSEG_S3_PORT, default 8766)."""
+    return int(os.environ.get("SNOWSEG_S3_PORT", "8766"))

@@ -1,0 +1,130 @@
+"""`make demo`: the main job on the local twin, end to end, as real Airflow DAG runs.
+
+1. start the twin (fakesnow + moto S3) if it is not running;
+2. generate a seeded sample CSV (or take ``--file``);
+3. migrate the project-local Airflow metadata DB (SQLite) if needed;
+4. ``airflow dags test load_small_file`` with the file, then ``airflow dags test segment_customers``
+   (an Asset-scheduled DAG is only triggered by the scheduler, so the demo runs it explicitly);
+5. print the segments table, the row counts, and where the report and elbow plot are.
+
+Airflow's own output goes to ``$AIRFLOW_HOME/logs/demo/``; on failure its tail is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from snowseg_twin import REPO_ROOT
+from snowseg_twin import __main__ as ctl
+from snowseg_twin import twin_home
+
+
+def _airflow(args: list[str], log: Path) -> tuple[int, float]:
+    """Run the airflow CLI from the venv, output to `log`; return (exit code, seconds)."""
+    airflow = Path(sys.executable).with_name("airflow")
+    t = time.perf_counter()
+    with log.open("w") as f:
+        rc = subprocess.call([str(airflow), *args], stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return rc, time.perf_counter() - t
+
+
+def _fail(step: str, log: Path) -> int:
+    lines = log.read_text(errors="replace").splitlines()
+    print(f"\n{step} failed. Last lines of {log}:", file=sys.stderr)
+    print("\n".join(lines[-40:]), file=sys.stderr)
+    return 1
+
+
+def _dag_state(log: Path) -> str:
+    """The final run state that `airflow dags test` printed, or 'unknown'."""
+    text = log.read_text(errors="replace")
+    for state in ("failed", "success"):
+        if f"state={state}" in text or f"final state: {state}" in text.lower():
+            return state
+    return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the Snowseg demo on the local twin.")
+    parser.add_argument("--file", type=Path, help="a CSV to load instead of the generated sample")
+    parser.add_argument("--rows", type=int, default=1000, help="rows of the generated sample (default 1000)")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+
+    airflow_home = Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow"))
+    logs = airflow_home / "logs" / "demo"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    print("== 1/5 local twin")
+    if ctl.up(twin_home()) != 0:
+        return 1
+
+    print("== 2/5 input file")
+    if args.file:
+        path = args.file.resolve()
+        print(f"using {path}")
+    else:
+        from snowseg.generator import write_sales_csv
+
+        path = (REPO_ROOT / "data" / f"sample_{args.rows}_seed{args.seed}.csv").resolve()
+        if not path.exists():
+            write_sales_csv(path, args.rows, seed=args.seed)
+        print(f"generated sample: {path} ({args.rows} rows, seed {args.seed})")
+
+    print("== 3/5 Airflow metadata DB")
+    rc, secs = _airflow(["db", "migrate"], logs / "db_migrate.log")
+    if rc:
+        return _fail("airflow db migrate", logs / "db_migrate.log")
+    print(f"migrated in {secs:.1f}s ({airflow_home})")
+
+    print("== 4/5 DAG runs")
+    conf = json.dumps({"file_path": str(path)})
+    for dag_id, extra in (("load_small_file", ["--conf", conf]), ("segment_customers", [])):
+        log = logs / f"{dag_id}.log"
+        rc, secs = _airflow(["dags", "test", dag_id, *extra], log)
+        state = _dag_state(log)
+        print(f"{dag_id:18} {state:8} {secs:5.1f}s   log: {log}")
+        if rc or state == "failed":
+            return _fail(f"DAG {dag_id}", log)
+
+    print("== 5/5 segments")
+    return _print_summary()
+
+
+def _print_summary() -> int:
+    from snowseg import warehouse
+    from snowseg.config import load_contract
+    from snowseg.summary import format_table, segment_table
+    from snowseg.warehouse import Names
+
+    names, contract = Names.from_env(), load_contract()
+    with warehouse.cursor() as cur:
+        rows = segment_table(cur, names, contract)
+        print(format_table(rows))
+        counts = {}
+        for label, table in (
+            ("raw rows", f"{names.database}.{names.raw}.{contract.table}"),
+            ("load audit rows", f"{names.database}.{names.audit}.LOAD_AUDIT"),
+            ("assignments (all history)", f"{names.database}.{names.analytics}.SEGMENT_ASSIGNMENTS"),
+            ("current assignments", f"{names.database}.{names.analytics}.CURRENT_SEGMENTS"),
+            ("model runs", f"{names.database}.{names.analytics}.MODEL_RUNS"),
+        ):
+            cur.execute(f"select count(*) from {table}")
+            counts[label] = cur.fetchone()[0]
+    print()
+    print("row counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if rows:
+        run_dir = Path(os.environ.get("SNOWSEG_REPORT_DIR", REPO_ROOT / "reports")) / rows[0]["model_run_id"]
+        print(f"report:     {run_dir / 'index.html'}")
+        print(f"elbow plot: {run_dir / 'elbow.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""Run fakesnow in server mode with state that survives a restart.
+
+fakesnow 0.12.1 keeps everything in memory in server mode: `-d` is ignored, stages and file formats
+live in an in-memory `_fs_global` database, and staged files go to a fresh temp dir per process.
+Snowflake keeps all of that, and our loads rely on it (COPY load metadata decides what is a re-run).
+This launcher keeps:
+
+- each database as a DuckDB file under ``<home>/db/<NAME>.db`` (tables, views, load history);
+- ``_fs_global`` (stages, file formats, users) as ``<home>/_fs_global.duckdb``;
+- staged files under ``<home>/stages/<DB>/<SCHEMA>/<STAGE>/``;
+
+and turns GRANT / ALTER SESSION / warehouse and role statements into no-ops (the twin has no access
+control or compute). It also serves ``GET /twin/health``.
+
+Run: ``python -m snowseg_twin.server --port 8765 [--home .twin]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+from pathlib import Path
+
+import duckdb
+import fakesnow
+import fakesnow.server
+import fakesnow.transforms.stage as fs_stage
+import uvicorn
+from fakesnow import info_schema, macros
+from fakesnow.instance import GLOBAL_DATABASE_NAME, FakeSnow
+from fakesnow.transforms import show
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from snowseg_twin import twin_home
+
+logger = logging.getLogger("snowseg_twin")
+
+# Statements Snowflake needs and the twin has nothing to do for: access control, compute, session.
+NOP_REGEXES = [
+    r"^\s*GRANT\b",
+    r"^\s*REVOKE\b",
+    r"^\s*ALTER\s+SESSION\b",
+    r"^\s*(CREATE|ALTER|DROP)\s+(OR\s+REPLACE\s+)?WAREHOUSE\b",
+    r"^\s*USE\s+(WAREHOUSE|ROLE|SECONDARY\s+ROLES)\b",
+    r"^\s*(CREATE|DROP)\s+(OR\s+REPLACE\s+)?ROLE\b",
+]
+
+
+class PersistentFakeSnow(FakeSnow):
+    """A FakeSnow whose global catalog and databases are files under `home`."""
+
+    def __init__(self, home: Path):
+        # Re-implements FakeSnow.__init__ (fakesnow is pinned exactly): the only change is that
+        # _fs_global is a file, and that existing database files are attached at start.
+        self.home = home
+        db_dir = home / "db"
+        db_dir.mkdir(parents=True, exist_ok=True)
+        self.create_database_on_connect = True
+        self.create_schema_on_connect = True
+        self.db_path = db_dir
+        self.nop_regexes = NOP_REGEXES
+        self.results_cache: dict[str, tuple] = {}
+        self.duck_conn = duckdb.connect(database=":memory:", config={"lambda_syntax": "ENABLE_SINGLE_ARROW"})
+        global_file = home / "_fs_global.duckdb"
+        self.duck_conn.execute(f"ATTACH IF NOT EXISTS '{global_file}' AS {GLOBAL_DATABASE_NAME}")
+        self.duck_conn.execute(info_schema.fs_global_creation_sql())
+        self.duck_conn.execute(show.fs_global_creation_sql())
+        self.duck_conn.execute("SET GLOBAL TimeZone = 'UTC'")
+        for db_file in sorted(db_dir.glob("*.db")):
+            self._attach(db_file)
+
+    def _attach(self, db_file: Path) -> None:
+        """Attach one persisted database, as CREATE DATABASE would have."""
+        name = db_file.stem
+        self.duck_conn.execute(f"ATTACH IF NOT EXISTS '{db_file}' AS {name}")
+        self.duck_conn.execute(info_schema.per_db_creation_sql(name))
+        self.duck_conn.execute(macros.creation_sql(name))
+        logger.info("attached %s from %s", name, db_file)
+
+    def close(self) -> None:
+        """Checkpoint and close every attached file."""
+        self.duck_conn.execute("CHECKPOINT")
+        self.duck_conn.close()
+
+
+async def health(_: Request) -> JSONResponse:
+    """Liveness + identity, used by `snowseg_twin up/status` and the test fixture."""
+    return JSONResponse(
+        {
+            "status": "ok",
+            "service": "snowseg-twin-snowflake",
+            "fakesnow": fakesnow.__version__ if hasattr(fakesnow, "__version__") else "0.12.1",
+            "home": str(fakesnow.server.shared_fs.home),
+            "pid": os.getpid(),
+        }
+    )
+
+
+def build_app(home: Path) -> Starlette:
+    """Wire persistence and the twin extensions into fakesnow's server app."""
+    from snowseg_twin import extensions
+
+    home = home.resolve()
+    stages = home / "stages"
+    stages.mkdir(parents=True, exist_ok=True)
+    unused_tmp = fs_stage.LOCAL_BUCKET_PATH
+    fs_stage.LOCAL_BUCKET_PATH = os.path.realpath(stages)
+    if os.path.isdir(unused_tmp) and not os.listdir(unused_tmp):
+        os.rmdir(unused_tmp)
+    fakesnow.server.shared_fs = PersistentFakeSnow(home)
+    extensions.install()
+    return Starlette(routes=[*fakesnow.server.routes, Route("/twin/health", health, methods=["GET"])])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGINT/SIGTERM, then checkpoint the databases."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--home", type=Path, default=twin_home())
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    app = build_app(args.home)
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
+    # uvicorn installs its own SIGINT/SIGTERM handlers for a graceful stop; we close DuckDB after.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        server.run()
+    finally:
+        fakesnow.server.shared_fs.close()
+        logger.info("twin stopped; state checkpointed in %s", args.home)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Clustering: choosing k and fitting segments (the stability ensemble lands in ensemble.py)."""

@@ -1,0 +1,201 @@
+"""The web-UI style small-file load: PUT into the table stage, COPY INTO, remove the staged file.
+
+Re-running never duplicates rows, at two levels:
+
+1. LOAD_AUDIT remembers each file's content hash; a file whose content was already loaded into the
+   table is reported as ``SKIPPED`` without touching the stage.
+2. The staged path is ``@%TABLE/<content hash>/<file name>``, so even without the audit row
+   Snowflake's own COPY load metadata (64 days) answers ``LOAD_SKIPPED`` for a re-sent file.
+
+The COPY and its LOAD_AUDIT row are committed in one transaction: the table never holds rows that
+the audit does not account for. A failed COPY (``ON_ERROR = ABORT_STATEMENT``, the default) loads
+nothing and is audited as ``FAILED`` with the file, line, character and column of the first error.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from snowseg import warehouse as wh
+from snowseg.config import DatasetContract
+from snowseg.loading import audit
+from snowseg.loading.checks import FileInfo
+from snowseg.loading.objects import file_format_name
+from snowseg.warehouse import Names, quote_ident, quote_literal
+
+log = logging.getLogger(__name__)
+
+LOAD_PATH = "small_file"
+ON_ERROR_CHOICES = ("ABORT_STATEMENT", "CONTINUE", "SKIP_FILE")
+
+
+class LoadFailed(RuntimeError):
+    """COPY refused the file; the message locates the first error and says it was audited."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What happened to one file."""
+
+    status: str
+    batch_id: str
+    file_name: str
+    rows_parsed: int
+    rows_loaded: int
+    rows_rejected: int
+    message: str
+
+    def to_dict(self) -> dict:
+        """A JSON-safe dict (for XCom)."""
+        return asdict(self)
+
+
+def batch_id_for(info: FileInfo, load_path: str = LOAD_PATH) -> str:
+    """A batch id derived from the load path and the file's content, stable across re-runs.
+
+    Examples
+    --------
+    >>> info = FileInfo(path="/x/a.csv", name="a.csv", bytes=1, sha256="ab" * 32, rows=1, has_bom=False)
+    >>> batch_id_for(info)
+    'small_file_abababababababab'
+    """
+    return f"{load_path}_{info.sha256[:16]}"
+
+
+def load_file(
+    conn: Any,
+    info: FileInfo,
+    contract: DatasetContract,
+    names: Names,
+    *,
+    on_error: str = "ABORT_STATEMENT",
+    dag_id: str | None = None,
+    run_id: str | None = None,
+) -> LoadResult:
+    """Load one checked file into the contract's raw table through its table stage.
+
+    Parameters
+    ----------
+    conn : snowflake.connector.SnowflakeConnection
+    info : FileInfo
+        From :func:`snowseg.loading.checks.check_file`.
+    contract : DatasetContract
+    names : Names
+    on_error : {'ABORT_STATEMENT', 'CONTINUE', 'SKIP_FILE'}
+        COPY's ON_ERROR. The web UI's default, and ours, is ABORT_STATEMENT.
+    dag_id, run_id : str, optional
+        Recorded in LOAD_AUDIT.
+
+    Returns
+    -------
+    LoadResult
+
+    Raises
+    ------
+    LoadFailed
+        If COPY rejected the file (after the failure was written to LOAD_AUDIT).
+    """
+    on_error = on_error.upper()
+    if on_error not in ON_ERROR_CHOICES:
+        raise ValueError(f"on_error {on_error!r} is not allowed for the small-file load; use one of {ON_ERROR_CHOICES}")
+    table = quote_ident(contract.table)
+    target = f"{names.database}.{names.raw}.{table}"
+    batch_id = batch_id_for(info)
+    started = datetime.now(UTC).replace(tzinfo=None)
+
+    with conn.cursor() as cur:
+        earlier = audit.find_loaded(cur, names, info.sha256, target)
+        if earlier:
+            msg = (
+                f"{info.name}: this content was already loaded into {target} as batch {earlier[0]} "
+                f"({earlier[1]} rows at {earlier[2]}); nothing to do"
+            )
+            log.info(msg)
+            return LoadResult("SKIPPED", earlier[0], info.name, info.rows, 0, 0, msg)
+
+        stage = wh.stage_path(names.database, names.raw, f"%{table}", info.sha256[:16])
+        wh.run(
+            cur, "loading/put_file.sql", file_url=quote_literal(Path(info.path).resolve().as_uri()),
+            stage_path=stage, parallel="4",
+        )
+        log.info("staged %s at %s", info.path, stage)
+
+        rec = audit.AuditRecord(
+            batch_id=batch_id, file_name=info.name, load_path=LOAD_PATH, target_table=target, status="",
+            rows_parsed=0, rows_loaded=0, rows_rejected=0, started_at=started, finished_at=started,
+            file_path=info.path, stage_path=stage, bytes=info.bytes, checksum=info.sha256, dag_id=dag_id,
+            run_id=run_id,
+        )
+        copy_sql_args = dict(
+            database=names.database, schema=names.raw, table=table,
+            columns=", ".join(quote_ident(c) for c in contract.column_names),
+            positions=", ".join(f"${i}" for i in range(1, len(contract.columns) + 1)),
+            load_path=quote_literal(LOAD_PATH), batch_id=quote_literal(batch_id), stage_path=stage,
+            file_format=quote_literal(f"{names.database}.{names.raw}.{file_format_name(contract)}"),
+            on_error=on_error,
+        )
+        cur.execute("begin")
+        try:
+            results = wh.run(cur, "loading/copy_into_raw.sql", **copy_sql_args)
+        except Exception as e:  # the connector raises ProgrammingError; keep its text
+            cur.execute("rollback")
+            err = audit.parse_copy_error(getattr(e, "msg", None) or str(e))
+            _fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
+            audit.record(cur, names, rec)
+            raise LoadFailed(
+                f"{info.path}: COPY INTO {target} failed, nothing was loaded ({err.describe()}). "
+                f"Recorded in {names.database}.{names.audit}.LOAD_AUDIT as batch {batch_id}."
+            ) from e
+
+        status, loaded, err = _summarise(results)
+        if status == "SKIPPED":
+            # COPY load metadata knows this staged path: an earlier attempt loaded it; nothing new parsed
+            (held,) = wh.run(
+                cur, "raw/count_batch_rows.sql", {"batch_id": batch_id}, database=names.database,
+                schema=names.raw, table=table,
+            )[0]
+            cur.execute("rollback")
+            msg = f"{info.name}: COPY skipped the file (loaded before); batch {batch_id} holds {held} rows"
+            log.info(msg)
+            return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
+        _fill(rec, status, parsed=info.rows, loaded=loaded, err=err)
+        audit.record(cur, names, rec)
+        cur.execute("commit")
+
+        if status in {"LOADED", "PARTIALLY_LOADED"}:
+            # the web UI removes the staged file once it is loaded; load metadata still remembers it
+            wh.run(cur, "loading/remove_staged_files.sql", stage_path=stage)
+        msg = f"{info.name}: {status} {loaded} of {info.rows} rows into {target} (batch {batch_id})"
+        if err:
+            msg += f"; first error: {err.describe()}"
+        log.info(msg)
+        return LoadResult(status, batch_id, info.name, info.rows, loaded, info.rows - loaded, msg)
+
+
+def _summarise(results: list[tuple]) -> tuple[str, int, audit.CopyError | None]:
+    """Fold COPY's per-file result row into (status, rows_loaded, first error)."""
+    if not results or len(results[0]) < 4:
+        raise LoadFailed(f"COPY returned no per-file result: {results!r}")
+    # file, status, rows_parsed, rows_loaded, error_limit, errors_seen, first_error, line, character, column
+    file_, status, _parsed, loaded, *rest = results[0]
+    if status == "LOAD_SKIPPED":
+        return "SKIPPED", 0, None
+    err = None
+    if len(rest) >= 6 and rest[2]:
+        err = audit.CopyError(message=str(rest[2]), file=str(file_), line=rest[3], character=rest[4], column=rest[5])
+    status = {"LOADED": "LOADED", "PARTIALLY_LOADED": "PARTIALLY_LOADED", "LOAD_FAILED": "FAILED"}.get(status, status)
+    return status, int(loaded or 0), err
+
+
+def _fill(rec: audit.AuditRecord, status: str, *, parsed: int, loaded: int, err: audit.CopyError | None) -> None:
+    """Complete an audit record with the outcome."""
+    rec.status = status
+    rec.rows_parsed, rec.rows_loaded, rec.rows_rejected = parsed, loaded, parsed - loaded
+    rec.finished_at = datetime.now(UTC).replace(tzinfo=None)
+    if err:
+        rec.first_error, rec.first_error_line = err.message, err.line
+        rec.first_error_character, rec.first_error_column = err.character, err.column

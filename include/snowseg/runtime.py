@@ -1,0 +1,23 @@
+"""Small helpers the DAG tasks share: contract + names resolution, failure classification."""
+
+from __future__ import annotations
+
+from snowseg.config import ContractError, DatasetContract, load_contract
+from snowseg.loading.checks import FileCheckError
+from snowseg.loading.small_file import LoadFailed
+from snowseg.warehouse import Names
+
+# Errors that a retry cannot fix: bad input or bad configuration. Tasks fail fast on these.
+PERMANENT_ERRORS = (FileCheckError, FileNotFoundError, LoadFailed, ContractError, ValueError, KeyError)
+
+
+def resolve(contract_name: str | None, table: str | None = None, database: str | None = None) -> tuple[DatasetContract, Names]:
+    """The contract (with the table overridden by a param, if given) and the object names."""
+    from dataclasses import replace
+
+    from snowseg.warehouse import quote_ident
+
+    contract = load_contract(contract_name or None)
+    if table:
+        contract = replace(contract, table=quote_ident(table))
+    return contract, Names.from_env(database)

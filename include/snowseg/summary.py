@@ -1,0 +1,51 @@
+"""The segment table a person reads after a run: size, mean amount, category shares, per segment."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from snowseg import warehouse as wh
+from snowseg.config import DatasetContract
+from snowseg.warehouse import Names
+
+
+def segment_table(cur: Any, names: Names, contract: DatasetContract) -> list[dict]:
+    """Rows for the current model run's segments, with the contract's profile columns."""
+    rows = wh.run(cur, "segments/select_current_profiles.sql", database=names.database, schema=names.analytics)
+    amount = contract.column_for_role("amount")
+    out = []
+    for sid, name, size, share, mean_amount, top_json, run_id in rows:
+        cats = json.loads(top_json or "{}")
+        row = {"segment": int(sid), "name": name, "size": int(size), "share": float(share),
+               f"mean {amount.name if amount else 'amount'}": mean_amount, "model_run_id": run_id}
+        for col, value in contract.profile.shares:
+            row[f"% {value}"] = cats.get(col, {}).get(value)
+        for col in contract.profile.top:
+            mix = cats.get(col, {})
+            top = max(mix, key=mix.get) if mix else None
+            row[f"top {contract.column(col).name}"] = f"{top} ({mix[top]:.0%})" if top else None
+        out.append(row)
+    return out
+
+
+def format_table(rows: list[dict]) -> str:
+    """A plain-text table (no model_run_id column)."""
+    if not rows:
+        return "(no segments published yet)"
+    cols = [c for c in rows[0] if c != "model_run_id"]
+
+    def fmt(c: str, v: Any) -> str:
+        if v is None:
+            return "-"
+        if c.startswith("%") or c == "share":
+            return f"{v:.1%}"
+        if isinstance(v, float):
+            return f"{v:,.2f}"
+        return str(v)
+
+    cells = [[fmt(c, r[c]) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
+    body = ["  ".join(v.rjust(w) if i not in (1,) else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))) for row in cells]
+    return "\n".join([line, "  ".join("-" * w for w in widths), *body])

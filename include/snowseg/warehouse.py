@@ -1,0 +1,221 @@
+"""How Snowseg reaches Snowflake: an Airflow connection id in, a DB-API connection out; SQL from files.
+
+This is the one module that turns a connection id into a connection. Everything else takes a
+connection or a cursor. SQL lives in ``include/sql/<area>/<verb>_<object>.sql``; identifiers are
+substituted through :func:`quote_ident` (an allow-list, ``;`` refused) and values go in as bound
+parameters (``%(name)s``, the connector's default ``pyformat`` style). The few places Snowflake does
+not accept a bind (COPY options, PUT paths) take literals through :func:`quote_literal`.
+
+Examples
+--------
+>>> quote_ident("sales_raw")
+'SALES_RAW'
+>>> render("setup/create_schema.sql", database="SNOWSEG", schema="RAW")
+'create schema if not exists SNOWSEG.RAW'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+DEFAULT_CONN_ID = "snowflake_default"
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,254}$")
+_STAGE_PATH = re.compile(r"^@[A-Za-z0-9_$.%]+(/[A-Za-z0-9_.\-]+)*/?$")
+
+
+class WarehouseUnreachable(ConnectionError):
+    """The Snowflake endpoint of a connection does not answer."""
+
+
+@dataclass(frozen=True)
+class Names:
+    """Where Snowseg's objects live. Every name is configurable; defaults follow the design card."""
+
+    database: str = "SNOWSEG"
+    raw: str = "RAW"
+    audit: str = "AUDIT"
+    analytics: str = "ANALYTICS"
+
+    @classmethod
+    def from_env(cls, database: str | None = None) -> Names:
+        """Names from the call argument, then SNOWSEG_* environment variables, then defaults."""
+        return cls(
+            database=quote_ident(database or os.environ.get("SNOWSEG_DATABASE", cls.database)),
+            raw=quote_ident(os.environ.get("SNOWSEG_RAW_SCHEMA", cls.raw)),
+            audit=quote_ident(os.environ.get("SNOWSEG_AUDIT_SCHEMA", cls.audit)),
+            analytics=quote_ident(os.environ.get("SNOWSEG_ANALYTICS_SCHEMA", cls.analytics)),
+        )
+
+
+def conn_id_from_env(conn_id: str | None = None) -> str:
+    """The Snowflake connection id: argument, then SNOWSEG_SNOWFLAKE_CONN_ID, then snowflake_default."""
+    return conn_id or os.environ.get("SNOWSEG_SNOWFLAKE_CONN_ID", DEFAULT_CONN_ID)
+
+
+def quote_ident(name: str) -> str:
+    """Validate an unquoted Snowflake identifier and return it upper-cased.
+
+    Parameters
+    ----------
+    name : str
+        A plain identifier (letters, digits, ``_``, ``$``; not starting with a digit).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If `name` is anything else (quotes, dots, spaces, ``;``...).
+
+    Examples
+    --------
+    >>> quote_ident("raw")
+    'RAW'
+    >>> quote_ident("x; drop table y")
+    Traceback (most recent call last):
+    ...
+    ValueError: identifier 'x; drop table y' is not allowed: use letters, digits, _ and $, not starting with a digit
+    """
+    if not isinstance(name, str) or not _IDENT.match(name):
+        raise ValueError(
+            f"identifier {name!r} is not allowed: use letters, digits, _ and $, not starting with a digit"
+        )
+    return name.upper()
+
+
+def quote_literal(value: str) -> str:
+    """A single-quoted SQL string literal, for the few places that take no bind parameter.
+
+    Examples
+    --------
+    >>> quote_literal("it's")
+    "'it\\\\'s'"
+    """
+    if ";" in value and not value.startswith("file://"):
+        raise ValueError(f"literal {value!r} contains ';', which is refused")
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def stage_path(database: str, schema: str, stage: str, prefix: str = "") -> str:
+    """A stage reference such as ``@SNOWSEG.RAW.%SALES_RAW/abc/`` (``%NAME`` is a table stage).
+
+    Examples
+    --------
+    >>> stage_path("snowseg", "raw", "%sales_raw", "3f9a")
+    '@SNOWSEG.RAW.%SALES_RAW/3f9a/'
+    """
+    table_stage = stage.startswith("%")
+    name = ("%" if table_stage else "") + quote_ident(stage.lstrip("%"))
+    path = f"@{quote_ident(database)}.{quote_ident(schema)}.{name}/" + (f"{prefix.strip('/')}/" if prefix else "")
+    if not _STAGE_PATH.match(path):
+        raise ValueError(f"stage path {path!r} is not allowed")
+    return path
+
+
+@cache
+def _read_sql(name: str) -> str:
+    path = SQL_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"SQL file {path} not found (looked for {name!r} under {SQL_DIR})")
+    return path.read_text(encoding="utf-8").strip().rstrip(";")
+
+
+def render(name: str, **fragments: str) -> str:
+    """Read ``include/sql/<name>`` and fill its ``{placeholders}``.
+
+    Identifier placeholders must be validated by the caller with :func:`quote_ident` (or built from
+    validated parts); values belong in bound parameters, not here. A missing placeholder raises
+    ``KeyError`` naming it and the file.
+    """
+    text = "\n".join(line for line in _read_sql(name).splitlines() if not line.lstrip().startswith("--"))
+    try:
+        return text.format_map(fragments).strip()
+    except KeyError as e:
+        raise KeyError(f"{name}: no value for placeholder {e.args[0]!r}") from None
+
+
+def run(cursor: Any, name: str, params: Mapping[str, Any] | None = None, **fragments: str) -> list[tuple]:
+    """Render a SQL file, execute it with bound `params`, return all result rows."""
+    sql = render(name, **fragments)
+    log.debug("sql %s: %s", name, sql)
+    cursor.execute(sql, params)
+    return cursor.fetchall() if cursor.description else []
+
+
+def connect(conn_id: str | None = None) -> Any:
+    """Open a Snowflake connection from an Airflow connection id through the provider's SnowflakeHook.
+
+    Parameters
+    ----------
+    conn_id : str, optional
+        Airflow connection id; defaults to ``SNOWSEG_SNOWFLAKE_CONN_ID`` or ``snowflake_default``.
+
+    Returns
+    -------
+    snowflake.connector.SnowflakeConnection
+
+    Raises
+    ------
+    WarehouseUnreachable
+        If the connection's host/port does not accept a TCP connection within 5 s; the message
+        names the connection and the endpoint, and says how to start the local twin.
+    """
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+    conn_id = conn_id_from_env(conn_id)
+    hook = SnowflakeHook(snowflake_conn_id=conn_id)
+    params = hook._get_conn_params()  # the hook's own resolution of host/port/account
+    host = params.get("host")
+    if host:
+        port = int(params.get("port") or 443)
+        _check_reachable(conn_id, str(host), port)
+    return hook.get_conn()
+
+
+def _check_reachable(conn_id: str, host: str, port: int) -> None:
+    """Fail fast with a useful message instead of the connector's long login retries."""
+    try:
+        with socket.create_connection((host, port), timeout=5):
+            return
+    except OSError as e:
+        raise WarehouseUnreachable(
+            f"Snowflake connection {conn_id!r} points at {host}:{port}, which does not answer ({e}). "
+            "If this is the local twin, start it with `make twin-up` (or run `make demo`, which starts it); "
+            "otherwise check the connection's host/port extras and your network."
+        ) from None
+
+
+@contextmanager
+def cursor(conn_id: str | None = None) -> Iterator[Any]:
+    """A cursor on a fresh connection, closed afterwards."""
+    conn = connect(conn_id)
+    try:
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
+
+
+def fetch_df(cur: Any, sql: str, params: Mapping[str, Any] | None = None):
+    """Run a query and return a pandas DataFrame with upper-case column names."""
+    import pandas as pd
+
+    cur.execute(sql, params)
+    cols = [d[0].upper() for d in cur.description]
+    return pd.DataFrame(cur.fetchall(), columns=cols)

@@ -1,0 +1,1 @@
+remove {stage_path}

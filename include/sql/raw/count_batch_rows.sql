@@ -1,0 +1,1 @@
+select count(*) from {database}.{schema}.{table} where _BATCH_ID = %(batch_id)s

@@ -1,0 +1,4 @@
+-- End the current assignments of every entity; the new run's rows open at the same instant.
+update {database}.{schema}.SEGMENT_ASSIGNMENTS
+set VALID_TO = %(valid_from)s
+where VALID_TO is null

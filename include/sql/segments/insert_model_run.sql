@@ -1,0 +1,8 @@
+insert into {database}.{schema}.MODEL_RUNS (
+    MODEL_RUN_ID, FINGERPRINT, CONTRACT, FEATURE_SET_VERSION, FEATURES, K, K_REASON, N_INIT, RANDOM_STATE,
+    SCORES_BY_K, ROW_COUNT, MAX_LOADED_AT, BATCHES, TIMINGS, AIRFLOW_DAG_ID, AIRFLOW_RUN_ID, STARTED_AT, PUBLISHED_AT
+) values (
+    %(model_run_id)s, %(fingerprint)s, %(contract)s, %(feature_set_version)s, %(features)s, %(k)s, %(k_reason)s,
+    %(n_init)s, %(random_state)s, %(scores_by_k)s, %(row_count)s, %(max_loaded_at)s, %(batches)s, %(timings)s,
+    %(dag_id)s, %(run_id)s, %(started_at)s, %(published_at)s
+)
