@@ -1,0 +1,26 @@
+"""Helpers for running the DAGs with dag.test() against the session twin."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture()
+def run_dag(dagbag, twin, database):
+    """Run a DAG from the project's DagBag with dag.test(); return (DagRun, {task_id: state})."""
+
+    def _run(dag_id: str, **conf):
+        dag = dagbag.get_dag(dag_id)
+        assert dag is not None, f"{dag_id} not in DagBag; import errors: {dagbag.import_errors}"
+        dr = dag.test(run_conf=conf)
+        states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+        return dr, states
+
+    return _run
+
+
+def query(conn, sql: str, params=None) -> list[tuple]:
+    """All rows of a query."""
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()

@@ -1,0 +1,115 @@
+"""load_small_file as a real Airflow run (dag.test) against the twin: rows, audit, stage, re-runs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import query
+
+pytestmark = pytest.mark.integration
+
+
+def test_seed_file_loads_exactly_1000_rows_once(run_dag, sf, database, seed_csv):
+    """The seed CSV loads 1,000 typed rows with lineage, one LOADED audit row, and an emptied stage."""
+    dr, states = run_dag("load_small_file", file_path=str(seed_csv))
+    assert dr.state == "success", states
+    assert states == {"check_file": "success", "put_and_copy": "success"}
+
+    assert query(sf, f"select count(*), count(distinct INVOICE_ID) from {database}.RAW.SALES_RAW") == [(1000, 1000)]
+    first = query(
+        sf,
+        f"select INVOICE_ID, SALE_DATE, SALE_TIME, TOTAL, _ROW, _LOAD_PATH, _FILE, _BATCH_ID "
+        f"from {database}.RAW.SALES_RAW where INVOICE_ID = '750-67-8428'",
+    )
+    invoice, sale_date, sale_time, total, row, load_path, file_, batch = first[0]
+    assert (str(sale_date), str(sale_time)[:5], float(total), row, load_path) == (
+        "2019-01-05", "13:08", 548.9715, 1, "small_file",
+    )
+    assert file_.endswith("supermarket_sales.csv.gz") and batch.startswith("small_file_")
+
+    audit = query(
+        sf, f"select STATUS, ROWS_PARSED, ROWS_LOADED, ROWS_REJECTED, FILE_NAME, AIRFLOW_RUN_ID "
+        f"from {database}.AUDIT.LOAD_AUDIT",
+    )
+    assert audit == [("LOADED", 1000, 1000, 0, "supermarket_sales.csv", dr.run_id)]
+    # the web UI loader removes the staged file after a successful COPY
+    assert query(sf, f"list @{database}.RAW.%SALES_RAW") == []
+
+    # a second run with the same file loads nothing and is skipped
+    dr2, states2 = run_dag("load_small_file", file_path=str(seed_csv))
+    assert dr2.state == "success"
+    assert states2["put_and_copy"] == "skipped"
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(1000,)]
+    assert query(sf, f"select count(*) from {database}.AUDIT.LOAD_AUDIT") == [(1,)]
+
+
+def test_same_file_under_another_name_is_not_loaded_twice(run_dag, sf, database, seed_csv, tmp_path):
+    """Idempotency is by content: a renamed copy of a loaded file adds no rows."""
+    assert run_dag("load_small_file", file_path=str(seed_csv))[0].state == "success"
+    copy = tmp_path / "renamed.csv"
+    shutil.copy(seed_csv, copy)
+    dr, states = run_dag("load_small_file", file_path=str(copy))
+    assert states["put_and_copy"] == "skipped"
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(1000,)]
+
+
+def _seed_with(tmp_path: Path, seed_csv: Path, line_no: int, old: str, new: str, name: str = "bad.csv") -> Path:
+    lines = seed_csv.read_text().splitlines(keepends=True)
+    assert old in lines[line_no - 1]
+    lines[line_no - 1] = lines[line_no - 1].replace(old, new, 1)
+    out = tmp_path / name
+    out.write_text("".join(lines))
+    return out
+
+
+def test_malformed_value_aborts_copy_and_audits_file_line_column(run_dag, sf, database, seed_csv, tmp_path):
+    """ON_ERROR=ABORT_STATEMENT: nothing loads; LOAD_AUDIT says FAILED at the file, line and column."""
+    # line 4 = the third data row; Quantity is the 8th field
+    bad = _seed_with(tmp_path, seed_csv, 4, ",7,16.2155,", ",seven,16.2155,")
+    dr, states = run_dag("load_small_file", file_path=str(bad))
+    assert dr.state == "failed"
+    assert states["put_and_copy"] == "failed"
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(0,)]
+    (row,) = query(
+        sf, f"select STATUS, ROWS_PARSED, ROWS_LOADED, ROWS_REJECTED, FIRST_ERROR, FIRST_ERROR_LINE, "
+        f"FIRST_ERROR_COLUMN from {database}.AUDIT.LOAD_AUDIT",
+    )
+    status, parsed, loaded, rejected, error, line, column = row
+    assert (status, parsed, loaded, rejected, line, column) == ("FAILED", 1000, 0, 1000, 4, "QUANTITY")
+    assert "seven" in error
+
+
+class RefusedFile:
+    """A file refused before the warehouse is touched."""
+
+    def __init__(self, make, message: str):
+        self.make, self.message = make, message
+
+
+REFUSED = [
+    pytest.param(lambda tmp, seed: tmp / "missing.csv", "no such file", id="missing"),
+    pytest.param(
+        lambda tmp, seed: (tmp / "hdr.csv").write_text(seed.read_text().replace("Invoice ID,", "Invoice,", 1))
+        and tmp / "hdr.csv",
+        "header does not match", id="header-mismatch",
+    ),
+    pytest.param(
+        lambda tmp, seed: (tmp / "latin1.csv").write_bytes(seed.read_bytes().replace(b"Yangon", b"Yang\xf3n", 1))
+        and tmp / "latin1.csv",
+        "line 2, column", id="latin-1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "message"), REFUSED)
+def test_bad_files_fail_before_any_put(run_dag, sf, database, seed_csv, tmp_path, make, message, caplog):
+    """Missing file, wrong header, non-UTF-8: the run fails in check_file and no object is created."""
+    path = make(tmp_path, seed_csv)
+    dr, states = run_dag("load_small_file", file_path=str(path))
+    assert dr.state == "failed"
+    assert states == {"check_file": "failed", "put_and_copy": "upstream_failed"}
+    assert message in caplog.text
+    assert query(sf, "show databases like %s", (database,)) == []

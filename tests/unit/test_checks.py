@@ -1,0 +1,87 @@
+"""File checks before the warehouse: each refusal names the file, where, and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from snowseg.config import load_contract
+from snowseg.loading.checks import FileTooLarge, HeaderMismatch, NotUtf8, RaggedRow, check_file
+
+CONTRACT = load_contract()
+HEADER = ",".join(CONTRACT.header)
+ROW = "750-67-8428,A,Yangon,Member,Female,Health and beauty,74.69,7,26.1415,548.9715,1/5/2019,13:08,Ewallet,522.83,4.761904762,26.1415,9.1"
+
+
+class Case(NamedTuple):
+    content: bytes
+    error: type[Exception]
+    message: str
+
+
+CASES = [
+    pytest.param(Case(b"", HeaderMismatch, "the file is empty"), id="empty"),
+    pytest.param(Case(f"{HEADER.replace('Rating', 'Stars')}\n{ROW}\n".encode(), HeaderMismatch,
+                      "missing: ['Rating']; unexpected: ['Stars']"), id="renamed-column"),
+    pytest.param(Case(f"{HEADER},Extra\n{ROW},1\n".encode(), HeaderMismatch, "unexpected: ['Extra']"), id="extra-column"),
+    pytest.param(Case(f"{HEADER.replace(',Rating', '')}\n".encode(), HeaderMismatch, "missing: ['Rating']"),
+                 id="missing-column"),
+    pytest.param(Case(f"{HEADER}\n{ROW}\n{ROW},9\n".encode(), RaggedRow, "line 3, column 18: record 2 has 18 fields"),
+                 id="too-many-fields"),
+    pytest.param(Case(f"{HEADER}\n{ROW.rsplit(',', 1)[0]}\n".encode(), RaggedRow, "record 1 has 16 fields, expected 17"),
+                 id="too-few-fields"),
+    pytest.param(Case(f"{HEADER}\n{ROW}\n".encode().replace(b"Yangon", b"Yang\xf3n"), NotUtf8,
+                      "line 2, column 19: byte 0xF3 is not valid UTF-8"), id="latin-1"),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_refused_files(tmp_path: Path, case: Case):
+    p = tmp_path / "f.csv"
+    p.write_bytes(case.content)
+    with pytest.raises(case.error) as err:
+        check_file(p, CONTRACT)
+    assert str(p) in str(err.value)
+    assert case.message in str(err.value)
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.csv: no such file"):
+        check_file(tmp_path / "nope.csv", CONTRACT)
+
+
+def test_too_large_points_at_bulk_path(tmp_path):
+    p = tmp_path / "big.csv"
+    p.write_text(f"{HEADER}\n" + f"{ROW}\n" * 20)
+    with pytest.raises(FileTooLarge, match=r"over the small-file limit of 0.001 MB; load big files with the bulk stage"):
+        check_file(p, CONTRACT, max_mb=0.001)
+
+
+class Good(NamedTuple):
+    content: bytes
+    rows: int
+    has_bom: bool
+
+
+GOOD = [
+    pytest.param(Good(f"{HEADER}\n".encode(), 0, False), id="header-only"),
+    pytest.param(Good(f"{HEADER}\n{ROW}\n{ROW}\n".encode(), 2, False), id="two-rows"),
+    pytest.param(Good(b"\xef\xbb\xbf" + f"{HEADER}\r\n{ROW}\r\n".encode(), 1, True), id="bom-crlf"),
+    pytest.param(Good(f'{HEADER}\n{ROW.replace("Health and beauty", chr(34) + "Health, and" + chr(10) + "beauty" + chr(34))}\n'.encode(),
+                      1, False), id="quoted-comma-newline"),
+]
+
+
+@pytest.mark.parametrize("case", GOOD)
+def test_accepted_files_count_records(tmp_path, case: Good):
+    p = tmp_path / "ok.csv"
+    p.write_bytes(case.content)
+    info = check_file(p, CONTRACT)
+    assert (info.rows, info.has_bom, info.bytes, len(info.sha256)) == (case.rows, case.has_bom, len(case.content), 64)
+
+
+def test_seed_file_passes(seed_csv):
+    info = check_file(seed_csv, CONTRACT)
+    assert (info.rows, info.name) == (1000, "supermarket_sales.csv")
