@@ -51,7 +51,7 @@ def load_small_file():
     @task(retries=0)
     def check_file(params=None) -> dict:
         """Refuse a missing, oversized, non-UTF-8 or wrongly shaped file before any PUT."""
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
 
         from snowseg.loading.checks import check_file as check
         from snowseg.runtime import PERMANENT_ERRORS, resolve
@@ -67,7 +67,7 @@ def load_small_file():
     @task(outlets=[RAW_SALES])
     def put_and_copy(info: dict, params=None, dag_run=None) -> dict:
         """PUT -> COPY INTO -> audit -> REMOVE; skipped when the content was loaded before."""
-        from airflow.exceptions import AirflowFailException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from snowseg import warehouse
         from snowseg.loading.checks import FileInfo

@@ -48,7 +48,7 @@ def segment_customers():
     @task
     def segment(params=None, dag_run=None) -> dict:
         """Features -> elbow -> k-means -> profiles -> report -> atomic publish."""
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
 
         from snowseg import warehouse
         from snowseg.runtime import PERMANENT_ERRORS, resolve

@@ -1,0 +1,206 @@
+"""Map a COPY INTO <table>'s staged fields onto target columns.
+
+Emulates both forms Snowflake accepts:
+- plain `COPY INTO t [(cols)] FROM @stage`: field n loads into the n-th listed column (or the n-th
+  table column); ERROR_ON_COLUMN_COUNT_MISMATCH (default TRUE) rejects records whose field count
+  differs, otherwise missing fields are NULL and extra fields are ignored.
+- transformation `COPY INTO t [(cols)] FROM (SELECT ... FROM @stage)`: each select item loads into
+  the corresponding column. Items may be `$n` / `alias.$n`, casts `::TYPE` of items, TRIM/UPPER/LOWER,
+  METADATA$FILENAME, METADATA$FILE_ROW_NUMBER, METADATA$START_SCAN_TIME, METADATA$FILE_LAST_MODIFIED,
+  METADATA$FILE_CONTENT_KEY, string/number/boolean/NULL literals and CURRENT_TIMESTAMP()/SYSDATE().
+  ERROR_ON_COLUMN_COUNT_MISMATCH is ignored: a field past the end of the record is NULL.
+
+Errors name a column as Snowflake does: "TABLE"["COLUMN":ordinal in the table].
+
+Differs from Snowflake: other expressions (and items reading two or more fields) raise
+NotImplementedError; VARCHAR(n) casts don't check length.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import snowflake.connector.errors
+from sqlglot import exp
+
+from snowseg_twin.extensions._copy_options import CopyOptions
+from snowseg_twin.extensions._staged_files import StagedFile
+from snowseg_twin.extensions._values import ColumnType, caster, column_type, to_text
+
+FIELD, ROW, FILE = "field", "row", "file"  # what an item's value depends on
+
+
+@dataclass
+class FileContext:
+    """Per-file values of METADATA$ columns, and the statement's CURRENT_TIMESTAMP()."""
+
+    path: str
+    name: str
+    scan_time: datetime.datetime
+    statement_time: datetime.datetime
+
+    @classmethod
+    def of(cls, f: StagedFile, statement_time: datetime.datetime) -> FileContext:
+        return cls(f.path, f.name, datetime.datetime.now(datetime.UTC), statement_time)
+
+    @functools.cached_property
+    def last_modified(self) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(os.path.getmtime(self.path), tz=datetime.UTC)
+
+    @functools.cached_property
+    def content_key(self) -> str:
+        with open(self.path, "rb") as fh:
+            return hashlib.md5(fh.read()).hexdigest()  # noqa: S324 - an identity, not security
+
+
+# value of an item, given the staged field it reads (None if NULL or missing), row number and file
+ItemFn = Callable[[str | None, int, FileContext], object]
+
+
+@dataclass(frozen=True)
+class Item:
+    fn: ItemFn
+    scope: str  # FIELD | ROW | FILE (constant items are FILE)
+    field: int | None = None  # 0-based index of the staged field read, if any
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    ordinal: int  # 1-based position in the table
+    ctype: ColumnType
+
+
+@dataclass(frozen=True)
+class Projection:
+    table: str
+    targets: list[Target]
+    items: list[Item]
+    transform: bool
+
+    def column_label(self, j: int | None, field_index: int | None = None) -> str:
+        if j is None:
+            return f'"{self.table}"[{(field_index or 0) + 1}]'
+        t = self.targets[j]
+        return f'"{self.table}"["{t.name}":{t.ordinal}]'
+
+    def target_of_field(self, field_index: int) -> int | None:
+        for j, item in enumerate(self.items):
+            if item.field == field_index:
+                return j
+        return None
+
+
+_METADATA: dict[str, tuple[str, ItemFn]] = {
+    "METADATA$FILENAME": (FILE, lambda v, r, c: c.name),
+    "METADATA$FILE_ROW_NUMBER": (ROW, lambda v, r, c: r),
+    "METADATA$START_SCAN_TIME": (FILE, lambda v, r, c: c.scan_time),
+    "METADATA$FILE_LAST_MODIFIED": (FILE, lambda v, r, c: c.last_modified),
+    "METADATA$FILE_CONTENT_KEY": (FILE, lambda v, r, c: c.content_key),
+}
+_STRING_FUNCS: dict[type, Callable[[str], str]] = {exp.Upper: str.upper, exp.Lower: str.lower}
+
+
+def _field_item(index: int) -> Item:
+    return Item(lambda v, r, c: v, FIELD, index)
+
+
+def _literal(value: object) -> Item:
+    return Item(lambda v, r, c: value, FILE)
+
+
+def _wrap(inner: Item, fn: Callable[[object], object]) -> Item:
+    inner_fn = inner.fn
+
+    def wrapped(v: str | None, r: int, c: FileContext) -> object:
+        value = inner_fn(v, r, c)
+        return None if value is None else fn(value)
+
+    return Item(wrapped, inner.scope, inner.field)
+
+
+def _compile(e: exp.Expression, opts: CopyOptions) -> Item:
+    if isinstance(e, exp.Alias):
+        return _compile(e.this, opts)
+    if isinstance(e, exp.Column) and isinstance(e.this, exp.Parameter):
+        return _compile(e.this, opts)
+    if isinstance(e, exp.Parameter) and isinstance(e.this, exp.Literal) and not e.this.is_string:
+        return _field_item(int(e.this.this) - 1)
+    if isinstance(e, exp.Column) and not e.table and e.name.upper() in _METADATA:
+        scope, fn = _METADATA[e.name.upper()]
+        return Item(fn, scope)
+    if isinstance(e, exp.Literal):
+        return _literal(e.this if e.is_string else Decimal(e.this))
+    if isinstance(e, exp.Neg) and isinstance(e.this, exp.Literal) and not e.this.is_string:
+        return _literal(-Decimal(e.this.this))
+    if isinstance(e, exp.Null):
+        return _literal(None)
+    if isinstance(e, exp.Boolean):
+        return _literal(bool(e.this))
+    if isinstance(e, exp.CurrentTimestamp | exp.CurrentDate) or (
+        isinstance(e, exp.Anonymous) and e.name.upper() in {"SYSDATE", "CURRENT_TIMESTAMP", "LOCALTIMESTAMP"}
+    ):
+        as_date = isinstance(e, exp.CurrentDate)
+        return Item(lambda v, r, c: c.statement_time.date() if as_date else c.statement_time, FILE)
+    if isinstance(e, exp.Cast):
+        ctype = column_type(e.to.sql(dialect="duckdb"))
+        return _wrap(_compile(e.this, opts), caster(ctype, opts.csv.formats))
+    if isinstance(e, exp.Anonymous) and e.name.lower() == "_fs_to_timestamp":
+        # fakesnow rewrites $n::TIMESTAMP_NTZ to _fs_to_timestamp($n, 0)
+        return _wrap(_compile(e.expressions[0], opts), caster(column_type("TIMESTAMP"), opts.csv.formats))
+    if isinstance(e, exp.Trim) and not e.args.get("expression"):
+        return _wrap(_compile(e.this, opts), lambda value: to_text(value).strip())
+    if type(e) in _STRING_FUNCS:
+        fn = _STRING_FUNCS[type(e)]
+        return _wrap(_compile(e.this, opts), lambda value: fn(to_text(value)))
+    raise NotImplementedError(f"COPY transformation item {e.sql(dialect='snowflake')}")
+
+
+def build_projection(
+    expr: exp.Copy,
+    table: str,
+    columns: list[tuple[str, str]],
+    text_lengths: dict[str, int],
+    opts: CopyOptions,
+) -> Projection:
+    """columns: the table's (name, DuckDB type), in order."""
+    ordinals = {name: i + 1 for i, (name, _) in enumerate(columns)}
+    by_upper = {name.upper(): name for name, _ in columns}
+    types = dict(columns)
+
+    target_expr = expr.this
+    if isinstance(target_expr, exp.Schema) and target_expr.expressions:
+        names = []
+        for ident in target_expr.expressions:
+            name = ident.name
+            if name not in ordinals and not (ident.args.get("quoted") is False and name.upper() in by_upper):
+                raise snowflake.connector.errors.ProgrammingError(
+                    msg=f"SQL compilation error:\nerror line 1 at position 0\ninvalid identifier '{name}'",
+                    errno=904,
+                    sqlstate="42000",
+                )
+            names.append(name if name in ordinals else by_upper[name.upper()])
+    else:
+        names = [name for name, _ in columns]
+    targets = [Target(n, ordinals[n], column_type(types[n], text_lengths.get(n))) for n in names]
+
+    source = expr.args["files"][0]
+    if isinstance(source, exp.Subquery):
+        select = source.this
+        assert isinstance(select, exp.Select), f"{select.__class__} is not a Select"
+        items = [_compile(e, opts) for e in select.expressions]
+        if len(items) != len(targets):
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=f"SQL compilation error:\nInsert value list does not match column list expecting "
+                f"{len(targets)} but got {len(items)}",
+                errno=2020,
+                sqlstate="21S01",
+            )
+        return Projection(table, targets, items, transform=True)
+    return Projection(table, targets, [_field_item(i) for i in range(len(targets))], transform=False)

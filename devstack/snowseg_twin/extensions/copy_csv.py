@@ -1,0 +1,233 @@
+"""COPY INTO <table> from CSV files in internal stages, parsed in Python.
+
+Replaces fakesnow.cursor.copy_into (same signature; leaves the COPY's result set as the last query
+executed on duck_conn). Emulates Snowflake's bulk load of CSV files from table stages and named
+internal stages, plain or with a transformation SELECT: option handling (_copy_options), file
+selection with FILES / PATTERN (_staged_files), CSV parsing with line/character positions
+(_csv_records), per-column type conversion (_values), ON_ERROR per file (_file_load), load history
+with LOAD_SKIPPED for files loaded before unless FORCE = TRUE, PURGE, and the output Snowflake
+returns: one row per file with file, status, rows_parsed, rows_loaded, error_limit, errors_seen,
+first_error, first_error_line, first_error_character, first_error_column_name; or the single row
+'Copy executed with 0 files processed.' when no file matches.
+
+ON_ERROR = ABORT_STATEMENT raises Snowflake's error (eg: 100038 "Numeric value 'abc' is not
+recognized" with its File/line/character and Row/column trailer) and inserts nothing. Otherwise all
+files' rows are inserted with one INSERT ... SELECT per file, from Arrow tables, in one transaction
+with the load history.
+
+Other file types (JSON, PARQUET) and external stages/URLs fall back to fakesnow's own copy_into.
+
+Differs from Snowflake: an ABORT_STATEMENT error records the failing file as LOAD_FAILED in load
+history but nothing for the files before it; PURGE removes files that loaded rows (LOADED or
+PARTIALLY_LOADED) once the rows are written, even inside a session transaction later rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+
+import fakesnow.copy_into as fs_copy
+import fakesnow.transforms.stage as stage
+from duckdb import DuckDBPyConnection
+from fakesnow.params import MutableParams
+from sqlglot import exp
+
+from snowseg_twin.extensions._copy_options import file_format_options, parse_copy_options
+from snowseg_twin.extensions._file_load import FileOutcome, load_file
+from snowseg_twin.extensions._load_history import (
+    CopyJob,
+    loaded_before,
+    record_errors,
+    record_history,
+    remember_job,
+)
+from snowseg_twin.extensions._projection import Projection, build_projection
+from snowseg_twin.extensions._staged_files import select_files
+from snowseg_twin.extensions._values import duck_cast_sql
+
+original_copy_into = fs_copy.copy_into
+
+ZERO_FILES_SQL = "SELECT 'Copy executed with 0 files processed.' AS status"
+RESULT_COLUMNS = [
+    ("file", "VARCHAR"),
+    ("status", "VARCHAR"),
+    ("rows_parsed", "BIGINT"),
+    ("rows_loaded", "BIGINT"),
+    ("error_limit", "BIGINT"),
+    ("errors_seen", "BIGINT"),
+    ("first_error", "VARCHAR"),
+    ("first_error_line", "BIGINT"),
+    ("first_error_character", "BIGINT"),
+    ("first_error_column_name", "VARCHAR"),
+]
+
+
+def copy_into(
+    duck_conn: DuckDBPyConnection,
+    current_database: str | None,
+    current_schema: str | None,
+    expr: exp.Copy,
+    table_stages: stage.TableStages,
+    params: MutableParams | None = None,
+) -> str:
+    def fallback() -> str:
+        return original_copy_into(duck_conn, current_database, current_schema, expr, table_stages, params)
+
+    format_options = file_format_options(expr, duck_conn, current_database, current_schema)
+    if str(format_options.get("TYPE", "CSV")).upper() != "CSV":
+        return fallback()
+    source = fs_copy._from_source(expr)  # noqa: SLF001
+    if not source.startswith("@"):
+        return fallback()
+    table = fs_copy._extract_table(expr.this)  # noqa: SLF001
+    location = fs_copy.stage_url_from_var(
+        source[1:], duck_conn, current_database, current_schema, table_stages, table
+    )
+    if not stage.is_internal(location):
+        return fallback()
+
+    opts = parse_copy_options(expr, params, format_options)
+    catalog = table.catalog or current_database
+    schema = table.db or current_schema
+    assert catalog and schema, "COPY INTO needs a current database and schema, or a qualified table"
+    qualified = _qualified_table(duck_conn, table_stages, catalog, schema, table.name)
+    described = duck_conn.execute(f"DESCRIBE {qualified}").fetchall()
+    columns = [(r[0], r[1]) for r in described]
+    lengths = _text_lengths(duck_conn, catalog, schema, table.name)
+    projection = build_projection(expr, table.name, columns, lengths, opts)
+
+    files = select_files(location, opts.files, opts.pattern, duck_conn)
+    if not files:
+        duck_conn.execute(ZERO_FILES_SQL)
+        return ZERO_FILES_SQL
+
+    job = CopyJob(str(uuid.uuid4()), catalog, schema, table.name, datetime.datetime.now(datetime.UTC))
+    remember_job(job, duck_conn)
+    outcomes: list[FileOutcome] = []
+    for f in files:
+        if not opts.force and loaded_before(duck_conn, catalog, schema, table.name, f.path):
+            outcomes.append(FileOutcome(f, "LOAD_SKIPPED", error_limit=None, message="File was loaded before."))
+            continue
+        outcome = load_file(f, projection, opts, job.started_at)
+        if outcome.aborted:
+            with _transaction(duck_conn):
+                record_history(duck_conn, job, [outcome])
+                record_errors(duck_conn, job, outcome.errors)
+            raise outcome.errors[0].abort()
+        outcomes.append(outcome)
+
+    with _transaction(duck_conn):
+        for o in outcomes:
+            if o.table is not None and o.table.num_rows:
+                _insert(duck_conn, qualified, projection, o)
+        record_history(duck_conn, job, [o for o in outcomes if o.status != "LOAD_SKIPPED"])
+        record_errors(duck_conn, job, [e for o in outcomes for e in o.errors])
+
+    if opts.purge:
+        for o in outcomes:
+            if o.status in {"LOADED", "PARTIALLY_LOADED"} and os.path.exists(o.file.path):
+                os.remove(o.file.path)
+
+    shown = [o for o in outcomes if o.status != "LOADED"] if opts.return_failed_only else outcomes
+    sql = _result_sql(shown)
+    duck_conn.execute(sql)
+    return sql
+
+
+def _text_lengths(duck_conn: DuckDBPyConnection, catalog: str, schema: str, table: str) -> dict[str, int]:
+    rows = duck_conn.execute(
+        """
+        SELECT ext_column_name, ext_character_maximum_length
+        FROM _fs_global._fs_information_schema._fs_columns_ext
+        WHERE ext_table_catalog = ? AND ext_table_schema = ? AND ext_table_name = ?
+        """,
+        [catalog, schema, table],
+    ).fetchall()
+    return {name: length for name, length in rows if length is not None and length < 16777216}
+
+
+def _in_transaction(duck_conn: DuckDBPyConnection) -> bool:
+    """Whether the session has an open transaction (autocommit off, or BEGIN).
+
+    Probing with BEGIN would abort the open transaction, so compare transaction ids instead: outside a
+    transaction each statement runs in its own.
+    """
+    first = duck_conn.execute("SELECT txid_current()").fetchall()
+    return first == duck_conn.execute("SELECT txid_current()").fetchall()
+
+
+class _transaction:  # noqa: N801 - used as a statement-like context manager
+    """Run statements atomically: in the caller's transaction if one is open, else in our own."""
+
+    def __init__(self, duck_conn: DuckDBPyConnection) -> None:
+        self.duck_conn = duck_conn
+        self.own = False
+
+    def __enter__(self) -> None:
+        self.own = not _in_transaction(self.duck_conn)
+        if self.own:
+            self.duck_conn.begin()
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if self.own:
+            if exc_type is None:
+                self.duck_conn.commit()
+            else:
+                self.duck_conn.rollback()
+
+
+def _qualified_table(
+    duck_conn: DuckDBPyConnection, table_stages: stage.TableStages, catalog: str, schema: str, name: str
+) -> str:
+    """The DuckDB name of the target table: a session's temporary table shadows a permanent one, as fakesnow's
+    table stages resolve it."""
+    # fetch every row: DuckDB refuses to register the rows to insert while a result is unfinished
+    found = duck_conn.execute(table_stages.lookup_sql(catalog, schema, f"%{name}")).fetchall()
+    if found and found[0][0] != f"{catalog}.{schema}.%{name}":
+        return f'temp.main."{name}"'
+    return f'"{catalog}"."{schema}"."{name}"'
+
+
+def _insert(duck_conn: DuckDBPyConnection, qualified: str, projection: Projection, outcome: FileOutcome) -> None:
+    view = f"_fs_copy_rows_{uuid.uuid4().hex}"
+    duck_conn.register(view, outcome.table)
+    try:
+        columns = ", ".join(f'"{t.name}"' for t in projection.targets)
+        values = ", ".join(duck_cast_sql(t.ctype, f"c{j}") for j, t in enumerate(projection.targets))
+        duck_conn.execute(f"INSERT INTO {qualified} ({columns}) SELECT {values} FROM {view}").fetchall()
+    finally:
+        duck_conn.unregister(view)
+
+
+def _literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return exp.Literal.string(str(value)).sql(dialect="duckdb")
+
+
+def _result_sql(outcomes: list[FileOutcome]) -> str:
+    rows = []
+    for o in outcomes:
+        first = o.first_error
+        values = [
+            o.file.listed_name,
+            o.status,
+            o.rows_parsed,
+            o.rows_loaded,
+            o.error_limit,
+            o.errors_seen,
+            first.error.message if first else o.message,
+            first.line if first else None,
+            first.character if first else None,
+            first.column_name if first else None,
+        ]
+        rows.append("(" + ", ".join(_literal(v) for v in values) + ")")
+    names = ", ".join(name for name, _ in RESULT_COLUMNS)
+    select = ", ".join(f"CAST({name} AS {typ}) AS {name}" for name, typ in RESULT_COLUMNS)
+    if not rows:
+        return f"SELECT {select} FROM (SELECT {', '.join(f'NULL AS {n}' for n, _ in RESULT_COLUMNS)}) WHERE false"
+    return f"SELECT {select} FROM (VALUES {', '.join(rows)}) AS t({names})"

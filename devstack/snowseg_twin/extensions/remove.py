@@ -1,0 +1,106 @@
+"""REMOVE / RM: delete files from fakesnow's internal stages.
+
+Emulates Snowflake's `REMOVE @stage[/path] [PATTERN = '<regex>']` (alias RM) for table stages
+(@%T, @DB.SCH.%T) and named internal stages (@S, @DB.SCH.S): every staged file whose path starts
+with the given path, and whose name matches PATTERN (whole-string regex) if given, is deleted. The
+result has one row per removed file with columns name (as LIST shows it) and result ('removed');
+no matching files gives an empty result. LIST reflects the removal.
+
+fakesnow can't parse REMOVE (sqlglot falls back to a Command), so this wraps
+FakeSnowflakeCursor.execute and handles the statement before fakesnow sees it.
+
+Differs from Snowflake: external stages raise NotImplementedError; PATTERN matches either the path
+relative to the stage or the LIST name (which, for named stages, starts with the stage name).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import fakesnow.transforms.stage as stage
+import sqlglot
+from fakesnow.cursor import FakeSnowflakeCursor
+
+from snowseg_twin.extensions._staged_files import list_prefix
+
+_REMOVE = re.compile(
+    r"""^\s*(?:REMOVE|RM)\s+
+        (?P<target>'(?:[^']|'')*'|[^\s;]+)
+        (?:\s+PATTERN\s*=\s*'(?P<pattern>(?:[^'\\]|\\.|'')*)')?
+        \s*;?\s*$""",
+    re.IGNORECASE | re.VERBOSE | re.DOTALL,
+)
+_EMPTY_RESULT = "SELECT CAST(NULL AS VARCHAR) AS name, CAST(NULL AS VARCHAR) AS result WHERE false"
+
+
+def _unquote(s: str) -> str:
+    return s[1:-1].replace("''", "'") if s.startswith("'") else s
+
+
+def remove_sql(cursor: FakeSnowflakeCursor, command: str) -> str | None:
+    """Delete the files REMOVE names and return SQL giving its result, or None if not a REMOVE."""
+    m = _REMOVE.match(command)
+    if not m:
+        return None
+    target = _unquote(m["target"])
+    if not target.startswith("@"):
+        raise NotImplementedError(f"REMOVE from {target}")
+    conn = cursor._conn  # noqa: SLF001
+    var, _, path = target[1:].partition("/")
+    catalog, schema, name = stage.parts_from_var(var, conn.database, conn.schema)
+    lookup = stage.stage_lookup_sql(catalog, schema, name, conn.table_stages)
+    found = next(iter(cursor._duck_conn.execute(lookup).fetchall()), None)  # noqa: SLF001
+    if found is None:
+        raise stage.not_found_error(f"{catalog}.{schema}.{name}")
+    if not stage.is_table_stage(name):
+        urls = cursor._duck_conn.execute(  # noqa: SLF001
+            "SELECT url FROM _fs_global._fs_information_schema._fs_stages "
+            "WHERE database_name = ? AND schema_name = ? AND name = ?",
+            [catalog, schema, name],
+        ).fetchall()
+        if urls and urls[0][0]:
+            raise NotImplementedError("REMOVE from an external stage")
+    files = list_prefix(stage.internal_dir(found[0], path), cursor._duck_conn)  # noqa: SLF001
+    if m["pattern"] is not None:
+        regex = re.compile(m["pattern"].replace("''", "'"))
+        files = [f for f in files if regex.fullmatch(f.name) or regex.fullmatch(f.listed_name)]
+    for f in files:
+        os.remove(f.path)
+    if not files:
+        return _EMPTY_RESULT
+    rows = ", ".join(
+        f"({sqlglot.exp.Literal.string(f.listed_name).sql(dialect='duckdb')}, 'removed')" for f in files
+    )
+    columns = "CAST(name AS VARCHAR) AS name, CAST(result AS VARCHAR) AS result"
+    return f"SELECT {columns} FROM (VALUES {rows}) AS t(name, result)"
+
+
+def wrap_execute(execute: Callable[..., FakeSnowflakeCursor]) -> Callable[..., FakeSnowflakeCursor]:
+    @functools.wraps(execute)
+    def wrapped(
+        self: FakeSnowflakeCursor,
+        command: str,
+        params: Sequence[Any] | dict[Any, Any] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> FakeSnowflakeCursor:
+        if isinstance(command, str) and _REMOVE.match(command):
+            try:
+                sql = remove_sql(self, command)
+            except NotImplementedError as e:
+                # raise as fakesnow reports unsupported features
+                import snowflake.connector.errors
+
+                msg = f"{e} not implemented. Please raise an issue via https://github.com/tekumara/fakesnow/issues/new"
+                raise snowflake.connector.errors.ProgrammingError(msg=msg, errno=9999, sqlstate="99999") from e
+            assert sql is not None
+            self._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
+            return self
+        return execute(self, command, params, *args, **kwargs)
+
+    wrapped.__snowseg_remove__ = True  # type: ignore[attr-defined]
+    return wrapped
