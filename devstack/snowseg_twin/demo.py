@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -43,11 +44,9 @@ def _fail(step: str, log: Path) -> int:
 
 def _dag_state(log: Path) -> str:
     """The final run state that `airflow dags test` printed, or 'unknown'."""
-    text = log.read_text(errors="replace")
-    for state in ("failed", "success"):
-        if f"state={state}" in text or f"final state: {state}" in text.lower():
-            return state
-    return "unknown"
+    finished = [ln for ln in log.read_text(errors="replace").splitlines() if "DagRun Finished:" in ln]
+    match = re.search(r"\bstate=(\w+)", finished[-1]) if finished else None
+    return match.group(1) if match else "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_summary() -> int:
+    import logging
+
+    for noisy in ("snowflake", "botocore", "airflow"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     from snowseg import warehouse
     from snowseg.config import load_contract
     from snowseg.summary import format_table, segment_table

@@ -138,7 +138,8 @@ def listed(cur: Cursor, stage: str) -> list[str]:
 
 def message(error: ProgrammingError) -> str:
     """The error's message without the connector's "<errno> (<sqlstate>): " prefix."""
-    return re.sub(r"^\d{6} \(\w{5}\): ", "", error.raw_msg or "")
+    # the connector prefixes "errno (sqlstate): [query id: ]"; in some processes the query id is printed as None
+    return re.sub(r"^\d{6} \(\w{5}\): (?:(?:None|[0-9a-f-]{36}): )?", "", error.raw_msg or "")
 
 
 def bad_row(column: int, value: str) -> str:

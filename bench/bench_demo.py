@@ -1,0 +1,117 @@
+"""Wall time per stage of the demo path (load, features, fit, writeback) on the local twin.
+
+Starts its own twin (a `snowseg_twin.server` process on a free port, state in a temp folder), then
+for each sample size and repetition loads a generated CSV into a fresh database with the
+small-file path, and runs the segmentation job (elbow k=1..10 + k-means k=3, n_init=10).
+Prints medians (and min/max) per stage and writes bench/results/bench_demo.json.
+
+    python bench/bench_demo.py [--sizes 1000 10000 50000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "include"), str(REPO / "devstack")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_twin(home: Path) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'devstack'}"}
+    proc = subprocess.Popen([sys.executable, "-m", "snowseg_twin.server", "--port", str(port), "--home", str(home)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/twin/health", timeout=1)
+            return proc, port
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("twin did not start")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    import snowflake.connector
+
+    from snowseg.config import load_contract
+    from snowseg.generator import write_sales_csv
+    from snowseg.loading.checks import check_file
+    from snowseg.loading.objects import ensure_raw_objects
+    from snowseg.loading.small_file import load_file
+    from snowseg.segmentation import SegmentationParams, run_segmentation
+    from snowseg.warehouse import Names
+
+    tmp = Path(tempfile.mkdtemp(prefix="snowseg-bench-"))
+    proc, port = _start_twin(tmp / "twin")
+    contract = load_contract()
+    results = []
+    try:
+        for n in args.sizes:
+            csv = write_sales_csv(tmp / f"sample_{n}.csv", n, seed=42)
+            for rep in range(args.repeats):
+                conn = snowflake.connector.connect(user="bench", password="x", account="twin", host="127.0.0.1",
+                                                   port=port, protocol="http", login_timeout=10)
+                names = Names(database=f"B{uuid.uuid4().hex[:8].upper()}")
+                t = time.perf_counter()
+                info = check_file(csv, contract)
+                t_check = time.perf_counter() - t
+                t = time.perf_counter()
+                with conn.cursor() as cur:
+                    ensure_raw_objects(cur, names, contract)
+                res = load_file(conn, info, contract, names)
+                t_load = time.perf_counter() - t
+                assert res.rows_loaded == n, res
+                seg = run_segmentation(conn, contract, names, SegmentationParams(), report_dir=tmp / "reports")
+                conn.close()
+                row = {"rows": n, "repeat": rep, "check_s": round(t_check, 3), "load_s": round(t_load, 3), **seg.timings}
+                results.append(row)
+                print(json.dumps(row), flush=True)
+    finally:
+        proc.send_signal(2)
+        proc.wait(30)
+
+    stages = ["check_s", "load_s", "features_s", "fit_s", "writeback_s"]
+    table = []
+    for n in args.sizes:
+        rows = [r for r in results if r["rows"] == n]
+        table.append({"rows": n, **{s: statistics.median(r[s] for r in rows) for s in stages},
+                      "total_s": statistics.median(sum(r[s] for s in stages) for r in rows)})
+    header = f"{'rows':>8} " + " ".join(f"{s:>12}" for s in [*stages, "total_s"])
+    print(f"\nmedian wall seconds per stage, {args.repeats} repeats, {os.cpu_count()} cores, twin over HTTP")
+    print(header)
+    print("-" * len(header))
+    for r in table:
+        print(f"{r['rows']:>8} " + " ".join(f"{r[s]:>12.3f}" for s in [*stages, "total_s"]))
+    out = REPO / "bench" / "results" / "bench_demo.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+                               "repeats": args.repeats, "medians": table, "runs": results}, indent=2))
+    print(f"\nsaved {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

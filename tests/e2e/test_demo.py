@@ -1,0 +1,58 @@
+"""The `make demo` path in subprocesses: twin up, generated sample, two real `airflow dags test` runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_twice_prints_segments_and_same_row_counts(tmp_path):
+    """Exit 0, a 3-segment table, the report and plot exist, and the second run changes no row count."""
+    twin_port, s3_port = free_port(), free_port()
+    conn = {
+        "conn_type": "snowflake", "login": "snowseg", "password": "local-twin-no-secret", "schema": "RAW",
+        "extra": {"account": "twin", "database": "SNOWSEG", "host": "127.0.0.1", "port": twin_port, "protocol": "http"},
+    }
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SNOWSEG"))},
+        "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("include", "devstack", "devstack/sitecustomize")),
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(conn),
+        "SNOWSEG_TWIN_HOME": str(tmp_path / "twin"),
+        "SNOWSEG_TWIN_PORT": str(twin_port),
+        "SNOWSEG_S3_PORT": str(s3_port),
+        "SNOWSEG_REPORT_DIR": str(tmp_path / "reports"),
+    }
+
+    def demo():
+        return subprocess.run([sys.executable, "-m", "snowseg_twin.demo", "--rows", "1000"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=600)
+
+    try:
+        first = demo()
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+        assert "load_small_file    success" in first.stdout and "segment_customers  success" in first.stdout
+        for name in ("Low spend", "Mid spend", "High spend"):
+            assert name in first.stdout
+        counts = re.search(r"^row counts: (.*)$", first.stdout, re.M).group(1)
+        assert "raw rows 1000" in counts and "current assignments 1000" in counts and "model runs 1" in counts
+        report = re.search(r"^report:\s+(\S+)$", first.stdout, re.M).group(1)
+        plot = re.search(r"^elbow plot:\s+(\S+)$", first.stdout, re.M).group(1)
+        assert os.path.exists(report) and open(plot, "rb").read(4) == b"\x89PNG"
+
+        second = demo()
+        assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        assert re.search(r"^row counts: (.*)$", second.stdout, re.M).group(1) == counts
+    finally:
+        subprocess.run([sys.executable, "-m", "snowseg_twin", "down"], env=env, timeout=60)
