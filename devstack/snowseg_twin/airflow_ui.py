@@ -20,11 +20,24 @@ from pathlib import Path
 PORT = int(os.environ.get("AIRFLOW__API__PORT", "8080"))
 
 
+def _sample_file() -> Path:
+    """The demo's 1,000-row sample, generated if missing, pre-filled in load_small_file's trigger form."""
+    from snowseg.generator import write_sales_csv
+    from snowseg_twin import REPO_ROOT
+
+    path = REPO_ROOT / "data" / "sample_1000_seed42.csv"
+    if not path.exists():
+        write_sales_csv(path, 1000, seed=42)
+    return path
+
+
 def main() -> int:
     home = Path(os.environ["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
+    sample = _sample_file()
     env = {**os.environ, "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(PORT),
-           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin"}
+           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+           "SNOWSEG_DEFAULT_FILE": os.environ.get("SNOWSEG_DEFAULT_FILE", str(sample))}
     airflow = Path(sys.executable).with_name("airflow")
     log = home / "standalone.log"
     print(f"starting Airflow standalone (log: {log}) ...")

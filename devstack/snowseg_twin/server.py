@@ -18,6 +18,7 @@ Run: ``python -m snowseg_twin.server --port 8765 [--home .twin]``.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -101,6 +102,22 @@ async def health(_: Request) -> JSONResponse:
     )
 
 
+async def query_request(request: Request) -> JSONResponse:
+    """fakesnow's query route, with its HTTP 500 for an unhandled twin error turned into a query error.
+
+    The connector retries 5xx answers for minutes (right for Snowflake's transient faults); a twin
+    bug is not transient, so it is reported at once, with a pointer to the twin's log.
+    """
+    response = await fakesnow.server.query_request(request)
+    if response.status_code != 500:
+        return response
+    body = json.loads(response.body)
+    message = f"local twin internal error (see {fakesnow.server.shared_fs.home / 'logs'}): {body.get('message')}"
+    return JSONResponse(
+        {"data": {"errorCode": "999999", "sqlState": "XX000"}, "code": "999999", "message": message, "success": False}
+    )
+
+
 def build_app(home: Path) -> Starlette:
     """Wire persistence and the twin extensions into fakesnow's server app."""
     from snowseg_twin import extensions
@@ -114,7 +131,11 @@ def build_app(home: Path) -> Starlette:
         os.rmdir(unused_tmp)
     fakesnow.server.shared_fs = PersistentFakeSnow(home)
     extensions.install()
-    return Starlette(routes=[*fakesnow.server.routes, Route("/twin/health", health, methods=["GET"])])
+    routes = [
+        Route(r.path, query_request, methods=["POST"]) if r.path == "/queries/v1/query-request" else r
+        for r in fakesnow.server.routes
+    ]
+    return Starlette(routes=[*routes, Route("/twin/health", health, methods=["GET"])])
 
 
 def main(argv: list[str] | None = None) -> int:
