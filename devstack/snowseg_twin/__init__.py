@@ -5,6 +5,7 @@ through an Airflow connection, exactly as it reaches real Snowflake.
 """
 
 import os
+import signal
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,3 +24,9 @@ def snowflake_port() -> int:
 def s3_port() -> int:
     """Port of the moto S3 server (SNOWSEG_S3_PORT, default 8766)."""
     return int(os.environ.get("SNOWSEG_S3_PORT", "8766"))
+
+
+def default_sigint() -> None:
+    """In a child before exec: SIGINT back to its default (a shell's background job ignores it), so that
+    a graceful stop by SIGINT works however the parent was started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from snowseg_twin import s3_port, snowflake_port, twin_home
+from snowseg_twin import default_sigint, s3_port, snowflake_port, twin_home
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def up(home: Path, wait_s: float = 60.0) -> int:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         proc = subprocess.Popen(
             svc.command(home), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env=env,
+            start_new_session=True, env=env, preexec_fn=default_sigint,
         )
         svc.pid_file(home).write_text(str(proc.pid))
         started.append((svc, proc))

@@ -17,6 +17,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from snowseg_twin import default_sigint
+
 PORT = int(os.environ.get("AIRFLOW__API__PORT", "8080"))
 
 
@@ -37,13 +39,22 @@ def main() -> int:
     sample = _sample_file()
     env = {**os.environ, "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(PORT),
            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-           "SNOWSEG_DEFAULT_FILE": os.environ.get("SNOWSEG_DEFAULT_FILE", str(sample))}
+           "SNOWSEG_DEFAULT_FILE": os.environ.get("SNOWSEG_DEFAULT_FILE", str(sample)),
+           # standalone starts its components as `airflow ...` subprocesses: the venv must be on PATH
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     airflow = Path(sys.executable).with_name("airflow")
     log = home / "standalone.log"
     print(f"starting Airflow standalone (log: {log}) ...")
     with log.open("ab") as out:
         proc = subprocess.Popen([str(airflow), "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=default_sigint)
+    def _interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    # Ctrl-C, `kill` and a closed terminal all stop the whole group (SIGINT may be ignored when started
+    # in the background, so install the handlers explicitly)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and proc.poll() is None:
