@@ -1,7 +1,9 @@
 """Publish a model run to Snowflake: assignments (with history), profiles and the run, atomically.
 
-Everything is written in one transaction, so readers of ``CURRENT_SEGMENTS`` see the previous model
-or the new one, never a mix. A run is identified by a fingerprint of what determines its result
+The assignments go up as one gzip CSV (PUT to an internal stage, COPY into a staging table), then
+one transaction closes the open assignments, inserts the new ones from staging, and writes the
+profiles and the model run, so readers of ``CURRENT_SEGMENTS`` see the previous model or the new one,
+never a mix. A run is identified by a fingerprint of what determines its result
 (contract, feature set, parameters, data snapshot): publishing the same fingerprint again -- a
 retried task, a re-run of the same Airflow run, a second ``make demo`` on unchanged data -- writes
 nothing and returns the run that is already there.
@@ -9,18 +11,22 @@ nothing and returns the run that is already there.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import json
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from snowseg import warehouse as wh
 from snowseg.clustering.profiles import SegmentProfile
-from snowseg.warehouse import Names
+from snowseg.warehouse import Names, quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +35,10 @@ _ANALYTICS_DDL = (
     "segments/create_view_current_segments.sql",
     "segments/create_table_segment_profiles.sql",
     "segments/create_table_model_runs.sql",
+    "segments/create_table_assignments_stage.sql",
+    "segments/create_stage_writeback.sql",
+    "segments/create_file_format_writeback.sql",
 )
-INSERT_CHUNK = 5_000
 
 
 @dataclass
@@ -108,29 +116,23 @@ def publish(
     (model_run_id, published) : tuple of str and bool
         ``published`` is False when the same fingerprint was already published (nothing written).
     """
-    by_id = {p.segment_id: p.name for p in profiles}
+    target = dict(database=names.database, schema=names.analytics)
+    key = {"model_run_id": run.model_run_id}
     with conn.cursor() as cur:
         ensure_analytics_objects(cur, names)
+        existing = find_published(cur, names, run.fingerprint)
+        if existing:
+            log.info("model run %s is already published (same data and parameters); nothing to write", existing)
+            return existing, False
+        n_rows = _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance, profiles)
         cur.execute("begin")
         try:
-            existing = find_published(cur, names, run.fingerprint)
-            if existing:
+            if find_published(cur, names, run.fingerprint):  # a concurrent run won the race
                 cur.execute("rollback")
-                log.info("model run %s is already published (same data and parameters); nothing to write", existing)
-                return existing, False
+                return run.model_run_id, False
             now = datetime.now(UTC).replace(tzinfo=None)
-            target = dict(database=names.database, schema=names.analytics)
             wh.run(cur, "segments/close_open_assignments.sql", {"valid_from": now}, **target)
-            rows = [
-                {
-                    "entity_id": str(e), "segment_id": int(s), "segment_name": by_id[int(s)],
-                    "confidence": _num(c), "distance": _num(d), "model_run_id": run.model_run_id, "valid_from": now,
-                }
-                for e, s, c, d in zip(entity_ids, labels, confidence, distance)
-            ]
-            insert = wh.render("segments/insert_segment_assignment.sql", **target)
-            for i in range(0, len(rows), INSERT_CHUNK):
-                cur.executemany(insert, rows[i : i + INSERT_CHUNK])
+            wh.run(cur, "segments/insert_segment_assignments_from_stage.sql", {**key, "valid_from": now}, **target)
             cur.executemany(
                 wh.render("segments/insert_segment_profile.sql", **target),
                 [
@@ -160,8 +162,48 @@ def publish(
         except Exception:
             cur.execute("rollback")
             raise
-    log.info("published model run %s: %d assignments, %d segments", run.model_run_id, len(rows), len(profiles))
+        wh.run(cur, "segments/delete_staged_assignments.sql", key, **target)
+        wh.run(cur, "loading/remove_staged_files.sql", stage_path=_writeback_path(names, run))
+    log.info("published model run %s: %d assignments, %d segments", run.model_run_id, n_rows, len(profiles))
     return run.model_run_id, True
+
+
+def _writeback_path(names: Names, run: ModelRun) -> str:
+    return wh.stage_path(names.database, names.analytics, "SNOWSEG_WRITEBACK", run.model_run_id)
+
+
+def _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance, profiles) -> int:
+    """Write the assignments as one gzip CSV, PUT it and COPY it into the staging table (outside the
+    publishing transaction, so the transaction itself is a few set-based statements)."""
+    by_id = {p.segment_id: p.name for p in profiles}
+    target = dict(database=names.database, schema=names.analytics)
+    stage = _writeback_path(names, run)
+    with tempfile.TemporaryDirectory(prefix="snowseg-writeback-") as tmp:
+        path = Path(tmp) / f"assignments_{run.model_run_id}.csv.gz"
+        n = 0
+        with gzip.open(path, "wt", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["ENTITY_ID", "SEGMENT_ID", "SEGMENT_NAME", "CONFIDENCE", "DISTANCE"])
+            for e, s, c, d in zip(entity_ids, labels, confidence, distance):
+                w.writerow([str(e), int(s), by_id[int(s)], _csv_num(c), _csv_num(d)])
+                n += 1
+        wh.run(cur, "segments/delete_staged_assignments.sql", {"model_run_id": run.model_run_id}, **target)
+        wh.run(cur, "loading/put_file.sql", file_url=quote_literal(path.as_uri()), stage_path=stage, parallel="4")
+    result = wh.run(
+        cur, "segments/copy_into_assignments_stage.sql", model_run_id=quote_literal(run.model_run_id),
+        stage_path=stage, file_format=quote_literal(f"{names.database}.{names.analytics}.SNOWSEG_WRITEBACK_CSV"),
+        **target,
+    )
+    loaded = sum(int(r[3]) for r in result if len(r) > 3)
+    if loaded != n:
+        raise RuntimeError(f"writeback staging loaded {loaded} of {n} assignments for {run.model_run_id}: {result!r}")
+    return n
+
+
+def _csv_num(x: Any) -> str:
+    """A float as CSV text; NaN as an empty field (NULL)."""
+    v = _num(x)
+    return "" if v is None else repr(v)
 
 
 def _num(x: Any) -> float | None:

@@ -43,6 +43,10 @@ def test_seed_segments_k3_and_rerun_publishes_nothing_twice(run_dag, sf, databas
     assert (report_dir / "elbow.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "elbow.png" in (report_dir / "index.html").read_text()
 
+    # the writeback's staging table and stage are left empty after publishing
+    assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS_STAGE") == [(0,)]
+    assert query(sf, f"list @{a}.SNOWSEG_WRITEBACK") == []
+
     # same data, same params: nothing new is published
     dr2, _ = run_dag("segment_customers")
     assert dr2.state == "success"
