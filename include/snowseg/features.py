@@ -25,7 +25,7 @@ from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.warehouse import quote_ident
 
-FEATURE_SET_VERSION = "invoice_v1"
+FEATURE_SET_VERSION = "invoice_v2"  # v2: one-hot blocks weighted by 1/sqrt(width) when scaled
 
 
 def _slug(value: str) -> str:
@@ -102,3 +102,18 @@ def data_snapshot(cur: Any, contract: DatasetContract, *, database: str, schema:
     )[0]
     digest = hashlib.sha256(f"{row_count}|{max_loaded_at}|{batches}".encode()).hexdigest()[:16]
     return {"row_count": int(row_count), "max_loaded_at": str(max_loaded_at), "batches": batches or "", "digest": digest}
+
+
+def onehot_groups(columns) -> list[list[int]]:
+    """Indices of the one-hot blocks in a feature frame's columns (``COL__VALUE`` share ``COL``).
+
+    Examples
+    --------
+    >>> onehot_groups(["TOTAL", "BRANCH__A", "BRANCH__B", "GENDER__FEMALE", "GENDER__MALE"])
+    [[1, 2], [3, 4]]
+    """
+    blocks: dict[str, list[int]] = {}
+    for i, c in enumerate(columns):
+        if "__" in c:
+            blocks.setdefault(c.split("__", 1)[0], []).append(i)
+    return list(blocks.values())

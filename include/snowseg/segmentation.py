@@ -91,12 +91,13 @@ def run_segmentation(
     log.info("features: %d rows x %d columns %s", *X.shape, list(X.columns))
 
     t = time.perf_counter()
+    groups = feats.onehot_groups(X.columns)
     curve = selection.elbow_curve(
         X.to_numpy(), k_values=range(params.k_min, params.k_max + 1), n_init=params.n_init,
-        random_state=params.random_state,
+        random_state=params.random_state, groups=groups,
     )
     _model, labels, distance, confidence = selection.fit_segments(
-        X.to_numpy(), params.k, n_init=params.n_init, random_state=params.random_state
+        X.to_numpy(), params.k, n_init=params.n_init, random_state=params.random_state, groups=groups
     )
     timings["fit_s"] = round(time.perf_counter() - t, 3)
 

@@ -47,3 +47,32 @@ def test_spend_names_unique_and_ranked():
     assert spend_names([5.0, 1.0]) == ["High spend", "Low spend"]
     names = spend_names([4.0, 3.0, 2.0, 1.0])
     assert names == ["Spend tier 4 of 4", "Spend tier 3 of 4", "Spend tier 2 of 4", "Spend tier 1 of 4"]
+
+
+def test_block_scaler_rejects_unknown_columns():
+    from snowseg.clustering.selection import BlockStandardScaler
+
+    with pytest.raises(ValueError, match=r"groups refers to columns \[1, 5\], but X has 2 columns"):
+        BlockStandardScaler(groups=[[1, 5]]).fit(np.zeros((3, 2)))
+
+
+def test_weighted_onehot_lets_spend_separate_on_the_seed(seed_csv):
+    """Unweighted, 16 one-hot columns outvote 4 numeric ones and k=3 splits by category (mean totals
+    within 10 % of each other); weighted per variable, one segment is the high payers, as in the seed."""
+    import pandas as pd
+
+    from snowseg.features import onehot_groups
+
+    df = pd.read_csv(seed_csv)
+    num = df[["Unit price", "Quantity", "Total", "Rating"]].astype(float)
+    dummies = pd.get_dummies(df[["Branch", "Customer type", "Gender", "Product line", "Payment"]], prefix_sep="__")
+    X = pd.concat([num, dummies.astype(float)], axis=1)
+
+    def mean_totals(groups):
+        _, labels, _, _ = fit_segments(X.to_numpy(), 3, n_init=10, random_state=42, groups=groups)
+        return sorted(df["Total"][labels == k].mean() for k in range(3))
+
+    flat = mean_totals(groups=())
+    weighted = mean_totals(groups=onehot_groups(X.columns))
+    assert flat[-1] / flat[0] < 1.1
+    assert weighted[-1] / weighted[1] > 2.5

@@ -15,10 +15,56 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_array, check_is_fitted
+
+
+class BlockStandardScaler(TransformerMixin, BaseEstimator):
+    """Standardise every column, then divide each one-hot block by sqrt(its width).
+
+    A categorical with six values becomes six 0/1 columns; standardised as they are, it would weigh
+    six times as much as one numeric column in k-means' distances, and clusters would follow the
+    categories rather than the spend. Dividing a block of width w by sqrt(w) gives every variable,
+    numeric or categorical, the same total variance.
+
+    Parameters
+    ----------
+    groups : sequence of sequences of int
+        Column indices of each one-hot block; columns in no block keep weight 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 1, 0, 0, 0], [2.0, 0, 1, 0, 0], [0.0, 0, 0, 1, 0], [2.0, 0, 0, 0, 1]])
+    >>> Z = BlockStandardScaler(groups=[[1, 2, 3, 4]]).fit_transform(X)
+    >>> [round(float(v), 3) for v in Z.var(axis=0)]
+    [1.0, 0.25, 0.25, 0.25, 0.25]
+    """
+
+    def __init__(self, groups=()):
+        self.groups = groups
+
+    def fit(self, X, y=None):
+        """Fit the column means and scales, and the block weights."""
+        X = check_array(X)
+        self.scaler_ = StandardScaler().fit(X)
+        weights = np.ones(X.shape[1])
+        for group in self.groups:
+            idx = list(group)
+            if any(i < 0 or i >= X.shape[1] for i in idx):
+                raise ValueError(f"groups refers to columns {idx}, but X has {X.shape[1]} columns")
+            weights[idx] = 1.0 / np.sqrt(len(idx))
+        self.weights_ = weights
+        return self
+
+    def transform(self, X):
+        """Standardise and weight."""
+        check_is_fitted(self, "weights_")
+        return self.scaler_.transform(check_array(X)) * self.weights_
 
 
 @dataclass(frozen=True)
@@ -30,20 +76,20 @@ class ElbowPoint:
     silhouette: float | None
 
 
-def make_model(k: int, *, n_init: int = 10, random_state: int = 0, scale: bool = True) -> Pipeline:
-    """StandardScaler + KMeans(k-means++) with an explicit `n_init` (sklearn's 'auto' means one run)."""
+def make_model(k: int, *, n_init: int = 10, random_state: int = 0, scale: bool = True, groups=()) -> Pipeline:
+    """BlockStandardScaler + KMeans(k-means++) with an explicit `n_init` (sklearn's 'auto' means one run)."""
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if n_init < 1:
         raise ValueError(f"n_init must be >= 1, got {n_init!r}")
-    steps = [("scale", StandardScaler())] if scale else []
+    steps = [("scale", BlockStandardScaler(groups=groups))] if scale else []
     steps.append(("kmeans", KMeans(n_clusters=int(k), init="k-means++", n_init=n_init, random_state=random_state)))
     return Pipeline(steps)
 
 
 def elbow_curve(
     X, *, k_values=range(1, 11), n_init: int = 10, random_state: int = 0, scale: bool = True,
-    silhouette_sample: int = 2000,
+    silhouette_sample: int = 2000, groups=(),
 ) -> list[ElbowPoint]:
     """Fit k-means++ for each k and record inertia (and silhouette on a sample for k >= 2).
 
@@ -56,6 +102,8 @@ def elbow_curve(
         Passed to KMeans.
     scale : bool
         Standardise features first (inertia is then in scaled units).
+    groups : sequence of sequences of int
+        One-hot blocks, see :class:`BlockStandardScaler`.
     silhouette_sample : int
         Silhouette is computed on at most this many rows.
 
@@ -71,7 +119,7 @@ def elbow_curve(
         warnings.warn(f"k values {too_big} exceed the {n} rows and are skipped", stacklevel=2)
     points = []
     for k in (k for k in ks if k <= n):
-        model = make_model(k, n_init=n_init, random_state=random_state, scale=scale).fit(X)
+        model = make_model(k, n_init=n_init, random_state=random_state, scale=scale, groups=groups).fit(X)
         labels = model.named_steps["kmeans"].labels_
         sil = None
         if 2 <= k < n and len(set(labels)) > 1:
@@ -81,7 +129,7 @@ def elbow_curve(
     return points
 
 
-def fit_segments(X, k: int, *, n_init: int = 10, random_state: int = 0):
+def fit_segments(X, k: int, *, n_init: int = 10, random_state: int = 0, groups=()):
     """Fit the final model; return (model, labels, distance to own centroid, confidence).
 
     Confidence here is the distance margin ``1 - d_own / d_second`` (0 on a boundary, 1 at the
@@ -89,7 +137,7 @@ def fit_segments(X, k: int, *, n_init: int = 10, random_state: int = 0):
     A fit with fewer distinct clusters than `k` warns.
     """
     X = np.asarray(X, dtype=float)
-    model = make_model(k, n_init=n_init, random_state=random_state).fit(X)
+    model = make_model(k, n_init=n_init, random_state=random_state, groups=groups).fit(X)
     distances = model.transform(X)  # distances to every centroid, scaled space
     labels = model.named_steps["kmeans"].labels_
     found = len(np.unique(labels))
