@@ -82,11 +82,23 @@ def test_malformed_value_aborts_copy_and_audits_file_line_column(run_dag, sf, da
     assert "seven" in error
 
 
-class RefusedFile:
-    """A file refused before the warehouse is touched."""
-
-    def __init__(self, make, message: str):
-        self.make, self.message = make, message
+@pytest.mark.parametrize(
+    ("on_error", "run_state", "audit"),
+    [
+        pytest.param("CONTINUE", "success", ("PARTIALLY_LOADED", 1000, 999, 1, 4, "QUANTITY"), id="continue"),
+        pytest.param("SKIP_FILE", "failed", ("FAILED", 1000, 0, 1000, 4, "QUANTITY"), id="skip-file"),
+    ],
+)
+def test_on_error_param(run_dag, sf, database, seed_csv, tmp_path, on_error, run_state, audit):
+    """The ON_ERROR param: CONTINUE loads the good rows and counts the bad one; SKIP_FILE loads nothing."""
+    bad = _seed_with(tmp_path, seed_csv, 4, ",7,16.2155,", ",seven,16.2155,")
+    dr, _ = run_dag("load_small_file", file_path=str(bad), on_error=on_error)
+    assert dr.state == run_state
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(audit[2],)]
+    assert query(
+        sf, f"select STATUS, ROWS_PARSED, ROWS_LOADED, ROWS_REJECTED, FIRST_ERROR_LINE, FIRST_ERROR_COLUMN "
+        f"from {database}.AUDIT.LOAD_AUDIT",
+    ) == [audit]
 
 
 REFUSED = [

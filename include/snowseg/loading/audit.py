@@ -95,6 +95,20 @@ def parse_copy_error(message: str) -> CopyError:
     )
 
 
+def column_name(reference: str | None) -> str | None:
+    """The column of a Snowflake column reference such as ``"SALES_RAW"["QUANTITY":8]``.
+
+    Examples
+    --------
+    >>> column_name('"SALES_RAW"["QUANTITY":8]'), column_name("QUANTITY"), column_name(None)
+    ('QUANTITY', 'QUANTITY', None)
+    """
+    if reference is None:
+        return None
+    m = _COLUMN.search(f"column {reference}")
+    return m.group("column") if m else reference
+
+
 def record(cur: Any, names: Names, rec: AuditRecord) -> None:
     """Insert one LOAD_AUDIT row."""
     wh.run(cur, "audit/insert_load_audit.sql", asdict(rec), database=names.database, schema=names.audit)

@@ -151,7 +151,11 @@ def load_file(
                 f"Recorded in {names.database}.{names.audit}.LOAD_AUDIT as batch {batch_id}."
             ) from e
 
-        status, loaded, err = _summarise(results)
+        try:
+            status, loaded, err = _summarise(results)
+        except LoadFailed:
+            cur.execute("rollback")
+            raise
         if status == "SKIPPED":
             # COPY load metadata knows this staged path: an earlier attempt loaded it; nothing new parsed
             (held,) = wh.run(
@@ -172,6 +176,8 @@ def load_file(
         msg = f"{info.name}: {status} {loaded} of {info.rows} rows into {target} (batch {batch_id})"
         if err:
             msg += f"; first error: {err.describe()}"
+        if status == "FAILED":  # ON_ERROR = SKIP_FILE skipped the whole file
+            raise LoadFailed(f"{info.path}: {msg}. Recorded in {names.database}.{names.audit}.LOAD_AUDIT.")
         log.info(msg)
         return LoadResult(status, batch_id, info.name, info.rows, loaded, info.rows - loaded, msg)
 
@@ -186,7 +192,9 @@ def _summarise(results: list[tuple]) -> tuple[str, int, audit.CopyError | None]:
         return "SKIPPED", 0, None
     err = None
     if len(rest) >= 6 and rest[2]:
-        err = audit.CopyError(message=str(rest[2]), file=str(file_), line=rest[3], character=rest[4], column=rest[5])
+        err = audit.CopyError(
+            message=str(rest[2]), file=str(file_), line=rest[3], character=rest[4], column=audit.column_name(rest[5])
+        )
     status = {"LOADED": "LOADED", "PARTIALLY_LOADED": "PARTIALLY_LOADED", "LOAD_FAILED": "FAILED"}.get(status, status)
     return status, int(loaded or 0), err
 
