@@ -35,7 +35,9 @@ class Service:
     def command(self, home: Path) -> list[str]:
         """The command line that starts it."""
         if self.name == "snowflake":
-            return [sys.executable, "-m", "snowseg_twin.server", "--port", str(self.port), "--home", str(home)]
+            # the twin reads external S3 stages and runs Snowpipe auto-ingest against the moto server
+            return [sys.executable, "-m", "snowseg_twin.server", "--port", str(self.port), "--home", str(home),
+                    "--s3-endpoint", f"http://127.0.0.1:{s3_port()}"]
         return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
 
     def pid_file(self, home: Path) -> Path:

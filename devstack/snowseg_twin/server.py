@@ -10,7 +10,10 @@ This launcher keeps:
 - staged files under ``<home>/stages/<DB>/<SCHEMA>/<STAGE>/``;
 
 and turns GRANT / ALTER SESSION / warehouse and role statements into no-ops (the twin has no access
-control or compute). It also serves ``GET /twin/health``.
+control or compute). It also serves ``GET /twin/health`` and Snowpipe's REST API
+(``/v1/data/pipes/{pipe}/insertFiles|insertReport|loadHistoryScan``), and, when an S3/SQS endpoint is
+configured (``--s3-endpoint`` or env AWS_ENDPOINT_URL, moto locally), runs the Snowpipe auto-ingest
+worker.
 
 Run: ``python -m snowseg_twin.server --port 8765 [--home .twin]``.
 """
@@ -135,7 +138,9 @@ def build_app(home: Path) -> Starlette:
         Route(r.path, query_request, methods=["POST"]) if r.path == "/queries/v1/query-request" else r
         for r in fakesnow.server.routes
     ]
-    return Starlette(routes=[*routes, Route("/twin/health", health, methods=["GET"])])
+    from snowseg_twin.extensions import snowpipe_rest
+
+    return Starlette(routes=[*routes, *snowpipe_rest.routes, Route("/twin/health", health, methods=["GET"])])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,16 +149,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--home", type=Path, default=twin_home())
+    parser.add_argument(
+        "--s3-endpoint", help="S3/SQS endpoint (moto) for external stages and Snowpipe; default env AWS_ENDPOINT_URL"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.s3_endpoint:
+        os.environ["AWS_ENDPOINT_URL"] = args.s3_endpoint
 
     app = build_app(args.home)
+    from snowseg_twin.extensions import auto_ingest
+
+    worker = auto_ingest.start()  # Snowpipe auto-ingest, when an S3/SQS endpoint is configured
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
     # uvicorn installs its own SIGINT/SIGTERM handlers for a graceful stop; we close DuckDB after.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         server.run()
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the SIGINT it handled gracefully; the stop is intended
     finally:
+        if worker is not None:
+            worker.stop()
+        from snowseg_twin.extensions import pipes
+
+        pipes.wait_idle()  # let a running pipe load finish before the databases close
         fakesnow.server.shared_fs.close()
         logger.info("twin stopped; state checkpointed in %s", args.home)
     return 0

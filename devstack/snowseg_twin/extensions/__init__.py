@@ -4,6 +4,11 @@ install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.ser
 - COPY INTO <table> from staged CSV files is parsed and converted in Python with Snowflake's
   ON_ERROR statuses, error messages, load history and rejected-record store (copy_csv).
 - REMOVE / RM deletes staged files (remove).
+- External S3 stages: CREATE STAGE keeps credentials and FILE_FORMAT, LIST and COPY read S3 through
+  boto3 (s3_stages).
+- Pipes: CREATE / SHOW / DESC / DROP / ALTER PIPE, SYSTEM$PIPE_STATUS and Snowpipe's load queue (pipes).
+- Bulk-load checks: VALIDATE(t, JOB_ID => ...), COPY ... VALIDATION_MODE, INFORMATION_SCHEMA.COPY_HISTORY
+  and LAST_QUERY_ID() (load_checks: validate, validation_mode, copy_history, query_ids).
 
 Call install() before serving; it is idempotent.
 """
@@ -23,13 +28,28 @@ def install() -> None:
     """Patch fakesnow with the twin's extensions. Safe to call more than once."""
     import fakesnow.cursor
 
-    from snowseg_twin.extensions import copy_csv, remove
+    from snowseg_twin.extensions import _statements, copy_csv, pipes, remove, s3_stages
+    from snowseg_twin.extensions import load_checks, null_timestamps
 
     with _lock:
         fakesnow.cursor.copy_into = copy_csv.copy_into
         cursor_cls = fakesnow.cursor.FakeSnowflakeCursor
         if not getattr(cursor_cls.execute, "__snowseg_remove__", False):
             cursor_cls.execute = remove.wrap_execute(cursor_cls.execute)  # type: ignore[method-assign]
+        _statements.register(s3_stages.handle)
+        _statements.register(pipes.handle)
+        _statements.UNPARSABLE[:] = [pipes.DESC_PIPE]
+        import fakesnow.server
+
+        if not getattr(fakesnow.server.parse_one, "__snowseg_statements__", False):
+            fakesnow.server.parse_one = _statements.wrap_server_parse(fakesnow.server.parse_one)
+        if not getattr(cursor_cls.execute, "__snowseg_statements__", False):
+            cursor_cls.execute = _statements.wrap_execute(cursor_cls.execute)  # type: ignore[method-assign]
+        null_timestamps.install()
+        load_checks.install()  # last: its query-id recorder wraps execute outermost
+        from snowseg_twin.extensions import copy_history
+
+        copy_history.register_source(pipes.copy_history_rows)  # Snowpipe loads, with PIPE_NAME
         if csv.field_size_limit() < _MAX_FIELD_CHARS:
             csv.field_size_limit(_MAX_FIELD_CHARS)
 

@@ -81,7 +81,7 @@ def record_history(duck_conn: DuckDBPyConnection, job: CopyJob, outcomes: list[F
         records.append(
             LoadHistoryRecord(
                 schema_name=job.schema,
-                file_name=o.file.path,
+                file_name=o.file.history_name,
                 table_name=job.table,
                 last_load_time=now,
                 status=o.status,

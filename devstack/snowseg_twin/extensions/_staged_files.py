@@ -29,6 +29,12 @@ class StagedFile:
     path: str  # local file backing the staged file
     name: str  # path relative to the stage root, ie: METADATA$FILENAME
     listed_name: str  # name as LIST and COPY's output show it
+    source: str = ""  # the remote object read into path, eg: s3://bucket/key (external stages only)
+
+    @property
+    def history_name(self) -> str:
+        """The FILE_NAME load history keys on: the remote URL for external stages, else the local path."""
+        return self.source or self.path
 
 
 def staged_file(path: str) -> StagedFile:

@@ -15,7 +15,9 @@ recognized" with its File/line/character and Row/column trailer) and inserts not
 files' rows are inserted with one INSERT ... SELECT per file, from Arrow tables, in one transaction
 with the load history.
 
-Other file types (JSON, PARQUET) and external stages/URLs fall back to fakesnow's own copy_into.
+External S3 stages are read through boto3 (s3_stages); a COPY without FILE_FORMAT uses the stage's.
+While a pipe runs its COPY, load history goes to the pipe's metadata (_pipe_context) instead.
+Other file types (JSON, PARQUET) and other external stages/URLs fall back to fakesnow's own copy_into.
 
 Differs from Snowflake: an ABORT_STATEMENT error records the failing file as LOAD_FAILED in load
 history but nothing for the files before it; PURGE removes files that loaded rows (LOADED or
@@ -34,6 +36,7 @@ from duckdb import DuckDBPyConnection
 from fakesnow.params import MutableParams
 from sqlglot import exp
 
+from snowseg_twin.extensions import s3_stages
 from snowseg_twin.extensions._copy_options import file_format_options, parse_copy_options
 from snowseg_twin.extensions._file_load import FileOutcome, load_file
 from snowseg_twin.extensions._load_history import (
@@ -43,6 +46,7 @@ from snowseg_twin.extensions._load_history import (
     record_history,
     remember_job,
 )
+from snowseg_twin.extensions._pipe_context import history_writer
 from snowseg_twin.extensions._projection import Projection, build_projection
 from snowseg_twin.extensions._staged_files import select_files
 from snowseg_twin.extensions._values import duck_cast_sql
@@ -76,16 +80,19 @@ def copy_into(
         return original_copy_into(duck_conn, current_database, current_schema, expr, table_stages, params)
 
     format_options = file_format_options(expr, duck_conn, current_database, current_schema)
-    if str(format_options.get("TYPE", "CSV")).upper() != "CSV":
-        return fallback()
     source = fs_copy._from_source(expr)  # noqa: SLF001
     if not source.startswith("@"):
+        return fallback()
+    if not format_options:
+        format_options = s3_stages.stage_file_format(source[1:], duck_conn, current_database, current_schema)
+    if str(format_options.get("TYPE", "CSV")).upper() != "CSV":
         return fallback()
     table = fs_copy._extract_table(expr.this)  # noqa: SLF001
     location = fs_copy.stage_url_from_var(
         source[1:], duck_conn, current_database, current_schema, table_stages, table
     )
-    if not stage.is_internal(location):
+    remote = s3_stages.resolve(source[1:], duck_conn, current_database, current_schema) is not None
+    if not remote and not stage.is_internal(location):
         return fallback()
 
     opts = parse_copy_options(expr, params, format_options)
@@ -98,7 +105,12 @@ def copy_into(
     lengths = _text_lengths(duck_conn, catalog, schema, table.name)
     projection = build_projection(expr, table.name, columns, lengths, opts)
 
-    files = select_files(location, opts.files, opts.pattern, duck_conn)
+    if remote:
+        files = s3_stages.select_files(
+            source[1:], opts.files, opts.pattern, duck_conn, current_database, current_schema
+        )
+    else:
+        files = select_files(location, opts.files, opts.pattern, duck_conn)
     if not files:
         duck_conn.execute(ZERO_FILES_SQL)
         return ZERO_FILES_SQL
@@ -107,13 +119,13 @@ def copy_into(
     remember_job(job, duck_conn)
     outcomes: list[FileOutcome] = []
     for f in files:
-        if not opts.force and loaded_before(duck_conn, catalog, schema, table.name, f.path):
+        if not opts.force and loaded_before(duck_conn, catalog, schema, table.name, f.history_name):
             outcomes.append(FileOutcome(f, "LOAD_SKIPPED", error_limit=None, message="File was loaded before."))
             continue
         outcome = load_file(f, projection, opts, job.started_at)
         if outcome.aborted:
             with _transaction(duck_conn):
-                record_history(duck_conn, job, [outcome])
+                (history_writer.get() or record_history)(duck_conn, job, [outcome])
                 record_errors(duck_conn, job, outcome.errors)
             raise outcome.errors[0].abort()
         outcomes.append(outcome)
@@ -122,12 +134,14 @@ def copy_into(
         for o in outcomes:
             if o.table is not None and o.table.num_rows:
                 _insert(duck_conn, qualified, projection, o)
-        record_history(duck_conn, job, [o for o in outcomes if o.status != "LOAD_SKIPPED"])
+        (history_writer.get() or record_history)(duck_conn, job, [o for o in outcomes if o.status != "LOAD_SKIPPED"])
         record_errors(duck_conn, job, [e for o in outcomes for e in o.errors])
 
     if opts.purge:
         for o in outcomes:
-            if o.status in {"LOADED", "PARTIALLY_LOADED"} and os.path.exists(o.file.path):
+            if o.status in {"LOADED", "PARTIALLY_LOADED"} and o.file.source:
+                s3_stages.remove_object(o.file)
+            elif o.status in {"LOADED", "PARTIALLY_LOADED"} and os.path.exists(o.file.path):
                 os.remove(o.file.path)
 
     shown = [o for o in outcomes if o.status != "LOADED"] if opts.return_failed_only else outcomes

@@ -1,0 +1,134 @@
+"""Snowpipe auto-ingest: a thread that reads S3 event notifications from the pipes' SQS queue.
+
+Emulates Snowflake's auto-ingest on AWS: the user points the bucket's event notifications (boto3
+``put_bucket_notification_configuration`` with a QueueConfiguration) at the pipe's
+notification_channel, as shown by SHOW PIPES; Snowflake reads the queue and loads each new object
+with the COPY of every auto-ingest pipe whose stage location holds it. The worker:
+- polls the account's Snowpipe queue (pipes.QUEUE_NAME) in moto (env AWS_ENDPOINT_URL);
+- drops S3's ``s3:TestEvent`` (sent when the notification is configured);
+- for every ``ObjectCreated:*`` record, URL-decodes the key (``sales%2Fa.csv`` -> ``sales/a.csv``),
+  and queues the object on each auto-ingest pipe whose FROM location holds it and whose PATTERN (if
+  any) matches its path relative to the stage; SNS-wrapped messages are unwrapped;
+- deletes the message and starts the pipes' loads (pipes.kick). A paused pipe keeps its files
+  pending and loads them when resumed. Messages about objects no pipe covers are dropped.
+
+Started by the twin server when AWS_ENDPOINT_URL is set (``--s3-endpoint`` sets it).
+
+Differs from Snowflake: one poll every `interval` seconds (default 0.5 s) rather than Snowflake's
+internal schedule; ObjectRemoved events are ignored; messages are deleted even for paused pipes (the
+files are kept pending in the twin instead of on the queue).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import threading
+from typing import Any
+from urllib.parse import unquote_plus
+
+from snowseg_twin.extensions import pipes
+
+logger = logging.getLogger("snowseg_twin.auto_ingest")
+
+
+def _records(body: str) -> list[dict[str, Any]] | None:
+    """The S3 event records of a queue message; None for a test event or anything else."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(message, dict) and message.get("Type") == "Notification" and "Message" in message:
+        return _records(message["Message"])  # S3 -> SNS -> SQS
+    if not isinstance(message, dict) or message.get("Event") == "s3:TestEvent":
+        return None
+    return [r for r in message.get("Records", []) if str(r.get("eventName", "")).startswith("ObjectCreated")]
+
+
+def _queue_url(sqs: Any) -> str | None:  # noqa: ANN401
+    try:
+        return sqs.get_queue_url(QueueName=pipes.QUEUE_NAME)["QueueUrl"]
+    except Exception:  # no auto-ingest pipe created yet
+        return None
+
+
+def poll_once(wait_seconds: int = 0) -> int:
+    """Read one batch of messages and queue their objects on the pipes; returns the messages read."""
+    sqs = pipes.sqs_client()
+    url = _queue_url(sqs)
+    if url is None:
+        return 0
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds).get(
+        "Messages", []
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    auto = [p for p in pipes.all_pipes() if p.auto_ingest]
+    for p in auto:
+        pipes.channel_stats.setdefault(p.pipe_id, {})["lastPulledFromChannelTimestamp"] = now
+    if not messages:
+        return 0
+    locations = {}
+    for p in auto:
+        try:
+            locations[p.pipe_id] = pipes.location(p)
+        except Exception:  # stage dropped or not S3: the pipe can't load anything
+            logger.warning("pipe %s: no readable stage location", p.fqname)
+    touched: set[str] = set()
+    for message in messages:
+        for record in _records(message["Body"]) or []:
+            bucket = record["s3"]["bucket"]["name"]
+            key = unquote_plus(record["s3"]["object"]["key"])
+            size = record["s3"]["object"].get("size")
+            file_url = f"s3://{bucket}/{key}"
+            for p in auto:
+                loc = locations.get(p.pipe_id)
+                rel = loc.relative(file_url) if loc is not None else None
+                if rel is None or not pipes.accepts(p, loc, file_url, rel):
+                    continue
+                stats = pipes.channel_stats.setdefault(p.pipe_id, {})
+                stats["lastReceivedMessageTimestamp"] = now
+                if pipes.enqueue(p, [(rel, size)], loc=loc):
+                    stats["lastForwardedMessageTimestamp"] = now
+                    stats["lastForwardedFilePath"] = f"{bucket}/{key}"
+                    touched.add(p.pipe_id)
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    for pipe_id in touched:
+        pipes.kick(pipe_id)
+    return len(messages)
+
+
+class Worker(threading.Thread):
+    """Polls the Snowpipe queue until stopped."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        super().__init__(name="snowseg-auto-ingest", daemon=True)
+        self.interval = interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                while poll_once():
+                    pass
+            except Exception:
+                logger.exception("auto-ingest poll failed")
+            self._stop_event.wait(self.interval)
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop_event.set()
+        self.join(timeout)
+
+
+def start(interval: float = 0.5) -> Worker | None:
+    """Start the worker if AWS_ENDPOINT_URL points at an S3/SQS endpoint (moto); None otherwise."""
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        return None
+    worker = Worker(interval)
+    worker.start()
+    logger.info("auto-ingest worker polling %s on %s", pipes.QUEUE_NAME, os.environ["AWS_ENDPOINT_URL"])
+    return worker
+
+
+__all__ = ["Worker", "poll_once", "start"]

@@ -1,0 +1,37 @@
+"""NULL timestamps over HTTP stay NULL.
+
+Snowflake sends a NULL TIMESTAMP_NTZ/LTZ/TZ as a null value. fakesnow 0.12.1 builds the
+(epoch, fraction[, timezone]) struct the connector expects without the array's null mask, so a
+NULL timestamp reaches the client as 1970-01-01 00:00:00. This keeps the mask (children are
+filled with 0 under it, as the struct fields are declared non-nullable).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_original = None
+
+
+def timestamp_to_sf_struct(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """fakesnow's conversion, with the null mask carried over to the struct."""
+    if isinstance(ts, pa.ChunkedArray):
+        ts = ts.combine_chunks()
+    struct = _original(ts.fill_null(0) if ts.null_count else ts)
+    if not ts.null_count:
+        return struct
+    fields = [struct.type.field(i) for i in range(struct.type.num_fields)]
+    children = [struct.field(i) for i in range(struct.type.num_fields)]
+    return pa.StructArray.from_arrays(children, fields=fields, mask=pc.is_null(ts))
+
+
+def install() -> None:
+    """Replace fakesnow.arrow.timestamp_to_sf_struct (idempotent)."""
+    import fakesnow.arrow
+
+    global _original
+    if fakesnow.arrow.timestamp_to_sf_struct is timestamp_to_sf_struct:
+        return
+    _original = fakesnow.arrow.timestamp_to_sf_struct
+    fakesnow.arrow.timestamp_to_sf_struct = timestamp_to_sf_struct

@@ -1,0 +1,154 @@
+"""COPY INTO <table> ... VALIDATION_MODE = RETURN_ERRORS | RETURN_ALL_ERRORS | RETURN_<n>_ROWS.
+
+Emulates Snowflake's dry run of a plain (non-transforming) COPY from CSV files in internal stages:
+nothing is loaded, no load history or rejected records are recorded, and the statement returns
+- RETURN_ERRORS: every record the COPY would reject, in the files it would load (files loaded before
+  are skipped unless FORCE = TRUE), with VALIDATE's columns (ERROR, FILE, LINE, ... REJECTED_RECORD);
+- RETURN_ALL_ERRORS: the same over all the files, including ones loaded (or partially loaded) before;
+- RETURN_<n>_ROWS: the first n records converted to the target columns' types, with the columns'
+  names; a rejected record among them fails the statement with the error ON_ERROR = ABORT_STATEMENT
+  gives.
+With a transformation SELECT the statement fails as Snowflake does ("invalid parameter
+'validation_mode'"), since VALIDATION_MODE doesn't support COPY statements that transform data.
+
+Runs the copy_csv engine's pieces (options, file selection, projection, per-file conversion) itself by
+wrapping FakeSnowflakeCursor._execute, and answers with a SELECT of the result rows.
+
+Differs from Snowflake: external stages and other file types raise NotImplementedError; the errno of
+the transformation error is the twin's pick; BYTE_OFFSET is NULL.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from collections.abc import Callable
+
+import fakesnow.copy_into as fs_copy
+import fakesnow.transforms.stage as stage
+import snowflake.connector.errors
+import sqlglot
+from fakesnow.cursor import FakeSnowflakeCursor
+from fakesnow.params import MutableParams
+from sqlglot import exp
+
+from snowseg_twin.extensions import copy_csv
+from snowseg_twin.extensions._copy_options import OnError, file_format_options, parse_copy_options
+from snowseg_twin.extensions._file_load import load_file
+from snowseg_twin.extensions._load_history import loaded_before
+from snowseg_twin.extensions._projection import build_projection
+from snowseg_twin.extensions._staged_files import select_files
+from snowseg_twin.extensions._table_functions import values_sql
+from snowseg_twin.extensions._values import duck_cast_sql
+from snowseg_twin.extensions.validate import VALIDATE_COLUMNS, category, has_param, is_load
+
+_ROWS = re.compile(r"RETURN_(\d+)_ROWS", re.IGNORECASE)
+
+
+def _mode(expr: exp.Copy) -> tuple[exp.CopyParameter, str]:
+    for p in expr.args.get("params") or []:
+        if p.this.name.upper() == "VALIDATION_MODE":
+            value = p.args.get("expression")
+            return p, (value.name if value is not None else "").upper()
+    raise AssertionError("no VALIDATION_MODE")
+
+
+def validation_sql(cursor: FakeSnowflakeCursor, expr: exp.Copy, params: MutableParams | None) -> str:
+    param, mode = _mode(expr)
+    rows_limit = int(m[1]) if (m := _ROWS.fullmatch(mode)) else None
+    if mode not in {"RETURN_ERRORS", "RETURN_ALL_ERRORS"} and rows_limit is None:
+        raise snowflake.connector.errors.ProgrammingError(
+            msg=f"SQL compilation error:\ninvalid value '{mode}' for parameter 'VALIDATION_MODE'",
+            errno=1008,
+            sqlstate="22023",
+        )
+    if isinstance(expr.args["files"][0], exp.Subquery):
+        raise snowflake.connector.errors.ProgrammingError(
+            msg="SQL compilation error:\ninvalid parameter 'validation_mode'", errno=1008, sqlstate="22023"
+        )
+    expr = expr.copy()
+    for p in expr.args.get("params") or []:
+        if p.this.name.upper() == param.this.name.upper():
+            p.pop()
+            break
+
+    conn, duck_conn = cursor._conn, cursor._duck_conn  # noqa: SLF001
+    database, schema = conn.database, conn.schema
+    format_options = file_format_options(expr, duck_conn, database, schema)
+    if str(format_options.get("TYPE", "CSV")).upper() != "CSV":
+        raise NotImplementedError(f"VALIDATION_MODE with TYPE = {format_options['TYPE']}")
+    source = fs_copy._from_source(expr)  # noqa: SLF001
+    table = fs_copy._extract_table(expr.this)  # noqa: SLF001
+    if not source.startswith("@"):
+        raise NotImplementedError("VALIDATION_MODE from an external location")
+    location = fs_copy.stage_url_from_var(source[1:], duck_conn, database, schema, conn.table_stages, table)
+    if not stage.is_internal(location):
+        raise NotImplementedError("VALIDATION_MODE from an external stage")
+
+    opts = parse_copy_options(expr, params, format_options)
+    opts.on_error = OnError("CONTINUE")  # examine every record
+    catalog = table.catalog or database
+    sch = table.db or schema
+    assert catalog and sch
+    qualified = copy_csv._qualified_table(duck_conn, conn.table_stages, catalog, sch, table.name)  # noqa: SLF001
+    columns = [(r[0], r[1]) for r in duck_conn.execute(f"DESCRIBE {qualified}").fetchall()]
+    lengths = copy_csv._text_lengths(duck_conn, catalog, sch, table.name)  # noqa: SLF001
+    projection = build_projection(expr, table.name, columns, lengths, opts)
+
+    files = select_files(location, opts.files, opts.pattern, duck_conn)
+    if mode != "RETURN_ALL_ERRORS" and not opts.force:
+        files = [f for f in files if not loaded_before(duck_conn, catalog, sch, table.name, _history_name(f))]
+
+    now = datetime.datetime.now(datetime.UTC)
+    if rows_limit is None:
+        errors = []
+        for f in files:
+            outcome = load_file(f, projection, opts, now)
+            errors.extend(
+                (e.error.message, e.file, e.line, e.character, None, category(e.error.errno), e.error.errno,
+                 e.error.sqlstate, e.column_name, e.row, e.row_start_line,
+                 e.rejected_record.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+                for e in outcome.errors
+            )  # fmt: skip
+        return values_sql(VALIDATE_COLUMNS, errors)
+
+    targets = projection.targets
+    rows: list[tuple[str | None, ...]] = []
+    for f in files:
+        if len(rows) >= rows_limit:
+            break
+        outcome = load_file(f, projection, opts, now)
+        bad = {e.row: e for e in outcome.errors}
+        good = outcome.table.to_pylist() if outcome.table is not None else []
+        g = 0
+        for row_number in range(1, outcome.rows_parsed + 1):
+            if len(rows) >= rows_limit:
+                break
+            if row_number in bad:
+                raise bad[row_number].abort()
+            rec = good[g]
+            g += 1
+            rows.append(tuple(rec[f"c{j}"] for j in range(len(targets))))
+    text = values_sql([(f"c{j}", "VARCHAR") for j in range(len(targets))], rows)
+    select = ", ".join(f'{duck_cast_sql(t.ctype, f"c{j}")} AS "{t.name}"' for j, t in enumerate(targets))
+    return f"SELECT {select} FROM ({text})"
+
+
+def _history_name(f: object) -> str:
+    return getattr(f, "history_name", None) or f.path  # type: ignore[attr-defined]
+
+
+def wrap_execute(_execute: Callable[..., None]) -> Callable[..., None]:
+    """Wrap FakeSnowflakeCursor._execute to answer COPY ... VALIDATION_MODE = ... without loading."""
+
+    @functools.wraps(_execute)
+    def wrapped(self: FakeSnowflakeCursor, transformed: exp.Expr, params: MutableParams | None = None) -> None:
+        if is_load(transformed) and has_param(transformed, "VALIDATION_MODE"):  # type: ignore[arg-type]
+            assert isinstance(transformed, exp.Copy)
+            sql = validation_sql(self, transformed, params)
+            return _execute(self, sqlglot.parse_one(sql, read="duckdb"))
+        return _execute(self, transformed, params)
+
+    wrapped.__snowseg_validation_mode__ = True  # type: ignore[attr-defined]
+    return wrapped
