@@ -33,20 +33,13 @@ def install() -> None:
 
     with _lock:
         fakesnow.cursor.copy_into = copy_csv.copy_into
-        cursor_cls = fakesnow.cursor.FakeSnowflakeCursor
-        if not getattr(cursor_cls.execute, "__snowseg_remove__", False):
-            cursor_cls.execute = remove.wrap_execute(cursor_cls.execute)  # type: ignore[method-assign]
         _statements.register(s3_stages.handle)
         _statements.register(pipes.handle)
+        _statements.register(remove.handle)
         _statements.UNPARSABLE[:] = [pipes.DESC_PIPE]
-        import fakesnow.server
-
-        if not getattr(fakesnow.server.parse_one, "__snowseg_statements__", False):
-            fakesnow.server.parse_one = _statements.wrap_server_parse(fakesnow.server.parse_one)
-        if not getattr(cursor_cls.execute, "__snowseg_statements__", False):
-            cursor_cls.execute = _statements.wrap_execute(cursor_cls.execute)  # type: ignore[method-assign]
+        _statements.install()
         null_timestamps.install()
-        load_checks.install()  # last: its query-id recorder wraps execute outermost
+        load_checks.install()
         from snowseg_twin.extensions import copy_history
 
         copy_history.register_source(pipes.copy_history_rows)  # Snowpipe loads, with PIPE_NAME
@@ -57,10 +50,12 @@ def install() -> None:
 def installed() -> bool:
     import fakesnow.cursor
 
-    from snowseg_twin.extensions import copy_csv
+    from snowseg_twin.extensions import _statements, copy_csv, remove
 
-    return fakesnow.cursor.copy_into is copy_csv.copy_into and getattr(
-        fakesnow.cursor.FakeSnowflakeCursor.execute, "__snowseg_remove__", False
+    return (
+        fakesnow.cursor.copy_into is copy_csv.copy_into
+        and _statements.installed()
+        and remove.handle in _statements.HANDLERS
     )
 
 

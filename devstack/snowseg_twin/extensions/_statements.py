@@ -3,7 +3,10 @@
 Each handler takes (cursor, command, execute, params, args, kwargs), runs the statement itself (through
 cursor._execute with the SQL of its result, or through execute, fakesnow's own) and returns True; or
 returns False to leave the statement to the next handler and finally to fakesnow. Handlers are
-registered by install() in the order they are tried.
+registered by extensions.install() in the order they are tried. After-hooks (register_after) are called with the
+cursor once a statement has run without error, whoever ran it (eg: query_ids records its query id).
+
+install() wraps FakeSnowflakeCursor.execute and fakesnow's server parse_one once (idempotent).
 """
 
 from __future__ import annotations
@@ -21,10 +24,24 @@ Handler = Callable[[FakeSnowflakeCursor, str, Callable[..., Any], Any, tuple, di
 
 HANDLERS: list[Handler] = []
 
+AfterHook = Callable[[FakeSnowflakeCursor], None]
+
+AFTER: list[AfterHook] = []
+
 
 def register(handler: Handler) -> None:
     if handler not in HANDLERS:
         HANDLERS.append(handler)
+
+
+def register_after(hook: AfterHook) -> None:
+    if hook not in AFTER:
+        AFTER.append(hook)
+
+
+def _after(cursor: FakeSnowflakeCursor) -> None:
+    for hook in list(AFTER):
+        hook(cursor)
 
 
 def wrap_execute(execute: Callable[..., FakeSnowflakeCursor]) -> Callable[..., FakeSnowflakeCursor]:
@@ -39,14 +56,18 @@ def wrap_execute(execute: Callable[..., FakeSnowflakeCursor]) -> Callable[..., F
         if isinstance(command, str):
             for handler in list(HANDLERS):
                 try:
-                    if handler(self, command, execute, params, args, kwargs):
-                        return self
+                    handled = handler(self, command, execute, params, args, kwargs)
                 except NotImplementedError as e:
                     # raise as fakesnow reports unsupported features
                     issues = "https://github.com/tekumara/fakesnow/issues/new"
                     msg = f"{e} not implemented. Please raise an issue via {issues}"
                     raise snowflake.connector.errors.ProgrammingError(msg=msg, errno=9999, sqlstate="99999") from e
-        return execute(self, command, params, *args, **kwargs)
+                if handled:
+                    _after(self)
+                    return self
+        result = execute(self, command, params, *args, **kwargs)
+        _after(self)
+        return result
 
     wrapped.__snowseg_statements__ = True  # type: ignore[attr-defined]
     return wrapped
@@ -70,3 +91,21 @@ def wrap_server_parse(parse_one: Callable[[str], Any]) -> Callable[[str], Any]:
 
     wrapped.__snowseg_statements__ = True  # type: ignore[attr-defined]
     return wrapped
+
+
+def install() -> None:
+    """Wrap FakeSnowflakeCursor.execute and fakesnow's server parse_one (idempotent)."""
+    import fakesnow.cursor
+    import fakesnow.server
+
+    if not getattr(fakesnow.server.parse_one, "__snowseg_statements__", False):
+        fakesnow.server.parse_one = wrap_server_parse(fakesnow.server.parse_one)
+    cls = fakesnow.cursor.FakeSnowflakeCursor
+    if not getattr(cls.execute, "__snowseg_statements__", False):
+        cls.execute = wrap_execute(cls.execute)  # type: ignore[method-assign]
+
+
+def installed() -> bool:
+    import fakesnow.cursor
+
+    return bool(getattr(fakesnow.cursor.FakeSnowflakeCursor.execute, "__snowseg_statements__", False))

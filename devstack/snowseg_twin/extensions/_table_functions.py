@@ -4,6 +4,8 @@ sqlglot parses TABLE(<fn>(...)) as a TableFromRows node; each table-function mod
 after fakesnow's transforms ran, by a subquery computing its rows, so the rest of the SELECT (columns,
 WHERE, ORDER BY) runs in DuckDB as written. Rows are inlined as typed VALUES so the statement can be
 described again later (fakesnow's server DESCRIBEs the last SQL to build the result's row type).
+The same typed VALUES (literal, values_sql) build the results of statements the twin answers itself
+(pipes, s3_stages' LIST, copy_csv's COPY result).
 """
 
 from __future__ import annotations
@@ -118,6 +120,15 @@ def table_not_found(catalog: str, schema: str, name: str) -> snowflake.connector
     )
 
 
+def no_current_database() -> snowflake.connector.errors.ProgrammingError:
+    return snowflake.connector.errors.ProgrammingError(
+        msg="Cannot perform SELECT. This session does not have a current database. Call 'USE DATABASE', "
+        "or use a qualified name.",
+        errno=90105,
+        sqlstate="22000",
+    )
+
+
 def table_parts(parts: list[str], database: str | None, schema: str | None) -> tuple[str, str, str]:
     if len(parts) == 1:
         catalog, sch, name = database, schema, parts[0]
@@ -126,10 +137,5 @@ def table_parts(parts: list[str], database: str | None, schema: str | None) -> t
     else:
         catalog, sch, name = parts[-3], parts[-2], parts[-1]
     if not catalog or not sch:
-        raise snowflake.connector.errors.ProgrammingError(
-            msg="Cannot perform SELECT. This session does not have a current database. Call 'USE DATABASE', "
-            "or use a qualified name.",
-            errno=90105,
-            sqlstate="22000",
-        )
+        raise no_current_database()
     return catalog, sch, name

@@ -49,6 +49,7 @@ from snowseg_twin.extensions._load_history import (
 from snowseg_twin.extensions._pipe_context import history_writer
 from snowseg_twin.extensions._projection import Projection, build_projection
 from snowseg_twin.extensions._staged_files import select_files
+from snowseg_twin.extensions._table_functions import literal
 from snowseg_twin.extensions._values import duck_cast_sql
 
 original_copy_into = fs_copy.copy_into
@@ -215,14 +216,6 @@ def _insert(duck_conn: DuckDBPyConnection, qualified: str, projection: Projectio
         duck_conn.unregister(view)
 
 
-def _literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, int):
-        return str(value)
-    return exp.Literal.string(str(value)).sql(dialect="duckdb")
-
-
 def _result_sql(outcomes: list[FileOutcome]) -> str:
     rows = []
     for o in outcomes:
@@ -239,7 +232,7 @@ def _result_sql(outcomes: list[FileOutcome]) -> str:
             first.character if first else None,
             first.column_name if first else None,
         ]
-        rows.append("(" + ", ".join(_literal(v) for v in values) + ")")
+        rows.append("(" + ", ".join(literal(v) for v in values) + ")")
     names = ", ".join(name for name, _ in RESULT_COLUMNS)
     select = ", ".join(f"CAST({name} AS {typ}) AS {name}" for name, typ in RESULT_COLUMNS)
     if not rows:

@@ -46,6 +46,7 @@ from sqlglot import exp
 from snowseg_twin.extensions._table_functions import (
     function_name,
     kwargs_of,
+    no_current_database,
     table_exists,
     table_not_found,
     values_sql,
@@ -248,12 +249,7 @@ def copy_history_sql(cursor: FakeSnowflakeCursor, fn: exp.Expr) -> str | None:
         )
     database = qualifiers[0] if len(qualifiers) == 2 else conn.database
     if not database:
-        raise snowflake.connector.errors.ProgrammingError(
-            msg="Cannot perform SELECT. This session does not have a current database. Call 'USE DATABASE', "
-            "or use a qualified name.",
-            errno=90105,
-            sqlstate="22000",
-        )
+        raise no_current_database()
     _, named = kwargs_of(call)
     table_name, start_time = named.get("TABLE_NAME"), named.get("START_TIME")
     if not isinstance(table_name, exp.Literal) or not table_name.is_string or start_time is None:

@@ -1,9 +1,9 @@
 """Install the twin's bulk-load checking behaviours: VALIDATE, VALIDATION_MODE, COPY_HISTORY, LAST_QUERY_ID.
 
-Called from extensions.install(), after the other extensions, so the query-id recorder wraps
-FakeSnowflakeCursor.execute outermost and sees every statement (REMOVE and the other statements
-the twin answers itself included). Idempotent: each wrapper carries a marker attribute, which
-functools.wraps copies onto any later wrapper.
+Called from extensions.install(). The query-id recorder is an after-hook of _statements' execute
+wrapper, so it sees every statement (REMOVE and the other statements the twin answers itself
+included). Idempotent: each wrapper carries a marker attribute, which functools.wraps copies onto
+any later wrapper, and _statements registers a hook once.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 def install() -> None:
     import fakesnow.cursor
 
-    from snowseg_twin.extensions import copy_csv, copy_history, query_ids, validate, validation_mode
+    from snowseg_twin.extensions import _statements, copy_csv, copy_history, query_ids, validate, validation_mode
     from snowseg_twin.extensions._table_functions import wrap_transform
 
     cls = fakesnow.cursor.FakeSnowflakeCursor
@@ -29,8 +29,8 @@ def install() -> None:
             cls._transform = wrapped  # type: ignore[method-assign]
     if not getattr(cls._transform, "__snowseg_query_ids__", False):  # noqa: SLF001
         cls._transform = query_ids.wrap_transform(cls._transform)  # type: ignore[method-assign]  # noqa: SLF001
-    if not getattr(cls.execute, "__snowseg_query_ids__", False):
-        cls.execute = query_ids.wrap_execute(cls.execute)  # type: ignore[method-assign]
+    _statements.register_after(query_ids.record)
+    _statements.install()
     if not getattr(copy_csv.record_history, "__snowseg_copy_history__", False):
         copy_csv.record_history = copy_history.wrap_record_history(copy_csv.record_history)
 
@@ -38,7 +38,7 @@ def install() -> None:
 def installed() -> bool:
     import fakesnow.cursor
 
-    from snowseg_twin.extensions import copy_csv
+    from snowseg_twin.extensions import _statements, copy_csv, query_ids
 
     cls = fakesnow.cursor.FakeSnowflakeCursor
     return all(
@@ -46,7 +46,7 @@ def installed() -> bool:
             getattr(cls._execute, "__snowseg_validate__", False),  # noqa: SLF001
             getattr(cls._execute, "__snowseg_validation_mode__", False),  # noqa: SLF001
             getattr(cls._transform, "__snowseg_copy_history__", False),  # noqa: SLF001
-            getattr(cls.execute, "__snowseg_query_ids__", False),
+            _statements.installed() and query_ids.record in _statements.AFTER,
             getattr(copy_csv.record_history, "__snowseg_copy_history__", False),
         ]
     )

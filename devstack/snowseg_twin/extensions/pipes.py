@@ -57,6 +57,7 @@ from sqlglot import exp
 from snowseg_twin.extensions import s3_stages
 from snowseg_twin.extensions._pipe_context import history_writer
 from snowseg_twin.extensions._staged_files import list_prefix
+from snowseg_twin.extensions._table_functions import literal, values_sql
 
 logger = logging.getLogger("snowseg_twin.pipes")
 
@@ -542,30 +543,8 @@ def status(pipe: Pipe) -> dict[str, Any]:
 # --- statements --------------------------------------------------------------------------------------------------
 
 
-def _lit(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime.datetime):
-        return f"TIMESTAMPTZ '{value.isoformat()}'"
-    return exp.Literal.string(str(value)).sql(dialect="duckdb")
-
-
-def _rows_sql(columns: list[tuple[str, str]], rows: list[list[object]]) -> str:
-    names = ", ".join(f'"{n}"' for n, _ in columns)
-    select = ", ".join(f'CAST("{n}" AS {t}) AS "{n}"' for n, t in columns)
-    if not rows:
-        nulls = ", ".join(f'NULL AS "{n}"' for n, _ in columns)
-        return f"SELECT {select} FROM (SELECT {nulls}) WHERE false"
-    values = ", ".join("(" + ", ".join(_lit(v) for v in r) + ")" for r in rows)
-    return f"SELECT {select} FROM (VALUES {values}) AS t({names})"
-
-
 def _status_sql(message: str) -> str:
-    return f"SELECT {_lit(message)} AS status"
+    return f"SELECT {literal(message)} AS status"
 
 
 def _show_row(p: Pipe) -> list[object]:
@@ -640,7 +619,7 @@ def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
             re.IGNORECASE | re.DOTALL,
         )
         pipes = [p for p in pipes if regex.fullmatch(p.name)]
-    return _rows_sql(SHOW_COLUMNS, [_show_row(p) for p in pipes])
+    return values_sql(SHOW_COLUMNS, [_show_row(p) for p in pipes])
 
 
 def alter_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
@@ -662,7 +641,7 @@ def alter_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
         listed = [(p, s, u) for p, s, u in listed if accepts(pipe, loc, u, p)]
         queued = enqueue(pipe, [(p, s) for p, s, _ in listed], loc=loc)
         kick(pipe.pipe_id)
-        return _rows_sql([("File", "VARCHAR"), ("Status", "VARCHAR")], [[p, "SENT"] for p in queued])
+        return values_sql([("File", "VARCHAR"), ("Status", "VARCHAR")], [[p, "SENT"] for p in queued])
     sm = re.match(r"SET\s+(.*)$", action, re.IGNORECASE | re.DOTALL)
     if not sm:
         raise NotImplementedError(f"ALTER PIPE {action}")
@@ -692,7 +671,7 @@ def handle(cursor: Any, command: str, execute: Callable, params: Any, args: Any,
         sql = show_sql(cursor, m)
     elif m := _DESC.match(command):
         conn = cursor._conn  # noqa: SLF001
-        sql = _rows_sql(SHOW_COLUMNS, [_show_row(lookup(m["name"], conn.database, conn.schema))])
+        sql = values_sql(SHOW_COLUMNS, [_show_row(lookup(m["name"], conn.database, conn.schema))])
     elif m := _DROP.match(command):
         conn = cursor._conn  # noqa: SLF001
         catalog, schema, name = resolve_name(m["name"], conn.database, conn.schema)
@@ -716,7 +695,7 @@ def handle(cursor: Any, command: str, execute: Callable, params: Any, args: Any,
         if alias:
             column = alias[1:-1] if alias.startswith('"') else alias.upper()
         value = json.dumps(status(pipe), separators=(",", ":"))
-        sql = f'SELECT {_lit(value)} AS "{column.replace(chr(34), chr(34) * 2)}"'
+        sql = f'SELECT {literal(value)} AS "{column.replace(chr(34), chr(34) * 2)}"'
     if sql is None:
         return False
     cursor._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001

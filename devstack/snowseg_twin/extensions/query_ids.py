@@ -5,9 +5,9 @@ most recent statement the session ran, LAST_QUERY_ID(-2) the one before, and LAS
 n > 0 the n-th statement of the session. The ids are the ones the client sees as `cursor.sfqid`,
 so `SELECT * FROM TABLE(RESULT_SCAN(LAST_QUERY_ID()))` and VALIDATE(t, JOB_ID => '<id>') work.
 
-The session's statements are recorded by wrapping FakeSnowflakeCursor.execute (after a statement
-succeeds, its final sfqid is appended to the connection's list); LAST_QUERY_ID(...) calls are
-replaced by string literals before fakesnow's transforms run (so RESULT_SCAN sees a literal).
+The session's statements are recorded by record(), registered as an after-hook with _statements
+(after a statement succeeds, its final sfqid is appended to the connection's list); LAST_QUERY_ID(...)
+calls are replaced by string literals before fakesnow's transforms run (so RESULT_SCAN sees a literal).
 
 Differs from Snowflake: a statement that failed has no query id in fakesnow and isn't counted; a
 position with no statement gives NULL; the argument must be an integer literal.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from fakesnow.cursor import FakeSnowflakeCursor
@@ -74,24 +74,12 @@ def replace_last_query_id(cursor: FakeSnowflakeCursor, expression: exp.Expr) -> 
     return expression.transform(replace, copy=False)
 
 
-def wrap_execute(execute: Callable[..., FakeSnowflakeCursor]) -> Callable[..., FakeSnowflakeCursor]:
-    @functools.wraps(execute)
-    def wrapped(
-        self: FakeSnowflakeCursor,
-        command: str,
-        params: Sequence[Any] | dict[Any, Any] | None = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> FakeSnowflakeCursor:
-        result = execute(self, command, params, *args, **kwargs)
-        if self._sfqid:  # noqa: SLF001
-            ids = session_query_ids(self)
-            with _lock:
-                ids.append(self._sfqid)  # noqa: SLF001
-        return result
-
-    wrapped.__snowseg_query_ids__ = True  # type: ignore[attr-defined]
-    return wrapped
+def record(cursor: FakeSnowflakeCursor) -> None:
+    """Append the query id of the statement the cursor just ran to its session's list (a _statements after-hook)."""
+    if cursor._sfqid:  # noqa: SLF001
+        ids = session_query_ids(cursor)
+        with _lock:
+            ids.append(cursor._sfqid)  # noqa: SLF001
 
 
 def wrap_transform(transform: Callable[..., exp.Expr]) -> Callable[..., exp.Expr]:

@@ -6,8 +6,8 @@ with the given path, and whose name matches PATTERN (whole-string regex) if give
 result has one row per removed file with columns name (as LIST shows it) and result ('removed');
 no matching files gives an empty result. LIST reflects the removal.
 
-fakesnow can't parse REMOVE (sqlglot falls back to a Command), so this wraps
-FakeSnowflakeCursor.execute and handles the statement before fakesnow sees it.
+fakesnow can't parse REMOVE (sqlglot falls back to a Command), so handle() is registered with
+_statements and runs the statement before fakesnow sees it.
 
 Differs from Snowflake: external stages raise NotImplementedError; PATTERN matches either the path
 relative to the stage or the LIST name (which, for named stages, starts with the stage name).
@@ -15,10 +15,8 @@ relative to the stage or the LIST name (which, for named stages, starts with the
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import fakesnow.transforms.stage as stage
@@ -79,28 +77,10 @@ def remove_sql(cursor: FakeSnowflakeCursor, command: str) -> str | None:
     return f"SELECT {columns} FROM (VALUES {rows}) AS t(name, result)"
 
 
-def wrap_execute(execute: Callable[..., FakeSnowflakeCursor]) -> Callable[..., FakeSnowflakeCursor]:
-    @functools.wraps(execute)
-    def wrapped(
-        self: FakeSnowflakeCursor,
-        command: str,
-        params: Sequence[Any] | dict[Any, Any] | None = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> FakeSnowflakeCursor:
-        if isinstance(command, str) and _REMOVE.match(command):
-            try:
-                sql = remove_sql(self, command)
-            except NotImplementedError as e:
-                # raise as fakesnow reports unsupported features
-                import snowflake.connector.errors
-
-                msg = f"{e} not implemented. Please raise an issue via https://github.com/tekumara/fakesnow/issues/new"
-                raise snowflake.connector.errors.ProgrammingError(msg=msg, errno=9999, sqlstate="99999") from e
-            assert sql is not None
-            self._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
-            return self
-        return execute(self, command, params, *args, **kwargs)
-
-    wrapped.__snowseg_remove__ = True  # type: ignore[attr-defined]
-    return wrapped
+def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwargs: Any) -> bool:  # noqa: ANN401
+    """Run command if it is a REMOVE / RM; False to let fakesnow run it."""
+    sql = remove_sql(cursor, command)
+    if sql is None:
+        return False
+    cursor._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
+    return True

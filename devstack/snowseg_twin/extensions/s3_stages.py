@@ -48,6 +48,7 @@ from fakesnow.transforms.options import parse_options
 from sqlglot import exp
 
 from snowseg_twin.extensions._staged_files import StagedFile
+from snowseg_twin.extensions._table_functions import literal
 
 OPTIONS_TABLE = "_fs_global._fs_information_schema._twin_stage_options"
 
@@ -347,14 +348,6 @@ def _unquote(s: str) -> str:
     return s[1:-1].replace("''", "'") if s.startswith("'") else s
 
 
-def _literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, int):
-        return str(value)
-    return exp.Literal.string(str(value)).sql(dialect="duckdb")
-
-
 def list_sql(cursor: Any, command: str) -> str | None:  # noqa: ANN401
     """SQL giving LIST's result for an external S3 stage, or None if the LIST is not of one."""
     m = _LIST.match(command)
@@ -382,7 +375,7 @@ def list_sql(cursor: Any, command: str) -> str | None:  # noqa: ANN401
     rows = ", ".join(
         "("
         + ", ".join(
-            _literal(v)
+            literal(v)
             for v in (ext.url_of(o.key), o.size, o.etag, o.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"))
         )
         + ")"

@@ -60,6 +60,17 @@ def _find(name: str) -> pipes.Pipe | None:
     return pipes.find(*parts) or pipes.find(*(p.upper() for p in parts))
 
 
+async def _pipe(request: Request) -> pipes.Pipe | JSONResponse:
+    """The request's pipe, or the error response: 401 without a Bearer token, 404 for an unknown pipe."""
+    if not _authorized(request):
+        return _error(401, "390101", "Authorization header is missing or is not a Bearer JWT.")
+    pipe = await run_in_threadpool(_find, request.path_params["pipe"])
+    if pipe is None:
+        return _error(404, "390404", f"Specified object does not exist or not authorized. Pipe not found: "
+                                     f"{request.path_params['pipe']}")  # fmt: skip
+    return pipe
+
+
 def _ts(value: datetime.datetime | None) -> str | None:
     return pipes._ts(value)  # noqa: SLF001
 
@@ -108,12 +119,9 @@ def _active(pipe: pipes.Pipe) -> int:
 
 
 async def insert_files(request: Request) -> JSONResponse:
-    if not _authorized(request):
-        return _error(401, "390101", "Authorization header is missing or is not a Bearer JWT.")
-    pipe = await run_in_threadpool(_find, request.path_params["pipe"])
-    if pipe is None:
-        return _error(404, "390404", f"Specified object does not exist or not authorized. Pipe not found: "
-                                     f"{request.path_params['pipe']}")  # fmt: skip
+    pipe = await _pipe(request)
+    if isinstance(pipe, JSONResponse):
+        return pipe
     body = await request.body()
     try:
         if request.headers.get("content-type", "").startswith("text/plain"):
@@ -131,12 +139,9 @@ async def insert_files(request: Request) -> JSONResponse:
 
 
 async def insert_report(request: Request) -> JSONResponse:
-    if not _authorized(request):
-        return _error(401, "390101", "Authorization header is missing or is not a Bearer JWT.")
-    pipe = await run_in_threadpool(_find, request.path_params["pipe"])
-    if pipe is None:
-        return _error(404, "390404", f"Specified object does not exist or not authorized. Pipe not found: "
-                                     f"{request.path_params['pipe']}")  # fmt: skip
+    pipe = await _pipe(request)
+    if isinstance(pipe, JSONResponse):
+        return pipe
     now = datetime.datetime.now(datetime.UTC)
     recent = request.query_params.get("recentSeconds")
     since = now - (datetime.timedelta(seconds=int(recent)) if recent else REPORT_WINDOW)
@@ -160,12 +165,9 @@ async def insert_report(request: Request) -> JSONResponse:
 
 
 async def load_history_scan(request: Request) -> JSONResponse:
-    if not _authorized(request):
-        return _error(401, "390101", "Authorization header is missing or is not a Bearer JWT.")
-    pipe = await run_in_threadpool(_find, request.path_params["pipe"])
-    if pipe is None:
-        return _error(404, "390404", f"Specified object does not exist or not authorized. Pipe not found: "
-                                     f"{request.path_params['pipe']}")  # fmt: skip
+    pipe = await _pipe(request)
+    if isinstance(pipe, JSONResponse):
+        return pipe
     start_text = request.query_params.get("startTimeInclusive")
     if not start_text:
         return _error(400, "390400", "Missing required parameter startTimeInclusive.")
