@@ -15,10 +15,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) >= {"load_small_file", "segment_customers"}
+    assert set(dagbag.dag_ids) >= {"load_small_file", "load_bulk_stage", "segment_customers"}
 
 
-@pytest.mark.parametrize("dag_id", ["load_small_file", "segment_customers"])
+@pytest.mark.parametrize("dag_id", ["load_small_file", "load_bulk_stage", "segment_customers"])
 def test_dag_hygiene(dagbag, dag_id):
     dag = dagbag.get_dag(dag_id)
     assert dag.tags and "snowseg" in dag.tags
@@ -31,8 +31,8 @@ def test_dag_hygiene(dagbag, dag_id):
 
 def test_segment_customers_is_scheduled_on_raw_sales(dagbag):
     dag = dagbag.get_dag("segment_customers")
-    producer = dagbag.get_dag("load_small_file").get_task("put_and_copy")
-    assert [o.name for o in producer.outlets] == ["raw_sales"]
+    for dag_id, task_id in (("load_small_file", "put_and_copy"), ("load_bulk_stage", "split_put_copy")):
+        assert [o.name for o in dagbag.get_dag(dag_id).get_task(task_id).outlets] == ["raw_sales"]
     assert [a.name for a in dag.timetable.asset_condition.objects] == ["raw_sales"]
 
 

@@ -30,6 +30,8 @@ FILL = {
     "quote": "'\"'",
     "date_format": "'MM/DD/YYYY'",
     "time_format": "'HH24:MI'",
+    "file_selection": "files = ('a.csv.gz')",
+    "files": "'a.csv.gz', 'b.csv.gz'",
 }
 
 

@@ -26,6 +26,10 @@ from snowseg_twin import __main__ as ctl
 from snowseg_twin import twin_home
 
 
+# load path -> (DAG, its file param)
+LOADERS = {"small": ("load_small_file", "file_path"), "bulk": ("load_bulk_stage", "path")}
+
+
 def _airflow(args: list[str], log: Path) -> tuple[int, float]:
     """Run the airflow CLI from the venv, output to `log`; return (exit code, seconds)."""
     airflow = Path(sys.executable).with_name("airflow")
@@ -54,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, help="a CSV to load instead of the generated sample")
     parser.add_argument("--rows", type=int, default=1000, help="rows of the generated sample (default 1000)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--load", choices=sorted(LOADERS), default="small",
+                        help="load path: small (load_small_file, default) or bulk (load_bulk_stage)")
     args = parser.parse_args(argv)
 
     airflow_home = Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow"))
@@ -83,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"migrated in {secs:.1f}s ({airflow_home})")
 
     print("== 4/5 DAG runs")
-    conf = json.dumps({"file_path": str(path)})
-    for dag_id, extra in (("load_small_file", ["--conf", conf]), ("segment_customers", [])):
+    loader, param = LOADERS[args.load]
+    conf = json.dumps({param: str(path)})
+    for dag_id, extra in ((loader, ["--conf", conf]), ("segment_customers", [])):
         log = logs / f"{dag_id}.log"
         rc, secs = _airflow(["dags", "test", dag_id, *extra], log)
         state = _dag_state(log)

@@ -14,6 +14,12 @@ def file_format_name(contract: DatasetContract) -> str:
     return quote_ident(f"{contract.table}_CSV")
 
 
+def rejected_table_name(contract: DatasetContract) -> str:
+    """Where a raw table's rejected rows go, e.g. ``SALES_REJECTED`` for ``SALES_RAW``."""
+    base = contract.table[: -len("_RAW")] if contract.table.endswith("_RAW") else contract.table
+    return quote_ident(f"{base}_REJECTED")
+
+
 def column_definitions(contract: DatasetContract) -> str:
     """The contract's columns as DDL lines (names and types were validated by the contract loader)."""
     lines = []
@@ -24,7 +30,7 @@ def column_definitions(contract: DatasetContract) -> str:
 
 
 def ensure_raw_objects(cur: Any, names: Names, contract: DatasetContract) -> None:
-    """Database, RAW and AUDIT schemas, the raw table, its CSV file format and LOAD_AUDIT."""
+    """Database, RAW and AUDIT schemas, the raw table, its CSV file format, SALES_REJECTED and LOAD_AUDIT."""
     wh.run(cur, "setup/create_database.sql", database=names.database)
     for schema in (names.raw, names.audit):
         wh.run(cur, "setup/create_schema.sql", database=names.database, schema=schema)
@@ -38,4 +44,6 @@ def ensure_raw_objects(cur: Any, names: Names, contract: DatasetContract) -> Non
         quote=quote_literal(contract.csv.quote), date_format=quote_literal(contract.csv.date_format),
         time_format=quote_literal(contract.csv.time_format),
     )
+    wh.run(cur, "raw/create_table_sales_rejected.sql", database=names.database, schema=names.raw,
+           rejected_table=rejected_table_name(contract))
     wh.run(cur, "audit/create_table_load_audit.sql", database=names.database, schema=names.audit)

@@ -136,7 +136,7 @@ def load_file(
             positions=", ".join(f"${i}" for i in range(1, len(contract.columns) + 1)),
             load_path=quote_literal(LOAD_PATH), batch_id=quote_literal(batch_id), stage_path=stage,
             file_format=quote_literal(f"{names.database}.{names.raw}.{file_format_name(contract)}"),
-            on_error=on_error,
+            on_error=on_error, file_selection="",
         )
         cur.execute("begin")
         try:

@@ -4,5 +4,6 @@ from (
     select {positions}, metadata$filename, metadata$file_row_number, {load_path}, current_timestamp(), {batch_id}
     from {stage_path}
 )
+{file_selection}
 file_format = (format_name = {file_format})
 on_error = {on_error}

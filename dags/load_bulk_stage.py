@@ -1,0 +1,82 @@
+"""
+### Bulk stage load (files far beyond the web UI's 50 MB)
+
+For each CSV (a file, a folder, or a glob): checks it against the dataset contract (header, UTF-8,
+ragged rows; no size limit), splits it at record boundaries into gzip chunks of `chunk_mb`
+compressed (Snowflake recommends 100-250 MB), **PUT**s the chunks in parallel into the named
+internal stage `@RAW.SNOWSEG_BULK/<content hash>/`, and **COPY INTO**s the raw table with
+`FILES = (...)` and `ON_ERROR = CONTINUE`, keeping `METADATA$` lineage. Rejected records are
+collected by Snowflake's validator (`VALIDATION_MODE = RETURN_ALL_ERRORS` on the chunks with
+errors; `VALIDATE()` cannot read a transforming COPY) into `RAW.SALES_REJECTED` with their line in
+the *source* file. One `AUDIT.LOAD_AUDIT` row per source file, committed with the load:
+rows_parsed = rows_loaded + rows_rejected. New rows raise the `raw_sales` Asset.
+
+Re-running with the same files loads nothing twice (the task is skipped).
+
+**Params**: `path` (file, folder or glob on the worker), `chunk_mb`, `parallel` (PUT threads),
+`purge` (remove staged chunks after the load), `contract`, `table`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from snowseg.assets import RAW_SALES
+
+DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30)}
+
+
+@dag(
+    dag_id="load_bulk_stage",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["snowseg", "load", "bulk"],
+    doc_md=__doc__,
+    params={
+        "path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="File, folder or glob",
+                      description="CSV file(s) on the Airflow worker, e.g. /data/sales_2019_*.csv"),
+        "chunk_mb": Param(100, type="number", minimum=0.001, title="Chunk size (MB, compressed)"),
+        "parallel": Param(4, type="integer", minimum=1, maximum=99, title="PUT threads"),
+        "purge": Param(True, type="boolean", title="Remove staged chunks after loading"),
+        "contract": Param("supermarket", type="string", title="Dataset contract"),
+        "table": Param("", type="string", title="Raw table (empty = contract's)"),
+    },
+)
+def load_bulk_stage():
+    @task(outlets=[RAW_SALES])
+    def split_put_copy(params=None, dag_run=None) -> list[dict]:
+        """Check, split, PUT and COPY every matching file; skipped when all were loaded before."""
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+        from snowseg import warehouse
+        from snowseg.loading.bulk import load_path_files
+        from snowseg.runtime import PERMANENT_ERRORS, resolve
+
+        contract, names = resolve(params["contract"], params["table"])
+        conn = warehouse.connect()
+        try:
+            results = load_path_files(
+                conn, params["path"], contract, names, chunk_bytes=int(float(params["chunk_mb"]) * 1_000_000),
+                parallel=params["parallel"], purge=params["purge"], dag_id=dag_run.dag_id, run_id=dag_run.run_id,
+            )
+        except PERMANENT_ERRORS as e:
+            raise AirflowFailException(str(e)) from e
+        finally:
+            conn.close()
+        for r in results:
+            print(r.message)
+        if all(r.status == "SKIPPED" for r in results):
+            raise AirflowSkipException("every file was loaded before; nothing new")
+        return [r.to_dict() for r in results]
+
+    split_put_copy()
+
+
+load_bulk_stage()

@@ -1,0 +1,282 @@
+"""Bulk stage load: split into gzip chunks, PUT them in parallel, COPY with FILES, keep every rejected row.
+
+1. The source file is split at record boundaries into gzip chunks (:mod:`snowseg.loading.splitting`).
+2. One ``PUT file://<dir>/*.csv.gz @SNOWSEG_BULK/<batch>/ PARALLEL = n`` uploads them: the
+   connector's own thread pool does the parallel upload.
+3. ``COPY INTO`` the raw table with ``FILES = (...)`` (at most 1,000 names per statement, the
+   fastest way to name files) and ``ON_ERROR = CONTINUE``, keeping the ``METADATA$`` lineage columns.
+4. Snowflake's VALIDATE() cannot read a COPY with a transformation, so the rejected records of
+   chunks with errors are collected by validating those chunks with a plain column-mapped COPY in
+   ``VALIDATION_MODE = RETURN_ALL_ERRORS`` (loads nothing). Each rejected record goes to
+   ``RAW.SALES_REJECTED`` with its line in the *source* file (from the split manifest).
+5. One LOAD_AUDIT row for the source file, committed with the COPY and the rejected rows:
+   ``rows_parsed = rows_loaded + rows_rejected``.
+
+Re-running with the same content is a no-op (LOAD_AUDIT's checksum), and the staged chunk paths
+are keyed by content, so Snowflake's load metadata also answers LOAD_SKIPPED.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from snowseg import warehouse as wh
+from snowseg.config import DatasetContract
+from snowseg.loading import audit
+from snowseg.loading.checks import FileInfo
+from snowseg.loading.objects import file_format_name, rejected_table_name
+from snowseg.loading.small_file import LoadFailed, LoadResult
+from snowseg.loading.splitting import Chunk
+from snowseg.warehouse import Names, quote_ident, quote_literal
+
+log = logging.getLogger(__name__)
+
+LOAD_PATH = "bulk_stage"
+STAGE = "SNOWSEG_BULK"
+MAX_FILES_PER_COPY = 1000
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One rejected record, located in the source file."""
+
+    staged_file: str
+    line: int | None
+    character: int | None
+    column_name: str | None
+    error: str
+    code: int | None
+    record: str | None
+
+
+def _batches(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def source_line(chunk: Chunk, chunk_line: int | None) -> int | None:
+    """A chunk's physical line (header = 1) as a line of the source file.
+
+    Examples
+    --------
+    >>> c = Chunk("s.part-00002.csv.gz", "/x", "/s.csv", first_line=501, first_row=500, rows=10, raw_bytes=1,
+    ...           gz_bytes=1, sha256="0")
+    >>> source_line(c, 2), source_line(c, 5)
+    (501, 504)
+    """
+    return None if chunk_line is None else chunk.first_line + int(chunk_line) - 2
+
+
+def load_chunks(
+    conn: Any,
+    info: FileInfo,
+    chunks: list[Chunk],
+    contract: DatasetContract,
+    names: Names,
+    *,
+    parallel: int = 4,
+    purge: bool = True,
+    dag_id: str | None = None,
+    run_id: str | None = None,
+) -> LoadResult:
+    """Stage and load the chunks of one checked source file; audit it and keep its rejected rows.
+
+    Parameters
+    ----------
+    conn : snowflake.connector.SnowflakeConnection
+    info : FileInfo
+        The source file's checks (its checksum identifies the content).
+    chunks : list of Chunk
+        From :func:`snowseg.loading.splitting.split_csv`, all in one folder.
+    contract, names : the dataset contract and object names.
+    parallel : int
+        PUT's upload threads (1..99).
+    purge : bool
+        Remove the staged chunks after a successful load (load metadata still remembers them).
+
+    Returns
+    -------
+    LoadResult
+        ``LOADED``, ``PARTIALLY_LOADED`` (rejected rows are in SALES_REJECTED) or ``SKIPPED``.
+
+    Raises
+    ------
+    LoadFailed
+        If no row loaded and none was accounted for, or if the rejected rows do not add up.
+    """
+    if not 1 <= parallel <= 99:
+        raise ValueError(f"parallel must be 1..99 (Snowflake's PUT limit), got {parallel}")
+    folders = {str(Path(c.path).parent) for c in chunks}
+    if len(folders) != 1:
+        raise ValueError(f"chunks must share one folder for the PUT glob, got {sorted(folders)}")
+    table = quote_ident(contract.table)
+    target = f"{names.database}.{names.raw}.{table}"
+    batch_id = f"{LOAD_PATH}_{info.sha256[:16]}"
+    started = datetime.now(UTC).replace(tzinfo=None)
+    by_name = {c.name: c for c in chunks}
+
+    with conn.cursor() as cur:
+        earlier = audit.find_loaded(cur, names, info.sha256, target)
+        if earlier:
+            msg = f"{info.name}: already loaded into {target} as batch {earlier[0]} ({earlier[1]} rows); nothing to do"
+            log.info(msg)
+            return LoadResult("SKIPPED", earlier[0], info.name, info.rows, 0, 0, msg)
+
+        wh.run(cur, "loading/create_stage_bulk.sql", database=names.database, schema=names.raw)
+        stage = wh.stage_path(names.database, names.raw, STAGE, info.sha256[:16])
+        glob = (Path(folders.pop()) / "*.csv.gz").as_uri()
+        put = wh.run(cur, "loading/put_file.sql", file_url=quote_literal(glob), stage_path=stage, parallel=str(parallel))
+        log.info("PUT %d chunks to %s (parallel=%d): %s", len(put), stage, parallel, [r[6] for r in put][:5])
+
+        common = dict(
+            database=names.database, schema=names.raw, table=table,
+            file_format=quote_literal(f"{names.database}.{names.raw}.{file_format_name(contract)}"),
+            stage_path=stage,
+        )
+        cur.execute("begin")
+        try:
+            results = []
+            for names_batch in _batches(sorted(by_name), MAX_FILES_PER_COPY):
+                results += wh.run(
+                    cur, "loading/copy_into_raw.sql",
+                    columns=", ".join(quote_ident(c) for c in contract.column_names),
+                    positions=", ".join(f"${i}" for i in range(1, len(contract.columns) + 1)),
+                    load_path=quote_literal(LOAD_PATH), batch_id=quote_literal(batch_id), on_error="CONTINUE",
+                    file_selection=f"files = ({', '.join(quote_literal(n) for n in names_batch)})", **common,
+                )
+            per_file = {Path(str(r[0])).name: r for r in results if len(r) >= 6}
+            if any(r[1] == "LOAD_SKIPPED" for r in per_file.values()):
+                cur.execute("rollback")
+                msg = f"{info.name}: COPY skipped chunks loaded before; batch {batch_id} is already in {target}"
+                return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
+            loaded = sum(int(r[3] or 0) for r in per_file.values())
+            with_errors = [n for n, r in per_file.items() if int(r[5] or 0) > 0]
+            rejected = _validate(cur, contract, with_errors, common) if with_errors else []
+            _store_rejected(cur, names, contract, info, batch_id, rejected, by_name)
+            if loaded + len(rejected) != info.rows:
+                raise LoadFailed(
+                    f"{info.path}: {info.rows} rows parsed but {loaded} loaded + {len(rejected)} rejected; "
+                    "refusing to commit a load that does not add up"
+                )
+            status = "LOADED" if not rejected else ("PARTIALLY_LOADED" if loaded else "FAILED")
+            first = min(rejected, key=lambda r: (r.line or 0), default=None)
+            rec = audit.AuditRecord(
+                batch_id=batch_id, file_name=info.name, load_path=LOAD_PATH, target_table=target, status=status,
+                rows_parsed=info.rows, rows_loaded=loaded, rows_rejected=len(rejected), started_at=started,
+                finished_at=datetime.now(UTC).replace(tzinfo=None), file_path=info.path, stage_path=stage,
+                bytes=info.bytes, checksum=info.sha256, dag_id=dag_id, run_id=run_id,
+                first_error=first.error if first else None,
+                first_error_line=source_line(by_name[first.staged_file], first.line) if first else None,
+                first_error_character=first.character if first else None,
+                first_error_column=first.column_name if first else None,
+            )
+            audit.record(cur, names, rec)
+            cur.execute("commit")
+        except Exception:
+            cur.execute("rollback")
+            raise
+        if purge:
+            wh.run(cur, "loading/remove_staged_files.sql", stage_path=stage)
+
+    msg = (
+        f"{info.name}: {status} {loaded} of {info.rows} rows into {target} from {len(chunks)} chunks "
+        f"(batch {batch_id}); {len(rejected)} rejected rows in {names.raw}.{rejected_table_name(contract)}"
+    )
+    log.info(msg)
+    return LoadResult(status, batch_id, info.name, info.rows, loaded, len(rejected), msg)
+
+
+def _validate(cur: Any, contract: DatasetContract, files: list[str], common: dict) -> list[Rejected]:
+    """Every rejected record of the given staged files, from Snowflake's validator."""
+    out: list[Rejected] = []
+    for batch in _batches(sorted(files), MAX_FILES_PER_COPY):
+        rows = wh.run(
+            cur, "loading/validate_staged_files.sql",
+            columns=", ".join(quote_ident(c) for c in contract.column_names),
+            files=", ".join(quote_literal(f) for f in batch), **common,
+        )
+        cols = [d[0].upper() for d in cur.description]
+        for row in rows:
+            r = dict(zip(cols, row))
+            out.append(
+                Rejected(
+                    staged_file=Path(str(r.get("FILE"))).name, line=r.get("LINE"), character=r.get("CHARACTER"),
+                    column_name=audit.column_name(r.get("COLUMN_NAME")), error=str(r.get("ERROR")),
+                    code=r.get("CODE"), record=r.get("REJECTED_RECORD"),
+                )
+            )
+    return out
+
+
+def _store_rejected(cur, names: Names, contract: DatasetContract, info: FileInfo, batch_id: str,
+                    rejected: list[Rejected], by_name: dict[str, Chunk]) -> None:
+    """Insert the rejected records, each located in the source file."""
+    if not rejected:
+        return
+    now = datetime.now(UTC).replace(tzinfo=None)
+    cur.executemany(
+        wh.render("raw/insert_rejected_row.sql", database=names.database, schema=names.raw,
+                  rejected_table=rejected_table_name(contract)),
+        [
+            {
+                "batch_id": batch_id, "load_path": LOAD_PATH, "file_name": info.name, "staged_file": r.staged_file,
+                "line": source_line(by_name[r.staged_file], r.line), "character": r.character,
+                "column_name": r.column_name, "error": r.error, "code": r.code, "rejected_record": r.record,
+                "rejected_at": now,
+            }
+            for r in rejected
+        ],
+    )
+
+
+def resolve_paths(path: str) -> list[Path]:
+    """A file, every ``*.csv`` in a folder, or a glob, sorted; FileNotFoundError names the pattern.
+
+    Examples
+    --------
+    >>> resolve_paths("/nonexistent/*.csv")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no CSV file matches '/nonexistent/*.csv' (give a file, a folder or a glob)
+    """
+    import glob
+
+    p = Path(path)
+    if p.is_dir():
+        found = sorted(p.glob("*.csv"))
+    elif any(ch in path for ch in "*?["):
+        found = sorted(Path(x) for x in glob.glob(path) if Path(x).is_file())
+    else:
+        found = [p] if p.is_file() else []
+    if not found:
+        raise FileNotFoundError(f"no CSV file matches {path!r} (give a file, a folder or a glob)")
+    return found
+
+
+def load_path_files(
+    conn: Any, path: str, contract: DatasetContract, names: Names, *, chunk_bytes: int, parallel: int = 4,
+    purge: bool = True, dag_id: str | None = None, run_id: str | None = None,
+) -> list[LoadResult]:
+    """Check, split and load every file `path` names; the raw objects are created first."""
+    import tempfile
+
+    from snowseg.loading.checks import check_file
+    from snowseg.loading.objects import ensure_raw_objects
+    from snowseg.loading.splitting import split_csv
+
+    files = resolve_paths(path)
+    infos = [check_file(f, contract, max_mb=float("inf")) for f in files]  # all checked before any PUT
+    with conn.cursor() as cur:
+        ensure_raw_objects(cur, names, contract)
+    results = []
+    for info in infos:
+        with tempfile.TemporaryDirectory(prefix="snowseg-bulk-") as tmp:
+            chunks = split_csv(info.path, tmp, target_bytes=chunk_bytes, delimiter=contract.csv.delimiter,
+                               quotechar=contract.csv.quote)
+            results.append(load_chunks(conn, info, chunks, contract, names, parallel=parallel, purge=purge,
+                                       dag_id=dag_id, run_id=run_id))
+    return results
