@@ -29,7 +29,7 @@ from snowseg.config import DatasetContract
 from snowseg.loading import audit
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.objects import file_format_name, rejected_table_name
-from snowseg.loading.small_file import LoadFailed, LoadResult
+from snowseg.loading.small_file import LoadFailed, LoadResult, already_loaded, copy_into_raw_args
 from snowseg.loading.splitting import Chunk
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
@@ -120,11 +120,8 @@ def load_chunks(
     by_name = {c.name: c for c in chunks}
 
     with conn.cursor() as cur:
-        earlier = audit.find_loaded(cur, names, info.sha256, target)
-        if earlier:
-            msg = f"{info.name}: already loaded into {target} as batch {earlier[0]} ({earlier[1]} rows); nothing to do"
-            log.info(msg)
-            return LoadResult("SKIPPED", earlier[0], info.name, info.rows, 0, 0, msg)
+        if skipped := already_loaded(cur, names, info, target):
+            return skipped
 
         wh.run(cur, "loading/create_stage_bulk.sql", database=names.database, schema=names.raw)
         stage = wh.stage_path(names.database, names.raw, STAGE, info.sha256[:16])
@@ -141,13 +138,10 @@ def load_chunks(
         try:
             results = []
             for names_batch in _batches(sorted(by_name), MAX_FILES_PER_COPY):
-                results += wh.run(
-                    cur, "loading/copy_into_raw.sql",
-                    columns=", ".join(quote_ident(c) for c in contract.column_names),
-                    positions=", ".join(f"${i}" for i in range(1, len(contract.columns) + 1)),
-                    load_path=quote_literal(LOAD_PATH), batch_id=quote_literal(batch_id), on_error="CONTINUE",
-                    file_selection=f"files = ({', '.join(quote_literal(n) for n in names_batch)})", **common,
-                )
+                results += wh.run(cur, "loading/copy_into_raw.sql", **copy_into_raw_args(
+                    contract, names, stage, load_path=LOAD_PATH, batch_id=batch_id, on_error="CONTINUE",
+                    file_selection=f"files = ({', '.join(quote_literal(n) for n in names_batch)})",
+                ))
             per_file = {Path(str(r[0])).name: r for r in results if len(r) >= 6}
             if any(r[1] == "LOAD_SKIPPED" for r in per_file.values()):
                 cur.execute("rollback")

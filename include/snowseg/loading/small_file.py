@@ -108,14 +108,8 @@ def load_file(
     started = datetime.now(UTC).replace(tzinfo=None)
 
     with conn.cursor() as cur:
-        earlier = audit.find_loaded(cur, names, info.sha256, target)
-        if earlier:
-            msg = (
-                f"{info.name}: this content was already loaded into {target} as batch {earlier[0]} "
-                f"({earlier[1]} rows at {earlier[2]}); nothing to do"
-            )
-            log.info(msg)
-            return LoadResult("SKIPPED", earlier[0], info.name, info.rows, 0, 0, msg)
+        if skipped := already_loaded(cur, names, info, target):
+            return skipped
 
         stage = wh.stage_path(names.database, names.raw, f"%{table}", info.sha256[:16])
         wh.run(
@@ -130,17 +124,11 @@ def load_file(
             file_path=info.path, stage_path=stage, bytes=info.bytes, checksum=info.sha256, dag_id=dag_id,
             run_id=run_id,
         )
-        copy_sql_args = dict(
-            database=names.database, schema=names.raw, table=table,
-            columns=", ".join(quote_ident(c) for c in contract.column_names),
-            positions=", ".join(f"${i}" for i in range(1, len(contract.columns) + 1)),
-            load_path=quote_literal(LOAD_PATH), batch_id=quote_literal(batch_id), stage_path=stage,
-            file_format=quote_literal(f"{names.database}.{names.raw}.{file_format_name(contract)}"),
-            on_error=on_error, file_selection="",
-        )
         cur.execute("begin")
         try:
-            results = wh.run(cur, "loading/copy_into_raw.sql", **copy_sql_args)
+            results = wh.run(cur, "loading/copy_into_raw.sql", **copy_into_raw_args(
+                contract, names, stage, load_path=LOAD_PATH, batch_id=batch_id, on_error=on_error,
+            ))
         except Exception as e:  # the connector raises ProgrammingError; keep its text
             cur.execute("rollback")
             err = audit.parse_copy_error(getattr(e, "msg", None) or str(e))
@@ -180,6 +168,34 @@ def load_file(
             raise LoadFailed(f"{info.path}: {msg}. Recorded in {names.database}.{names.audit}.LOAD_AUDIT.")
         log.info(msg)
         return LoadResult(status, batch_id, info.name, info.rows, loaded, info.rows - loaded, msg)
+
+
+def already_loaded(cur: Any, names: Names, info: FileInfo, target: str) -> LoadResult | None:
+    """A SKIPPED result if LOAD_AUDIT has this content loaded into `target` already, else None."""
+    earlier = audit.find_loaded(cur, names, info.sha256, target)
+    if not earlier:
+        return None
+    msg = (
+        f"{info.name}: this content was already loaded into {target} as batch {earlier[0]} "
+        f"({earlier[1]} rows at {earlier[2]}); nothing to do"
+    )
+    log.info(msg)
+    return LoadResult("SKIPPED", earlier[0], info.name, info.rows, 0, 0, msg)
+
+
+def copy_into_raw_args(
+    contract: DatasetContract, names: Names, stage: str, *, load_path: str, batch_id: str, on_error: str,
+    file_selection: str = "",
+) -> dict[str, str]:
+    """The fragments of ``loading/copy_into_raw.sql`` for a contract's raw table and a staged location."""
+    return dict(
+        database=names.database, schema=names.raw, table=quote_ident(contract.table),
+        columns=", ".join(quote_ident(c) for c in contract.column_names),
+        positions=", ".join(f"${i}" for i in range(1, len(contract.columns) + 1)),
+        load_path=quote_literal(load_path), batch_id=quote_literal(batch_id), stage_path=stage,
+        file_format=quote_literal(f"{names.database}.{names.raw}.{file_format_name(contract)}"),
+        on_error=on_error, file_selection=file_selection,
+    )
 
 
 def _summarise(results: list[tuple]) -> tuple[str, int, audit.CopyError | None]:
