@@ -14,38 +14,15 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "include"), str(REPO / "devstack")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_twin(home: Path) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'include'}:{REPO / 'devstack'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "snowseg_twin.server", "--port", str(port), "--home", str(home)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/twin/health", timeout=1)
-            return proc, port
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("twin did not start")
 
 
 def main() -> int:
@@ -65,15 +42,16 @@ def main() -> int:
     from snowseg.warehouse import Names
 
     tmp = Path(tempfile.mkdtemp(prefix="snowseg-bench-"))
-    proc, port = _start_twin(tmp / "twin")
+    from snowseg_twin.process import TwinProcess
+
+    twin = TwinProcess(tmp / "twin").start()
     contract = load_contract()
     results = []
     try:
         for n in args.sizes:
             csv = write_sales_csv(tmp / f"sample_{n}.csv", n, seed=42)
             for rep in range(args.repeats):
-                conn = snowflake.connector.connect(user="bench", password="x", account="twin", host="127.0.0.1",
-                                                   port=port, protocol="http", login_timeout=10)
+                conn = snowflake.connector.connect(**twin.connect_kwargs())
                 names = Names(database=f"B{uuid.uuid4().hex[:8].upper()}")
                 t = time.perf_counter()
                 info = check_file(csv, contract)
@@ -90,8 +68,7 @@ def main() -> int:
                 results.append(row)
                 print(json.dumps(row), flush=True)
     finally:
-        proc.send_signal(2)
-        proc.wait(30)
+        twin.stop()
 
     stages = ["check_s", "load_s", "features_s", "fit_s", "writeback_s"]
     table = []

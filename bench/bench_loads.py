@@ -22,9 +22,9 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "include"), str(REPO / "devstack"), str(REPO / "bench")]
+sys.path[:0] = [str(REPO / "include"), str(REPO / "devstack")]
 
-from bench_demo import _start_twin  # noqa: E402
+from snowseg_twin.process import TwinProcess  # noqa: E402
 
 
 def duckdb_limit(path: Path) -> float:
@@ -57,13 +57,12 @@ def main() -> int:
     from snowseg.warehouse import Names
 
     tmp = Path(tempfile.mkdtemp(prefix="snowseg-bench-loads-"))
-    proc, port = _start_twin(tmp / "twin")
+    twin = TwinProcess(tmp / "twin").start()
     contract = load_contract()
     runs = []
 
     def connect():
-        return snowflake.connector.connect(user="bench", password="x", account="twin", host="127.0.0.1", port=port,
-                                           protocol="http", login_timeout=10, network_timeout=600)
+        return snowflake.connector.connect(**twin.connect_kwargs())
 
     try:
         for n in args.sizes:
@@ -88,8 +87,7 @@ def main() -> int:
                 conn.close()
                 print(json.dumps(runs[-3:] if mb <= contract.csv.max_file_mb else runs[-2:]), flush=True)
     finally:
-        proc.send_signal(2)
-        proc.wait(60)
+        twin.stop()
 
     table = []
     for n in args.sizes:

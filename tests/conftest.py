@@ -8,14 +8,9 @@ Airflow connection `snowflake_default` at it. Tests isolate themselves by databa
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -37,67 +32,12 @@ for var in ("SNOWSEG_DATABASE", "AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "SNOWSEG_TWIN_
 # The dev-only hook shim, as `make` applies it through devstack/sitecustomize for every process.
 sys.path.insert(0, str(REPO / "devstack" / "sitecustomize"))
 import sitecustomize  # noqa: E402,F401
+from snowseg_twin.process import TwinProcess, connection_json, free_port  # noqa: E402,F401
 
 
-def free_port() -> int:
-    """An unused TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def twin_connection(port: int) -> str:
-    """The Airflow connection (JSON) for a twin on `port`."""
-    return json.dumps(
-        {
-            "conn_type": "snowflake", "login": "snowseg", "password": "local-twin-no-secret", "schema": "RAW",
-            "extra": {"account": "twin", "database": "SNOWSEG", "warehouse": "SNOWSEG_WH", "role": "SNOWSEG_ROLE",
-                      "host": "127.0.0.1", "port": port, "protocol": "http"},
-        }
-    )
-
-
-class Twin:
-    """A twin server process started by the tests."""
-
-    def __init__(self, home: Path, port: int | None = None):
-        self.home, self.port = home, port or free_port()
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 60) -> Twin:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO / "devstack")])}
-        self.log = (self.home.parent / f"{self.home.name}.log").open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "snowseg_twin.server", "--port", str(self.port), "--home", str(self.home)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"twin exited with {self.proc.returncode}; see {self.log.name}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/twin/health", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"twin did not answer on port {self.port} within {timeout}s")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(2)  # SIGINT: graceful stop, DuckDB checkpoint
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def connect_kwargs(self, database: str | None = None) -> dict:
-        kw = dict(user="snowseg", password="x", account="twin", host="127.0.0.1", port=self.port, protocol="http",
-                  session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False}, login_timeout=10,
-                  network_timeout=60)
-        if database:
-            kw["database"] = database
-        return kw
+# the tests' twin is the dev stack's own private-twin launcher
+Twin = TwinProcess
+twin_connection = connection_json
 
 
 @pytest.fixture(scope="session")

@@ -171,21 +171,9 @@ def status(home: Path) -> int:
 
 def env_exports() -> str:
     """Shell exports that point Airflow and boto3 at the twin."""
-    conn = {
-        "conn_type": "snowflake",
-        "login": "snowseg",
-        "password": "twin",
-        "schema": "RAW",
-        "extra": {
-            "account": "twin",
-            "database": "SNOWSEG",
-            "warehouse": "SNOWSEG_WH",
-            "role": "SNOWSEG_ROLE",
-            "host": "127.0.0.1",
-            "port": snowflake_port(),
-            "protocol": "http",
-        },
-    }
+    from snowseg_twin.process import connection
+
+    conn = connection(snowflake_port())
     aws = {"conn_type": "aws", "extra": {"endpoint_url": f"http://127.0.0.1:{s3_port()}", "region_name": "us-east-1"}}
     lines = {
         "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(conn),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -10,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, connection_json, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -18,17 +17,13 @@ pytestmark = pytest.mark.e2e
 def test_demo_twice_prints_segments_and_same_row_counts(tmp_path):
     """Exit 0, a 3-segment table, the report and plot exist, and the second run changes no row count."""
     twin_port, s3_port = free_port(), free_port()
-    conn = {
-        "conn_type": "snowflake", "login": "snowseg", "password": "local-twin-no-secret", "schema": "RAW",
-        "extra": {"account": "twin", "database": "SNOWSEG", "host": "127.0.0.1", "port": twin_port, "protocol": "http"},
-    }
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SNOWSEG"))},
         "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("include", "devstack", "devstack/sitecustomize")),
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(conn),
+        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": connection_json(twin_port),
         "SNOWSEG_TWIN_HOME": str(tmp_path / "twin"),
         "SNOWSEG_TWIN_PORT": str(twin_port),
         "SNOWSEG_S3_PORT": str(s3_port),
