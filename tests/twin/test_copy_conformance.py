@@ -472,6 +472,83 @@ def test_bom_without_header_is_not_data(cur: Cursor, tmp_path: Path) -> None:
     assert cur.fetchall() == [{"N": 42}]
 
 
+class StringFnCase(NamedTuple):
+    item: str
+    expected: list[str | None]  # V for records 1 and 2 of STRING_FN_DATA
+
+
+# staged as @S/batch_7/day=1/f.csv.gz: METADATA$FILENAME is 'batch_7/day=1/f.csv.gz'; record 2's $1 is NULL
+STRING_FN_DATA = "a-b-c,x\n,y\n"
+FILENAME = "batch_7/day=1/f.csv.gz"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(StringFnCase("SPLIT_PART(METADATA$FILENAME, '/', -2)", ["day=1"] * 2), id="parent-folder"),
+        pytest.param(StringFnCase("split_part(metadata$filename, '/', 1)", ["batch_7"] * 2), id="first-lowercase"),
+        pytest.param(StringFnCase("SPLIT_PART(METADATA$FILENAME, '/', 0)", ["batch_7"] * 2), id="zero-is-one"),
+        pytest.param(StringFnCase("SPLIT_PART(METADATA$FILENAME, '/', -1)", ["f.csv.gz"] * 2), id="last"),
+        pytest.param(StringFnCase("SPLIT_PART(METADATA$FILENAME, '/', 4)", [""] * 2), id="out-of-range"),
+        pytest.param(StringFnCase("SPLIT_PART(METADATA$FILENAME, '/', -4)", [""] * 2), id="out-of-range-negative"),
+        pytest.param(StringFnCase("SPLIT_PART(METADATA$FILENAME, '/d', 2)", ["ay=1/f.csv.gz"] * 2),
+                     id="whole-delimiter"),
+        pytest.param(StringFnCase("SPLIT_PART(METADATA$FILENAME, '', 1)", [FILENAME] * 2), id="empty-delimiter"),
+        pytest.param(StringFnCase("SPLIT_PART(NULL, '/', 1)", [None] * 2), id="null-text"),
+        pytest.param(StringFnCase("SPLIT_PART(METADATA$FILENAME, NULL, 1)", [None] * 2), id="null-delimiter"),
+        pytest.param(StringFnCase("SPLIT_PART($1, '-', -1)", ["c", None]), id="field-null-field"),
+        pytest.param(StringFnCase("SPLIT_PART(t.$1, '-', '2')", ["b", None]), id="aliased-field-text-part"),
+        pytest.param(StringFnCase("UPPER(SPLIT_PART($1, '-', 1))", ["A", None]), id="nested"),
+        pytest.param(StringFnCase("CONCAT('b_', SPLIT_PART(METADATA$FILENAME, '/', 1), '_', METADATA$FILE_ROW_NUMBER)",
+                                  ["b_batch_7_1", "b_batch_7_2"]), id="concat-metadata"),
+        pytest.param(StringFnCase("CONCAT($2, '#', METADATA$FILE_ROW_NUMBER)", ["x#1", "y#2"]),
+                     id="concat-field-and-row"),
+        pytest.param(StringFnCase("CONCAT($1, '!')", ["a-b-c!", None]), id="concat-null-field"),
+        pytest.param(StringFnCase("CONCAT(METADATA$FILENAME, NULL)", [None] * 2), id="concat-null"),
+        pytest.param(StringFnCase("'id-' || $2 || '/' || $2", ["id-x/x", "id-y/y"]), id="pipes-operator"),
+        pytest.param(StringFnCase("$1 || '/' || 1.5", ["a-b-c/1.5", None]), id="pipes-null-field"),
+    ],
+)  # fmt: skip
+def test_transformation_string_functions(cur: Cursor, tmp_path: Path, case: StringFnCase) -> None:
+    """In a COPY transformation, SPLIT_PART(text, delimiter, n) returns the n-th part (1-based; 0 counts as 1;
+    negative counts from the end, -2 of METADATA$FILENAME being the file's parent folder; '' when out of range;
+    the whole delimiter splits; an empty delimiter leaves the text whole), CONCAT(...) and || join text (numbers
+    converted to text); all three are NULL when any argument is NULL."""
+    cur.execute("CREATE TABLE T (R NUMBER, V VARCHAR)")
+    cur.execute("CREATE STAGE S")
+    put(cur, tmp_path, "f.csv", STRING_FN_DATA, "@S/batch_7/day=1/")
+    cur.execute(
+        f"COPY INTO T FROM (SELECT METADATA$FILE_ROW_NUMBER, {case.item} FROM @S/batch_7/ t) "
+        "FILE_FORMAT = (TYPE = CSV NULL_IF = (''))"
+    )
+    assert cur.fetchall() == [result(f"s/{FILENAME}", "LOADED", 2, 2)]
+    cur.execute("SELECT V FROM T ORDER BY R")
+    assert [r["V"] for r in cur.fetchall()] == case.expected
+
+
+def test_split_part_of_a_bad_field_rejects_the_record(cur: Cursor, tmp_path: Path) -> None:
+    """A value computed from a field converts to the column's type like the field would: a bad one rejects the
+    record, named by the column and the field's position (ON_ERROR = CONTINUE loads the others)."""
+    cur.execute("CREATE TABLE T (N NUMBER, S VARCHAR)")
+    put(cur, tmp_path, "a.csv", "k-1,a\nk-x,b\n", "@%T")
+    cur.execute("COPY INTO T FROM (SELECT SPLIT_PART($1, '-', 2), $2 FROM @%T) ON_ERROR = CONTINUE")
+    assert cur.fetchall() == [
+        result("a.csv.gz", "PARTIALLY_LOADED", 2, 1, limit=2, seen=1, first_error="Numeric value 'x' is not recognized",
+               line=2, character=1, column='"T"["N":1]')
+    ]  # fmt: skip
+    cur.execute("SELECT * FROM T")
+    assert cur.fetchall() == [{"N": 1, "S": "a"}]
+
+
+def test_item_reading_two_fields_is_not_implemented(cur: Cursor, tmp_path: Path) -> None:
+    """Snowflake accepts CONCAT($1, $2); the twin fails loudly, naming the item, rather than loading differently."""
+    cur.execute("CREATE TABLE T (V VARCHAR)")
+    put(cur, tmp_path, "a.csv", "a,b\n", "@%T")
+    with pytest.raises(ProgrammingError, match=r"CONCAT\(\$1, \$2\) reading two or more fields"):
+        cur.execute("COPY INTO T FROM (SELECT CONCAT($1, $2) FROM @%T)")
+    assert count(cur, "T") == 0
+
+
 class CompressionCase(NamedTuple):
     name: str
     content: bytes

@@ -195,6 +195,31 @@ def test_copy_transformation_metadata_filename_is_relative_to_stage_url(
     ]
 
 
+TABLE_BATCH = "CREATE TABLE {db}.RAW.T (ID NUMBER, NAME VARCHAR, _FILE VARCHAR, _BATCH_ID VARCHAR)"
+# the pipeline's Snowpipe COPY: the staged file's parent folder is its batch id
+BATCH_COPY = (
+    "copy into T (ID, NAME, _FILE, _BATCH_ID) from (select $1, $2, metadata$filename, "
+    "split_part(metadata$filename, '/', -2) from @LANDING/sales/) file_format = (type = csv skip_header = 1)"
+)
+BATCH_ROWS = [
+    {"ID": 1, "NAME": "alpha", "_FILE": "sales/b_001/a.csv", "_BATCH_ID": "b_001"},
+    {"ID": 2, "NAME": "beta", "_FILE": "sales/b_001/a.csv", "_BATCH_ID": "b_001"},
+    {"ID": 3, "NAME": "gamma", "_FILE": "sales/b_002/b.csv", "_BATCH_ID": "b_002"},
+]
+
+
+def test_copy_transformation_batch_id_from_parent_folder(cur: Cursor, database: str, s3, bucket: str) -> None:  # noqa: ANN001
+    """SPLIT_PART(METADATA$FILENAME, '/', -2) is the parent folder of the file within the stage (-1 would be the
+    file name), so a COPY from an external stage can load each file's folder as a batch id."""
+    upload(s3, bucket, {"in/sales/b_001/a.csv": CSV_A, "in/sales/b_002/b.csv": CSV_B})
+    cur.execute(TABLE_BATCH.format(db=database))
+    external_stage(cur, database, bucket)
+    assert [r["file"] for r in rows(cur, BATCH_COPY)] == [
+        f"s3://{bucket}/in/sales/b_001/a.csv", f"s3://{bucket}/in/sales/b_002/b.csv"
+    ]  # fmt: skip
+    assert rows(cur, "SELECT * FROM T ORDER BY ID") == BATCH_ROWS
+
+
 def test_copy_rerun_is_skipped_by_s3_path(cur: Cursor, database: str, s3, bucket: str) -> None:  # noqa: ANN001
     """Load metadata keys on the s3:// path: a re-run skips the file (LOAD_SKIPPED), FORCE = TRUE loads it again,
     and LOAD_HISTORY shows the s3:// URL."""
@@ -393,6 +418,115 @@ def test_copy_history_shows_pipe_loads(cur: Cursor, database: str, s3, bucket: s
         {"FILE_NAME": "a.csv", "STAGE_LOCATION": f"s3://{bucket}/in/sales/", "STATUS": "Loaded", "ROW_COUNT": 2,
          "PIPE_CATALOG_NAME": database, "PIPE_SCHEMA_NAME": "RAW", "PIPE_NAME": "P"}
     ]  # fmt: skip
+
+
+def test_pipe_copy_with_batch_id_transformation(cur: Cursor, database: str, s3, bucket: str) -> None:  # noqa: ANN001
+    """A pipe's COPY may transform (CREATE PIPE ... AS COPY INTO t FROM (SELECT ... FROM @stage)): Snowpipe loads
+    each file with SPLIT_PART(METADATA$FILENAME, '/', -2), its parent folder, as the batch id."""
+    upload(s3, bucket, {"in/sales/b_001/a.csv": CSV_A, "in/sales/b_002/b.csv": CSV_B})
+    cur.execute(TABLE_BATCH.format(db=database))
+    external_stage(cur, database, bucket)
+    cur.execute(f"create pipe {database}.RAW.P as {BATCH_COPY}")
+    assert rows(cur, "ALTER PIPE P REFRESH") == [
+        {"File": "b_001/a.csv", "Status": "SENT"}, {"File": "b_002/b.csv", "Status": "SENT"}
+    ]  # fmt: skip
+    status = wait_loaded(cur, f"{database}.RAW.P")
+    assert status["pendingFileCount"] == 0 and "lastPipeErrorTimestamp" not in status
+    assert rows(cur, "SELECT * FROM T ORDER BY ID") == BATCH_ROWS
+
+
+# --- VALIDATION_MODE on external stages ----------------------------------------------------------------------------
+
+
+def bad_error(bucket: str, key: str = "in/sales/bad.csv") -> dict:
+    """VALIDATION_MODE's row for CSV_BAD's rejected record (VALIDATE's columns), the file named by its URL."""
+    return {
+        "ERROR": "Numeric value 'x' is not recognized", "FILE": f"s3://{bucket}/{key}", "LINE": 3, "CHARACTER": 1,
+        "BYTE_OFFSET": None, "CATEGORY": "conversion", "CODE": 100038, "SQL_STATE": "22018",
+        "COLUMN_NAME": '"T"["ID":1]', "ROW_NUMBER": 2, "ROW_START_LINE": 3, "REJECTED_RECORD": "x,epsilon",
+    }  # fmt: skip
+
+
+class ExternalModeCase(NamedTuple):
+    copy: str
+    errors: list[str]  # keys of the files whose rejected record is returned, in order
+    rows: list[dict] | None = None  # RETURN_<n>_ROWS' rows instead
+
+
+EXTERNAL_MODE_CASES = [
+    pytest.param(ExternalModeCase(f"COPY INTO T FROM @LANDING/sales/ {FORMAT} VALIDATION_MODE = RETURN_ERRORS",
+                                  ["in/sales/bad.csv"]), id="return-errors-path"),
+    pytest.param(ExternalModeCase(f"COPY INTO T FROM @LANDING {FORMAT} VALIDATION_MODE = 'RETURN_ALL_ERRORS'",
+                                  ["in/other/bad.csv", "in/sales/bad.csv"]), id="return-all-errors-whole-stage"),
+    pytest.param(ExternalModeCase(f"COPY INTO T FROM @LANDING/sales {FORMAT} FILES = ('a.csv', 'bad.csv') "
+                                  "VALIDATION_MODE = RETURN_ERRORS", ["in/sales/bad.csv"]), id="files"),
+    pytest.param(ExternalModeCase(f"COPY INTO T FROM @LANDING {FORMAT} PATTERN = 'other/.*' "
+                                  "VALIDATION_MODE = RETURN_ERRORS", ["in/other/bad.csv"]), id="pattern"),
+    pytest.param(ExternalModeCase(f"COPY INTO T FROM @LANDING {FORMAT} PATTERN = '.*/a[.]csv' "
+                                  "VALIDATION_MODE = RETURN_ERRORS", []), id="no-errors"),
+    pytest.param(ExternalModeCase("COPY INTO T FROM @FORMATTED/sales/ VALIDATION_MODE = RETURN_ERRORS",
+                                  ["in/sales/bad.csv"]), id="stage-file-format"),
+    pytest.param(ExternalModeCase("COPY INTO T (NAME) FROM @LANDING/sales/ FILE_FORMAT = (TYPE = CSV SKIP_HEADER = 1 "
+                                  "ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE) FILES = ('a.csv') "
+                                  "VALIDATION_MODE = RETURN_3_ROWS", [], [{"NAME": "1"}, {"NAME": "2"}]),
+                 id="return-rows-listed-columns"),
+    pytest.param(ExternalModeCase(f"COPY INTO T FROM @LANDING/sales/ {FORMAT} VALIDATION_MODE = RETURN_2_ROWS", [],
+                                  [{"ID": 1, "NAME": "alpha"}, {"ID": 2, "NAME": "beta"}]), id="return-rows"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", EXTERNAL_MODE_CASES)
+def test_validation_mode_on_external_stage(
+    cur: Cursor, database: str, s3, bucket: str, case: ExternalModeCase  # noqa: ANN001
+) -> None:
+    """COPY ... VALIDATION_MODE from an external S3 stage selects files as the COPY would (FROM path, FILES,
+    PATTERN, the stage's FILE_FORMAT) and returns the same rows as from an internal stage, FILE being the
+    object's s3:// URL as in COPY's output; nothing is loaded and no load history is recorded."""
+    upload(s3, bucket, {"in/sales/a.csv": CSV_A, "in/sales/bad.csv": CSV_BAD, "in/other/bad.csv": CSV_BAD})
+    cur.execute(TABLE.format(db=database))
+    external_stage(cur, database, bucket)
+    cur.execute(f"CREATE STAGE {database}.RAW.FORMATTED URL = 's3://{bucket}/in/' {FORMAT}")
+    expected = case.rows if case.rows is not None else [bad_error(bucket, key) for key in case.errors]
+    assert rows(cur, case.copy) == expected
+    assert count(cur) == 0
+    assert rows(cur, "SELECT COUNT(*) AS N FROM INFORMATION_SCHEMA.LOAD_HISTORY WHERE TABLE_NAME = 'T'") == [{"N": 0}]
+    loaded = rows(cur, f"COPY INTO T FROM @LANDING/sales/ {FORMAT} ON_ERROR = CONTINUE")
+    assert [r["status"] for r in loaded] == ["LOADED", "PARTIALLY_LOADED"]
+
+
+def test_validation_mode_return_rows_on_external_stage_fails_on_a_bad_record(
+    cur: Cursor, database: str, s3, bucket: str  # noqa: ANN001
+) -> None:
+    """RETURN_<n>_ROWS fails at the first rejected record within the first n, as ON_ERROR = ABORT_STATEMENT would."""
+    upload(s3, bucket, {"in/sales/bad.csv": CSV_BAD})
+    cur.execute(TABLE.format(db=database))
+    external_stage(cur, database, bucket)
+    with pytest.raises(ProgrammingError) as e:
+        cur.execute(f"COPY INTO T FROM @LANDING/sales/ {FORMAT} VALIDATION_MODE = RETURN_5_ROWS")
+    assert e.value.errno == 100038
+    assert message(e.value).splitlines()[0] == "Numeric value 'x' is not recognized"
+    assert count(cur) == 0
+
+
+def test_validation_mode_return_errors_skips_files_the_table_loaded(
+    cur: Cursor, database: str, s3, bucket: str  # noqa: ANN001
+) -> None:
+    """RETURN_ERRORS skips files the table's COPY load metadata has as loaded (RETURN_ALL_ERRORS and FORCE = TRUE
+    don't); Snowpipe's load metadata is separate, so a file only a pipe loaded is still validated."""
+    upload(s3, bucket, {"in/sales/bad.csv": CSV_BAD, "in/piped/bad.csv": CSV_BAD})
+    cur.execute(TABLE.format(db=database))
+    external_stage(cur, database, bucket)
+    cur.execute(f"COPY INTO T FROM @LANDING/sales/ {FORMAT} ON_ERROR = CONTINUE")
+    cur.execute(f"CREATE PIPE {database}.RAW.P AS COPY INTO T FROM @LANDING/piped/ {FORMAT} ON_ERROR = CONTINUE")
+    cur.execute("ALTER PIPE P REFRESH")
+    wait_loaded(cur, f"{database}.RAW.P")
+    assert rows(cur, "SELECT ID FROM T ORDER BY ID") == [{"ID": 4}, {"ID": 4}]
+    validate = f"COPY INTO T FROM @LANDING {FORMAT} VALIDATION_MODE = "
+    assert rows(cur, validate + "RETURN_ERRORS") == [bad_error(bucket, "in/piped/bad.csv")]
+    both = [bad_error(bucket, "in/piped/bad.csv"), bad_error(bucket, "in/sales/bad.csv")]
+    assert rows(cur, validate + "RETURN_ALL_ERRORS") == both
+    assert rows(cur, validate + "RETURN_ERRORS FORCE = TRUE") == both
+    assert count(cur) == 2
 
 
 # --- auto-ingest ------------------------------------------------------------------------------------------------

@@ -102,14 +102,17 @@ def _convert(
                 for i in range(n):
                     row_errors.setdefault(i, _CellError(e, j, None))
         elif item.scope == ROW or item.field is None:
+            # per record: the item needs the row number (and perhaps a field, eg: $1 || METADATA$FILE_ROW_NUMBER)
+            k = item.field
             values: list[str | None] = []
             for i in range(n):
+                raw = fields[i][k] if k is not None and k < len(fields[i]) else None
                 try:
-                    value = item.fn(None, i + 1, ctx)
+                    value = item.fn(None if raw in opts.csv.nulls else raw, i + 1, ctx)
                     values.append(None if value is None else convert(value))
                 except LoadError as e:
                     values.append(None)
-                    row_errors.setdefault(i, _CellError(e, j, None))
+                    row_errors.setdefault(i, _CellError(e, j, k))
             out.append(values)
         else:
             k = item.field

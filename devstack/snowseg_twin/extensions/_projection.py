@@ -7,18 +7,28 @@ Emulates both forms Snowflake accepts:
 - transformation `COPY INTO t [(cols)] FROM (SELECT ... FROM @stage)`: each select item loads into
   the corresponding column. Items may be `$n` / `alias.$n`, casts `::TYPE` of items, TRIM/UPPER/LOWER,
   METADATA$FILENAME, METADATA$FILE_ROW_NUMBER, METADATA$START_SCAN_TIME, METADATA$FILE_LAST_MODIFIED,
-  METADATA$FILE_CONTENT_KEY, string/number/boolean/NULL literals and CURRENT_TIMESTAMP()/SYSDATE().
+  METADATA$FILE_CONTENT_KEY, string/number/boolean/NULL literals and CURRENT_TIMESTAMP()/SYSDATE(),
+  and these functions of items:
+  - SPLIT_PART(<item>, <delimiter>, <n>): the n-th part of the text split at every occurrence of the
+    whole delimiter; n is 1-based, 0 counts as 1, a negative n counts from the end (-1 is the last
+    part, -2 the one before: `SPLIT_PART(METADATA$FILENAME, '/', -2)` is the file's parent folder);
+    a part out of range is '', an empty delimiter leaves the text whole (one part).
+  - CONCAT(<item>, ...) and <item> || <item>: the items' text joined.
+  All three are NULL if any argument is NULL; arguments that aren't text are converted to VARCHAR
+  first (numbers as written, eg: METADATA$FILE_ROW_NUMBER 7 as '7').
   ERROR_ON_COLUMN_COUNT_MISMATCH is ignored: a field past the end of the record is NULL.
 
 Errors name a column as Snowflake does: "TABLE"["COLUMN":ordinal in the table].
 
-Differs from Snowflake: other expressions (and items reading two or more fields) raise
-NotImplementedError; VARCHAR(n) casts don't check length.
+Differs from Snowflake: other expressions, and items reading two or more fields (eg: CONCAT($1, $2))
+raise NotImplementedError; VARCHAR(n) casts don't check length; timestamps converted to text inside
+CONCAT / || / SPLIT_PART use the twin's rendering (ISO form), not TIMESTAMP_OUTPUT_FORMAT.
 """
 
 from __future__ import annotations
 
 import datetime
+import decimal
 import functools
 import hashlib
 import os
@@ -30,6 +40,7 @@ import snowflake.connector.errors
 from sqlglot import exp
 
 from snowseg_twin.extensions._copy_options import CopyOptions
+from snowseg_twin.extensions._errors import not_recognized
 from snowseg_twin.extensions._staged_files import StagedFile
 from snowseg_twin.extensions._values import ColumnType, caster, column_type, to_text
 
@@ -125,6 +136,46 @@ def _wrap(inner: Item, fn: Callable[[object], object]) -> Item:
     return Item(wrapped, inner.scope, inner.field)
 
 
+def _combine(e: exp.Expression, parts: list[Item], fn: Callable[[list[object]], object]) -> Item:
+    """An item computed from other items' values, NULL if any of them is NULL."""
+    fields = {p.field for p in parts if p.field is not None}
+    if len(fields) > 1:
+        raise NotImplementedError(f"COPY transformation item {e.sql(dialect='snowflake')} reading two or more fields")
+    # an item reads at most one field; it needs the row number if any part does
+    scope = ROW if any(p.scope == ROW for p in parts) else FIELD if fields else FILE
+    fns = [p.fn for p in parts]
+
+    def combined(v: str | None, r: int, c: FileContext) -> object:
+        values = [f(v, r, c) for f in fns]
+        return None if any(value is None for value in values) else fn(values)
+
+    return Item(combined, scope, next(iter(fields), None))
+
+
+def _part_number(value: object) -> int:
+    """SPLIT_PART's part number as an integer (text is converted like a NUMBER; halves round away from 0)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(to_text(value).strip())
+        return int(number.quantize(Decimal(1), rounding=decimal.ROUND_HALF_UP))
+    except (decimal.InvalidOperation, ValueError) as e:
+        raise not_recognized("Numeric value", to_text(value)) from e
+
+
+def split_part(text: str, delimiter: str, n: int) -> str:
+    """Snowflake's SPLIT_PART of non-NULL values.
+
+    >>> [split_part("day=1/batch_7/a.csv", "/", n) for n in (1, 0, -1, -2, 4, -4)]
+    ['day=1', 'day=1', 'a.csv', 'batch_7', '', '']
+    >>> split_part("a.csv", "/", -2), split_part("abc", "", 1)
+    ('', 'abc')
+    """
+    parts = text.split(delimiter) if delimiter else [text]
+    index = max(n, 1) - 1 if n >= 0 else len(parts) + n
+    return parts[index] if 0 <= index < len(parts) else ""
+
+
 def _compile(e: exp.Expression, opts: CopyOptions) -> Item:
     if isinstance(e, exp.Alias):
         return _compile(e.this, opts)
@@ -159,6 +210,18 @@ def _compile(e: exp.Expression, opts: CopyOptions) -> Item:
     if type(e) in _STRING_FUNCS:
         fn = _STRING_FUNCS[type(e)]
         return _wrap(_compile(e.this, opts), lambda value: fn(to_text(value)))
+    if isinstance(e, exp.SplitPart):
+        args = [e.this, e.args.get("delimiter"), e.args.get("part_index")]
+        if any(a is None for a in args):
+            raise NotImplementedError(f"COPY transformation item {e.sql(dialect='snowflake')}")
+        return _combine(
+            e,
+            [_compile(a, opts) for a in args],
+            lambda v: split_part(to_text(v[0]), to_text(v[1]), _part_number(v[2])),
+        )
+    if isinstance(e, exp.Concat | exp.DPipe):
+        args = e.expressions if isinstance(e, exp.Concat) else [e.this, e.expression]
+        return _combine(e, [_compile(a, opts) for a in args], lambda v: "".join(map(to_text, v)))
     raise NotImplementedError(f"COPY transformation item {e.sql(dialect='snowflake')}")
 
 

@@ -16,6 +16,8 @@ files' rows are inserted with one INSERT ... SELECT per file, from Arrow tables,
 with the load history.
 
 External S3 stages are read through boto3 (s3_stages); a COPY without FILE_FORMAT uses the stage's.
+VALIDATION_MODE (validation_mode) reuses this file selection (StageSource) and format precedence
+(copy_format_options).
 While a pipe runs its COPY, load history goes to the pipe's metadata (_pipe_context) instead.
 Other file types (JSON, PARQUET) and other external stages/URLs fall back to fakesnow's own copy_into.
 
@@ -29,6 +31,8 @@ from __future__ import annotations
 import datetime
 import os
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 import fakesnow.copy_into as fs_copy
 import fakesnow.transforms.stage as stage
@@ -37,7 +41,7 @@ from fakesnow.params import MutableParams
 from sqlglot import exp
 
 from snowseg_twin.extensions import s3_stages
-from snowseg_twin.extensions._copy_options import file_format_options, parse_copy_options
+from snowseg_twin.extensions._copy_options import CopyOptions, file_format_options, parse_copy_options
 from snowseg_twin.extensions._file_load import FileOutcome, load_file
 from snowseg_twin.extensions._load_history import (
     CopyJob,
@@ -48,7 +52,7 @@ from snowseg_twin.extensions._load_history import (
 )
 from snowseg_twin.extensions._pipe_context import history_writer
 from snowseg_twin.extensions._projection import Projection, build_projection
-from snowseg_twin.extensions._staged_files import select_files
+from snowseg_twin.extensions._staged_files import StagedFile, select_files
 from snowseg_twin.extensions._table_functions import literal
 from snowseg_twin.extensions._values import duck_cast_sql
 
@@ -80,20 +84,15 @@ def copy_into(
     def fallback() -> str:
         return original_copy_into(duck_conn, current_database, current_schema, expr, table_stages, params)
 
-    format_options = file_format_options(expr, duck_conn, current_database, current_schema)
     source = fs_copy._from_source(expr)  # noqa: SLF001
     if not source.startswith("@"):
         return fallback()
-    if not format_options:
-        format_options = s3_stages.stage_file_format(source[1:], duck_conn, current_database, current_schema)
+    format_options = copy_format_options(expr, duck_conn, current_database, current_schema)
     if str(format_options.get("TYPE", "CSV")).upper() != "CSV":
         return fallback()
     table = fs_copy._extract_table(expr.this)  # noqa: SLF001
-    location = fs_copy.stage_url_from_var(
-        source[1:], duck_conn, current_database, current_schema, table_stages, table
-    )
-    remote = s3_stages.resolve(source[1:], duck_conn, current_database, current_schema) is not None
-    if not remote and not stage.is_internal(location):
+    from_stage = StageSource.of(source[1:], duck_conn, current_database, current_schema, table_stages, table)
+    if not from_stage.remote and not stage.is_internal(from_stage.location):
         return fallback()
 
     opts = parse_copy_options(expr, params, format_options)
@@ -106,12 +105,7 @@ def copy_into(
     lengths = _text_lengths(duck_conn, catalog, schema, table.name)
     projection = build_projection(expr, table.name, columns, lengths, opts)
 
-    if remote:
-        files = s3_stages.select_files(
-            source[1:], opts.files, opts.pattern, duck_conn, current_database, current_schema
-        )
-    else:
-        files = select_files(location, opts.files, opts.pattern, duck_conn)
+    files = from_stage.select_files(opts, duck_conn, current_database, current_schema)
     if not files:
         duck_conn.execute(ZERO_FILES_SQL)
         return ZERO_FILES_SQL
@@ -149,6 +143,54 @@ def copy_into(
     sql = _result_sql(shown)
     duck_conn.execute(sql)
     return sql
+
+
+def copy_format_options(
+    expr: exp.Copy, duck_conn: DuckDBPyConnection, current_database: str | None, current_schema: str | None
+) -> dict[str, Any]:
+    """The COPY's FILE_FORMAT options, else its FROM stage's (Snowflake's precedence; options are not merged)."""
+    format_options = file_format_options(expr, duck_conn, current_database, current_schema)
+    source = fs_copy._from_source(expr)  # noqa: SLF001
+    if not format_options and source.startswith("@"):
+        format_options = s3_stages.stage_file_format(source[1:], duck_conn, current_database, current_schema)
+    return format_options
+
+
+@dataclass(frozen=True)
+class StageSource:
+    """The stage a COPY reads FROM: an internal stage (a local directory) or an external S3 stage."""
+
+    var: str  # the stage reference without @, eg: 'LANDING/sales/'
+    location: str  # fakesnow's URL for the reference: the local directory (+ path) of an internal stage
+    remote: bool  # an external S3 stage, read through s3_stages
+
+    @classmethod
+    def of(
+        cls,
+        var: str,
+        duck_conn: DuckDBPyConnection,
+        current_database: str | None,
+        current_schema: str | None,
+        table_stages: stage.TableStages,
+        table: exp.Table,
+    ) -> StageSource:
+        location = fs_copy.stage_url_from_var(var, duck_conn, current_database, current_schema, table_stages, table)
+        remote = s3_stages.resolve(var, duck_conn, current_database, current_schema) is not None
+        return cls(var, location, remote)
+
+    def select_files(
+        self,
+        opts: CopyOptions,
+        duck_conn: DuckDBPyConnection,
+        current_database: str | None,
+        current_schema: str | None,
+    ) -> list[StagedFile]:
+        """The files the COPY reads given FILES / PATTERN (external objects are downloaded to the cache)."""
+        if self.remote:
+            return s3_stages.select_files(
+                self.var, opts.files, opts.pattern, duck_conn, current_database, current_schema
+            )
+        return select_files(self.location, opts.files, opts.pattern, duck_conn)
 
 
 def _text_lengths(duck_conn: DuckDBPyConnection, catalog: str, schema: str, table: str) -> dict[str, int]:

@@ -2,11 +2,13 @@
 
 Emulates Snowflake's pipes over the twin's COPY engine (copy_csv, s3_stages):
 - `CREATE [OR REPLACE] PIPE [IF NOT EXISTS] p [AUTO_INGEST = TRUE|FALSE] [COMMENT = '..'] AS COPY INTO ...
-  FROM @stage[/path] ...` stores the pipe in ``_fs_global._fs_information_schema._twin_pipes`` (persisted
-  with the stages). An auto-ingest pipe gets a notification_channel: the ARN of an SQS queue the twin
-  creates in moto (env AWS_ENDPOINT_URL), to which the user points the bucket's event notifications,
-  as with real Snowpipe. Like Snowflake, one queue serves every auto-ingest pipe of the account
-  (region); messages are routed to the pipes whose stage location holds the object.
+  FROM @stage[/path] | (SELECT ... FROM @stage[/path]) ...` (a transformation as far as the engine's
+  projection goes, eg: SPLIT_PART(METADATA$FILENAME, '/', -2) as a batch id) stores the pipe in
+  ``_fs_global._fs_information_schema._twin_pipes`` (persisted with the stages). An auto-ingest pipe
+  gets a notification_channel: the ARN of an SQS queue the twin creates in moto (env AWS_ENDPOINT_URL),
+  to which the user points the bucket's event notifications, as with real Snowpipe. Like Snowflake,
+  one queue serves every auto-ingest pipe of the account (region); messages are routed to the pipes
+  whose stage location holds the object.
 - `SHOW PIPES [LIKE '..'] [IN ACCOUNT | DATABASE d | SCHEMA s]`, `DESC[RIBE] PIPE p`,
   `DROP PIPE [IF EXISTS] p`, `ALTER PIPE p SET PIPE_EXECUTION_PAUSED = TRUE|FALSE`, `ALTER PIPE p SET
   COMMENT = '..'`, `ALTER PIPE p REFRESH [PREFIX = '..']` (queues the files under the pipe's FROM

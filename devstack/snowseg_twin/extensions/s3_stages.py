@@ -15,6 +15,7 @@ Emulates Snowflake's external stages on Amazon S3:
   output shows each file as ``s3://bucket/key``; METADATA$FILENAME is the key relative to the stage
   URL (eg: ``sales/a.csv`` for ``s3://bucket/prefix/sales/a.csv`` in a stage on ``s3://bucket/prefix/``);
   load history keys on the ``s3://`` URL. PURGE = TRUE deletes the loaded objects from the bucket.
+  COPY ... VALIDATION_MODE (validation_mode) selects and reads the objects the same way.
 - A COPY without FILE_FORMAT uses the stage's FILE_FORMAT (Snowflake's precedence: COPY, then stage;
   options are not merged).
 

@@ -1,9 +1,13 @@
 """COPY INTO <table> ... VALIDATION_MODE = RETURN_ERRORS | RETURN_ALL_ERRORS | RETURN_<n>_ROWS.
 
-Emulates Snowflake's dry run of a plain (non-transforming) COPY from CSV files in internal stages:
-nothing is loaded, no load history or rejected records are recorded, and the statement returns
+Emulates Snowflake's dry run of a plain (non-transforming) COPY from CSV files in internal stages and
+external S3 stages (files selected and read as the COPY does: FROM path, FILES, PATTERN, the stage's
+FILE_FORMAT when the COPY has none): nothing is loaded, no load history or rejected records are
+recorded, and the statement returns
 - RETURN_ERRORS: every record the COPY would reject, in the files it would load (files loaded before
   are skipped unless FORCE = TRUE), with VALIDATE's columns (ERROR, FILE, LINE, ... REJECTED_RECORD);
+  "loaded before" is the table's COPY load metadata: a file only a pipe loaded (Snowpipe keeps its
+  own) is still validated;
 - RETURN_ALL_ERRORS: the same over all the files, including ones loaded (or partially loaded) before;
 - RETURN_<n>_ROWS: the first n records converted to the target columns' types, with the columns'
   names; a rejected record among them fails the statement with the error ON_ERROR = ABORT_STATEMENT
@@ -11,11 +15,17 @@ nothing is loaded, no load history or rejected records are recorded, and the sta
 With a transformation SELECT the statement fails as Snowflake does ("invalid parameter
 'validation_mode'"), since VALIDATION_MODE doesn't support COPY statements that transform data.
 
-Runs the copy_csv engine's pieces (options, file selection, projection, per-file conversion) itself by
-wrapping FakeSnowflakeCursor._execute, and answers with a SELECT of the result rows.
+FILE is the file's path relative to the stage, or for an external stage the object's URL as COPY's
+output names it (s3://bucket/key).
 
-Differs from Snowflake: external stages and other file types raise NotImplementedError; the errno of
-the transformation error is the twin's pick; BYTE_OFFSET is NULL.
+Runs the copy_csv engine's pieces (options, file selection incl. s3_stages' download, projection,
+per-file conversion) itself by wrapping FakeSnowflakeCursor._execute, and answers with a SELECT of
+the result rows.
+
+Differs from Snowflake: external stages other than S3 (and locations given as URLs) and file types
+other than CSV raise NotImplementedError; external objects are downloaded to the twin's cache even
+though nothing is loaded; the errno of the transformation error is the twin's pick; BYTE_OFFSET is
+NULL.
 """
 
 from __future__ import annotations
@@ -34,11 +44,10 @@ from fakesnow.params import MutableParams
 from sqlglot import exp
 
 from snowseg_twin.extensions import copy_csv
-from snowseg_twin.extensions._copy_options import OnError, file_format_options, parse_copy_options
+from snowseg_twin.extensions._copy_options import OnError, parse_copy_options
 from snowseg_twin.extensions._file_load import load_file
 from snowseg_twin.extensions._load_history import loaded_before
 from snowseg_twin.extensions._projection import build_projection
-from snowseg_twin.extensions._staged_files import select_files
 from snowseg_twin.extensions._table_functions import values_sql
 from snowseg_twin.extensions._values import duck_cast_sql
 from snowseg_twin.extensions.validate import VALIDATE_COLUMNS, category, has_param, is_load
@@ -75,16 +84,16 @@ def validation_sql(cursor: FakeSnowflakeCursor, expr: exp.Copy, params: MutableP
 
     conn, duck_conn = cursor._conn, cursor._duck_conn  # noqa: SLF001
     database, schema = conn.database, conn.schema
-    format_options = file_format_options(expr, duck_conn, database, schema)
-    if str(format_options.get("TYPE", "CSV")).upper() != "CSV":
-        raise NotImplementedError(f"VALIDATION_MODE with TYPE = {format_options['TYPE']}")
     source = fs_copy._from_source(expr)  # noqa: SLF001
     table = fs_copy._extract_table(expr.this)  # noqa: SLF001
     if not source.startswith("@"):
         raise NotImplementedError("VALIDATION_MODE from an external location")
-    location = fs_copy.stage_url_from_var(source[1:], duck_conn, database, schema, conn.table_stages, table)
-    if not stage.is_internal(location):
-        raise NotImplementedError("VALIDATION_MODE from an external stage")
+    format_options = copy_csv.copy_format_options(expr, duck_conn, database, schema)
+    if str(format_options.get("TYPE", "CSV")).upper() != "CSV":
+        raise NotImplementedError(f"VALIDATION_MODE with TYPE = {format_options['TYPE']}")
+    from_stage = copy_csv.StageSource.of(source[1:], duck_conn, database, schema, conn.table_stages, table)
+    if not from_stage.remote and not stage.is_internal(from_stage.location):
+        raise NotImplementedError("VALIDATION_MODE from an external stage other than S3")
 
     opts = parse_copy_options(expr, params, format_options)
     opts.on_error = OnError("CONTINUE")  # examine every record
@@ -96,9 +105,9 @@ def validation_sql(cursor: FakeSnowflakeCursor, expr: exp.Copy, params: MutableP
     lengths = copy_csv._text_lengths(duck_conn, catalog, sch, table.name)  # noqa: SLF001
     projection = build_projection(expr, table.name, columns, lengths, opts)
 
-    files = select_files(location, opts.files, opts.pattern, duck_conn)
+    files = from_stage.select_files(opts, duck_conn, database, schema)
     if mode != "RETURN_ALL_ERRORS" and not opts.force:
-        files = [f for f in files if not loaded_before(duck_conn, catalog, sch, table.name, _history_name(f))]
+        files = [f for f in files if not loaded_before(duck_conn, catalog, sch, table.name, f.history_name)]
 
     now = datetime.datetime.now(datetime.UTC)
     if rows_limit is None:
@@ -106,7 +115,7 @@ def validation_sql(cursor: FakeSnowflakeCursor, expr: exp.Copy, params: MutableP
         for f in files:
             outcome = load_file(f, projection, opts, now)
             errors.extend(
-                (e.error.message, e.file, e.line, e.character, None, category(e.error.errno), e.error.errno,
+                (e.error.message, f.source or e.file, e.line, e.character, None, category(e.error.errno), e.error.errno,
                  e.error.sqlstate, e.column_name, e.row, e.row_start_line,
                  e.rejected_record.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
                 for e in outcome.errors
@@ -133,10 +142,6 @@ def validation_sql(cursor: FakeSnowflakeCursor, expr: exp.Copy, params: MutableP
     text = values_sql([(f"c{j}", "VARCHAR") for j in range(len(targets))], rows)
     select = ", ".join(f'{duck_cast_sql(t.ctype, f"c{j}")} AS "{t.name}"' for j, t in enumerate(targets))
     return f"SELECT {select} FROM ({text})"
-
-
-def _history_name(f: object) -> str:
-    return getattr(f, "history_name", None) or f.path  # type: ignore[attr-defined]
 
 
 def wrap_execute(_execute: Callable[..., None]) -> Callable[..., None]:
