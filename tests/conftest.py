@@ -26,25 +26,29 @@ os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["SNOWSEG_REPORT_DIR"] = str(_TMP / "reports")
-for var in ("SNOWSEG_DATABASE", "AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "SNOWSEG_TWIN_HOME", "SNOWSEG_DEFAULT_FILE"):
+for var in ("SNOWSEG_DATABASE", "AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "AIRFLOW_CONN_AWS_DEFAULT", "SNOWSEG_TWIN_HOME",
+            "SNOWSEG_DEFAULT_FILE", "SNOWSEG_LANDING_URL", "AWS_ENDPOINT_URL"):
     os.environ.pop(var, None)
 
 # The dev-only hook shim, as `make` applies it through devstack/sitecustomize for every process.
 sys.path.insert(0, str(REPO / "devstack" / "sitecustomize"))
 import sitecustomize  # noqa: E402,F401
-from snowseg_twin.process import TwinProcess, connection_json, free_port  # noqa: E402,F401
+from snowseg_twin.process import AWS_TWIN_ENV, TwinProcess, connection_json, free_port  # noqa: E402,F401
 
+for var, value in AWS_TWIN_ENV.items():  # moto accepts any credentials; boto3 needs some
+    os.environ.setdefault(var, value)
 
 # the tests' twin is the dev stack's own private-twin launcher
 Twin = TwinProcess
-twin_connection = connection_json
 
 
 @pytest.fixture(scope="session")
 def twin():
-    """The session's twin, wired as the Airflow connection `snowflake_default`."""
-    t = Twin(_TMP / "twin").start()
-    os.environ["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"] = twin_connection(t.port)
+    """The session's twin with its moto S3, wired as the Airflow connections `snowflake_default` and
+    `aws_default`."""
+    t = Twin(_TMP / "twin", s3=True).start()
+    os.environ["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"] = t.connection_json()
+    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = t.aws_connection_json()
     yield t
     t.stop()
 

@@ -119,6 +119,10 @@ def up(home: Path, wait_s: float = 60.0) -> int:
                 return 1
             time.sleep(0.2)
         print(f"{svc.name:9} up (pid {proc.pid}, http://127.0.0.1:{svc.port})")
+    from snowseg_twin.process import create_landing_bucket
+
+    bucket = create_landing_bucket(f"http://127.0.0.1:{s3_port()}")
+    print(f"{'s3':9} landing bucket s3://{bucket}/ ready")
     return 0
 
 
@@ -171,17 +175,13 @@ def status(home: Path) -> int:
 
 def env_exports() -> str:
     """Shell exports that point Airflow and boto3 at the twin."""
-    from snowseg_twin.process import connection
+    from snowseg_twin.process import AWS_TWIN_ENV, aws_connection, connection
 
-    conn = connection(snowflake_port())
-    aws = {"conn_type": "aws", "extra": {"endpoint_url": f"http://127.0.0.1:{s3_port()}", "region_name": "us-east-1"}}
+    conn = connection(snowflake_port(), twin_home())
     lines = {
         "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(conn),
-        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{s3_port()}",
-        "AWS_ACCESS_KEY_ID": "twin",
-        "AWS_SECRET_ACCESS_KEY": "twin",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection(s3_port())),
+        **AWS_TWIN_ENV,
     }
     return "\n".join(f"export {k}='{v}'" for k, v in lines.items())
 

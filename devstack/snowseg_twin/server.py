@@ -157,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.s3_endpoint:
         os.environ["AWS_ENDPOINT_URL"] = args.s3_endpoint
 
+    from snowseg_twin.keys import ensure_key
+
+    ensure_key(args.home)  # the connection's key-pair auth (and Snowpipe REST) need a key file
     app = build_app(args.home)
     from snowseg_twin.extensions import auto_ingest
 

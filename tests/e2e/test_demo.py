@@ -23,7 +23,7 @@ def test_demo_twice_prints_segments_and_same_row_counts(tmp_path):
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": connection_json(twin_port),
+        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": connection_json(twin_port, tmp_path / "twin"),
         "SNOWSEG_TWIN_HOME": str(tmp_path / "twin"),
         "SNOWSEG_TWIN_PORT": str(twin_port),
         "SNOWSEG_S3_PORT": str(s3_port),
