@@ -15,10 +15,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) >= {"load_small_file", "load_bulk_stage", "segment_customers"}
+    assert set(dagbag.dag_ids) >= set(DAG_IDS)
 
 
-@pytest.mark.parametrize("dag_id", ["load_small_file", "load_bulk_stage", "segment_customers"])
+DAG_IDS = ["load_small_file", "load_bulk_stage", "load_s3_snowpipe", "segment_customers"]
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_dag_hygiene(dagbag, dag_id):
     dag = dagbag.get_dag(dag_id)
     assert dag.tags and "snowseg" in dag.tags
@@ -31,7 +34,8 @@ def test_dag_hygiene(dagbag, dag_id):
 
 def test_segment_customers_is_scheduled_on_raw_sales(dagbag):
     dag = dagbag.get_dag("segment_customers")
-    for dag_id, task_id in (("load_small_file", "put_and_copy"), ("load_bulk_stage", "split_put_copy")):
+    for dag_id, task_id in (("load_small_file", "put_and_copy"), ("load_bulk_stage", "split_put_copy"),
+                            ("load_s3_snowpipe", "account_loads")):
         assert [o.name for o in dagbag.get_dag(dag_id).get_task(task_id).outlets] == ["raw_sales"]
     assert [a.name for a in dag.timetable.asset_condition.objects] == ["raw_sales"]
 
@@ -48,6 +52,12 @@ def test_parse_imports_no_heavy_or_twin_modules(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_snowpipe_wait_is_deferrable(dagbag):
+    """The wait for Snowpipe runs on the triggerer, not in a worker slot."""
+    task = dagbag.get_dag("load_s3_snowpipe").get_task("wait_for_pipe")
+    assert task.deferrable is True and type(task).__name__ == "SnowpipeLoadSensor"
 
 
 def _imports(path: Path) -> set[str]:

@@ -32,6 +32,9 @@ FILL = {
     "time_format": "'HH24:MI'",
     "file_selection": "files = ('a.csv.gz')",
     "files": "'a.csv.gz', 'b.csv.gz'",
+    "url": "'s3://bucket/sales/'",
+    "storage_integration": "S3_INT",
+    "prefix": "'snowpipe_0123/'",
 }
 
 
@@ -45,6 +48,10 @@ def test_sql_file_parses_as_snowflake(path: Path):
     fragments = {k: FILL.get(k, "X") for k in _placeholders(path.read_text())}
     sql = render(name, **fragments)
     bound = re.sub(r"%\((\w+)\)s", "'v'", sql)
+    if re.fullmatch(r"describe pipe \w+\.\w+\.\w+", bound, re.I):
+        return  # sqlglot has no DESCRIBE PIPE; the shape is all there is to check
+    if pipe := re.match(r"create pipe .*?\bas\s+(copy into .*)", bound, re.S | re.I):
+        bound = pipe.group(1)  # sqlglot has no CREATE PIPE: check the pipe's COPY, which is the part that can be wrong
     statements = [s for s in sqlglot.parse(bound, read="snowflake") if s is not None]
     assert len(statements) == 1, f"{name}: one statement per file"
     assert not isinstance(statements[0], exp.Command) or statements[0].name.upper() in {"PUT", "REMOVE"}, (

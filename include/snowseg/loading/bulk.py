@@ -5,10 +5,9 @@
    connector's own thread pool does the parallel upload.
 3. ``COPY INTO`` the raw table with ``FILES = (...)`` (at most 1,000 names per statement, the
    fastest way to name files) and ``ON_ERROR = CONTINUE``, keeping the ``METADATA$`` lineage columns.
-4. Snowflake's VALIDATE() cannot read a COPY with a transformation, so the rejected records of
-   chunks with errors are collected by validating those chunks with a plain column-mapped COPY in
-   ``VALIDATION_MODE = RETURN_ALL_ERRORS`` (loads nothing). Each rejected record goes to
-   ``RAW.SALES_REJECTED`` with its line in the *source* file (from the split manifest).
+4. The rejected records of chunks with errors come from Snowflake's validator
+   (:mod:`snowseg.loading.rejects`) and go to ``RAW.SALES_REJECTED`` with their line in the *source*
+   file (from the split manifest).
 5. One LOAD_AUDIT row for the source file, committed with the COPY and the rejected rows:
    ``rows_parsed = rows_loaded + rows_rejected``.
 
@@ -19,7 +18,6 @@ are keyed by content, so Snowflake's load metadata also answers LOAD_SKIPPED.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from snowseg.config import DatasetContract
 from snowseg.loading import audit
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.objects import file_format_name, rejected_table_name
+from snowseg.loading.rejects import batches, store_rejected, validate_files
 from snowseg.loading.small_file import LoadFailed, LoadResult, already_loaded, copy_into_raw_args
 from snowseg.loading.splitting import Chunk
 from snowseg.warehouse import Names, quote_ident, quote_literal
@@ -37,25 +36,6 @@ log = logging.getLogger(__name__)
 
 LOAD_PATH = "bulk_stage"
 STAGE = "SNOWSEG_BULK"
-MAX_FILES_PER_COPY = 1000
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """One rejected record, located in the source file."""
-
-    staged_file: str
-    line: int | None
-    character: int | None
-    column_name: str | None
-    error: str
-    code: int | None
-    record: str | None
-
-
-def _batches(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def source_line(chunk: Chunk, chunk_line: int | None) -> int | None:
@@ -137,7 +117,7 @@ def load_chunks(
         cur.execute("begin")
         try:
             results = []
-            for names_batch in _batches(sorted(by_name), MAX_FILES_PER_COPY):
+            for names_batch in batches(sorted(by_name)):
                 results += wh.run(cur, "loading/copy_into_raw.sql", **copy_into_raw_args(
                     contract, names, stage, load_path=LOAD_PATH, batch_id=batch_id, on_error="CONTINUE",
                     file_selection=f"files = ({', '.join(quote_literal(n) for n in names_batch)})",
@@ -149,8 +129,9 @@ def load_chunks(
                 return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
             loaded = sum(int(r[3] or 0) for r in per_file.values())
             with_errors = [n for n, r in per_file.items() if int(r[5] or 0) > 0]
-            rejected = _validate(cur, contract, with_errors, common) if with_errors else []
-            _store_rejected(cur, names, contract, info, batch_id, rejected, by_name)
+            rejected = validate_files(cur, contract, with_errors, **common) if with_errors else []
+            store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=info.name,
+                           rejected=rejected, source_line=lambda r: source_line(by_name[r.staged_file], r.line))
             if loaded + len(rejected) != info.rows:
                 raise LoadFailed(
                     f"{info.path}: {info.rows} rows parsed but {loaded} loaded + {len(rejected)} rejected; "
@@ -182,49 +163,6 @@ def load_chunks(
     )
     log.info(msg)
     return LoadResult(status, batch_id, info.name, info.rows, loaded, len(rejected), msg)
-
-
-def _validate(cur: Any, contract: DatasetContract, files: list[str], common: dict) -> list[Rejected]:
-    """Every rejected record of the given staged files, from Snowflake's validator."""
-    out: list[Rejected] = []
-    for batch in _batches(sorted(files), MAX_FILES_PER_COPY):
-        rows = wh.run(
-            cur, "loading/validate_staged_files.sql",
-            columns=", ".join(quote_ident(c) for c in contract.column_names),
-            files=", ".join(quote_literal(f) for f in batch), **common,
-        )
-        cols = [d[0].upper() for d in cur.description]
-        for row in rows:
-            r = dict(zip(cols, row))
-            out.append(
-                Rejected(
-                    staged_file=Path(str(r.get("FILE"))).name, line=r.get("LINE"), character=r.get("CHARACTER"),
-                    column_name=audit.column_name(r.get("COLUMN_NAME")), error=str(r.get("ERROR")),
-                    code=r.get("CODE"), record=r.get("REJECTED_RECORD"),
-                )
-            )
-    return out
-
-
-def _store_rejected(cur, names: Names, contract: DatasetContract, info: FileInfo, batch_id: str,
-                    rejected: list[Rejected], by_name: dict[str, Chunk]) -> None:
-    """Insert the rejected records, each located in the source file."""
-    if not rejected:
-        return
-    now = datetime.now(UTC).replace(tzinfo=None)
-    cur.executemany(
-        wh.render("raw/insert_rejected_row.sql", database=names.database, schema=names.raw,
-                  rejected_table=rejected_table_name(contract)),
-        [
-            {
-                "batch_id": batch_id, "load_path": LOAD_PATH, "file_name": info.name, "staged_file": r.staged_file,
-                "line": source_line(by_name[r.staged_file], r.line), "character": r.character,
-                "column_name": r.column_name, "error": r.error, "code": r.code, "rejected_record": r.record,
-                "rejected_at": now,
-            }
-            for r in rejected
-        ],
-    )
 
 
 def resolve_paths(path: str) -> list[Path]:

@@ -1,0 +1,168 @@
+"""
+### Load CSV files through S3 and Snowpipe (continuous loading)
+
+For each CSV (a file, a folder or a glob): checks it against the dataset contract, **uploads** it
+with the S3Hook (multipart for large files, retries) to
+`s3://<landing bucket>/<prefix>/snowpipe_<content hash>/<name>`, and lets the pipe
+`RAW.SALES_RAW_PIPE` (`AUTO_INGEST = TRUE`, `ON_ERROR = SKIP_FILE`) on the external stage
+`RAW.SNOWSEG_LANDING` load it. The stage and the pipe are created if missing.
+
+The pipe hears about new files in one of two ways (param `notify`):
+- `auto`: the bucket's event notification sends object-created events under the prefix to the
+  pipe's `notification_channel` (SQS); this DAG sets that notification up if it is missing;
+- `rest`: the DAG calls Snowpipe's REST `insertFiles` (snowflake-ingest SDK, key-pair auth from
+  the Snowflake connection).
+
+`wait_for_pipe` then waits **on the triggerer** (deferrable; no worker slot) until every file is in
+the pipe's load history (`COPY_HISTORY`), logging `SYSTEM$PIPE_STATUS`; after `wait_minutes` it
+fails with the files still pending. `account_loads` writes one `AUDIT.LOAD_AUDIT` row per file; a
+file the pipe skipped is loaded again with `ON_ERROR = CONTINUE`, so its good rows land and each
+rejected row goes to `RAW.SALES_REJECTED` with its line, column and error. New rows raise the
+`raw_sales` Asset.
+
+Re-running with the same files loads nothing twice (LOAD_AUDIT, then Snowpipe's load metadata).
+
+**Params**: `path`, `notify` (auto | rest), `landing_url`, `storage_integration`, `wait_minutes`,
+`poll_seconds`, `contract`, `table`. Environment defaults: `SNOWSEG_LANDING_URL`,
+`SNOWSEG_STORAGE_INTEGRATION`, `SNOWSEG_AWS_CONN_ID` (default `aws_default`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from snowseg.assets import RAW_SALES
+from snowseg.sensors import SnowpipeLoadSensor
+
+DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30)}
+AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
+
+
+@dag(
+    dag_id="load_s3_snowpipe",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["snowseg", "load", "snowpipe", "s3"],
+    doc_md=__doc__,
+    params={
+        "path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="File, folder or glob",
+                      description="CSV file(s) on the Airflow worker, e.g. /data/sales_2019_*.csv"),
+        "notify": Param("auto", enum=["auto", "rest"], title="How the pipe hears about files",
+                        description="auto: S3 event notification to the pipe's SQS channel; rest: insertFiles"),
+        "landing_url": Param("", type="string", title="Landing URL (empty = SNOWSEG_LANDING_URL or default)",
+                             description="s3://<bucket>/<prefix>/ the external stage points at"),
+        "storage_integration": Param("", type="string", title="Storage integration (empty = default)"),
+        "wait_minutes": Param(30, type="number", minimum=0.05, title="Fail if not loaded within (minutes)"),
+        "poll_seconds": Param(5, type="number", minimum=0.1, title="Seconds between load-history checks"),
+        "contract": Param("supermarket", type="string", title="Dataset contract"),
+        "table": Param("", type="string", title="Raw table (empty = contract's)"),
+    },
+)
+def load_s3_snowpipe():
+    @task(retries=0)
+    def check_files(params=None) -> list[dict]:
+        """Refuse missing, non-UTF-8 or wrongly shaped files before anything is uploaded."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from snowseg.loading.bulk import resolve_paths
+        from snowseg.loading.checks import check_file
+        from snowseg.runtime import PERMANENT_ERRORS, resolve
+
+        contract, _ = resolve(params["contract"], params["table"])
+        try:
+            return [check_file(p, contract, max_mb=float("inf")).to_dict() for p in resolve_paths(params["path"])]
+        except PERMANENT_ERRORS as e:
+            raise AirflowFailException(str(e)) from e
+
+    @task
+    def prepare_pipe(params=None) -> dict:
+        """Raw objects, landing stage and pipe (if missing); in auto mode, the bucket's event notification."""
+        from dataclasses import asdict
+
+        from snowseg import warehouse
+        from snowseg.loading import snowpipe
+        from snowseg.loading.objects import ensure_raw_objects
+        from snowseg.runtime import resolve
+
+        contract, names = resolve(params["contract"], params["table"])
+        landing = snowpipe.Landing.from_env(params["landing_url"], params["storage_integration"])
+        conn = warehouse.connect()
+        try:
+            with conn.cursor() as cur:
+                ensure_raw_objects(cur, names, contract)
+                pipe = snowpipe.ensure_pipe(cur, names, contract, landing)
+        finally:
+            conn.close()
+        if params["notify"] == "auto":
+            snowpipe.ensure_notification(snowpipe.s3_hook(AWS_CONN_ID).get_conn(), landing, pipe)
+        return asdict(pipe)
+
+    @task
+    def upload_files(infos: list[dict], pipe: dict, params=None) -> list[dict]:
+        """Upload the files not loaded before; in rest mode, call insertFiles. Skipped if nothing is new."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from snowseg import warehouse
+        from snowseg.loading import snowpipe
+        from snowseg.loading.checks import FileInfo
+        from snowseg.runtime import resolve
+
+        contract, names = resolve(params["contract"], params["table"])
+        landing = snowpipe.Landing.from_env(params["landing_url"], params["storage_integration"])
+        with warehouse.cursor() as cur:
+            todo, skipped = snowpipe.new_files(cur, names, contract, [FileInfo(**i) for i in infos])
+        for message in skipped:
+            print(message)
+        if not todo:
+            raise AirflowSkipException("every file was loaded before; nothing new")
+        s3 = snowpipe.s3_hook(AWS_CONN_ID)
+        landed = [snowpipe.upload(s3, landing, info) for info in todo]
+        if params["notify"] == "rest":
+            from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+            hook = SnowflakeHook(snowflake_conn_id=warehouse.conn_id_from_env())
+            snowpipe.insert_files(snowpipe.ingest_manager(hook, snowpipe.Pipe(**pipe)), landed)
+        return [f.to_dict() for f in landed]
+
+    @task(outlets=[RAW_SALES])
+    def account_loads(files: list[dict], loads: dict, params=None, dag_run=None) -> list[dict]:
+        """One LOAD_AUDIT row per file; files the pipe skipped are loaded with ON_ERROR = CONTINUE."""
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+        from snowseg import warehouse
+        from snowseg.loading import snowpipe
+        from snowseg.runtime import PERMANENT_ERRORS, resolve
+
+        contract, names = resolve(params["contract"], params["table"])
+        conn = warehouse.connect()
+        try:
+            results = snowpipe.account_files(conn, [snowpipe.Landed.from_dict(f) for f in files], loads, contract,
+                                             names, dag_id=dag_run.dag_id, run_id=dag_run.run_id)
+        except PERMANENT_ERRORS as e:
+            raise AirflowFailException(str(e)) from e
+        finally:
+            conn.close()
+        for r in results:
+            print(r.message)
+        if all(r.status == "SKIPPED" for r in results):
+            raise AirflowSkipException("every file was accounted for before; nothing new")
+        return [r.to_dict() for r in results]
+
+    pipe = prepare_pipe()
+    files = upload_files(check_files(), pipe)
+    loads = SnowpipeLoadSensor(
+        task_id="wait_for_pipe", pipe=pipe, files=files, contract="{{ params.contract }}",
+        table="{{ params.table }}", poll_interval="{{ params.poll_seconds }}",
+        max_wait="{{ params.wait_minutes * 60 }}",
+    )
+    account_loads(files, loads.output)
+
+
+load_s3_snowpipe()

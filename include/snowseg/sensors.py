@@ -1,0 +1,156 @@
+"""A deferrable sensor that waits for Snowpipe to finish loading a set of files.
+
+``SnowpipeLoadSensor`` defers to ``SnowpipeLoadTrigger``, which runs on the triggerer (no worker
+slot is held while Snowpipe works): every ``poll_interval`` seconds it reads the pipe's load history
+(``COPY_HISTORY``) for the files and logs ``SYSTEM$PIPE_STATUS``. It fires when every file has a
+finished load (LOADED, LOAD_FAILED or PARTIALLY_LOADED); the sensor then returns the outcomes, by
+staged path, as its XCom. After ``timeout`` seconds it fires with the files still pending, and the
+sensor fails naming them, with the pipe's status (paused? pending count? last ingest?) and what to do.
+
+With ``deferrable=False`` the same check runs as a classic ``poke`` (use ``mode="reschedule"``).
+The warehouse work is :mod:`snowseg.loading.snowpipe`'s; this module is only the Airflow plumbing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import AirflowFailException
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+
+def _check(conn_id: str | None, database: str, contract_name: str, table: str, pipe: dict, paths: list[str]) -> dict:
+    """One look at the pipe: outcomes of the finished files, the pending ones and SYSTEM$PIPE_STATUS."""
+    from snowseg import warehouse
+    from snowseg.loading import snowpipe
+    from snowseg.runtime import resolve
+
+    contract, names = resolve(contract_name, table, database)
+    p = snowpipe.Pipe(**pipe)
+    conn = warehouse.connect(conn_id)
+    try:
+        with conn.cursor() as cur:
+            loads = snowpipe.pipe_loads(cur, names, contract, p, paths)
+            status = snowpipe.pipe_status(cur, p)
+    finally:
+        conn.close()
+    done = {k: asdict(v) for k, v in loads.items() if v.status in snowpipe.DONE}
+    return {"loads": done, "pending": sorted(set(paths) - set(done)), "pipe_status": status}
+
+
+class SnowpipeLoadTrigger(BaseTrigger):
+    """Fires when every file has a finished load in the pipe's history, or at `deadline` (epoch seconds)."""
+
+    def __init__(self, conn_id: str | None, database: str, contract: str, table: str, pipe: dict, paths: list[str],
+                 deadline: float, poll_interval: float = 5.0):
+        super().__init__()
+        self.conn_id, self.database, self.contract, self.table = conn_id, database, contract, table
+        self.pipe, self.paths, self.deadline, self.poll_interval = pipe, list(paths), deadline, poll_interval
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {"conn_id": self.conn_id, "database": self.database, "contract": self.contract, "table": self.table,
+             "pipe": self.pipe, "paths": self.paths, "deadline": self.deadline, "poll_interval": self.poll_interval},
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        last_status = None
+        while True:
+            state = await asyncio.to_thread(
+                _check, self.conn_id, self.database, self.contract, self.table, self.pipe, self.paths
+            )
+            status = state["pipe_status"]
+            if status != last_status:
+                self.log.info("SYSTEM$PIPE_STATUS: %s", status)
+                last_status = status
+            self.log.info("%d of %d files finished; pending: %s", len(state["loads"]), len(self.paths),
+                          state["pending"][:10])
+            if not state["pending"]:
+                yield TriggerEvent({"status": "done", **state})
+                return
+            if time.time() >= self.deadline:
+                yield TriggerEvent({"status": "timeout", **state})
+                return
+            await asyncio.sleep(self.poll_interval)
+
+
+class SnowpipeLoadSensor(BaseSensorOperator):
+    """Wait until the pipe has loaded (or skipped) every file; return the outcomes by staged path.
+
+    Parameters
+    ----------
+    pipe : dict
+        ``snowseg.loading.snowpipe.Pipe`` as a dict (database, schema, name, notification_channel).
+    files : list of dict
+        ``Landed.to_dict()`` of the uploaded files (templated: usually an upstream task's XCom).
+    contract, table, database : str
+        As the load DAG resolves them (``snowseg.runtime.resolve``).
+    conn_id : str, optional
+        Snowflake connection id; default ``SNOWSEG_SNOWFLAKE_CONN_ID`` or ``snowflake_default``.
+    poll_interval, max_wait : float or str (templated)
+        Seconds between looks at the load history, and before failing with the pending files.
+    """
+
+    template_fields: Sequence[str] = ("pipe", "files", "contract", "table", "database", "poll_interval", "max_wait")
+
+    def __init__(self, *, pipe: Any, files: Any, contract: str, table: str = "", database: str | None = None,
+                 conn_id: str | None = None, poll_interval: float | str = 5.0, max_wait: float | str = 30 * 60,
+                 deferrable: bool = True, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.pipe, self.files, self.contract, self.table, self.database = pipe, files, contract, table, database
+        self.conn_id, self.poll_interval, self.max_wait, self.deferrable = conn_id, poll_interval, max_wait, deferrable
+
+    def _paths(self) -> list[str]:
+        return [f["staged_path"] for f in self.files or []]
+
+    def _database(self) -> str:
+        from snowseg.warehouse import Names
+
+        return Names.from_env(self.database).database
+
+    def execute(self, context: Any) -> Any:
+        if not self._paths():
+            self.log.info("no files to wait for")
+            return {}
+        self.timeout, self.poke_interval = float(self.max_wait), float(self.poll_interval)  # rendered templates
+        if not self.deferrable:
+            return super().execute(context)
+        self.defer(
+            trigger=SnowpipeLoadTrigger(
+                self.conn_id, self._database(), self.contract, self.table, self.pipe, self._paths(),
+                deadline=time.time() + self.timeout, poll_interval=self.poke_interval,
+            ),
+            method_name="execute_complete",
+        )
+
+    def poke(self, context: Any) -> PokeReturnValue:
+        state = _check(self.conn_id, self._database(), self.contract, self.table, self.pipe, self._paths())
+        self.log.info("SYSTEM$PIPE_STATUS: %s; pending: %s", state["pipe_status"], state["pending"][:10])
+        return PokeReturnValue(is_done=not state["pending"], xcom_value=state["loads"])
+
+    def execute_complete(self, context: Any, event: dict) -> dict:
+        if event.get("status") != "timeout":
+            failed = {p: v for p, v in event["loads"].items() if v["status"] != "LOADED"}
+            for path, v in failed.items():
+                self.log.warning("the pipe skipped %s (%s): %s at line %s, column %s", path, v["status"],
+                                 v["first_error"], v["first_error_line"], v["first_error_column"])
+            self.log.info("all %d files finished: %d loaded, %d skipped", len(event["loads"]),
+                          len(event["loads"]) - len(failed), len(failed))
+            return event["loads"]
+        status = event.get("pipe_status") or {}
+        hint = (
+            "the pipe is PAUSED: resume it with ALTER PIPE ... SET PIPE_EXECUTION_PAUSED = FALSE and re-run"
+            if str(status.get("executionState", "")).upper() == "PAUSED"
+            else "check the bucket notification (auto) or the insertFiles call (rest), or queue the files with "
+            "ALTER PIPE ... REFRESH PREFIX = '<folder>/', then re-run: loaded files are not loaded twice"
+        )
+        raise AirflowFailException(
+            f"{len(event['pending'])} of {len(self._paths())} files not loaded by pipe {self.pipe.get('name')} "
+            f"after {float(self.max_wait):.0f}s: {event['pending']}; SYSTEM$PIPE_STATUS = {status}; {hint}"
+        )

@@ -1,0 +1,64 @@
+"""load_s3_snowpipe as a real Airflow run: S3 upload to moto, a pipe on the twin, a deferred wait, the audit."""
+
+from __future__ import annotations
+
+import pytest
+
+from snowseg.generator import write_sales_csv
+from tests.integration.conftest import query
+from tests.integration.test_load_bulk_stage import _with_bad_values
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture()
+def landing(database) -> str:
+    """A landing prefix of this test's own: pipes of other tests' databases never see its files."""
+    return f"s3://snowseg-landing/{database.lower()}/"
+
+
+@pytest.fixture()
+def s3(twin):
+    import boto3
+
+    return boto3.client("s3", endpoint_url=twin.s3_endpoint, region_name="us-east-1")
+
+
+def _keys(s3, landing: str) -> list[str]:
+    bucket, prefix = landing.removeprefix("s3://").split("/", 1)
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []))
+
+
+@pytest.mark.parametrize("notify", ["auto", "rest"])
+def test_snowpipe_loads_each_row_once_and_reloads_skipped_file(run_dag, sf, database, tmp_path, landing, s3, notify):
+    """Two files: a clean one the pipe loads, one with 2 bad values the pipe skips (SKIP_FILE). The skipped file's
+    good rows are loaded afterwards and its 2 rejected rows are kept with line and column; a re-run adds nothing."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_sales_csv(folder / "good.csv", 400, seed=1)
+    _with_bad_values(write_sales_csv(folder / "bad.csv", 300, seed=2), {11: (7, "x7"), 201: (6, "abc")})
+
+    dr, states = run_dag("load_s3_snowpipe", path=str(folder), notify=notify, landing_url=landing, poll_seconds=0.5,
+                         wait_minutes=2)
+    assert dr.state == "success", states
+    r = f"{database}.RAW"
+    assert query(sf, f"select count(*), count(distinct INVOICE_ID), min(_LOAD_PATH) from {r}.SALES_RAW") == [
+        (698, 698, "snowpipe")
+    ]
+    assert query(sf, f"select FILE_NAME, LINE, COLUMN_NAME, ERROR from {r}.SALES_REJECTED order by LINE") == [
+        ("bad.csv", 11, "QUANTITY", "Numeric value 'x7' is not recognized"),
+        ("bad.csv", 201, "UNIT_PRICE", "Numeric value 'abc' is not recognized"),
+    ]
+    audit = query(sf, f"select FILE_NAME, STATUS, ROWS_PARSED, ROWS_LOADED, ROWS_REJECTED, FIRST_ERROR_LINE, LOAD_PATH "
+                      f"from {database}.AUDIT.LOAD_AUDIT order by FILE_NAME")
+    assert audit == [("bad.csv", "PARTIALLY_LOADED", 300, 298, 2, 11, "snowpipe"),
+                     ("good.csv", "LOADED", 400, 400, 0, None, "snowpipe")]
+    batches = query(sf, f"select _BATCH_ID, count(*) from {r}.SALES_RAW group by 1 order by 2")
+    assert [n for _, n in batches] == [298, 400] and all(b.startswith("snowpipe_") for b, _ in batches)
+    assert len(_keys(s3, landing)) == 2
+
+    dr2, states2 = run_dag("load_s3_snowpipe", path=str(folder), notify=notify, landing_url=landing,
+                           poll_seconds=0.5, wait_minutes=2)
+    assert states2["upload_files"] == "skipped" and dr2.state == "success"
+    assert query(sf, f"select count(*) from {r}.SALES_RAW") == [(698,)]
+    assert query(sf, f"select count(*) from {database}.AUDIT.LOAD_AUDIT") == [(2,)]
