@@ -40,7 +40,7 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP) ## create .venv and install the pinned requirements (skipped when the lock is unchanged)
 
-demo: setup ## run the main job on the local twin: load a sample (or FILE=..., LOAD=small|bulk), segment, print segments
+demo: setup ## run the main job on the local twin: load a sample (or FILE=..., LOAD=small|bulk|snowpipe), segment, print segments
 	$(PY) -m snowseg_twin.demo $(if $(FILE),--file "$(FILE)") $(if $(ROWS),--rows $(ROWS)) $(if $(LOAD),--load $(LOAD))
 
 test: setup ## run the test suite (starts its own twin on free ports)

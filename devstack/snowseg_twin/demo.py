@@ -3,7 +3,7 @@
 1. start the twin (fakesnow + moto S3) if it is not running;
 2. generate a seeded sample CSV (or take ``--file``);
 3. migrate the project-local Airflow metadata DB (SQLite) if needed;
-4. ``airflow dags test load_small_file`` with the file, then ``airflow dags test segment_customers``
+4. ``airflow dags test load_small_file`` (or load_bulk_stage / load_s3_snowpipe, ``--load``) with the file, then ``airflow dags test segment_customers``
    (an Asset-scheduled DAG is only triggered by the scheduler, so the demo runs it explicitly);
 5. print the segments table, the row counts, and where the report and elbow plot are.
 
@@ -27,7 +27,8 @@ from snowseg_twin import twin_home
 
 
 # load path -> (DAG, its file param)
-LOADERS = {"small": ("load_small_file", "file_path"), "bulk": ("load_bulk_stage", "path")}
+LOADERS = {"small": ("load_small_file", "file_path"), "bulk": ("load_bulk_stage", "path"),
+           "snowpipe": ("load_s3_snowpipe", "path")}
 
 
 def _airflow(args: list[str], log: Path) -> tuple[int, float]:
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1000, help="rows of the generated sample (default 1000)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--load", choices=sorted(LOADERS), default="small",
-                        help="load path: small (load_small_file, default) or bulk (load_bulk_stage)")
+                        help="load path: small (load_small_file, default), bulk (load_bulk_stage) or "
+                        "snowpipe (load_s3_snowpipe, S3 auto-ingest)")
     args = parser.parse_args(argv)
 
     airflow_home = Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow"))

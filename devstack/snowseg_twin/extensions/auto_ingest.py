@@ -48,10 +48,15 @@ def _records(body: str) -> list[dict[str, Any]] | None:
 
 
 def _queue_url(sqs: Any) -> str | None:  # noqa: ANN401
+    """The Snowpipe queue's URL; re-created if auto-ingest pipes exist but moto lost it (moto restarted),
+    as Snowflake's queue outlives any one connection."""
     try:
         return sqs.get_queue_url(QueueName=pipes.QUEUE_NAME)["QueueUrl"]
-    except Exception:  # no auto-ingest pipe created yet
-        return None
+    except Exception:  # no auto-ingest pipe created yet, or moto was restarted
+        if not any(p.auto_ingest for p in pipes.all_pipes()):
+            return None
+        pipes.notification_channel()
+        return sqs.get_queue_url(QueueName=pipes.QUEUE_NAME)["QueueUrl"]
 
 
 def poll_once(wait_seconds: int = 0) -> int:
