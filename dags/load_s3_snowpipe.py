@@ -67,19 +67,32 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
 )
 def load_s3_snowpipe():
     @task(retries=0)
-    def check_files(params=None) -> list[dict]:
-        """Refuse missing, non-UTF-8 or wrongly shaped files before anything is uploaded."""
+    def check_files(params=None, dag_run=None) -> dict:
+        """Check every file before anything is uploaded; refused files are audited as REFUSED."""
         from airflow.sdk.exceptions import AirflowFailException
 
+        from snowseg import warehouse
+        from snowseg.loading import intake
         from snowseg.loading.bulk import resolve_paths
-        from snowseg.loading.checks import check_file
+        from snowseg.loading.snowpipe import LOAD_PATH
         from snowseg.runtime import PERMANENT_ERRORS, resolve
 
-        contract, _ = resolve(params["contract"], params["table"])
+        contract, names = resolve(params["contract"], params["table"])
         try:
-            return [check_file(p, contract, max_mb=float("inf")).to_dict() for p in resolve_paths(params["path"])]
+            infos, refused = intake.check_inputs(resolve_paths(params["path"]), contract, max_mb=float("inf"))
         except PERMANENT_ERRORS as e:
             raise AirflowFailException(str(e)) from e
+        if refused:
+            conn = warehouse.connect()
+            try:
+                error = intake.put_on_record(conn, names, contract, refused, load_path=LOAD_PATH,
+                                             dag_id=dag_run.dag_id, run_id=dag_run.run_id)
+            finally:
+                conn.close()
+            if not infos:
+                raise AirflowFailException(str(error))
+            print(error)  # the good files go on; account_loads fails the run at the end
+        return {"files": [i.to_dict() for i in infos], "refused": [r.to_dict() for r in refused]}
 
     @task
     def prepare_pipe(params=None) -> dict:
@@ -105,9 +118,9 @@ def load_s3_snowpipe():
         return asdict(pipe)
 
     @task
-    def upload_files(infos: list[dict], pipe: dict, params=None) -> list[dict]:
+    def upload_files(checked: dict, pipe: dict, params=None) -> list[dict]:
         """Upload the files not loaded before; in rest mode, call insertFiles. Skipped if nothing is new."""
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from snowseg import warehouse
         from snowseg.loading import snowpipe
@@ -117,9 +130,11 @@ def load_s3_snowpipe():
         contract, names = resolve(params["contract"], params["table"])
         landing = snowpipe.Landing.from_env(params["landing_url"], params["storage_integration"])
         with warehouse.cursor() as cur:
-            todo, skipped = snowpipe.new_files(cur, names, contract, [FileInfo(**i) for i in infos])
+            todo, skipped = snowpipe.new_files(cur, names, contract, [FileInfo(**i) for i in checked["files"]])
         for message in skipped:
             print(message)
+        if not todo and checked["refused"]:
+            raise AirflowFailException(f"{len(checked['refused'])} file(s) refused (see check_files); nothing new")
         if not todo:
             raise AirflowSkipException("every file was loaded before; nothing new")
         s3 = snowpipe.s3_hook(AWS_CONN_ID)
@@ -132,7 +147,7 @@ def load_s3_snowpipe():
         return [f.to_dict() for f in landed]
 
     @task(outlets=[RAW_SALES])
-    def account_loads(files: list[dict], loads: dict, params=None, dag_run=None) -> list[dict]:
+    def account_loads(files: list[dict], loads: dict, checked: dict, params=None, dag_run=None) -> list[dict]:
         """One LOAD_AUDIT row per file; files the pipe skipped are loaded with ON_ERROR = CONTINUE."""
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
@@ -151,18 +166,24 @@ def load_s3_snowpipe():
             conn.close()
         for r in results:
             print(r.message)
+        if checked["refused"]:
+            raise AirflowFailException(
+                f"{len(checked['refused'])} file(s) refused before upload (the others are loaded and audited): "
+                + "; ".join(r["error"].splitlines()[0] for r in checked["refused"])
+            )
         if all(r.status == "SKIPPED" for r in results):
             raise AirflowSkipException("every file was accounted for before; nothing new")
         return [r.to_dict() for r in results]
 
     pipe = prepare_pipe()
-    files = upload_files(check_files(), pipe)
+    checked = check_files()
+    files = upload_files(checked, pipe)
     loads = SnowpipeLoadSensor(
         task_id="wait_for_pipe", pipe=pipe, files=files, contract="{{ params.contract }}",
         table="{{ params.table }}", poll_interval="{{ params.poll_seconds }}",
         max_wait="{{ params.wait_minutes * 60 }}",
     )
-    account_loads(files, loads.output)
+    account_loads(files, loads.output, checked)
 
 
 load_s3_snowpipe()

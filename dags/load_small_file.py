@@ -49,20 +49,31 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timede
 )
 def load_small_file():
     @task(retries=0)
-    def check_file(params=None) -> dict:
-        """Refuse a missing, oversized, non-UTF-8 or wrongly shaped file before any PUT."""
+    def check_file(params=None, dag_run=None) -> dict:
+        """Refuse a missing, oversized, non-UTF-8 or wrongly shaped file before any PUT (audited as REFUSED)."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from snowseg.loading.checks import check_file as check
+        from snowseg import warehouse
+        from snowseg.loading import intake
+        from snowseg.loading.small_file import LOAD_PATH
         from snowseg.runtime import PERMANENT_ERRORS, resolve
 
-        contract, _ = resolve(params["contract"], params["table"])
+        contract, names = resolve(params["contract"], params["table"])
         if not params["file_path"]:
             raise AirflowFailException("param file_path is empty: give the path of a CSV file on the worker")
         try:
-            return check(params["file_path"], contract).to_dict()
+            infos, refused = intake.check_inputs([params["file_path"]], contract)
         except PERMANENT_ERRORS as e:
             raise AirflowFailException(str(e)) from e
+        if refused:
+            conn = warehouse.connect()
+            try:
+                error = intake.put_on_record(conn, names, contract, refused, load_path=LOAD_PATH,
+                                             dag_id=dag_run.dag_id, run_id=dag_run.run_id)
+            finally:
+                conn.close()
+            raise AirflowFailException(str(error))
+        return infos[0].to_dict()
 
     @task(outlets=[RAW_SALES])
     def put_and_copy(info: dict, params=None, dag_run=None) -> dict:

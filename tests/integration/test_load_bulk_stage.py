@@ -63,11 +63,13 @@ def test_bulk_load_of_a_folder_audits_each_file(run_dag, sf, database, tmp_path)
     ) == [("a.csv", "LOADED", 800), ("b.csv", "LOADED", 700)]
 
 
-def test_schema_drift_fails_before_any_put(run_dag, sf, database, tmp_path):
-    """An extra column is a clear error before the warehouse is touched, not a silent shift of columns."""
+def test_schema_drift_is_refused_before_any_put(run_dag, sf, database, tmp_path):
+    """An extra column is a clear error before any PUT, not a silent shift of columns; LOAD_AUDIT says REFUSED."""
     src = write_sales_csv(tmp_path / "drift.csv", 50, seed=1)
     lines = src.read_text().splitlines()
     src.write_text("\n".join([lines[0] + ",Loyalty"] + [ln + ",1" for ln in lines[1:]]) + "\n")
     dr, states = run_dag("load_bulk_stage", path=str(src))
     assert dr.state == "failed"
-    assert database not in {row[1] for row in query(sf, "show databases")}
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(0,)]
+    ((status, error),) = query(sf, f"select STATUS, FIRST_ERROR from {database}.AUDIT.LOAD_AUDIT")
+    assert status == "REFUSED" and "unexpected: ['Loyalty']" in error

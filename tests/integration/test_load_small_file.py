@@ -80,6 +80,9 @@ def test_malformed_value_aborts_copy_and_audits_file_line_column(run_dag, sf, da
     status, parsed, loaded, rejected, error, line, column = row
     assert (status, parsed, loaded, rejected, line, column) == ("FAILED", 1000, 0, 1000, 4, "QUANTITY")
     assert "seven" in error
+    # every error of the file is listed, not only the first
+    assert query(sf, f"select LINE, COLUMN_NAME, REJECTED_RECORD like '%seven%' from {database}.RAW.SALES_REJECTED"
+                 ) == [(4, "QUANTITY", True)]
 
 
 @pytest.mark.parametrize(
@@ -92,36 +95,51 @@ def test_malformed_value_aborts_copy_and_audits_file_line_column(run_dag, sf, da
 def test_on_error_param(run_dag, sf, database, seed_csv, tmp_path, on_error, run_state, audit):
     """The ON_ERROR param: CONTINUE loads the good rows and counts the bad one; SKIP_FILE loads nothing."""
     bad = _seed_with(tmp_path, seed_csv, 4, ",7,16.2155,", ",seven,16.2155,")
-    dr, _ = run_dag("load_small_file", file_path=str(bad), on_error=on_error)
-    assert dr.state == run_state
-    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(audit[2],)]
-    assert query(
-        sf, f"select STATUS, ROWS_PARSED, ROWS_LOADED, ROWS_REJECTED, FIRST_ERROR_LINE, FIRST_ERROR_COLUMN "
-        f"from {database}.AUDIT.LOAD_AUDIT",
-    ) == [audit]
+    for _ in range(2):  # the re-run changes nothing
+        dr, _ = run_dag("load_small_file", file_path=str(bad), on_error=on_error)
+        assert dr.state == run_state
+        assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(audit[2],)]
+        assert query(
+            sf, f"select STATUS, ROWS_PARSED, ROWS_LOADED, ROWS_REJECTED, FIRST_ERROR_LINE, FIRST_ERROR_COLUMN "
+            f"from {database}.AUDIT.LOAD_AUDIT",
+        ) == [audit]
+        assert query(sf, f"select LINE, COLUMN_NAME from {database}.RAW.SALES_REJECTED") == [(4, "QUANTITY")]
+
+
+def test_missing_file_fails_before_the_warehouse(run_dag, sf, database, tmp_path):
+    """A path that is not there: check_file fails and nothing is created (there is no file to put on record)."""
+    dr, states = run_dag("load_small_file", file_path=str(tmp_path / "missing.csv"))
+    assert dr.state == "failed"
+    assert states == {"check_file": "failed", "put_and_copy": "upstream_failed"}
+    assert database not in {row[1] for row in query(sf, "show databases")}
 
 
 REFUSED = [
-    pytest.param(lambda tmp, seed: tmp / "missing.csv", "no such file", id="missing"),
     pytest.param(
         lambda tmp, seed: (tmp / "hdr.csv").write_text(seed.read_text().replace("Invoice ID,", "Invoice,", 1))
         and tmp / "hdr.csv",
-        "header does not match", id="header-mismatch",
+        "header does not match", 1, id="header-mismatch",
     ),
     pytest.param(
         lambda tmp, seed: (tmp / "latin1.csv").write_bytes(seed.read_bytes().replace(b"Yangon", b"Yang\xf3n", 1))
         and tmp / "latin1.csv",
-        "line 2, column", id="latin-1",
+        "line 2, column", 2, id="latin-1",
     ),
 ]
 
 
-@pytest.mark.parametrize(("make", "message"), REFUSED)
-def test_bad_files_fail_before_any_put(run_dag, sf, database, seed_csv, tmp_path, make, message):
+@pytest.mark.parametrize(("make", "message", "line"), REFUSED)
+def test_bad_files_are_refused_before_any_put_and_put_on_record(run_dag, sf, database, seed_csv, tmp_path, make,
+                                                                message, line):
     # the messages themselves are pinned by tests/unit/test_checks.py
-    """Missing file, wrong header, non-UTF-8: the run fails in check_file and no object is created."""
+    """Wrong header, non-UTF-8: the run fails in check_file, no row loads, LOAD_AUDIT says REFUSED with the line;
+    a re-run adds no second record."""
     path = make(tmp_path, seed_csv)
-    dr, states = run_dag("load_small_file", file_path=str(path))
-    assert dr.state == "failed"
-    assert states == {"check_file": "failed", "put_and_copy": "upstream_failed"}
-    assert database not in {row[1] for row in query(sf, "show databases")}
+    for _ in range(2):
+        dr, states = run_dag("load_small_file", file_path=str(path))
+        assert dr.state == "failed"
+        assert states == {"check_file": "failed", "put_and_copy": "upstream_failed"}
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(0,)]
+    ((status, rows, error, err_line),) = query(
+        sf, f"select STATUS, ROWS_PARSED, FIRST_ERROR, FIRST_ERROR_LINE from {database}.AUDIT.LOAD_AUDIT")
+    assert (status, rows, err_line) == ("REFUSED", 0, line) and message in error

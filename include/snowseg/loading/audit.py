@@ -114,6 +114,17 @@ def record(cur: Any, names: Names, rec: AuditRecord) -> None:
     wh.run(cur, "audit/insert_load_audit.sql", asdict(rec), database=names.database, schema=names.audit)
 
 
+def find_outcome(cur: Any, names: Names, checksum: str | None, target_table: str, load_path: str,
+                 status: str) -> tuple | None:
+    """(batch_id, finished_at) of an earlier `status` outcome for this content, table and path, or None."""
+    rows = wh.run(
+        cur, "audit/select_file_outcome.sql",
+        {"checksum": checksum, "target_table": target_table, "load_path": load_path, "status": status},
+        database=names.database, schema=names.audit,
+    )
+    return rows[0] if rows else None
+
+
 def find_loaded(cur: Any, names: Names, checksum: str, target_table: str) -> tuple | None:
     """(batch_id, rows_loaded, finished_at) of an earlier successful load of the same content, or None."""
     rows = wh.run(

@@ -193,17 +193,19 @@ def load_path_files(
     conn: Any, path: str, contract: DatasetContract, names: Names, *, chunk_bytes: int, parallel: int = 4,
     purge: bool = True, dag_id: str | None = None, run_id: str | None = None,
 ) -> list[LoadResult]:
-    """Check, split and load every file `path` names; the raw objects are created first."""
+    """Check, split and load every file `path` names; the raw objects are created first.
+
+    Every file is checked before any PUT. Refused files are recorded in LOAD_AUDIT (REFUSED); the
+    accepted ones are loaded, then FileCheckError names the refused ones.
+    """
     import tempfile
 
-    from snowseg.loading.checks import check_file
-    from snowseg.loading.objects import ensure_raw_objects
+    from snowseg.loading import intake
     from snowseg.loading.splitting import split_csv
 
-    files = resolve_paths(path)
-    infos = [check_file(f, contract, max_mb=float("inf")) for f in files]  # all checked before any PUT
-    with conn.cursor() as cur:
-        ensure_raw_objects(cur, names, contract)
+    infos, refused = intake.check_inputs(resolve_paths(path), contract, max_mb=float("inf"))
+    refusal = intake.put_on_record(conn, names, contract, refused, load_path=LOAD_PATH, dag_id=dag_id,
+                                   run_id=run_id)  # also creates the raw objects
     results = []
     for info in infos:
         with tempfile.TemporaryDirectory(prefix="snowseg-bulk-") as tmp:
@@ -211,4 +213,8 @@ def load_path_files(
                                quotechar=contract.csv.quote)
             results.append(load_chunks(conn, info, chunks, contract, names, parallel=parallel, purge=purge,
                                        dag_id=dag_id, run_id=run_id))
+    if refused:
+        for r in results:
+            log.info(r.message)
+        raise refusal
     return results

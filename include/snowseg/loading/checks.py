@@ -18,8 +18,10 @@ HeaderMismatch: .../other.csv: the header does not match contract 'supermarket_s
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,7 +31,14 @@ BOM = b"\xef\xbb\xbf"
 
 
 class FileCheckError(ValueError):
-    """A file was refused before loading; the message names the file and what to do."""
+    """A file was refused before loading; the message names the file and what to do.
+
+    ``line`` and ``column`` locate the problem in the file when it has a place (1-based; else None).
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line, self.column = line, column
 
 
 class FileTooLarge(FileCheckError):
@@ -46,6 +55,23 @@ class HeaderMismatch(FileCheckError):
 
 class RaggedRow(FileCheckError):
     """A record has more or fewer fields than the header."""
+
+
+class CorruptGzip(FileCheckError):
+    """A ``.gz`` input is truncated or not a gzip stream."""
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def open_text(path: str | Path):
+    """Open a CSV (plain or gzip-compressed) for reading as UTF-8 text, dropping a BOM."""
+    p = Path(path)
+    with p.open("rb") as f:
+        gz = f.read(2) == GZIP_MAGIC
+    if gz:
+        return gzip.open(p, "rt", encoding="utf-8-sig", newline="")
+    return p.open("r", encoding="utf-8-sig", newline="")
 
 
 @dataclass(frozen=True)
@@ -104,9 +130,11 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
             f"{p}: {size / 1e6:.1f} MB is over the small-file limit of {limit_mb:g} MB; "
             "load big files with the bulk stage path (DAG load_bulk_stage), which splits and compresses them"
         )
-    data = p.read_bytes()
-    if size == 0:
-        raise HeaderMismatch(f"{p}: the file is empty; expected a header line: {','.join(contract.header)}")
+    raw = p.read_bytes()
+    data = _gunzip(p, raw) if raw.startswith(GZIP_MAGIC) else raw
+    if not data:
+        raise HeaderMismatch(f"{p}: the file is empty; expected a header line: {','.join(contract.header)}",
+                             line=1, column=1)
     has_bom = data.startswith(BOM)
     text = _decode(p, data[len(BOM):] if has_bom else data)
 
@@ -119,15 +147,29 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
             continue
         rows += 1
         if len(record) != len(header):
+            column = min(len(record), len(header)) + 1
             raise RaggedRow(
-                f"{p}: line {reader.line_num}, column {min(len(record), len(header)) + 1}: record {rows} has "
+                f"{p}: line {reader.line_num}, column {column}: record {rows} has "
                 f"{len(record)} fields, expected {len(header)} ({', '.join(header)}); "
-                "fix the row or quote fields that contain the delimiter"
+                "fix the row or quote fields that contain the delimiter. Nothing was loaded from this file: "
+                "a COPY with a transformation would pad or cut such a record silently",
+                line=reader.line_num, column=column,
             )
     return FileInfo(
-        path=str(p.resolve()), name=p.name, bytes=size, sha256=hashlib.sha256(data).hexdigest(), rows=rows,
+        path=str(p.resolve()), name=p.name, bytes=size, sha256=hashlib.sha256(raw).hexdigest(), rows=rows,
         has_bom=has_bom,
     )
+
+
+def _gunzip(path: Path, raw: bytes) -> bytes:
+    """The decompressed bytes of a gzip file; CorruptGzip if it is truncated or damaged."""
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise CorruptGzip(
+            f"{path}: the gzip stream is truncated or corrupt ({e}); nothing was loaded from it. "
+            "Re-create or re-download the file (check its size against the source)"
+        ) from None
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -139,7 +181,8 @@ def _decode(path: Path, data: bytes) -> str:
         column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
         raise NotUtf8(
             f"{path}: line {line}, column {column}: byte 0x{data[e.start]:02X} is not valid UTF-8; "
-            "re-save the file as UTF-8 (it looks like Latin-1/Windows-1252 if accented letters are involved)"
+            "re-save the file as UTF-8 (it looks like Latin-1/Windows-1252 if accented letters are involved)",
+            line=line, column=column,
         ) from None
 
 
@@ -161,5 +204,6 @@ def _check_header(path: Path, contract: DatasetContract, found: list[str]) -> No
     raise HeaderMismatch(
         f"{path}: the header does not match contract {contract.name!r} ({'; '.join(detail)}).\n"
         f"  expected: {expected}\n  found:    {found}\n"
-        f"  Fix the file, or describe its schema in a dataset contract ({contract.source})."
+        f"  Fix the file, or describe its schema in a dataset contract ({contract.source}).",
+        line=1, column=None,
     )

@@ -81,7 +81,10 @@ def validate_files(cur: Any, contract: DatasetContract, files: list[str], *, dat
 def store_rejected(cur: Any, names: Names, contract: DatasetContract, *, batch_id: str, load_path: str,
                    file_name: str, rejected: list[Rejected],
                    source_line: Callable[[Rejected], int | None] = lambda r: r.line) -> None:
-    """Insert the rejected records into the contract's rejected table, each located by `source_line`."""
+    """Replace the batch's rejected records (from an earlier attempt, if any) with these, each located by
+    `source_line`: SALES_REJECTED holds the latest attempt's rejects of each batch, never two copies."""
+    wh.run(cur, "raw/delete_rejected_batch.sql", {"batch_id": batch_id, "load_path": load_path},
+           database=names.database, schema=names.raw, rejected_table=rejected_table_name(contract))
     if not rejected:
         return
     now = datetime.now(UTC).replace(tzinfo=None)

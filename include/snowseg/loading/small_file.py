@@ -25,6 +25,7 @@ from snowseg.config import DatasetContract
 from snowseg.loading import audit
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.objects import file_format_name
+from snowseg.loading.rejects import store_rejected, validate_files
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
@@ -112,10 +113,11 @@ def load_file(
             return skipped
 
         stage = wh.stage_path(names.database, names.raw, f"%{table}", info.sha256[:16])
-        wh.run(
+        put = wh.run(
             cur, "loading/put_file.sql", file_url=quote_literal(Path(info.path).resolve().as_uri()),
             stage_path=stage, parallel="4",
         )
+        staged = str(put[0][1])  # PUT's target: the staged name (".gz" added by AUTO_COMPRESS)
         log.info("staged %s at %s", info.path, stage)
 
         rec = audit.AuditRecord(
@@ -133,7 +135,11 @@ def load_file(
             cur.execute("rollback")
             err = audit.parse_copy_error(getattr(e, "msg", None) or str(e))
             _fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
-            audit.record(cur, names, rec)
+            if not audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):  # once per content
+                cur.execute("begin")
+                _keep_rejected(cur, info, contract, names, stage, staged, batch_id)  # every error, not only the first
+                audit.record(cur, names, rec)
+                cur.execute("commit")
             raise LoadFailed(
                 f"{info.path}: COPY INTO {target} failed, nothing was loaded ({err.describe()}). "
                 f"Recorded in {names.database}.{names.audit}.LOAD_AUDIT as batch {batch_id}."
@@ -155,6 +161,12 @@ def load_file(
             log.info(msg)
             return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
         _fill(rec, status, parsed=info.rows, loaded=loaded, err=err)
+        if status == "FAILED" and audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):
+            cur.execute("rollback")  # this content's failure is on record already (with its rejected rows)
+            raise LoadFailed(f"{info.path}: COPY skipped the whole file again ({err.describe() if err else ''}); "
+                             f"already recorded in {names.database}.{names.audit}.LOAD_AUDIT.")
+        if err:  # CONTINUE / SKIP_FILE: keep each rejected record with its line, column and error
+            _keep_rejected(cur, info, contract, names, stage, staged, batch_id)
         audit.record(cur, names, rec)
         cur.execute("commit")
 
@@ -168,6 +180,18 @@ def load_file(
             raise LoadFailed(f"{info.path}: {msg}. Recorded in {names.database}.{names.audit}.LOAD_AUDIT.")
         log.info(msg)
         return LoadResult(status, batch_id, info.name, info.rows, loaded, info.rows - loaded, msg)
+
+
+def _keep_rejected(cur: Any, info: FileInfo, contract: DatasetContract, names: Names, stage: str, staged: str,
+                   batch_id: str) -> int:
+    """Store every record Snowflake's validator rejects in the staged file; returns how many."""
+    rejected = validate_files(
+        cur, contract, [staged], database=names.database, schema=names.raw, table=quote_ident(contract.table),
+        stage_path=stage, file_format=quote_literal(f"{names.database}.{names.raw}.{file_format_name(contract)}"),
+    )
+    store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=info.name,
+                   rejected=rejected)
+    return len(rejected)
 
 
 def already_loaded(cur: Any, names: Names, info: FileInfo, target: str) -> LoadResult | None:

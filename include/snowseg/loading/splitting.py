@@ -28,6 +28,8 @@ import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from snowseg.loading.checks import open_text
+
 DEFAULT_TARGET_BYTES = 100 * 1024 * 1024  # Snowflake's recommended 100-250 MB compressed
 
 
@@ -65,7 +67,7 @@ def split_csv(
     Parameters
     ----------
     path : str or Path
-        A UTF-8 CSV with a header line (a UTF-8 BOM is dropped).
+        A UTF-8 CSV with a header line (a UTF-8 BOM is dropped), plain or gzip-compressed.
     out_dir : str or Path
         Where the chunks go (created).
     target_bytes : int
@@ -91,7 +93,7 @@ def split_csv(
     stem = src.name.split(".")[0]
     chunks: list[Chunk] = []
 
-    with src.open("r", encoding="utf-8-sig", newline="") as f:
+    with open_text(src) as f:
         tracker = _LineTracker(f)
         reader = csv.reader(tracker, delimiter=delimiter, quotechar=quotechar)
         writer = None
