@@ -101,16 +101,20 @@ def load_s3_snowpipe():
 
         from snowseg import warehouse
         from snowseg.loading import snowpipe
+        from airflow.sdk.exceptions import AirflowFailException
+
         from snowseg.loading.objects import ensure_raw_objects
-        from snowseg.runtime import resolve
+        from snowseg.runtime import PERMANENT_ERRORS, resolve
 
         contract, names = resolve(params["contract"], params["table"])
-        landing = snowpipe.Landing.from_env(params["landing_url"], params["storage_integration"])
         conn = warehouse.connect()
         try:
+            landing = snowpipe.Landing.from_env(params["landing_url"], params["storage_integration"])
             with conn.cursor() as cur:
                 ensure_raw_objects(cur, names, contract)
                 pipe = snowpipe.ensure_pipe(cur, names, contract, landing)
+        except PERMANENT_ERRORS as e:  # a bad landing URL or a stage on another prefix: retrying cannot help
+            raise AirflowFailException(str(e)) from e
         finally:
             conn.close()
         if params["notify"] == "auto":

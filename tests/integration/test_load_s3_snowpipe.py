@@ -62,3 +62,13 @@ def test_snowpipe_loads_each_row_once_and_reloads_skipped_file(run_dag, sf, data
     assert states2["upload_files"] == "skipped" and dr2.state == "success"
     assert query(sf, f"select count(*) from {r}.SALES_RAW") == [(698,)]
     assert query(sf, f"select count(*) from {database}.AUDIT.LOAD_AUDIT") == [(2,)]
+
+
+def test_a_moved_landing_url_is_a_clear_error_not_a_silent_wait(run_dag, sf, database, tmp_path, landing):
+    """The stage exists on one prefix and the DAG is given another: prepare_pipe fails saying so, before any upload."""
+    src = write_sales_csv(tmp_path / "sales.csv", 50, seed=3)
+    assert run_dag("load_s3_snowpipe", path=str(src), landing_url=landing, poll_seconds=0.5)[0].state == "success"
+    other = write_sales_csv(tmp_path / "more.csv", 50, seed=4)
+    dr, states = run_dag("load_s3_snowpipe", path=str(other), landing_url=landing + "moved/", poll_seconds=0.5)
+    assert dr.state == "failed" and states["prepare_pipe"] == "failed" and states["upload_files"] == "upstream_failed"
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(50,)]

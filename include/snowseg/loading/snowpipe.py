@@ -160,6 +160,16 @@ def ensure_pipe(cur: Any, names: Names, contract: DatasetContract, landing: Land
     table, pipe = quote_ident(contract.table), pipe_name(contract)
     wh.run(cur, "snowpipe/create_stage_landing.sql", database=names.database, schema=names.raw, stage=STAGE,
            url=quote_literal(landing.url), storage_integration=landing.storage_integration)
+    stages = wh.run(cur, "snowpipe/show_stage_landing.sql", database=names.database, schema=names.raw,
+                    stage_pattern=quote_literal(STAGE))
+    cols = [d[0].lower() for d in cur.description]
+    urls = {dict(zip(cols, r)).get("url") for r in stages}
+    if urls and landing.url not in urls:
+        raise ValueError(
+            f"stage {names.database}.{names.raw}.{STAGE} points at {sorted(urls)} but the landing URL is "
+            f"{landing.url!r}: the pipe would never see the files. Drop the stage and the pipe "
+            f"({pipe_name(contract)}) to move them, or set SNOWSEG_LANDING_URL / the landing_url param back"
+        )
     args = copy_into_raw_args(contract, names, wh.stage_path(names.database, names.raw, STAGE), load_path=LOAD_PATH,
                               batch_id="", on_error="SKIP_FILE")
     wh.run(cur, "snowpipe/create_pipe_raw.sql", pipe=pipe, **{k: v for k, v in args.items()
