@@ -56,6 +56,53 @@ def test_state_survives_restart(tmp_path):
         twin.stop()
 
 
+def test_pipe_load_metadata_survives_a_crash(tmp_path):
+    """A pipe, its load history and Snowpipe's 14-day memory of loaded files survive a SIGKILL of the twin:
+    after the restart COPY_HISTORY still shows the load, and the same object sent again is not loaded twice."""
+    import time
+
+    import boto3
+
+    twin = Twin(tmp_path / "home", s3=True).start()
+    s3 = boto3.client("s3", endpoint_url=twin.s3_endpoint, region_name="us-east-1")
+    body = b"id,name\n1,x\n2,y\n"
+
+    def wait(conn, rows: int) -> None:
+        deadline = time.monotonic() + 20
+        while _exec(conn, "select count(*) from P.S.T") != [(rows,)]:
+            assert time.monotonic() < deadline, "the pipe did not load in time"
+            time.sleep(0.2)
+
+    try:
+        conn = snowflake.connector.connect(**twin.connect_kwargs())
+        _exec(
+            conn,
+            "create database if not exists P", "create schema if not exists P.S",
+            "create table P.S.T (ID number, NAME varchar)",
+            "create stage P.S.LANDING url = 's3://snowseg-landing/crash/' storage_integration = S3_INT",
+            "create pipe P.S.PIPE auto_ingest = true as copy into P.S.T from @P.S.LANDING "
+            "file_format = (type = csv skip_header = 1)",
+        )
+        s3.put_object(Bucket="snowseg-landing", Key="crash/a.csv", Body=body)
+        _exec(conn, "alter pipe P.S.PIPE refresh")
+        wait(conn, 2)
+        twin.kill()  # SIGKILL: no checkpoint, sessions lost
+
+        twin.start()
+        conn = snowflake.connector.connect(**twin.connect_kwargs())
+        history = _exec(conn, "select FILE_NAME, STATUS, ROW_COUNT from table(P.information_schema.copy_history("
+                              "table_name => 'P.S.T', start_time => dateadd(hour, -1, current_timestamp()))) "
+                              "where PIPE_NAME = 'PIPE'")
+        assert [(h[1], h[2]) for h in history] == [("Loaded", 2)] and history[0][0].endswith("a.csv")
+        s3.put_object(Bucket="snowseg-landing", Key="crash/a.csv", Body=body)
+        assert _exec(conn, "alter pipe P.S.PIPE refresh") == []  # Snowpipe remembers the file: nothing queued
+        time.sleep(1.5)
+        assert _exec(conn, "select count(*) from P.S.T") == [(2,)]
+        conn.close()
+    finally:
+        twin.stop()
+
+
 @pytest.mark.parametrize(
     "sql",
     ["grant usage on database X to role R", "alter session set query_tag = 'x'", "use warehouse SNOWSEG_WH",
