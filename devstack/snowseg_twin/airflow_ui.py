@@ -23,7 +23,7 @@ PORT = int(os.environ.get("AIRFLOW__API__PORT", "8080"))
 
 
 def _sample_file() -> Path:
-    """The demo's 1,000-row sample, generated if missing, pre-filled in load_small_file's trigger form."""
+    """The demo's 1,000-row sample, generated if missing, pre-filled in the load DAGs' trigger forms."""
     from snowseg.generator import write_sales_csv
     from snowseg_twin import REPO_ROOT
 
@@ -69,7 +69,8 @@ def main() -> int:
         pw_file = home / "simple_auth_manager_passwords.json.generated"
         password = json.loads(pw_file.read_text()).get("admin") if pw_file.exists() else "(see the log)"
         print(f"\nAirflow UI: http://127.0.0.1:{PORT}   login: admin / {password}")
-        print("DAGs: load_small_file (trigger with a file_path), segment_customers (runs on the raw_sales Asset)")
+        print("DAGs: load_small_file (file_path), load_bulk_stage (path), load_s3_snowpipe (path, notify auto|rest);")
+        print("      segment_customers runs on the raw_sales Asset that each load raises")
         print("Ctrl-C stops Airflow; `make twin-down` stops the twin.")
         proc.wait()
     except KeyboardInterrupt:
