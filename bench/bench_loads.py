@@ -13,6 +13,7 @@ machine for parsing it. Each load goes into a fresh database (snowpipe: and its 
 bench/results/bench_loads.json.
 
     python bench/bench_loads.py [--sizes 100000 1000000] [--repeats 3] [--chunk-mb 25] [--poll-seconds 0.2]
+    python bench/bench_loads.py --sizes 10000000 --repeats 1 --paths bulk_stage --out bench/results/bench_loads_1e7.json
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ def snowpipe_load(conn, csv: Path, contract, names, bucket: str, poll_seconds: f
     return phases
 
 
+LOAD_PATHS = ("small_file", "bulk_stage", "snowpipe")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -89,6 +93,9 @@ def main() -> int:
     parser.add_argument("--chunk-mb", type=float, default=25.0)
     parser.add_argument("--poll-seconds", type=float, default=0.2, help="COPY_HISTORY polling while the pipe loads")
     parser.add_argument("--pipe-timeout", type=float, default=900.0, help="give up on a pipe load after (seconds)")
+    parser.add_argument("--paths", nargs="+", choices=LOAD_PATHS, default=list(LOAD_PATHS),
+                        help="load paths to measure (DuckDB's limit is always measured)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "bench_loads.json")
     args = parser.parse_args()
 
     import snowflake.connector
@@ -128,7 +135,7 @@ def main() -> int:
             for rep in range(args.repeats):
                 first = len(runs)
                 runs.append({"rows": n, "mb": round(mb, 1), "path": "duckdb_read_csv", "seconds": duckdb_limit(csv)})
-                if mb <= contract.csv.max_file_mb:
+                if "small_file" in args.paths and mb <= contract.csv.max_file_mb:
                     conn, names = connect(), Names(database=f"L{uuid.uuid4().hex[:8].upper()}")
                     t = time.perf_counter()
                     with conn.cursor() as cur:
@@ -137,17 +144,20 @@ def main() -> int:
                     runs.append({"rows": n, "mb": round(mb, 1), "path": "small_file", "seconds": time.perf_counter() - t})
                     assert res.rows_loaded == n, res
                     conn.close()
-                conn, names = connect(), Names(database=f"L{uuid.uuid4().hex[:8].upper()}")
-                t = time.perf_counter()
-                (res,) = load_path_files(conn, str(csv), contract, names, chunk_bytes=int(args.chunk_mb * 1e6), parallel=4)
-                runs.append({"rows": n, "mb": round(mb, 1), "path": "bulk_stage", "seconds": time.perf_counter() - t})
-                assert res.rows_loaded == n, res
-                conn.close()
-                conn, names = connect(), Names(database=f"L{uuid.uuid4().hex[:8].upper()}")
-                phases = snowpipe_load(conn, csv, contract, names, bucket, args.poll_seconds, args.pipe_timeout)
-                runs.append({"rows": n, "mb": round(mb, 1), "path": "snowpipe", "seconds": sum(phases.values()),
-                             "phases": phases})
-                conn.close()
+                if "bulk_stage" in args.paths:
+                    conn, names = connect(), Names(database=f"L{uuid.uuid4().hex[:8].upper()}")
+                    t = time.perf_counter()
+                    (res,) = load_path_files(conn, str(csv), contract, names, chunk_bytes=int(args.chunk_mb * 1e6),
+                                             parallel=4)
+                    runs.append({"rows": n, "mb": round(mb, 1), "path": "bulk_stage", "seconds": time.perf_counter() - t})
+                    assert res.rows_loaded == n, res
+                    conn.close()
+                if "snowpipe" in args.paths:
+                    conn, names = connect(), Names(database=f"L{uuid.uuid4().hex[:8].upper()}")
+                    phases = snowpipe_load(conn, csv, contract, names, bucket, args.poll_seconds, args.pipe_timeout)
+                    runs.append({"rows": n, "mb": round(mb, 1), "path": "snowpipe", "seconds": sum(phases.values()),
+                                 "phases": phases})
+                    conn.close()
                 print(json.dumps(runs[first:]), flush=True)
     finally:
         twin.stop()
@@ -173,7 +183,7 @@ def main() -> int:
     for r in (r for r in table if "phase_medians_s" in r):
         print(f"snowpipe phases at {r['rows']} rows (median s): "
               + ", ".join(f"{k} {v:.3f}" for k, v in r["phase_medians_s"].items()))
-    out = REPO / "bench" / "results" / "bench_loads.json"
+    out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"cores": os.cpu_count(), "repeats": args.repeats, "chunk_mb": args.chunk_mb,
                                "poll_seconds": args.poll_seconds, "table": table, "runs": runs}, indent=2))
