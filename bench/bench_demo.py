@@ -38,6 +38,7 @@ def main() -> int:
     from snowseg.loading.checks import check_file
     from snowseg.loading.objects import ensure_raw_objects
     from snowseg.loading.small_file import load_file
+    from snowseg.quality.gate import run_gate
     from snowseg.segmentation import SegmentationParams, run_segmentation
     from snowseg.warehouse import Names
 
@@ -62,15 +63,19 @@ def main() -> int:
                 res = load_file(conn, info, contract, names)
                 t_load = time.perf_counter() - t
                 assert res.rows_loaded == n, res
+                t = time.perf_counter()
+                run_gate(conn, contract, names, run_id=f"bench-{rep}")  # publishes the batch (no report)
+                t_gate = time.perf_counter() - t
                 seg = run_segmentation(conn, contract, names, SegmentationParams(), report_dir=tmp / "reports")
                 conn.close()
-                row = {"rows": n, "repeat": rep, "check_s": round(t_check, 3), "load_s": round(t_load, 3), **seg.timings}
+                row = {"rows": n, "repeat": rep, "check_s": round(t_check, 3), "load_s": round(t_load, 3),
+                       "gate_s": round(t_gate, 3), **seg.timings}
                 results.append(row)
                 print(json.dumps(row), flush=True)
     finally:
         twin.stop()
 
-    stages = ["check_s", "load_s", "features_s", "fit_s", "writeback_s"]
+    stages = ["check_s", "load_s", "gate_s", "features_s", "fit_s", "writeback_s"]
     table = []
     for n in args.sizes:
         rows = [r for r in results if r["rows"] == n]

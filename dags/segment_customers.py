@@ -1,7 +1,14 @@
 """
 ### Segment customers (k-means on the warehouse's features)
 
-Reads invoice-level features with SQL generated from the dataset contract (numeric columns and
+Starts with the **quality gate** (write-audit-publish): the load batches not judged yet are
+validated with Great Expectations against the suite derived from the dataset contract. Rows that
+break a row-level `error` rule go to `RAW.SALES_QUARANTINE`; a batch with a failed batch-level
+`error` rule, or too many quarantined rows, is held back and the run fails listing the failed
+rules and counts. Every rule's result goes to `AUDIT.DQ_RESULTS`; Data Docs and the batch's
+pictures go to the run's quality report. Only published rows (`RAW.SALES_PUBLISHED`) feed the model.
+
+Then reads invoice-level features with SQL generated from the dataset contract (numeric columns and
 encoded categoricals; the redundant money columns are left out), standardises them, draws the elbow
 curve for k = `k_min`..`k_max` with k-means++ and an explicit `n_init`, fits k segments (default 3,
 as in the seed), names them by spend, and publishes `ANALYTICS.SEGMENT_ASSIGNMENTS` (with history;
@@ -45,8 +52,36 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timede
     },
 )
 def segment_customers():
+    @task(retries=0)
+    def quality_gate(params=None, dag_run=None) -> dict:
+        """Validate the new load batches with GX; publish, quarantine or hold them (write-audit-publish)."""
+        import re
+
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from snowseg import warehouse
+        from snowseg.quality.gate import GateFailed, run_gate
+        from snowseg.report import report_root
+        from snowseg.runtime import resolve
+
+        contract, names = resolve(params["contract"], params["table"])
+        report_dir = report_root() / "quality" / re.sub(r"[^A-Za-z0-9_.-]", "_", dag_run.run_id)
+        conn = warehouse.connect()
+        try:
+            result = run_gate(conn, contract, names, run_id=dag_run.run_id, dag_id=dag_run.dag_id,
+                              report_dir=report_dir)
+        except GateFailed as e:
+            raise AirflowFailException(str(e)) from e
+        finally:
+            conn.close()
+        for b in result.summary()["batches"]:
+            print(f"batch {b['batch_id']}: {b['status']} ({b['rows']} rows, {b['quarantined']} quarantined)")
+        if result.report_path:
+            print(f"Quality report: file://{result.report_path}")
+        return result.summary()
+
     @task
-    def segment(params=None, dag_run=None) -> dict:
+    def segment(gate: dict, params=None, dag_run=None) -> dict:
         """Features -> elbow -> k-means -> profiles -> report -> atomic publish."""
         from airflow.sdk.exceptions import AirflowFailException
 
@@ -64,7 +99,11 @@ def segment_customers():
             raise AirflowFailException(str(e)) from e
         conn = warehouse.connect()
         try:
-            result = run_segmentation(conn, contract, names, seg_params, dag_id=dag_run.dag_id, run_id=dag_run.run_id)
+            links = {"Quality gate report": f"file://{gate['report_path']}"} if gate.get("report_path") else None
+            result = run_segmentation(conn, contract, names, seg_params, dag_id=dag_run.dag_id, run_id=dag_run.run_id,
+                                      links=links)
+        except PERMANENT_ERRORS as e:  # e.g. no published rows yet: a retry cannot help
+            raise AirflowFailException(str(e)) from e
         finally:
             conn.close()
         print(f"Run report: file://{result.report_path}")
@@ -82,7 +121,7 @@ def segment_customers():
             print(format_table(segment_table(cur, names, contract)))
         print(f"model run {result['model_run_id']} ({'published' if result['published'] else 'already published'})")
 
-    summarise(segment())
+    summarise(segment(quality_gate()))
 
 
 segment_customers()

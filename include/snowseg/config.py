@@ -96,6 +96,35 @@ class ProfileSpec:
     top: tuple[str, ...] = ()  # columns whose most frequent value is shown
 
 
+# an identity's expression: column names, numbers, + - * / and parentheses only (it is put into SQL)
+_EXPR_RE = re.compile(r"^[A-Z0-9_ .+\-*/()]+$")
+SEVERITIES = ("error", "warn")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A row-level rule ``|left - (right)| <= tolerance`` between columns (e.g. total = cogs + tax)."""
+
+    name: str
+    left: str
+    right: str
+    tolerance: float
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class QualitySpec:
+    """The quality gate's settings and the contract's own rules (see ``snowseg.quality``)."""
+
+    ranges: tuple[tuple[str, float | None, float | None, bool], ...] = ()  # (column, min, max, strict_min)
+    dates: tuple[str | None, str | None] = (None, "today")  # (min ISO date, max ISO date | 'today')
+    identities: tuple[Identity, ...] = ()
+    expectations: tuple[dict, ...] = ()  # extra GX expectations: {type, kwargs, severity}
+    quarantine_share_max: float = 0.05
+    rejected_share_max: float = 0.05
+    freshness_hours: float = 48.0
+
+
 @dataclass(frozen=True)
 class DatasetContract:
     """A typed dataset contract.
@@ -117,6 +146,7 @@ class DatasetContract:
     csv: CsvSpec = field(default_factory=CsvSpec)
     features: FeatureSpec = field(default_factory=FeatureSpec)
     profile: ProfileSpec = field(default_factory=ProfileSpec)
+    quality: QualitySpec = field(default_factory=QualitySpec)
     source: Path | None = None
 
     @property
@@ -178,6 +208,55 @@ def load_contract(path: str | Path | None = None) -> DatasetContract:
     if "extends" in raw:
         raw = _apply_extends(raw, resolved)
     return _build(raw, resolved)
+
+
+def _quality(q: dict[str, Any], path: Path, known: set[str]) -> QualitySpec:
+    """Validate the contract's ``quality`` section."""
+
+    def column(c: Any, where: str) -> str:
+        col = str(c).upper()
+        if col not in known:
+            raise ContractError(f"{path}: quality.{where}: {c!r} is not a contract column; known: {sorted(known)}")
+        return col
+
+    ranges = []
+    for c, r in (q.get("ranges") or {}).items():
+        r = r or {}
+        ranges.append((column(c, "ranges"), r.get("min"), r.get("max"), bool(r.get("strict_min", False))))
+    dates = q.get("dates") or {}
+    identities = []
+    for i, d in enumerate(q.get("identities") or [], start=1):
+        for key in ("name", "left", "right"):
+            if key not in d:
+                raise ContractError(f"{path}: quality.identities[{i}]: missing {key!r}")
+        for side in ("left", "right"):
+            expr = str(d[side]).upper()
+            if not _EXPR_RE.match(expr):
+                raise ContractError(f"{path}: quality.identities[{i}].{side} {d[side]!r}: use columns, numbers, "
+                                    "+ - * / and parentheses only")
+            for token in re.findall(r"[A-Z_][A-Z0-9_]*", expr):
+                column(token, f"identities[{i}].{side}")
+        identities.append(Identity(name=str(d["name"]), left=str(d["left"]).upper(), right=str(d["right"]).upper(),
+                                   tolerance=float(d.get("tolerance", 0.01)),
+                                   severity=_severity(d.get("severity", "error"), path, f"identities[{i}]")))
+    expectations = []
+    for i, e in enumerate(q.get("expectations") or [], start=1):
+        if "type" not in e:
+            raise ContractError(f"{path}: quality.expectations[{i}]: missing 'type' (a GX expectation type)")
+        expectations.append({"type": str(e["type"]), "kwargs": dict(e.get("kwargs") or {}),
+                             "severity": _severity(e.get("severity", "error"), path, f"expectations[{i}]")})
+    return QualitySpec(
+        ranges=tuple(ranges), dates=(dates.get("min"), dates.get("max", "today")), identities=tuple(identities),
+        expectations=tuple(expectations), quarantine_share_max=float(q.get("quarantine_share_max", 0.05)),
+        rejected_share_max=float(q.get("rejected_share_max", 0.05)),
+        freshness_hours=float(q.get("freshness_hours", 48.0)),
+    )
+
+
+def _severity(value: Any, path: Path, where: str) -> str:
+    if str(value) not in SEVERITIES:
+        raise ContractError(f"{path}: quality.{where}: severity {value!r}; allowed: {list(SEVERITIES)}")
+    return str(value)
 
 
 def _resolve(path: str | Path | None) -> Path:
@@ -285,6 +364,8 @@ def _build(raw: dict[str, Any], path: Path) -> DatasetContract:
         if col not in feature_cats:
             raise ContractError(f"{path}: profile column {col!r} must be one of features.categorical {sorted(feature_cats)}")
 
+    quality = _quality(raw.get("quality") or {}, path, known)
+
     return DatasetContract(
         name=str(raw["name"]),
         version=int(raw.get("version", 1)),
@@ -292,7 +373,7 @@ def _build(raw: dict[str, Any], path: Path) -> DatasetContract:
         columns=tuple(columns),
         csv=csv_spec,
         features=features,
-        profile=profile,
+        profile=profile, quality=quality,
         source=path,
     )
 

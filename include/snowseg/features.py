@@ -23,6 +23,7 @@ import pandas as pd
 
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
+from snowseg.quality.gate import published_view_name
 from snowseg.warehouse import quote_ident
 
 FEATURE_SET_VERSION = "invoice_v2"  # v2: one-hot blocks weighted by 1/sqrt(width) when scaled
@@ -77,7 +78,7 @@ def feature_sql(contract: DatasetContract, *, database: str, schema: str, encodi
             whens = " ".join(f"when %({n})s then {i}" for i, n in enumerate(names))
             encoded.append(f"        case {ident} {whens} end as {ident}")
     sql = wh.render(
-        "features/select_invoice_features.sql", database=database, schema=schema, table=quote_ident(contract.table),
+        "features/select_invoice_features.sql", database=database, schema=schema, table=published_view_name(contract),
         entity=quote_ident(key.column), numeric=",\n".join(numeric) or "        null as NO_NUMERIC",
         encoded=",\n".join(encoded) or "        null as NO_CATEGORICAL",
     )
@@ -90,15 +91,16 @@ def read_features(cur: Any, contract: DatasetContract, *, database: str, schema:
     df = wh.fetch_df(cur, sql, params)
     if df.empty:
         raise ValueError(
-            f"no rows in {database}.{schema}.{contract.table}: load a file first (DAG load_small_file)"
+            f"no published rows in {database}.{schema}.{published_view_name(contract)}: load a file first "
+            "(e.g. DAG load_small_file) and let the quality gate publish its batch"
         )
     return df.set_index("ENTITY_ID").astype(float)
 
 
 def data_snapshot(cur: Any, contract: DatasetContract, *, database: str, schema: str) -> dict:
-    """Row count, newest `_LOADED_AT` and batch ids of the raw table, with a short digest of them."""
+    """Row count, newest `_LOADED_AT` and batch ids of the published rows, with a short digest of them."""
     row_count, max_loaded_at, batches = wh.run(
-        cur, "features/select_data_snapshot.sql", database=database, schema=schema, table=quote_ident(contract.table)
+        cur, "features/select_data_snapshot.sql", database=database, schema=schema, table=published_view_name(contract)
     )[0]
     digest = hashlib.sha256(f"{row_count}|{max_loaded_at}|{batches}".encode()).hexdigest()[:16]
     return {"row_count": int(row_count), "max_loaded_at": str(max_loaded_at), "batches": batches or "", "digest": digest}

@@ -56,7 +56,8 @@ def elbow_plot(points: list[ElbowPoint], chosen_k: int, path: Path) -> Path:
 
 
 def write_report(run_dir: Path, *, model_run_id: str, k: int, k_reason: str, snapshot: dict,
-                 profiles: list[SegmentProfile], images: dict[str, str], amount_label: str) -> Path:
+                 profiles: list[SegmentProfile], images: dict[str, str], amount_label: str,
+                 links: dict[str, str] | None = None) -> Path:
     """A self-contained index.html linking the run's PNGs and its segment table."""
     rows = "\n".join(
         f"<tr><td>{p.segment_id}</td><td>{html.escape(p.name)}</td><td>{p.size}</td><td>{p.share:.1%}</td>"
@@ -79,6 +80,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}img{{max-width:10
 </table>
 <h2>Pictures</h2>
 {figs}
+{"".join(f'<p><a href="{html.escape(href)}">{html.escape(label)}</a></p>' for label, href in (links or {}).items())}
 </body></html>
 """
     run_dir.mkdir(parents=True, exist_ok=True)

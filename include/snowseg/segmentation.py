@@ -72,6 +72,7 @@ def run_segmentation(
     report_dir: Path | None = None,
     dag_id: str | None = None,
     run_id: str | None = None,
+    links: dict[str, str] | None = None,
 ) -> SegmentationResult:
     """Run the whole segmentation on what the raw table holds now and publish it.
 
@@ -121,7 +122,7 @@ def run_segmentation(
     index = report.write_report(
         run_dir, model_run_id=run.model_run_id, k=params.k, k_reason=run.k_reason, snapshot=snapshot,
         profiles=profiles, images={"Elbow curve (inertia by k)": elbow.name},
-        amount_label=amount.name if amount else "amount",
+        amount_label=amount.name if amount else "amount", links=links,
     )
 
     t = time.perf_counter()

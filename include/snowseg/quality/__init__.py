@@ -1,0 +1,1 @@
+"""Data-quality checks and views of raw sales batches for the run report."""

@@ -1,0 +1,346 @@
+"""The quality gate: write-audit-publish for load batches, with Great Expectations 1.x.
+
+Every load writes its rows under a ``_BATCH_ID``. :func:`run_gate` (the first task of
+``segment_customers``) finds the batches it has not judged yet, fetches their rows once (with each
+money identity's residual computed in the warehouse), and validates each batch with the contract's
+suite (:mod:`snowseg.quality.suite`) on a pandas batch. Then, per batch:
+
+- rows failing a row-level ``error`` rule go to ``RAW.<TABLE>_QUARANTINE`` with the rule's name;
+- the batch is ``HELD`` if a batch-level ``error`` rule fails (row count vs LOAD_AUDIT, schema,
+  rejected share over ``quality.rejected_share_max``) or if its quarantined share is over
+  ``quality.quarantine_share_max``; otherwise it is ``PUBLISHED``;
+- one row per rule goes to ``AUDIT.DQ_RESULTS``, and the verdict to ``AUDIT.BATCH_GATE``, all in one
+  transaction. The view ``RAW.<TABLE>_PUBLISHED`` (published batches minus quarantined rows) is what
+  the features read. For a published batch, quarantined + published = loaded.
+
+A held batch fails the run (:class:`GateFailed`) with the failed rules and counts; it stays held (it
+is not judged again), so later runs publish new batches without it. Data Docs (GX's HTML) and the
+batch's pictures go to the run's report folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from snowseg import warehouse as wh
+from snowseg.config import DatasetContract
+from snowseg.quality.suite import ROW_KEY, Rule, contract_rules, identity_sql, to_gx
+from snowseg.warehouse import Names, quote_ident, quote_literal
+
+log = logging.getLogger(__name__)
+
+SUITE = "raw_batch"
+
+
+class GateFailed(RuntimeError):
+    """A batch was held back; the message lists its failed expectations and counts."""
+
+
+def quarantine_table_name(contract: DatasetContract) -> str:
+    """Where a raw table's quarantined rows go, e.g. ``SALES_QUARANTINE`` for ``SALES_RAW``."""
+    base = contract.table[: -len("_RAW")] if contract.table.endswith("_RAW") else contract.table
+    return quote_ident(f"{base}_QUARANTINE")
+
+
+def published_view_name(contract: DatasetContract) -> str:
+    """The view of published rows the features read, e.g. ``SALES_PUBLISHED``."""
+    base = contract.table[: -len("_RAW")] if contract.table.endswith("_RAW") else contract.table
+    return quote_ident(f"{base}_PUBLISHED")
+
+
+@dataclass
+class RuleResult:
+    """One rule's outcome on one batch."""
+
+    rule: Rule
+    success: bool
+    unexpected_count: int | None = None
+    element_count: int | None = None
+    observed_value: Any = None
+    unexpected_rows: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class BatchVerdict:
+    """The gate's decision on one batch."""
+
+    batch_id: str
+    status: str
+    rows: int
+    quarantined: int
+    results: list[RuleResult]
+
+    @property
+    def failed_errors(self) -> list[RuleResult]:
+        return [r for r in self.results if not r.success and r.rule.severity == "error"]
+
+    @property
+    def failed_warnings(self) -> list[RuleResult]:
+        return [r for r in self.results if not r.success and r.rule.severity == "warn"]
+
+    def describe(self) -> str:
+        failed = ", ".join(f"{r.rule.name} ({_count(r)})" for r in self.failed_errors) or "none"
+        warns = ", ".join(f"{r.rule.name} ({_count(r)})" for r in self.failed_warnings) or "none"
+        return (f"batch {self.batch_id}: {self.status}; {self.rows} rows, {self.quarantined} quarantined; "
+                f"failed error rules: {failed}; warnings: {warns}")
+
+
+def _count(r: RuleResult) -> str:
+    if r.unexpected_count is not None:
+        return f"{r.unexpected_count} rows"
+    return f"observed {r.observed_value}"
+
+
+@dataclass
+class GateResult:
+    """What one gate run decided."""
+
+    run_id: str
+    verdicts: list[BatchVerdict]
+    docs_path: str | None = None
+    report_path: str | None = None
+
+    @property
+    def held(self) -> list[BatchVerdict]:
+        return [v for v in self.verdicts if v.status == "HELD"]
+
+    def summary(self) -> dict:
+        """A JSON-safe summary (for XCom)."""
+        return {"run_id": self.run_id, "docs_path": self.docs_path, "report_path": self.report_path,
+                "batches": [{"batch_id": v.batch_id, "status": v.status, "rows": v.rows, "quarantined": v.quarantined,
+                             "failed_errors": [r.rule.name for r in v.failed_errors],
+                             "failed_warnings": [r.rule.name for r in v.failed_warnings]} for v in self.verdicts]}
+
+
+def ensure_quality_objects(cur: Any, names: Names, contract: DatasetContract) -> None:
+    """DQ_RESULTS, BATCH_GATE, the quarantine table and the published view (idempotent)."""
+    wh.run(cur, "audit/create_table_dq_results.sql", database=names.database, schema=names.audit)
+    wh.run(cur, "audit/create_table_batch_gate.sql", database=names.database, schema=names.audit)
+    wh.run(cur, "raw/create_table_sales_quarantine.sql", database=names.database, schema=names.raw,
+           quarantine_table=quarantine_table_name(contract))
+    wh.run(cur, "raw/create_view_sales_published.sql", database=names.database, schema=names.raw,
+           audit_schema=names.audit, table=quote_ident(contract.table), published_view=published_view_name(contract),
+           quarantine_table=quarantine_table_name(contract), target_table=quote_literal(_target(names, contract)))
+
+
+def _target(names: Names, contract: DatasetContract) -> str:
+    return f"{names.database}.{names.raw}.{quote_ident(contract.table)}"
+
+
+def new_batches(cur: Any, names: Names, contract: DatasetContract) -> list[dict]:
+    """The batches not judged yet, with LOAD_AUDIT's parsed / loaded / rejected rows."""
+    rows = wh.run(cur, "quality/select_new_batches.sql", {"target_table": _target(names, contract)},
+                  database=names.database, schema=names.raw, audit_schema=names.audit,
+                  table=quote_ident(contract.table))
+    cols = [d[0].upper() for d in cur.description]
+    return [dict(zip(cols, r)) for r in rows]
+
+
+def fetch_batches(cur: Any, names: Names, contract: DatasetContract, batch_ids: list[str]):
+    """The batches' rows as a DataFrame, in the shapes the rules compare (ISO dates, floats)."""
+    import pandas as pd
+
+    sql = wh.render("quality/select_batch_rows.sql", database=names.database, schema=names.raw,
+                    table=quote_ident(contract.table), identities=identity_sql(contract),
+                    batch_ids=", ".join(quote_literal(b) for b in batch_ids))
+    df = wh.fetch_df(cur, sql)
+    for c in contract.columns:
+        if c.type.startswith(("NUMBER", "FLOAT")) and c.column in df:
+            df[c.column] = pd.to_numeric(df[c.column], errors="coerce")
+        elif c.type == "DATE" and c.column in df:
+            df[c.column] = pd.to_datetime(df[c.column], errors="coerce")
+    for col in [c for c in df.columns if c.startswith("_ID_")]:
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+    if "_LOADED_AT" in df:
+        df["_LOADED_AT"] = df["_LOADED_AT"].map(lambda v: v.isoformat(sep=" ") if hasattr(v, "isoformat") else v)
+    return df
+
+
+def validate_batch(context: Any, df: Any, rules: list[Rule], batch_id: str) -> list[RuleResult]:
+    """Run the rules on one batch's DataFrame with GX; each failing row-level rule lists its rows."""
+    import great_expectations as gx
+
+    suite = context.suites.add(gx.ExpectationSuite(name=f"{SUITE}.{batch_id}"))
+    by_name = {}
+    for rule in rules:
+        suite.add_expectation(to_gx(rule))
+        by_name[rule.name] = rule
+    asset = context.data_sources.get("batches").add_dataframe_asset(name=batch_id)
+    definition = context.validation_definitions.add(gx.ValidationDefinition(
+        name=f"{SUITE}.{batch_id}", data=asset.add_batch_definition_whole_dataframe("whole"), suite=suite))
+    run = definition.run(batch_parameters={"dataframe": df}, result_format={
+        "result_format": "COMPLETE", "unexpected_index_column_names": list(ROW_KEY)})
+    out = []
+    for r in run.results:
+        rule = by_name[r.expectation_config.meta["name"]]
+        res = r.result or {}
+        out.append(RuleResult(
+            rule=rule, success=bool(r.success), unexpected_count=res.get("unexpected_count"),
+            element_count=res.get("element_count"), observed_value=res.get("observed_value"),
+            unexpected_rows=list(res.get("unexpected_index_list") or []) if rule.row_level else [],
+        ))
+        if error := _exception(r.exception_info):
+            raise RuntimeError(f"rule {rule.name!r} ({rule.type}) could not run on batch {batch_id}: {error}")
+    return out
+
+
+def _exception(info: Any) -> str | None:
+    """The message of an exception GX caught while running an expectation (top level or per metric)."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    return next((str(v.get("exception_message")) for v in info.values()
+                 if isinstance(v, dict) and v.get("raised_exception")), None)
+
+
+def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str, dag_id: str | None = None,
+             report_dir: Path | None = None, now: dt.datetime | None = None) -> GateResult:
+    """Judge every new batch; record results, quarantine and verdicts; raise GateFailed if a batch is held.
+
+    Parameters
+    ----------
+    conn : snowflake.connector.SnowflakeConnection
+    contract, names : the dataset contract and object names.
+    run_id, dag_id : str
+        Recorded with every result.
+    report_dir : Path, optional
+        Where GX Data Docs and the batch pictures go (skipped if None).
+    now : datetime, optional
+        The gate's clock (UTC, naive); default now.
+
+    Returns
+    -------
+    GateResult
+        With every verdict (no batches: nothing to judge).
+
+    Raises
+    ------
+    GateFailed
+        After recording, if a batch was held; names each held batch's failed rules and counts.
+    """
+    import great_expectations as gx
+
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    q = contract.quality
+    from snowseg.loading.objects import ensure_raw_objects
+
+    with conn.cursor() as cur:
+        ensure_raw_objects(cur, names, contract)  # a gate before the first load finds an empty table, not an error
+        ensure_quality_objects(cur, names, contract)
+        batches = new_batches(cur, names, contract)
+        if not batches:
+            log.info("quality gate: no new batches in %s", _target(names, contract))
+            return GateResult(run_id, [])
+        df = fetch_batches(cur, names, contract, [b["BATCH_ID"] for b in batches])
+
+    context = gx.get_context(mode="ephemeral")
+    context.data_sources.add_pandas("batches")
+    verdicts = []
+    for b in batches:
+        batch = df[df["_BATCH_ID"] == b["BATCH_ID"]].reset_index(drop=True)
+        rules = contract_rules(contract, expected_rows=b["ROWS_LOADED"], today=now.date().isoformat(),
+                               now=now.isoformat(sep=" "))
+        results = validate_batch(context, batch, rules, b["BATCH_ID"])
+        results.append(_rejected_share(b, q.rejected_share_max))
+        keys = {(u["_FILE"], int(u["_ROW"])) for r in results if not r.success and r.rule.severity == "error"
+                for u in r.unexpected_rows}
+        share = len(keys) / len(batch) if len(batch) else 0.0
+        batch_errors = [r for r in results if not r.success and r.rule.severity == "error" and not r.rule.row_level]
+        status = "HELD" if batch_errors or share > q.quarantine_share_max else "PUBLISHED"
+        verdicts.append(BatchVerdict(b["BATCH_ID"], status, len(batch), len(keys), results))
+        log.info(verdicts[-1].describe())
+
+    _record(conn, names, contract, verdicts, run_id=run_id, dag_id=dag_id, checked_at=now)
+    result = GateResult(run_id, verdicts)
+    if report_dir is not None:
+        docs = _data_docs(context, Path(report_dir))
+        result.docs_path = str(docs)
+        result.report_path = str(_report(Path(report_dir), run_id, verdicts, docs, df, contract))
+    if result.held:
+        raise GateFailed(
+            f"{len(result.held)} of {len(verdicts)} new batch(es) held back by the quality gate "
+            f"(quarantine share max {q.quarantine_share_max:.0%}):\n"
+            + "\n".join("  - " + v.describe() for v in result.held)
+            + f"\nDetails: {names.audit}.DQ_RESULTS (run {run_id}), quarantined rows in "
+              f"{names.raw}.{quarantine_table_name(contract)}"
+            + (f", report file://{result.report_path}" if result.report_path else "") + ". A held batch stays held: "
+            "fix the file and load it again (a new batch), or update its row in AUDIT.BATCH_GATE to PUBLISHED."
+        )
+    return result
+
+
+def _rejected_share(batch: dict, limit: float) -> RuleResult:
+    """The load's rejected share (LOAD_AUDIT) as a batch-level rule result."""
+    parsed, rejected = batch.get("ROWS_PARSED"), batch.get("ROWS_REJECTED")
+    share = (float(rejected) / float(parsed)) if parsed else 0.0
+    rule = Rule("batch:rejected_share_max", "snowseg_rejected_share_at_most", {"max_value": limit}, "error")
+    return RuleResult(rule, share <= limit, observed_value=round(share, 6), element_count=int(parsed or 0))
+
+
+def _record(conn: Any, names: Names, contract: DatasetContract, verdicts: list[BatchVerdict], *, run_id: str,
+            dag_id: str | None, checked_at: dt.datetime) -> None:
+    """DQ_RESULTS, quarantine rows and BATCH_GATE verdicts in one transaction."""
+    results, quarantine, gate = [], [], []
+    for v in verdicts:
+        for r in v.results:
+            results.append({
+                "run_id": run_id, "dag_id": dag_id, "batch_id": v.batch_id, "suite": f"{contract.name}.{SUITE}",
+                "expectation": r.rule.name, "expectation_type": r.rule.type, "column_name": r.rule.column,
+                "severity": r.rule.severity, "success": r.success,
+                "observed_value": None if r.observed_value is None else json.dumps(r.observed_value, default=str)[:4000],
+                "unexpected_count": r.unexpected_count, "element_count": r.element_count, "checked_at": checked_at,
+            })
+            if not r.success and r.rule.severity == "error":
+                for u in r.unexpected_rows:
+                    value = u.get(r.rule.column) if r.rule.column else None
+                    quarantine.append({
+                        "batch_id": v.batch_id, "file": u["_FILE"], "row": int(u["_ROW"]), "expectation": r.rule.name,
+                        "column_name": r.rule.column, "value": None if value is None else str(value),
+                        "run_id": run_id, "quarantined_at": checked_at,
+                    })
+        gate.append({
+            "batch_id": v.batch_id, "target_table": _target(names, contract), "status": v.status, "rows_checked": v.rows,
+            "rows_quarantined": v.quarantined, "run_id": run_id, "checked_at": checked_at,
+            "failed_errors": ", ".join(r.rule.name for r in v.failed_errors) or None,
+        })
+    with conn.cursor() as cur:
+        cur.execute("begin")
+        try:
+            cur.executemany(wh.render("audit/insert_dq_result.sql", database=names.database, schema=names.audit), results)
+            if quarantine:
+                cur.executemany(wh.render("raw/insert_quarantine_row.sql", database=names.database, schema=names.raw,
+                                          quarantine_table=quarantine_table_name(contract)), quarantine)
+            cur.executemany(wh.render("audit/insert_batch_gate.sql", database=names.database, schema=names.audit), gate)
+            cur.execute("commit")
+        except Exception:
+            cur.execute("rollback")
+            raise
+
+
+def _report(report_dir: Path, run_id: str, verdicts: list[BatchVerdict], docs: Path, df: Any,
+            contract: DatasetContract) -> Path:
+    """The run's quality page: verdicts, every rule, Data Docs link, and the pictures of the checked rows."""
+    from snowseg.quality.eda import eda_html, eda_pictures
+    from snowseg.quality.report import write_quality_report
+
+    pictures = eda_pictures(df[[c for c in contract.column_names if c in df]], contract, report_dir / "pictures")
+    return write_quality_report(report_dir, run_id=run_id, verdicts=verdicts, docs_index=docs,
+                                pictures_html=eda_html(pictures, report_dir))
+
+
+def _data_docs(context: Any, report_dir: Path) -> Path:
+    """Build GX Data Docs for this run's validations under `report_dir`/data_docs; return its index."""
+    site = Path(report_dir) / "data_docs"
+    context.add_data_docs_site(site_name="run", site_config={
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
+    context.build_data_docs(site_names=["run"])
+    return site / "index.html"

@@ -1,0 +1,146 @@
+"""The expectation suite, as code, derived from the dataset contract.
+
+Each rule has a severity: ``error`` rules block (a row that fails a row-level ``error`` rule is
+quarantined; a batch that fails a batch-level ``error`` rule is held), ``warn`` rules are reported.
+From the contract, for any schema:
+
+- schema: the table's columns are the contract's plus the load lineage, nothing else (batch, error);
+- completeness: not null on required columns (``nullable: false``, and the roles a model needs:
+  invoice id, entity, date, amount, quantity, unit price, categoricals) (row, error);
+- uniqueness of the invoice id (row, error);
+- value sets of categoricals that list their ``values`` (row, error);
+- ``quality.ranges`` and ``quality.dates`` (a date not in the future by default) (row, error);
+- ``quality.identities``: ``|left - (right)| <= tolerance``, computed in the warehouse (row, error);
+- ``quality.expectations``: any GX expectation by type, with its kwargs and severity;
+- batch: the row count equals LOAD_AUDIT's loaded rows for the batch (error); the newest
+  ``_LOADED_AT`` within ``freshness_hours`` (warn).
+
+GX is imported only by :func:`to_gx`, inside tasks: parsing the DAGs never imports it.
+
+Examples
+--------
+>>> from snowseg.config import load_contract
+>>> rules = contract_rules(load_contract(), expected_rows=1000, today="2026-11-27", now="2026-11-27 12:00:00")
+>>> [r.name for r in rules if r.column == "QUANTITY"]
+['not_null:QUANTITY', 'range:QUANTITY']
+>>> sorted({r.severity for r in rules})
+['error', 'warn']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from snowseg.config import DatasetContract
+
+LINEAGE = ("_FILE", "_ROW", "_LOAD_PATH", "_LOADED_AT", "_BATCH_ID")
+ROW_KEY = ("_FILE", "_ROW")  # identifies a raw row within a batch
+REQUIRED_ROLES = frozenset({"invoice_id", "entity", "timestamp_date", "amount", "quantity", "unit_price", "categorical"})
+# expectation types whose failures are individual rows (they can be quarantined)
+_ROW_LEVEL_PREFIXES = ("expect_column_values_", "expect_column_pair_values_", "expect_multicolumn_values_",
+                       "expect_compound_columns_", "expect_select_column_values_")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation: a stable name, its GX type and kwargs, severity, and whether failures are rows."""
+
+    name: str
+    type: str
+    kwargs: dict[str, Any] = field(hash=False)
+    severity: str
+    column: str | None = None
+
+    @property
+    def row_level(self) -> bool:
+        return self.type.startswith(_ROW_LEVEL_PREFIXES)
+
+
+def identity_column(name: str) -> str:
+    """The computed column holding an identity's residual, e.g. ``_ID_TOTAL_IS_COGS_PLUS_TAX``.
+
+    Examples
+    --------
+    >>> identity_column("total_is_cogs_plus_tax")
+    '_ID_TOTAL_IS_COGS_PLUS_TAX'
+    """
+    return "_ID_" + "".join(ch if ch.isalnum() else "_" for ch in name).upper()
+
+
+def identity_sql(contract: DatasetContract) -> str:
+    """The select-list items computing each identity's residual (validated expressions from the contract)."""
+    return "".join(
+        f",\n    abs(({i.left}) - ({i.right})) as {identity_column(i.name)}" for i in contract.quality.identities
+    )
+
+
+def contract_rules(contract: DatasetContract, *, expected_rows: int | None, today: str, now: str) -> list[Rule]:
+    """Every rule for one batch of the contract's raw table.
+
+    Parameters
+    ----------
+    contract : DatasetContract
+    expected_rows : int or None
+        The batch's loaded rows according to LOAD_AUDIT (None: no batch row-count rule).
+    today, now : str
+        ISO date and timestamp the date and freshness rules compare with.
+    """
+    q = contract.quality
+    rules: list[Rule] = []
+    identity_cols = [identity_column(i.name) for i in q.identities]
+    rules.append(Rule("schema:columns", "expect_table_columns_to_match_set",
+                      {"column_set": [*contract.column_names, *LINEAGE, *identity_cols], "exact_match": True}, "error"))
+    for c in contract.columns:
+        if not c.nullable or c.role in REQUIRED_ROLES:
+            rules.append(Rule(f"not_null:{c.column}", "expect_column_values_to_not_be_null", {"column": c.column},
+                              "error", c.column))
+    if key := contract.column_for_role("invoice_id"):
+        rules.append(Rule(f"unique:{key.column}", "expect_column_values_to_be_unique", {"column": key.column}, "error",
+                          key.column))
+    for c in contract.columns:
+        if c.values:
+            rules.append(Rule(f"value_set:{c.column}", "expect_column_values_to_be_in_set",
+                              {"column": c.column, "value_set": list(c.values)}, "error", c.column))
+    for column, lo, hi, strict_min in q.ranges:
+        kwargs: dict[str, Any] = {"column": column}
+        if lo is not None:
+            kwargs["min_value"], kwargs["strict_min"] = lo, strict_min
+        if hi is not None:
+            kwargs["max_value"] = hi
+        rules.append(Rule(f"range:{column}", "expect_column_values_to_be_between", kwargs, "error", column))
+    if date := contract.column_for_role("timestamp_date"):
+        lo, hi = q.dates
+        kwargs = {"column": date.column}
+        if lo:
+            kwargs["min_value"] = f"{lo}T00:00:00"
+        if hi:
+            kwargs["max_value"] = f"{today if str(hi) == 'today' else hi}T23:59:59"
+        rules.append(Rule(f"date_window:{date.column}", "expect_column_values_to_be_between", kwargs, "error",
+                          date.column))
+    for i in q.identities:
+        col = identity_column(i.name)
+        rules.append(Rule(f"identity:{i.name}", "expect_column_values_to_be_between",
+                          {"column": col, "min_value": 0, "max_value": i.tolerance}, i.severity, col))
+    for n, e in enumerate(q.expectations, start=1):
+        column = e["kwargs"].get("column")
+        rules.append(Rule(f"contract:{e['type']}:{column or n}", e["type"], dict(e["kwargs"]), e["severity"], column))
+    if expected_rows is not None:
+        rules.append(Rule("batch:row_count_equals_load_audit", "expect_table_row_count_to_equal",
+                          {"value": int(expected_rows)}, "error"))
+    oldest_fresh = (dt.datetime.fromisoformat(now) - dt.timedelta(hours=q.freshness_hours)).isoformat(sep=" ")
+    rules.append(Rule("batch:freshness", "expect_column_max_to_be_between",
+                      {"column": "_LOADED_AT", "min_value": oldest_fresh}, "warn", "_LOADED_AT"))
+    return rules
+
+
+def to_gx(rule: Rule) -> Any:
+    """The rule as a GX 1.x expectation object (GX is imported here, not at module import)."""
+    import great_expectations as gx
+
+    class_name = "".join(part.capitalize() if part not in {"a", "b"} else part.upper() for part in rule.type.split("_"))
+    cls = getattr(gx.expectations, class_name, None)
+    if cls is None:
+        raise ValueError(f"rule {rule.name!r}: {rule.type!r} is not a GX expectation type (no {class_name})")
+    return cls(**rule.kwargs, meta={"name": rule.name, "severity": rule.severity})
