@@ -166,8 +166,11 @@ def validate_batch(context: Any, df: Any, rules: list[Rule], batch_id: str) -> l
     import great_expectations as gx
 
     suite = context.suites.add(gx.ExpectationSuite(name=f"{SUITE}.{batch_id}"))
-    by_name = {}
+    by_name, out = {}, []
     for rule in rules:
+        if rule.column is not None and rule.column not in df.columns:  # the column itself is missing: the rule fails
+            out.append(RuleResult(rule, False, observed_value=f"column {rule.column} is missing"))
+            continue
         suite.add_expectation(to_gx(rule))
         by_name[rule.name] = rule
     asset = context.data_sources.get("batches").add_dataframe_asset(name=batch_id)
@@ -175,7 +178,6 @@ def validate_batch(context: Any, df: Any, rules: list[Rule], batch_id: str) -> l
         name=f"{SUITE}.{batch_id}", data=asset.add_batch_definition_whole_dataframe("whole"), suite=suite))
     run = definition.run(batch_parameters={"dataframe": df}, result_format={
         "result_format": "COMPLETE", "unexpected_index_column_names": list(ROW_KEY)})
-    out = []
     for r in run.results:
         rule = by_name[r.expectation_config.meta["name"]]
         res = r.result or {}
