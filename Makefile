@@ -65,6 +65,7 @@ lock: ## re-pin requirements.txt from requirements.in (+ overrides.txt)
 bench: setup ## benchmarks: print a table per stage and save JSON under bench/results/
 	$(PY) bench/bench_demo.py
 	$(PY) bench/bench_loads.py
+	$(PY) bench/bench_gate.py
 
 clean: twin-down ## stop the twin, remove local state (.twin, .airflow, reports, data) -- keeps .venv
 	rm -rf .twin .airflow reports data .pytest_cache

@@ -5,7 +5,8 @@
 3. migrate the project-local Airflow metadata DB (SQLite) if needed;
 4. ``airflow dags test load_small_file`` (or load_bulk_stage / load_s3_snowpipe, ``--load``) with the file, then ``airflow dags test segment_customers``
    (an Asset-scheduled DAG is only triggered by the scheduler, so the demo runs it explicitly);
-5. print the segments table, the row counts, and where the report and elbow plot are.
+5. print the segments table, the row counts, and where the run report, elbow plot and quality gate
+   report (GX results, Data Docs, pictures of the batch) are.
 
 Airflow's own output goes to ``$AIRFLOW_HOME/logs/demo/``; on failure its tail is printed.
 """
@@ -102,10 +103,16 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"DAG {dag_id}", log)
 
     print("== 5/5 segments")
-    return _print_summary()
+    return _print_summary(_quality_report(logs / "segment_customers.log"))
 
 
-def _print_summary() -> int:
+def _quality_report(log: Path) -> str | None:
+    """The quality gate's report path, as segment_customers' quality_gate task printed it."""
+    found = re.findall(r"Quality report: file://(\S+)", log.read_text(errors="replace"))
+    return found[-1] if found else None
+
+
+def _print_summary(quality_report: str | None = None) -> int:
     import logging
 
     for noisy in ("snowflake", "botocore", "airflow"):
@@ -135,6 +142,7 @@ def _print_summary() -> int:
         run_dir = Path(os.environ.get("SNOWSEG_REPORT_DIR", REPO_ROOT / "reports")) / rows[0]["model_run_id"]
         print(f"report:     {run_dir / 'index.html'}")
         print(f"elbow plot: {run_dir / 'elbow.png'}")
+    print(f"quality:    {quality_report or 'not found in the segment_customers log'}")
     return 0
 
 

@@ -45,6 +45,8 @@ def test_demo_twice_prints_segments_and_same_row_counts(tmp_path):
         report = re.search(r"^report:\s+(\S+)$", first.stdout, re.M).group(1)
         plot = re.search(r"^elbow plot:\s+(\S+)$", first.stdout, re.M).group(1)
         assert os.path.exists(report) and open(plot, "rb").read(4) == b"\x89PNG"
+        quality = re.search(r"^quality:\s+(\S+)$", first.stdout, re.M).group(1)
+        assert "Data Docs" in open(quality).read()
 
         second = demo()
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]

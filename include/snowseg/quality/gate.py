@@ -236,9 +236,17 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
         ensure_raw_objects(cur, names, contract)  # a gate before the first load finds an empty table, not an error
         ensure_quality_objects(cur, names, contract)
         batches = new_batches(cur, names, contract)
+        history = wh.run(cur, "quality/select_batch_verdicts.sql", {"target_table": _target(names, contract)},
+                         database=names.database, schema=names.audit)
         if not batches:
             log.info("quality gate: no new batches in %s", _target(names, contract))
-            return GateResult(run_id, [])
+            result = GateResult(run_id, [])
+            if report_dir is not None:  # still a page: what the gate has decided so far
+                from snowseg.quality.report import write_quality_report
+
+                result.report_path = str(write_quality_report(Path(report_dir), run_id=run_id, verdicts=[],
+                                                              docs_index=None, history=history))
+            return result
         df = fetch_batches(cur, names, contract, [b["BATCH_ID"] for b in batches])
 
     context = gx.get_context(mode="ephemeral")

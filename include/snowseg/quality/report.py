@@ -9,7 +9,7 @@ from typing import Any
 
 
 def write_quality_report(out_dir: Path, *, run_id: str, verdicts: list, docs_index: Path | None,
-                         pictures_html: str = "") -> Path:
+                         pictures_html: str = "", history: list[tuple] | None = None) -> Path:
     """Write ``out_dir/index.html`` for one gate run; return its path.
 
     Parameters
@@ -22,6 +22,8 @@ def write_quality_report(out_dir: Path, *, run_id: str, verdicts: list, docs_ind
         GX Data Docs' index.html, linked from the page.
     pictures_html : str
         An HTML fragment with the pictures (``snowseg.quality.eda.eda_html``).
+    history : list of tuple, optional
+        Earlier verdicts (batch, status, rows, quarantined, failed rules, run, checked at), shown below.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -56,12 +58,22 @@ img{{max-width:100%}}</style></head>
 <table><tr><th>batch</th><th>rule</th><th>severity</th><th>result</th><th>unexpected rows</th><th>observed</th></tr>
 {rule_rows}
 </table>
+{_history(history)}
 {pictures_html}
 </body></html>
 """
     out = out_dir / "index.html"
     out.write_text(page, encoding="utf-8")
     return out
+
+
+def _history(history: list[tuple] | None) -> str:
+    if not history:
+        return ""
+    rows = "\n".join("<tr>" + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in h) + "</tr>"
+                     for h in history)
+    return ("<h2>Verdicts so far</h2><table><tr><th>batch</th><th>verdict</th><th>rows</th><th>quarantined</th>"
+            f"<th>failed error rules</th><th>run</th><th>checked at</th></tr>\n{rows}</table>")
 
 
 def _short(value: Any) -> str:
