@@ -175,6 +175,19 @@ def test_missing_column_fails_the_schema_rule_and_holds(load, sf, database, tmp_
     assert "range:RATING" in str(e.value)  # a rule on a missing column fails, it does not crash the gate
 
 
+def test_changed_column_type_fails_the_types_rule_and_holds(load, sf, database, tmp_path):
+    """Someone altered RATING to text: the batch is held naming the column and both types."""
+    from snowseg.quality.gate import GateFailed
+
+    load(write_sales_csv(tmp_path / "s.csv", N, seed=20))
+    with sf.cursor() as cur:
+        cur.execute(f"alter table {database}.RAW.SALES_RAW alter column RATING set data type varchar(16)")
+    with pytest.raises(GateFailed, match=r"schema:types"):
+        gate(load, tmp_path)
+    ((observed,),) = query(sf, f"select OBSERVED_VALUE from {database}.AUDIT.DQ_RESULTS where EXPECTATION = 'schema:types'")
+    assert "RATING: contract NUMBER(4,1), table TEXT(16)" in observed
+
+
 def test_stale_batch_is_a_warning_not_a_hold(load, sf, database, tmp_path):
     load(write_sales_csv(tmp_path / "s.csv", N, seed=17))
     later = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=3)

@@ -29,7 +29,7 @@ from typing import Any
 
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
-from snowseg.quality.suite import ROW_KEY, Rule, contract_rules, identity_sql, to_gx
+from snowseg.quality.suite import ROW_KEY, Rule, contract_rules, identity_sql, to_gx, type_mismatches
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
@@ -248,6 +248,8 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
                                                               docs_index=None, history=history))
             return result
         df = fetch_batches(cur, names, contract, [b["BATCH_ID"] for b in batches])
+        table_columns = wh.run(cur, "quality/select_table_columns.sql",
+                               {"schema": names.raw, "table": contract.table}, database=names.database)
 
     context = gx.get_context(mode="ephemeral")
     context.data_sources.add_pandas("batches")
@@ -258,6 +260,7 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
                                now=now.isoformat(sep=" "))
         results = validate_batch(context, batch, rules, b["BATCH_ID"])
         results.append(_rejected_share(b, q.rejected_share_max))
+        results.append(_types(contract, table_columns))
         keys = {(u["_FILE"], int(u["_ROW"])) for r in results if not r.success and r.rule.severity == "error"
                 for u in r.unexpected_rows}
         share = len(keys) / len(batch) if len(batch) else 0.0
@@ -291,6 +294,13 @@ def _rejected_share(batch: dict, limit: float) -> RuleResult:
     share = (float(rejected) / float(parsed)) if parsed else 0.0
     rule = Rule("batch:rejected_share_max", "snowseg_rejected_share_at_most", {"max_value": limit}, "error")
     return RuleResult(rule, share <= limit, observed_value=round(share, 6), element_count=int(parsed or 0))
+
+
+def _types(contract: DatasetContract, table_columns: list[tuple]) -> RuleResult:
+    """The raw table's column types against the contract's, as a batch-level rule result."""
+    mismatches = type_mismatches(contract, table_columns)
+    rule = Rule("schema:types", "snowseg_column_types_match_contract", {}, "error")
+    return RuleResult(rule, not mismatches, observed_value=mismatches or "all types as in the contract")
 
 
 def _record(conn: Any, names: Names, contract: DatasetContract, verdicts: list[BatchVerdict], *, run_id: str,

@@ -135,6 +135,36 @@ def contract_rules(contract: DatasetContract, *, expected_rows: int | None, toda
     return rules
 
 
+def type_mismatches(contract: DatasetContract, columns: list[tuple]) -> list[str]:
+    """Contract columns whose warehouse type differs, from INFORMATION_SCHEMA.COLUMNS rows
+    (name, data type, precision, scale, length); a missing column is left to the ``schema:columns`` rule.
+
+    Examples
+    --------
+    >>> from snowseg.config import load_contract
+    >>> c = load_contract()
+    >>> type_mismatches(c, [("QUANTITY", "NUMBER", 6, 0, None), ("RATING", "TEXT", None, None, 16)])
+    ['RATING: contract NUMBER(4,1), table TEXT(16)']
+    """
+    found = {str(name).upper(): (str(t).upper(), p, s, n) for name, t, p, s, n in columns}
+    out = []
+    for c in contract.columns:
+        if c.column not in found:
+            continue
+        data_type, precision, scale, length = found[c.column]
+        want = c.type.replace(" ", "")
+        if want.startswith("VARCHAR"):
+            ok = data_type == "TEXT" and (want == "VARCHAR" or f"VARCHAR({length})" == want)
+        elif want.startswith("NUMBER"):
+            ok = data_type == "NUMBER" and (want == "NUMBER" or f"NUMBER({precision},{scale})" == want)
+        else:
+            ok = data_type == want
+        if not ok:
+            shown = data_type + (f"({length})" if length else f"({precision},{scale})" if precision is not None else "")
+            out.append(f"{c.column}: contract {c.type.replace(' ', '')}, table {shown}")
+    return out
+
+
 def to_gx(rule: Rule) -> Any:
     """The rule as a GX 1.x expectation object (GX is imported here, not at module import)."""
     import great_expectations as gx
