@@ -321,6 +321,9 @@ def main() -> int:
                 print(f"  - {rule}: {error}")
         if c["disagree"]:
             print(f"sql strategy at {n} rows: rules that ran but disagree with pandas: {c['disagree']}")
+        elif not c["errored"]:
+            print(f"sql strategy at {n} rows: all {c['rules']} rules ran on the twin; verdicts and unexpected counts "
+                  "equal the fetch strategy's")
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": {"cores": os.cpu_count(), "python": platform.python_version()},

@@ -148,7 +148,9 @@ def fetch_batches(cur: Any, names: Names, contract: DatasetContract, batch_ids: 
     sql = wh.render("quality/select_batch_rows.sql", database=names.database, schema=names.raw,
                     table=quote_ident(contract.table), identities=identity_sql(contract),
                     batch_ids=", ".join(quote_literal(b) for b in batch_ids))
-    df = wh.fetch_df(cur, sql)
+    cur.execute(sql)
+    df = cur.fetch_pandas_all()  # Arrow batches: ~2.5x faster than fetchall() into tuples (bench_gate)
+    df.columns = [str(c).upper() for c in df.columns]
     for c in contract.columns:
         if c.type.startswith(("NUMBER", "FLOAT")) and c.column in df:
             df[c.column] = pd.to_numeric(df[c.column], errors="coerce")
