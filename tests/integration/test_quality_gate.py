@@ -126,6 +126,30 @@ def test_duplicated_invoice_id_quarantines_both_rows(load, sf, database, tmp_pat
     assert failed(v) == {"unique:INVOICE_ID": 2} and v.status == "PUBLISHED" and v.quarantined == 2
 
 
+def test_invoices_already_published_are_caught_across_batches(load, sf, database, tmp_path):
+    """A second file repeating 5 published invoices among new ones: those 5 rows are quarantined (2.5 % of 200:
+    published); a file that is mostly old invoices is held."""
+    from snowseg.quality.gate import GateFailed
+
+    first = write_sales_csv(tmp_path / "a.csv", N, seed=21)
+    load(first)
+    assert gate(load, tmp_path).verdicts[0].status == "PUBLISHED"
+    old = [ln.split(",")[0] for ln in first.read_text().splitlines()[1:6]]
+    second = _edit(write_sales_csv(tmp_path / "b.csv", N, seed=22), [1, 2, 3, 4, 5],
+                   lambda r: r.__setitem__(COL["invoice"], old.pop()))
+    load(second)
+    (v,) = gate(load, tmp_path, run_id="run-2").verdicts
+    assert failed(v) == {"unique_across_batches:INVOICE_ID": 5} and (v.status, v.quarantined) == ("PUBLISHED", 5)
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_PUBLISHED") == [(2 * N - 5,)]
+
+    third = tmp_path / "c.csv"  # the first file again with one rating changed: new content, old sales
+    third.write_bytes(first.read_bytes())
+    _edit(third, [1], lambda r: r.__setitem__(16, "5" if r[16] != "5" else "6"))
+    load(third)
+    with pytest.raises(GateFailed, match=r"unique_across_batches:INVOICE_ID \(200 rows\)"):
+        gate(load, tmp_path, run_id="run-3")
+
+
 def test_too_many_bad_rows_hold_the_batch_and_fail_with_the_rules(load, sf, database, tmp_path):
     """20 of 200 rows (10 % > 5 %) with an unknown branch: the batch is held, GateFailed lists rule and count."""
     from snowseg.quality.gate import GateFailed

@@ -252,6 +252,7 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
         df = fetch_batches(cur, names, contract, [b["BATCH_ID"] for b in batches])
         table_columns = wh.run(cur, "quality/select_table_columns.sql",
                                {"schema": names.raw, "table": contract.table}, database=names.database)
+        republished = _already_published(cur, names, contract, [b["BATCH_ID"] for b in batches])
 
     context = gx.get_context(mode="ephemeral")
     context.data_sources.add_pandas("batches")
@@ -263,6 +264,8 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
         results = validate_batch(context, batch, rules, b["BATCH_ID"])
         results.append(_rejected_share(b, q.rejected_share_max))
         results.append(_types(contract, table_columns))
+        if (key := contract.column_for_role("invoice_id")) is not None:
+            results.append(_unique_across(key.column, republished.get(b["BATCH_ID"], [])))
         keys = {(u["_FILE"], int(u["_ROW"])) for r in results if not r.success and r.rule.severity == "error"
                 for u in r.unexpected_rows}
         share = len(keys) / len(batch) if len(batch) else 0.0
@@ -296,6 +299,27 @@ def _rejected_share(batch: dict, limit: float) -> RuleResult:
     share = (float(rejected) / float(parsed)) if parsed else 0.0
     rule = Rule("batch:rejected_share_max", "snowseg_rejected_share_at_most", {"max_value": limit}, "error")
     return RuleResult(rule, share <= limit, observed_value=round(share, 6), element_count=int(parsed or 0))
+
+
+def _already_published(cur: Any, names: Names, contract: DatasetContract, batch_ids: list[str]) -> dict[str, list]:
+    """Per batch, the rows whose invoice id a published batch already holds (as GX's unexpected rows)."""
+    key = contract.column_for_role("invoice_id")
+    if key is None:
+        return {}
+    rows = wh.run(cur, "quality/select_already_published_keys.sql", database=names.database, schema=names.raw,
+                  table=quote_ident(contract.table), key=quote_ident(key.column),
+                  published_view=published_view_name(contract), batch_ids=", ".join(quote_literal(b) for b in batch_ids))
+    out: dict[str, list] = {}
+    for batch_id, file, row, value in rows:
+        out.setdefault(batch_id, []).append({"_FILE": file, "_ROW": int(row), key.column: value})
+    return out
+
+
+def _unique_across(column: str, rows: list[dict]) -> RuleResult:
+    """Row-level: invoice ids of the batch that published batches already hold."""
+    rule = Rule(f"unique_across_batches:{column}", "snowseg_values_not_in_published_batches", {"column": column},
+                "error", column, rows=True)
+    return RuleResult(rule, not rows, unexpected_count=len(rows), unexpected_rows=rows)
 
 
 def _types(contract: DatasetContract, table_columns: list[tuple]) -> RuleResult:

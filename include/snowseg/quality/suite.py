@@ -52,10 +52,11 @@ class Rule:
     kwargs: dict[str, Any] = field(hash=False)
     severity: str
     column: str | None = None
+    rows: bool | None = None  # row-level or not, for rules that are not GX expectations
 
     @property
     def row_level(self) -> bool:
-        return self.type.startswith(_ROW_LEVEL_PREFIXES)
+        return self.rows if self.rows is not None else self.type.startswith(_ROW_LEVEL_PREFIXES)
 
 
 def identity_column(name: str) -> str:
