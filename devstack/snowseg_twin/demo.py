@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the Snowseg demo on the local twin.")
     parser.add_argument("--file", type=Path, help="a CSV to load instead of the generated sample")
     parser.add_argument("--rows", type=int, default=1000, help="rows of the generated sample (default 1000)")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=None,
+                        help="generator seed; default 42 for 1,000 rows, else 42 + rows, so that samples of other sizes "
+                        "are new sales (the same seed repeats the same invoices, which the quality gate holds back)")
     parser.add_argument("--load", choices=sorted(LOADERS), default="small",
                         help="load path: small (load_small_file, default), bulk (load_bulk_stage) or "
                         "snowpipe (load_s3_snowpipe, S3 auto-ingest)")
@@ -80,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from snowseg.generator import write_sales_csv
 
+        if args.seed is None:
+            args.seed = 42 if args.rows == 1000 else 42 + args.rows
         path = (REPO_ROOT / "data" / f"sample_{args.rows}_seed{args.seed}.csv").resolve()
         if not path.exists():
             write_sales_csv(path, args.rows, seed=args.seed)
