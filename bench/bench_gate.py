@@ -42,21 +42,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "include"), str(REPO / "devstack")]
 
+from snowseg.quality.gate import gx_exception  # noqa: E402
 from snowseg_twin.process import TwinProcess  # noqa: E402
 
 CONN_ID = "snowflake_default"
 STRATEGIES = ("fetch", "sql")
 PHASES = ("setup", "fetch", "validate")
-
-
-def _exception(info) -> str | None:
-    """The message of an exception GX caught while running an expectation (top level or per metric)."""
-    if not isinstance(info, dict):
-        return None
-    if info.get("raised_exception"):
-        return str(info.get("exception_message"))
-    return next((str(v.get("exception_message")) for v in info.values()
-                 if isinstance(v, dict) and v.get("raised_exception")), None)
 
 
 class CountingCursor:
@@ -195,7 +186,8 @@ def sql_strategy(contract, names, batch: dict, rules) -> tuple[dict, list, list]
         run = definition.run(result_format={"result_format": "COMPLETE",
                                             "unexpected_index_column_names": list(ROW_KEY)})
         phases["validate"] = time.perf_counter() - t
-    out = [_outcome(by_name[r.expectation_config.meta["name"]], r.success, r.result or {}, _exception(r.exception_info))
+    out = [_outcome(by_name[r.expectation_config.meta["name"]], r.success, r.result or {},
+                    gx_exception(r.exception_info))
            for r in run.results]
     return phases, out, statements.statements
 

@@ -71,11 +71,10 @@ def load_s3_snowpipe():
         """Check every file before anything is uploaded; refused files are audited as REFUSED."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from snowseg import warehouse
         from snowseg.loading import intake
         from snowseg.loading.bulk import resolve_paths
         from snowseg.loading.snowpipe import LOAD_PATH
-        from snowseg.runtime import PERMANENT_ERRORS, resolve
+        from snowseg.runtime import PERMANENT_ERRORS, record_refusals, resolve
 
         contract, names = resolve(params["contract"], params["table"])
         try:
@@ -83,12 +82,8 @@ def load_s3_snowpipe():
         except PERMANENT_ERRORS as e:
             raise AirflowFailException(str(e)) from e
         if refused:
-            conn = warehouse.connect()
-            try:
-                error = intake.put_on_record(conn, names, contract, refused, load_path=LOAD_PATH,
-                                             dag_id=dag_run.dag_id, run_id=dag_run.run_id)
-            finally:
-                conn.close()
+            error = record_refusals(refused, contract, names, load_path=LOAD_PATH, dag_id=dag_run.dag_id,
+                                    run_id=dag_run.run_id)
             if not infos:
                 raise AirflowFailException(str(error))
             print(error)  # the good files go on; account_loads fails the run at the end

@@ -53,10 +53,9 @@ def load_small_file():
         """Refuse a missing, oversized, non-UTF-8 or wrongly shaped file before any PUT (audited as REFUSED)."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from snowseg import warehouse
         from snowseg.loading import intake
         from snowseg.loading.small_file import LOAD_PATH
-        from snowseg.runtime import PERMANENT_ERRORS, resolve
+        from snowseg.runtime import PERMANENT_ERRORS, record_refusals, resolve
 
         contract, names = resolve(params["contract"], params["table"])
         if not params["file_path"]:
@@ -66,12 +65,8 @@ def load_small_file():
         except PERMANENT_ERRORS as e:
             raise AirflowFailException(str(e)) from e
         if refused:
-            conn = warehouse.connect()
-            try:
-                error = intake.put_on_record(conn, names, contract, refused, load_path=LOAD_PATH,
-                                             dag_id=dag_run.dag_id, run_id=dag_run.run_id)
-            finally:
-                conn.close()
+            error = record_refusals(refused, contract, names, load_path=LOAD_PATH, dag_id=dag_run.dag_id,
+                                    run_id=dag_run.run_id)
             raise AirflowFailException(str(error))
         return infos[0].to_dict()
 

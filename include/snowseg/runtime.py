@@ -21,3 +21,18 @@ def resolve(contract_name: str | None, table: str | None = None, database: str |
     if table:
         contract = replace(contract, table=quote_ident(table))
     return contract, Names.from_env(database)
+
+
+def record_refusals(refused: list, contract: DatasetContract, names: Names, *, load_path: str, dag_id: str,
+                    run_id: str) -> Exception:
+    """Put refused files on record (LOAD_AUDIT, status REFUSED) through the task's connection; return the
+    error naming them, for the task to raise or print."""
+    from snowseg import warehouse
+    from snowseg.loading import intake
+
+    conn = warehouse.connect()
+    try:
+        return intake.put_on_record(conn, names, contract, refused, load_path=load_path, dag_id=dag_id,
+                                    run_id=run_id)
+    finally:
+        conn.close()

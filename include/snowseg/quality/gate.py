@@ -188,12 +188,12 @@ def validate_batch(context: Any, df: Any, rules: list[Rule], batch_id: str) -> l
             element_count=res.get("element_count"), observed_value=res.get("observed_value"),
             unexpected_rows=list(res.get("unexpected_index_list") or []) if rule.row_level else [],
         ))
-        if error := _exception(r.exception_info):
+        if error := gx_exception(r.exception_info):
             raise RuntimeError(f"rule {rule.name!r} ({rule.type}) could not run on batch {batch_id}: {error}")
     return out
 
 
-def _exception(info: Any) -> str | None:
+def gx_exception(info: Any) -> str | None:
     """The message of an exception GX caught while running an expectation (top level or per metric)."""
     if not isinstance(info, dict):
         return None
