@@ -4,17 +4,16 @@ Starts its own twin (a `snowseg_twin.server` process on a free port, state in a 
 each size, a generated CSV (seed 42) is loaded with the bulk path core into a fresh database, then
 the batch is judged, ``--repeats`` times, by two strategies with the same rules (``contract_rules``):
 
-- fetch: what ``run_gate`` does. The batch's rows are fetched once (``fetch_batches``: one query, with
-  the money identities' residuals computed in the warehouse) and validated with GX on a pandas batch
-  (``validate_batch``). Phases: setup (ephemeral GX context + pandas datasource), fetch, validate.
-- sql: GX's SQL datasource validates in the warehouse through the same Airflow connection: the engine
-  comes from ``SnowflakeHook.get_sqlalchemy_engine()`` (its URL and ``create_engine`` arguments, which
-  the dev-only hook shim extends with ``protocol=http`` for the twin), a query asset selects the batch
-  with the identity residuals, and the rules run with result_format COMPLETE and
-  ``unexpected_index_column_names`` ``_FILE``, ``_ROW``. Phases: setup (engine, context, datasource,
-  asset, suite), validate. The twin (fakesnow: DuckDB behind a Snowflake emulator) may not run every
-  query GX generates: each rule whose result carries an ``exception_info`` is counted as errored and
-  its exact error is kept; the time is that of the whole run, errored rules included.
+- fetch: ``run_gate`` with ``quality.strategy: fetch``. The batch's rows are fetched once
+  (``fetch_batches``: one query, with the money identities' residuals computed in the warehouse) and
+  validated with GX on a pandas batch (``validate_batch``). Phases: setup (ephemeral GX context +
+  pandas datasource), fetch, validate.
+- sql: ``run_gate``'s default. GX's SQL datasource validates in the warehouse through the same
+  Airflow connection (``add_warehouse_source``: URL from ``SnowflakeHook.get_uri()`` without the
+  password, DB-API connections from ``SnowflakeHook.get_conn()``), on a query asset of the batch with
+  the identity residuals; the rules run with result_format COMPLETE and ``unexpected_index_column_names``
+  ``_FILE``, ``_ROW`` (``validate_batch_sql``). Phases: setup (context, datasource), validate. A rule
+  GX cannot run on the twin fails the run with its exact error.
 
 Neither strategy writes anything (no DQ_RESULTS, quarantine or verdict rows): this measures judging,
 not recording. A size whose first repetition takes longer than ``--budget-s`` (either strategy) is
@@ -42,7 +41,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "include"), str(REPO / "devstack")]
 
-from snowseg.quality.gate import gx_exception  # noqa: E402
 from snowseg_twin.process import TwinProcess  # noqa: E402
 
 CONN_ID = "snowflake_default"
@@ -90,32 +88,8 @@ def _outcome(rule, success, result: dict, error) -> dict:
             "observed_value": None if rule.row_level else result.get("observed_value"), "error": error}
 
 
-def hook_engine_args(conn_id: str) -> tuple[object, str, dict]:
-    """The hook's SQLAlchemy engine, and the URL and ``create_engine`` kwargs it was built with.
-
-    ``SnowflakeHook.get_sqlalchemy_engine()`` (with the twin's shim, if the connection asks for
-    HTTP) is the single source of the connection settings; GX's datasource needs them as a URL and
-    kwargs, so the hook module's ``create_engine`` is observed for the duration of the call.
-    """
-    import airflow.providers.snowflake.hooks.snowflake as hook_module
-
-    seen: dict = {}
-    create_engine = hook_module.create_engine
-
-    def observe(url, **kwargs):
-        seen.update(url=str(url), kwargs=kwargs)
-        return create_engine(url, **kwargs)
-
-    hook_module.create_engine = observe
-    try:
-        engine = hook_module.SnowflakeHook(snowflake_conn_id=conn_id).get_sqlalchemy_engine()
-    finally:
-        hook_module.create_engine = create_engine
-    return engine, seen["url"], seen["kwargs"]
-
-
 def check_engine(engine) -> dict:
-    """Prove the hook's engine reaches the twin: ``select 1`` and the DB-API connection's endpoint."""
+    """Prove the GX datasource's engine reaches the twin: ``select 1`` and the DB-API connection's endpoint."""
     import sqlalchemy as sa
 
     with engine.connect() as c:
@@ -152,43 +126,27 @@ def fetch_strategy(conn, contract, names, batch: dict, rules) -> tuple[dict, lis
 
 
 def sql_strategy(contract, names, batch: dict, rules) -> tuple[dict, list, list]:
-    """GX's SQL datasource on the hook's engine settings: the rules run as queries in the warehouse.
+    """run_gate's way (``quality.strategy: sql``): GX's SQL datasource on the Airflow connection runs the
+    rules in the warehouse (``add_warehouse_source`` + ``validate_batch_sql``).
 
-    Returns seconds per phase, each rule's outcome (with GX's error if it could not run), and the
-    statements sent to the warehouse (SQLAlchemy's count, connection set-up included).
+    Returns seconds per phase, each rule's outcome, and the statements sent to the warehouse
+    (SQLAlchemy's count, connection set-up included).
     """
     import great_expectations as gx
 
-    from snowseg import warehouse as wh
-    from snowseg.quality.gate import SUITE
-    from snowseg.quality.suite import ROW_KEY, identity_sql, to_gx
-    from snowseg.warehouse import quote_ident, quote_literal
+    from snowseg.quality.gate import add_warehouse_source, validate_batch_sql
 
-    batch_id = batch["BATCH_ID"]
-    by_name = {rule.name: rule for rule in rules}
     phases = {"fetch": 0.0}  # nothing leaves the warehouse but metrics and the failing rows' keys
     with SQLAlchemyStatements() as statements:
         t = time.perf_counter()
-        _, url, engine_kwargs = hook_engine_args(CONN_ID)
         context = gx.get_context(mode="ephemeral")
-        source = context.data_sources.add_sql("warehouse", connection_string=url, kwargs=engine_kwargs)
-        query = wh.render("quality/select_batch_rows.sql", database=names.database, schema=names.raw,
-                          table=quote_ident(contract.table), identities=identity_sql(contract),
-                          batch_ids=quote_literal(batch_id))
-        asset = source.add_query_asset(name=batch_id, query=query)
-        suite = context.suites.add(gx.ExpectationSuite(name=f"{SUITE}.{batch_id}"))
-        for rule in rules:
-            suite.add_expectation(to_gx(rule))
-        definition = context.validation_definitions.add(gx.ValidationDefinition(
-            name=f"{SUITE}.{batch_id}", data=asset.add_batch_definition_whole_table("whole"), suite=suite))
+        add_warehouse_source(context, CONN_ID)
         phases["setup"] = time.perf_counter() - t
         t = time.perf_counter()
-        run = definition.run(result_format={"result_format": "COMPLETE",
-                                            "unexpected_index_column_names": list(ROW_KEY)})
+        results = validate_batch_sql(context, names, contract, rules, batch["BATCH_ID"])
         phases["validate"] = time.perf_counter() - t
-    out = [_outcome(by_name[r.expectation_config.meta["name"]], r.success, r.result or {},
-                    gx_exception(r.exception_info))
-           for r in run.results]
+    out = [_outcome(r.rule, r.success, {"unexpected_count": r.unexpected_count, "observed_value": r.observed_value,
+                                        "unexpected_index_list": r.unexpected_rows}, None) for r in results]
     return phases, out, statements.statements
 
 
@@ -235,7 +193,11 @@ def main() -> int:
     runs, sql_rules, engine_check = [], {}, None
     try:
         twin.start()
-        engine, _, _ = hook_engine_args(CONN_ID)
+        import great_expectations as gx
+
+        from snowseg.quality.gate import add_warehouse_source
+
+        engine = add_warehouse_source(gx.get_context(mode="ephemeral"), CONN_ID).get_engine()
         engine_check = check_engine(engine)
         engine.dispose()
         print(f"hook engine: {engine_check}", flush=True)

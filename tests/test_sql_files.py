@@ -36,6 +36,8 @@ FILL = {
     "storage_integration": "S3_INT",
     "prefix": "'snowpipe_0123/'",
     "stage_pattern": "'SNOWSEG_LANDING'",
+    "select_columns": '"A", "B"',
+    "sample": "sample (100 rows)",
 }
 
 

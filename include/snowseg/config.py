@@ -123,6 +123,11 @@ class QualitySpec:
     quarantine_share_max: float = 0.05
     rejected_share_max: float = 0.05
     freshness_hours: float = 48.0
+    strategy: str = "sql"  # "sql": GX validates in the warehouse; "fetch": rows fetched once, GX on pandas
+    picture_rows: int = 100_000  # the report's pictures use a sample of at most this many rows
+
+
+QUALITY_STRATEGIES = ("sql", "fetch")
 
 
 @dataclass(frozen=True)
@@ -249,8 +254,21 @@ def _quality(q: dict[str, Any], path: Path, known: set[str]) -> QualitySpec:
         ranges=tuple(ranges), dates=(dates.get("min"), dates.get("max", "today")), identities=tuple(identities),
         expectations=tuple(expectations), quarantine_share_max=float(q.get("quarantine_share_max", 0.05)),
         rejected_share_max=float(q.get("rejected_share_max", 0.05)),
-        freshness_hours=float(q.get("freshness_hours", 48.0)),
+        freshness_hours=float(q.get("freshness_hours", 48.0)), strategy=_strategy(q.get("strategy", "sql"), path),
+        picture_rows=_positive_int(q.get("picture_rows", 100_000), path, "picture_rows"),
     )
+
+
+def _strategy(value: Any, path: Path) -> str:
+    if str(value) not in QUALITY_STRATEGIES:
+        raise ContractError(f"{path}: quality.strategy {value!r}; allowed: {list(QUALITY_STRATEGIES)}")
+    return str(value)
+
+
+def _positive_int(value: Any, path: Path, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ContractError(f"{path}: quality.{where} {value!r}: a whole number of at least 1")
+    return value
 
 
 def _severity(value: Any, path: Path, where: str) -> str:

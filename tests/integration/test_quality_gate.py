@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -98,11 +100,14 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("strategy", ["sql", "fetch"])
 @pytest.mark.parametrize(("breaker", "rows", "want"), CASES)
-def test_one_broken_rule_quarantines_its_rows_and_publishes_the_rest(load, sf, database, tmp_path, breaker, rows, want):
+def test_one_broken_rule_quarantines_its_rows_and_publishes_the_rest(load, sf, database, tmp_path, breaker, rows, want,
+                                                                   strategy):
+    """Both strategies (GX in the warehouse, GX on the fetched rows) reach the same verdict on each broken batch."""
     path = _edit(write_sales_csv(tmp_path / "s.csv", N, seed=11), rows, breaker)
     assert load(path).rows_loaded == N
-    result = gate(load, tmp_path)
+    result = gate(load, tmp_path, strategy=strategy)
     (v,) = result.verdicts
     assert failed(v) == want
     assert (v.status, v.rows, v.quarantined) == ("PUBLISHED", N, len(rows))  # under the 5 % threshold
@@ -210,6 +215,10 @@ def test_changed_column_type_fails_the_types_rule_and_holds(load, sf, database, 
         gate(load, tmp_path)
     ((observed,),) = query(sf, f"select OBSERVED_VALUE from {database}.AUDIT.DQ_RESULTS where EXPECTATION = 'schema:types'")
     assert "RATING: contract NUMBER(4,1), table TEXT(16)" in observed
+    # the rules on RATING are reported as not checked (not run against text), the others still ran
+    assert query(sf, f"select SUCCESS, OBSERVED_VALUE from {database}.AUDIT.DQ_RESULTS where EXPECTATION = 'range:RATING'") == [
+        (False, '"not checked: RATING: contract NUMBER(4,1), table TEXT(16)"')]
+    assert query(sf, f"select count(*) from {database}.AUDIT.DQ_RESULTS where not SUCCESS") == [(2,)]
 
 
 def test_stale_batch_is_a_warning_not_a_hold(load, sf, database, tmp_path):
@@ -230,6 +239,27 @@ def test_seed_file_passes_every_expectation_and_writes_the_report(load, sf, data
     for png in ("distributions", "box_by_category", "correlation", "daily_trend"):
         assert (tmp_path / "quality" / "pictures" / f"{png}.png").read_bytes()[:4] == b"\x89PNG"
     assert Path(result.docs_path).is_file()
+    assert "Pictures of all 1,000 checked rows" in page
+    # GX's SQL datasource got its connections from the hook: no secret is in the report folder
+    secret = json.loads(os.environ["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"])["password"]
+    assert len(secret) >= 8
+    leaked = [f for f in (tmp_path / "quality").rglob("*") if f.is_file() and secret.encode() in f.read_bytes()]
+    assert leaked == []
+
+
+def test_pictures_of_a_large_batch_come_from_a_sample(load, sf, database, tmp_path):
+    """Over quality.picture_rows, the pictures are drawn from a random sample; the rules still see every row."""
+    import dataclasses
+
+    load(_edit(write_sales_csv(tmp_path / "s.csv", N, seed=23), [5], unknown_branch))
+    contract = load.contract
+    load.contract = dataclasses.replace(contract, quality=dataclasses.replace(contract.quality, picture_rows=50))
+    result = gate(load, tmp_path, report_dir=tmp_path / "quality")
+    (v,) = result.verdicts
+    assert failed(v) == {"value_set:BRANCH": 1} and v.rows == N
+    page = Path(result.report_path).read_text()
+    assert "random sample of 50 of the 200 checked rows" in page
+    assert (tmp_path / "quality" / "pictures" / "distributions.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_segment_customers_runs_the_gate_first_and_fails_on_a_held_batch(run_dag, sf, database, tmp_path):

@@ -30,6 +30,8 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,11 +72,41 @@ def identity_column(name: str) -> str:
     return "_ID_" + "".join(ch if ch.isalnum() else "_" for ch in name).upper()
 
 
-def identity_sql(contract: DatasetContract) -> str:
-    """The select-list items computing each identity's residual (validated expressions from the contract)."""
+def identity_sql(contract: DatasetContract, unchecked: Mapping[str, str] | None = None) -> str:
+    """The select-list items computing each identity's residual (validated expressions from the contract).
+
+    An identity whose column is in `unchecked` (see :func:`unchecked_columns`) is not computed: its
+    residual column is NULL, so the query runs and its rule is reported as not checked.
+    """
+    unchecked = unchecked or {}
     return "".join(
-        f",\n    abs(({i.left}) - ({i.right})) as {identity_column(i.name)}" for i in contract.quality.identities
+        f",\n    cast(null as float) as {identity_column(i.name)}" if identity_column(i.name) in unchecked
+        else f",\n    abs(({i.left}) - ({i.right})) as {identity_column(i.name)}" for i in contract.quality.identities
     )
+
+
+def unchecked_columns(contract: DatasetContract, present: set[str], mismatches: list[str]) -> dict[str, str]:
+    """Columns whose rules cannot run, with the reason: missing from the table, of another type than
+    the contract's (see :func:`type_mismatches`), and identity residuals that depend on either.
+
+    Examples
+    --------
+    >>> from snowseg.config import load_contract
+    >>> c = load_contract()
+    >>> out = unchecked_columns(c, set(c.column_names) - {"TAX_5_PCT"}, ["RATING: contract NUMBER(4,1), table TEXT(16)"])
+    >>> out["TAX_5_PCT"], out["RATING"]
+    ('column TAX_5_PCT is missing', 'not checked: RATING: contract NUMBER(4,1), table TEXT(16)')
+    >>> sorted(k for k in out if k.startswith("_ID_"))
+    ['_ID_GROSS_INCOME_IS_TAX', '_ID_TAX_IS_5_PCT_OF_COGS', '_ID_TOTAL_IS_COGS_PLUS_TAX']
+    """
+    out = {c: f"column {c} is missing" for c in contract.column_names if c not in present}
+    for m in mismatches:
+        out[m.split(":", 1)[0]] = f"not checked: {m}"
+    for i in contract.quality.identities:
+        used = set(re.findall(r"[A-Z_][A-Z0-9_]*", f"{i.left} {i.right}"))
+        if bad := sorted(used & out.keys()):
+            out[identity_column(i.name)] = f"not computed: {', '.join(bad)} missing or of another type"
+    return out
 
 
 def contract_rules(contract: DatasetContract, *, expected_rows: int | None, today: str, now: str) -> list[Rule]:
