@@ -371,6 +371,13 @@ def _build(raw: dict[str, Any], path: Path) -> DatasetContract:
             raise ContractError(f"{path}: feature column {col!r} is not a contract column; known: {sorted(known)}")
     if features.encoding not in {"onehot", "label"}:
         raise ContractError(f"{path}: features.encoding {features.encoding!r}; allowed: 'onehot', 'label'")
+    if features.level not in {"invoice", "customer"}:
+        raise ContractError(f"{path}: features.level {features.level!r}; allowed: 'invoice', 'customer'")
+    if features.level == "customer":
+        missing = [r for r in ("entity", "invoice_id", "timestamp_date", "amount") if not any(c.role == r for c in columns)]
+        if missing:
+            raise ContractError(f"{path}: features.level 'customer' needs columns with roles {missing} "
+                                "(customer id, invoice id, sale date, amount)")
 
     prof = raw.get("profile") or {}
     profile = ProfileSpec(

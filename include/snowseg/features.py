@@ -58,6 +58,8 @@ def feature_sql(contract: DatasetContract, *, database: str, schema: str, encodi
     encoding = encoding or contract.features.encoding
     if encoding not in {"onehot", "label"}:
         raise ValueError(f"encoding {encoding!r} is not supported; use 'onehot' or 'label'")
+    if contract.features.level == "customer":
+        return customer_feature_sql(contract, database=database, schema=schema)
     key = contract.column_for_role("invoice_id")
     if key is None:
         raise ValueError(f"contract {contract.name!r} has no column with role 'invoice_id'")
@@ -81,6 +83,49 @@ def feature_sql(contract: DatasetContract, *, database: str, schema: str, encodi
         "features/select_invoice_features.sql", database=database, schema=schema, table=published_view_name(contract),
         entity=quote_ident(key.column), numeric=",\n".join(numeric) or "        null as NO_NUMERIC",
         encoded=",\n".join(encoded) or "        null as NO_CATEGORICAL",
+    )
+    return sql, params
+
+
+def customer_feature_sql(contract: DatasetContract, *, database: str, schema: str) -> tuple[str, dict]:
+    """Render the customer-level feature query (``features.level: customer``): RFM plus behaviour.
+
+    One row per customer (the ``entity`` column) over the published invoices: ``RECENCY_DAYS`` (days
+    from the customer's last sale to the newest sale in the data), ``FREQUENCY`` (invoices),
+    ``MONETARY`` (total spend), ``AVG_BASKET``, ``TENURE_DAYS`` (first to last sale), ``AVG_<col>`` for
+    each numeric feature other than the amount, and for each categorical feature one share-of-invoices
+    column per value (``PAYMENT__CASH``: the share of the customer's invoices paid in cash), so the
+    payment mix, the membership and the product-line shares are features. Shares of one categorical sum
+    to 1, like a one-hot block, and are weighted as one (see :func:`onehot_groups`).
+
+    Examples
+    --------
+    >>> from snowseg.config import load_contract
+    >>> sql, params = customer_feature_sql(load_contract("supermarket_customers"), database="D", schema="RAW")
+    >>> "count(*) as float) as FREQUENCY" in sql, "avg(iff(PAYMENT = %(v_payment_0)s, 1, 0)) as PAYMENT__CASH" in sql
+    (True, True)
+    """
+    roles = {r: contract.column_for_role(r) for r in ("entity", "invoice_id", "timestamp_date", "amount")}
+    missing = [r for r, c in roles.items() if c is None]
+    if missing:
+        raise ValueError(f"contract {contract.name!r}: customer-level features need columns with roles {missing}")
+    amount = roles["amount"].column
+    numeric = [f"        avg(cast({quote_ident(c)} as float)) as {quote_ident('AVG_' + c)}"
+               for c in contract.features.numeric if c != amount]
+    mix, params = [], {}
+    for col in contract.features.categorical:
+        spec = contract.column(col)
+        if not spec.values:
+            raise ValueError(f"categorical feature {col!r} needs a `values` list in contract {contract.name!r}")
+        names = [f"v_{col.lower()}_{i}" for i in range(len(spec.values))]
+        params.update(zip(names, spec.values))
+        mix += [f"        avg(iff({quote_ident(col)} = %({n})s, 1, 0)) as {quote_ident(col)}__{_slug(v)}"
+                for n, v in zip(names, spec.values)]
+    sql = wh.render(
+        "features/select_customer_features.sql", database=database, schema=schema, table=published_view_name(contract),
+        entity=quote_ident(roles["entity"].column), invoice=quote_ident(roles["invoice_id"].column),
+        sale_date=quote_ident(roles["timestamp_date"].column), amount=quote_ident(amount),
+        numeric=",\n".join(numeric) or "        null as NO_NUMERIC", mix=",\n".join(mix) or "        null as NO_CATEGORICAL",
     )
     return sql, params
 
@@ -119,3 +164,59 @@ def onehot_groups(columns) -> list[list[int]]:
         if "__" in c:
             blocks.setdefault(c.split("__", 1)[0], []).append(i)
     return list(blocks.values())
+
+
+def drop_correlated(X: pd.DataFrame, threshold: float = 0.95) -> tuple[pd.DataFrame, list[dict]]:
+    """Drop redundant features: a column (or a whole one-hot block) that correlates at ``|r| >= threshold``
+    with a column kept before it, in column order.
+
+    Columns of one one-hot block (``COL__VALUE``) are compared with other columns, never with each
+    other (a block's values are dependent by construction). A block is dropped only as a whole, when
+    every one of its columns has a twin among the kept columns (e.g. City, which is 1:1 with Branch).
+    Constant numeric columns are dropped too (they carry nothing and have no correlation); a constant
+    one-hot column stays, so its block stays whole for the profiles.
+
+    Returns
+    -------
+    (kept, dropped) : the frame without the dropped columns, and one ``{"column", "twin", "r"}`` per
+    dropped column (``twin`` None and ``r`` None for a constant column), recorded in MODEL_RUNS.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"A": [1.0, 2, 3, 4], "B": [2.0, 4, 6, 8.5], "C": [1.0, 0, 1, 0], "K": [5.0] * 4})
+    >>> kept, dropped = drop_correlated(X)
+    >>> list(kept.columns), [(d["column"], d["twin"]) for d in dropped]
+    (['A', 'C'], [('B', 'A'), ('K', None)])
+    """
+    if not 0 < threshold <= 1:
+        raise ValueError(f"correlation threshold must be in (0, 1], got {threshold}")
+    std = X.std(axis=0, ddof=0)
+    constant = [c for c in X.columns if not std[c] > 0 and "__" not in c]
+    varying = X.drop(columns=constant)
+    r = varying.corr().abs() if len(varying.columns) else pd.DataFrame()
+    units: list[list[str]] = []  # a numeric column, or a one-hot block, in column order
+    blocks: dict[str, list[str]] = {}
+    for c in varying.columns:
+        if "__" in c:
+            base = c.split("__", 1)[0]
+            if base not in blocks:
+                blocks[base] = []
+                units.append(blocks[base])
+            blocks[base].append(c)
+        else:
+            units.append([c])
+    kept: list[str] = []
+    dropped: list[dict] = []
+    for unit in units:
+        twins = []
+        for c in unit:
+            cands = [(float(r.loc[c, k]), k) for k in kept if r.loc[c, k] >= threshold]
+            if not cands:
+                break
+            twins.append((c, *max(cands)))
+        if len(twins) == len(unit) and kept:
+            dropped += [{"column": c, "twin": k, "r": round(v, 4)} for c, v, k in twins]
+        else:
+            kept += unit
+    dropped += [{"column": c, "twin": None, "r": None} for c in constant]
+    return X[[c for c in X.columns if c in kept]], dropped
