@@ -2,7 +2,8 @@
 
 Starts its own twin (a `snowseg_twin.server` process on a free port, state in a temp folder), then
 for each sample size and repetition loads a generated CSV into a fresh database with the
-small-file path, and runs the segmentation job (elbow k=1..10 + k-means k=3, n_init=10).
+small-file path, runs the quality gate and the segmentation job with the DAG's default params
+(k scores for k=2..10, the stability ensemble with k=3 and 20 runs, report, writeback).
 Prints medians (and min/max) per stage and writes bench/results/bench_demo.json.
 
     python bench/bench_demo.py [--sizes 1000 10000 50000] [--repeats 3]
@@ -75,7 +76,8 @@ def main() -> int:
     finally:
         twin.stop()
 
-    stages = ["check_s", "load_s", "gate_s", "features_s", "fit_s", "writeback_s"]
+    stages = ["check_s", "load_s", "gate_s", *[k for k in results[0] if k.endswith("_s") and k not in
+                                               ("check_s", "load_s", "gate_s")]]
     table = []
     for n in args.sizes:
         rows = [r for r in results if r["rows"] == n]

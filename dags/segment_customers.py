@@ -8,15 +8,27 @@ break a row-level `error` rule go to `RAW.SALES_QUARANTINE`; a batch with a fail
 rules and counts. Every rule's result goes to `AUDIT.DQ_RESULTS`; Data Docs and the batch's
 pictures go to the run's quality report. Only published rows (`RAW.SALES_PUBLISHED`) feed the model.
 
-Then reads invoice-level features with SQL generated from the dataset contract (numeric columns and
-encoded categoricals; the redundant money columns are left out), standardises them, draws the elbow
-curve for k = `k_min`..`k_max` with k-means++ and an explicit `n_init`, fits k segments (default 3,
-as in the seed), names them by spend, and publishes `ANALYTICS.SEGMENT_ASSIGNMENTS` (with history;
-`CURRENT_SEGMENTS` is the open rows), `SEGMENT_PROFILES` and `MODEL_RUNS` in one transaction.
-Publishing the same data with the same params again writes nothing.
+Then segments (``snowseg.segmentation``):
+
+1. **Features** in the warehouse, from SQL generated from the dataset contract: invoice level (the
+   seed's view: numeric columns and encoded categoricals) or customer level (recency, frequency,
+   monetary, basket, tenure, category shares, payment mix, membership). Features with |r| >= 0.95
+   to another are dropped; skewed money columns are logged; standard or robust scaling.
+2. **k**: inertia and its knee, silhouette, and the stability of subsample fits for k = `k_min`..`k_max`;
+   `k` = 0 chooses by the documented rule, any other `k` is used as given (default 3, the seed's),
+   and MODEL_RUNS records the scores and why.
+3. **Stability ensemble**: `n_runs` k-means++ fits on `subsample` shares of the rows, aligned to a
+   reference, vote for each row's segment; each row gets a confidence (share of runs that agree) and
+   each segment a stability (clusterboot Jaccard).
+4. Segment ids carry over from the previous run where segments match; names read like
+   "High spend · Member · Food and beverages".
+5. **Publish** `ANALYTICS.SEGMENT_ASSIGNMENTS` (history; `CURRENT_SEGMENTS` is the open rows),
+   `SEGMENT_PROFILES` and `MODEL_RUNS` in one transaction. Above `max_fit_rows` the model is fitted
+   on a sample and every row is assigned in the warehouse by SQL. Publishing the same data with the
+   same params again writes nothing.
 
 Runs whenever a load raises the `raw_sales` Asset; trigger it by hand to change params. The run's
-HTML report (elbow plot, segment table) path is in the task log and the return value.
+HTML report (k scores, profiles, confidence, PCA) path is in the task log and the return value.
 """
 
 from __future__ import annotations
@@ -41,12 +53,17 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timede
     tags=["snowseg", "segmentation"],
     doc_md=__doc__,
     params={
-        "k": Param(3, type="integer", minimum=1, maximum=20, title="k (segments)"),
-        "k_min": Param(1, type="integer", minimum=1, title="Elbow curve: smallest k"),
-        "k_max": Param(10, type="integer", minimum=1, maximum=30, title="Elbow curve: largest k"),
+        "k": Param(3, type="integer", minimum=0, maximum=30, title="k (segments; 0 = choose k)"),
+        "k_min": Param(2, type="integer", minimum=1, title="k scores: smallest k"),
+        "k_max": Param(10, type="integer", minimum=1, maximum=30, title="k scores: largest k"),
         "n_init": Param(10, type="integer", minimum=1, maximum=100, title="k-means++ restarts (n_init)"),
         "random_state": Param(42, type="integer", title="Random seed"),
         "encoding": Param("", enum=["", "onehot", "label"], title="Categorical encoding (empty = contract's)"),
+        "n_runs": Param(20, type="integer", minimum=1, maximum=200, title="Stability ensemble: runs"),
+        "subsample": Param(0.8, type="number", exclusiveMinimum=0, maximum=1, title="Share of rows per run"),
+        "scaling": Param("standard", enum=["standard", "robust"], title="Feature scaling"),
+        "max_fit_rows": Param(200000, type="integer", minimum=100,
+                              title="Fit on a sample above this many rows; assign the rest in SQL"),
         "contract": Param("supermarket", type="string", title="Dataset contract"),
         "table": Param("", type="string", title="Raw table (empty = contract's)"),
     },
@@ -82,7 +99,7 @@ def segment_customers():
 
     @task
     def segment(gate: dict, params=None, dag_run=None) -> dict:
-        """Features -> elbow -> k-means -> profiles -> report -> atomic publish."""
+        """Features -> k scores -> stability ensemble -> profiles -> report -> atomic publish."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from snowseg import warehouse
@@ -93,7 +110,8 @@ def segment_customers():
         try:
             seg_params = SegmentationParams(
                 k=params["k"], k_min=params["k_min"], k_max=params["k_max"], n_init=params["n_init"],
-                random_state=params["random_state"], encoding=params["encoding"] or None,
+                random_state=params["random_state"], encoding=params["encoding"] or None, n_runs=params["n_runs"],
+                subsample=params["subsample"], scaling=params["scaling"], max_fit_rows=params["max_fit_rows"],
             )
         except PERMANENT_ERRORS as e:
             raise AirflowFailException(str(e)) from e
@@ -106,6 +124,9 @@ def segment_customers():
             raise AirflowFailException(str(e)) from e
         finally:
             conn.close()
+        print(f"k = {result.k}: {result.k_reason}")
+        for w in result.warnings:
+            print(f"WARNING: {w}")
         print(f"Run report: file://{result.report_path}")
         return result.to_dict()
 

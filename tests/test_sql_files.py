@@ -38,6 +38,8 @@ FILL = {
     "stage_pattern": "'SNOWSEG_LANDING'",
     "select_columns": '"A", "B"',
     "sample": "sample (100 rows)",
+    "column": "C",
+    "column_type": "number(6, 0)",
 }
 
 

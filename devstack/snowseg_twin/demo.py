@@ -130,6 +130,10 @@ def _print_summary(quality_report: str | None = None) -> int:
     with warehouse.cursor() as cur:
         rows = segment_table(cur, names, contract)
         print(format_table(rows))
+        cur.execute(f"select K, K_REASON from {names.database}.{names.analytics}.MODEL_RUNS "
+                    "order by PUBLISHED_AT desc limit 1")
+        for k, reason in cur.fetchall():
+            print(f"\nk = {k}: {reason}")
         counts = {}
         for label, table in (
             ("raw rows", f"{names.database}.{names.raw}.{contract.table}"),

@@ -1,4 +1,10 @@
-"""Plots and the HTML run report: elbow curve now; stability and profiles join as they land."""
+"""Plots and the HTML run report of a segmentation run.
+
+Pictures: the elbow (inertia by k, the knee and the chosen k marked), silhouette and stability by k,
+the per-row confidence histogram, the segment profile heat map and a 2-D PCA projection coloured by
+segment; each a PNG beside ``index.html``, which also holds the k decision, the segments with their
+stability and names, and links (e.g. the quality gate's page).
+"""
 
 from __future__ import annotations
 
@@ -55,29 +61,173 @@ def elbow_plot(points: list[ElbowPoint], chosen_k: int, path: Path) -> Path:
     return path
 
 
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def k_scores_plot(scores: list, chosen_k: int | None, knee: int | None, path: Path, *,
+                  stability_min: float | None = None, silhouette_min: float | None = None) -> Path:
+    """Three panels by k: inertia (knee and chosen k marked), silhouette, stability (subsample ARI)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), dpi=110)
+    ks = [s.k for s in scores]
+    ax = axes[0]
+    ax.plot(ks, [s.inertia for s in scores], marker="o", color="#1f5f8b")
+    for k, style, label in ((knee, dict(color="#edae49", linestyle="--"), "knee"),
+                            (chosen_k, dict(color="#d1495b", linestyle="-"), "chosen")):
+        if k is not None:
+            ax.axvline(k, label=f"{label} k = {k}", **style)
+    ax.set(title="Inertia (elbow)", xlabel="k", ylabel="within-cluster sum of squares")
+    ax.legend(loc="upper right")
+    for ax, attr, title, floor in ((axes[1], "silhouette", "Silhouette (sample)", silhouette_min),
+                                   (axes[2], "stability", "Stability (ARI of subsample fits)", stability_min)):
+        pts = [(s.k, getattr(s, attr)) for s in scores if getattr(s, attr) is not None]
+        if pts:
+            ax.plot([k for k, _ in pts], [v for _, v in pts], marker="s", color="#00798c")
+        if floor is not None:
+            ax.axhline(floor, color="#999", linestyle=":", label=f"threshold {floor}")
+            ax.legend(loc="lower right")
+        if chosen_k is not None:
+            ax.axvline(chosen_k, color="#d1495b")
+        ax.set(title=title, xlabel="k")
+    for ax in axes:
+        ax.set_xticks(ks)
+        ax.grid(alpha=0.3)
+    return _save(plt, fig, path)
+
+
+def confidence_histogram(confidence, labels, names: dict[int, str], path: Path) -> Path:
+    """Per-row confidence (share of ensemble runs agreeing), stacked by segment."""
+    import numpy as np
+
+    plt = _pyplot()
+    confidence, labels = np.asarray(confidence, dtype=float), np.asarray(labels)
+    fig, ax = plt.subplots(figsize=(7, 3.8), dpi=110)
+    ids = sorted(names)
+    ax.hist([confidence[labels == i] for i in ids], bins=np.linspace(0, 1, 21), stacked=True,
+            label=[names[i] for i in ids])
+    ax.set(title="Confidence per row (share of runs that agree)", xlabel="confidence", ylabel="rows")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
+    return _save(plt, fig, path)
+
+
+def profile_heatmap(X, labels, names: dict[int, str], path: Path, max_features: int = 30) -> Path:
+    """Segments x features: colour = the segment mean's distance from the overall mean in standard
+    deviations; each cell is annotated with the mean in original units (shares as %)."""
+    import numpy as np
+
+    plt = _pyplot()
+    labels = np.asarray(labels)
+    ids = sorted(names)
+    cols = list(X.columns)[:max_features]
+    means = np.array([[X.loc[labels == i, c].mean() for c in cols] for i in ids])
+    mu, sd = X[cols].mean().to_numpy(), X[cols].std(ddof=0).replace(0, 1).to_numpy()
+    z = (means - mu) / sd
+    fig, ax = plt.subplots(figsize=(max(7, 0.55 * len(cols) + 2), 0.6 * len(ids) + 2.5), dpi=110)
+    lim = max(1.0, float(np.nanmax(np.abs(z))))
+    im = ax.imshow(z, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+    for r in range(len(ids)):
+        for c, col in enumerate(cols):
+            v = means[r, c]
+            ax.text(c, r, f"{v:.0%}" if "__" in col else f"{v:,.1f}", ha="center", va="center", fontsize=6)
+    ax.set_xticks(range(len(cols)), [c.replace("__", "=") for c in cols], rotation=70, ha="right", fontsize=7)
+    ax.set_yticks(range(len(ids)), [names[i] for i in ids], fontsize=7)
+    fig.colorbar(im, ax=ax, label="segment mean − overall mean (SD)")
+    ax.set_title("Segment profiles")
+    return _save(plt, fig, path)
+
+
+def pca_plot(Z, labels, names: dict[int, str], path: Path, *, max_points: int = 5000, random_state: int = 0) -> Path:
+    """The scaled features projected on their first two principal components, coloured by segment
+    (a random sample of `max_points` rows when there are more)."""
+    import numpy as np
+    from sklearn.decomposition import PCA
+
+    plt = _pyplot()
+    Z, labels = np.asarray(Z, dtype=float), np.asarray(labels)
+    idx = np.arange(len(Z))
+    if len(idx) > max_points:
+        idx = np.sort(np.random.default_rng(random_state).choice(len(Z), max_points, replace=False))
+    pca = PCA(n_components=min(2, Z.shape[1]), random_state=random_state).fit(Z)
+    P = pca.transform(Z[idx])
+    if P.shape[1] == 1:
+        P = np.column_stack([P[:, 0], np.zeros(len(P))])
+    fig, ax = plt.subplots(figsize=(6.5, 5), dpi=110)
+    for i in sorted(names):
+        m = labels[idx] == i
+        ax.scatter(P[m, 0], P[m, 1], s=6, alpha=0.6, label=names[i])
+    ev = pca.explained_variance_ratio_
+    ax.set(title="Segments on the first two principal components",
+           xlabel=f"PC1 ({ev[0]:.0%} of variance)", ylabel=f"PC2 ({ev[1]:.0%})" if len(ev) > 1 else "PC2")
+    ax.legend(fontsize=7, markerscale=2)
+    ax.grid(alpha=0.3)
+    return _save(plt, fig, path)
+
+
+def _over(p: SegmentProfile) -> str:
+    return ", ".join(f"{o['value']} ×{o['index']:.2f}" for o in p.over_index[:3])
+
+
 def write_report(run_dir: Path, *, model_run_id: str, k: int, k_reason: str, snapshot: dict,
                  profiles: list[SegmentProfile], images: dict[str, str], amount_label: str,
-                 links: dict[str, str] | None = None) -> Path:
-    """A self-contained index.html linking the run's PNGs and its segment table."""
+                 links: dict[str, str] | None = None, scores: list | None = None,
+                 warnings: list[str] | None = None, details: dict | None = None) -> Path:
+    """A self-contained index.html linking the run's PNGs, its segment table and the k decision."""
+    def num(v, fmt):
+        return "" if v is None else format(v, fmt)
+
     rows = "\n".join(
-        f"<tr><td>{p.segment_id}</td><td>{html.escape(p.name)}</td><td>{p.size}</td><td>{p.share:.1%}</td>"
-        f"<td>{'' if p.mean_amount is None else f'{p.mean_amount:,.2f}'}</td></tr>"
+        f"<tr><td>{p.segment_id}</td><td style='text-align:left'>{html.escape(p.name)}</td><td>{p.size}</td>"
+        f"<td>{p.share:.1%}</td><td>{num(p.mean_amount, ',.2f')}</td><td>{num(p.stability, '.2f')}</td>"
+        f"<td style='text-align:left'>{html.escape(p.stability_band or '')}</td><td>{num(p.mean_confidence, '.2f')}</td>"
+        f"<td style='text-align:left'>{html.escape(_over(p))}</td></tr>"
         for p in profiles
     )
+    score_rows = "\n".join(
+        f"<tr><td>{s.k}</td><td>{s.inertia:,.1f}</td><td>{num(s.silhouette, '.3f')}</td>"
+        f"<td>{num(s.stability, '.3f')}</td></tr>" for s in (scores or [])
+    )
+    scores_html = (f"<h2>Scores by k</h2><table><tr><th>k</th><th>inertia</th><th>silhouette</th>"
+                   f"<th>stability</th></tr>{score_rows}</table>") if scores else ""
+    warn_html = "".join(f'<p class="warn">⚠ {html.escape(w)}</p>' for w in (warnings or []))
+    details_html = "".join(f"<li>{html.escape(k_)}: {html.escape(str(v))}</li>" for k_, v in (details or {}).items())
     figs = "\n".join(
         f'<figure><img src="{html.escape(src)}" alt="{html.escape(title)}"><figcaption>{html.escape(title)}</figcaption></figure>'
         for title, src in images.items()
     )
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Snowseg run {html.escape(model_run_id)}</title>
-<style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}img{{max-width:100%}}</style></head>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}img{{max-width:100%}}
+.warn{{background:#fde2e1;border-left:4px solid #d1495b;padding:6px 10px}}</style></head>
 <body><h1>Snowseg run {html.escape(model_run_id)}</h1>
-<p>k = {k} ({html.escape(k_reason)}); {snapshot['row_count']} rows, newest load {html.escape(str(snapshot['max_loaded_at']))}.</p>
+{warn_html}
+<p>k = {k}: {html.escape(k_reason)}</p>
+<p>{snapshot['row_count']} rows, newest load {html.escape(str(snapshot['max_loaded_at']))}.</p>
+<ul>{details_html}</ul>
 <h2>Segments</h2>
-<table><tr><th>id</th><th>name</th><th>size</th><th>share</th><th>mean {html.escape(amount_label)}</th></tr>
+<p>Stability: mean Jaccard of each segment with its best match over the ensemble's runs (clusterboot:
+≥ 0.85 highly stable, ≥ 0.75 stable, ≤ 0.5 dissolved). Confidence: share of runs that put a row in its
+segment. Over-indexes on: values whose share in the segment is ×index their share overall.</p>
+<table><tr><th>id</th><th>name</th><th>size</th><th>share</th><th>mean {html.escape(amount_label)}</th>
+<th>stability</th><th>band</th><th>mean confidence</th><th>over-indexes on</th></tr>
 {rows}
 </table>
+{scores_html}
 <h2>Pictures</h2>
 {figs}
 {"".join(f'<p><a href="{html.escape(href)}">{html.escape(label)}</a></p>' for label, href in (links or {}).items())}

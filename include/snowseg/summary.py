@@ -12,10 +12,13 @@ from snowseg.warehouse import Names
 
 def segment_table(cur: Any, names: Names, contract: DatasetContract) -> list[dict]:
     """Rows for the current model run's segments, with the contract's profile columns."""
+    from snowseg.writeback import ensure_analytics_objects
+
+    ensure_analytics_objects(cur, names)  # tables of an earlier version get the newer columns
     rows = wh.run(cur, "segments/select_current_profiles.sql", database=names.database, schema=names.analytics)
     amount = contract.column_for_role("amount")
     out = []
-    for sid, name, size, share, mean_amount, top_json, run_id in rows:
+    for sid, name, size, share, mean_amount, top_json, run_id, stability, band, confidence in rows:
         cats = json.loads(top_json or "{}")
         row = {"segment": int(sid), "name": name, "size": int(size), "share": float(share),
                f"mean {amount.name if amount else 'amount'}": mean_amount, "model_run_id": run_id}
@@ -25,6 +28,8 @@ def segment_table(cur: Any, names: Names, contract: DatasetContract) -> list[dic
             mix = cats.get(col, {})
             top = max(mix, key=mix.get) if mix else None
             row[f"top {contract.column(col).name}"] = f"{top} ({mix[top]:.0%})" if top else None
+        row["stability"] = None if stability is None else f"{stability:.2f} ({band})"
+        row["mean confidence"] = confidence
         out.append(row)
     return out
 

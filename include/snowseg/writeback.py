@@ -59,11 +59,53 @@ class ModelRun:
     timings: dict[str, float] = field(default_factory=dict)
     dag_id: str | None = None
     run_id: str | None = None
+    feature_level: str = "invoice"
+    n_runs: int | None = None
+    subsample: float | None = None
+    scaling: str | None = None
+    structured: bool | None = None
+    k_choice: dict | None = None
+    dropped_features: list = field(default_factory=list)
+    transform: dict | None = None
+    centers: list | None = None  # per segment id, the centre in the transformed space (SQL re-assignment)
+    segment_matches: list = field(default_factory=list)
+    fit_rows: int | None = None
+    assigned_in: str = "python"
 
     @property
     def model_run_id(self) -> str:
         """``mr_`` + the first 16 hex digits of the fingerprint."""
         return f"mr_{self.fingerprint[:16]}"
+
+
+# columns added to tables that an earlier Snowseg created (CREATE TABLE IF NOT EXISTS keeps old tables as they are)
+_ADDED_COLUMNS = {
+    "MODEL_RUNS": [("FEATURE_LEVEL", "varchar"), ("N_RUNS", "number(6, 0)"), ("SUBSAMPLE", "float"),
+                   ("SCALING", "varchar"), ("STRUCTURED", "boolean"), ("K_CHOICE", "varchar"),
+                   ("DROPPED_FEATURES", "varchar"), ("TRANSFORM", "varchar"), ("CENTERS", "varchar"),
+                   ("SEGMENT_MATCHES", "varchar"), ("FIT_ROWS", "number(18, 0)"), ("ASSIGNED_IN", "varchar")],
+    "SEGMENT_PROFILES": [("STABILITY_BAND", "varchar"), ("MEAN_CONFIDENCE", "float"), ("OVER_INDEX", "varchar"),
+                         ("CENTER", "varchar")],
+}
+
+
+@dataclass
+class Assignments:
+    """Assignments computed in Python: one value per entity."""
+
+    entity_ids: Any
+    labels: Any
+    confidence: Any
+    distance: Any
+
+
+@dataclass
+class WarehouseAssignments:
+    """Assignments computed in the warehouse (the scale path): a query selecting ENTITY_ID, SEGMENT_ID,
+    SEGMENT_NAME, CONFIDENCE, DISTANCE, with its bound parameters."""
+
+    sql: str
+    params: dict = field(default_factory=dict)
 
 
 def fingerprint(**parts: Any) -> str:
@@ -83,6 +125,17 @@ def ensure_analytics_objects(cur: Any, names: Names) -> None:
     wh.run(cur, "setup/create_schema.sql", database=names.database, schema=names.analytics)
     for name in _ANALYTICS_DDL:
         wh.run(cur, name, database=names.database, schema=names.analytics)
+    for table, columns in _ADDED_COLUMNS.items():
+        for column, column_type in columns:
+            wh.run(cur, "segments/add_column.sql", database=names.database, schema=names.analytics, table=table,
+                   column=column, column_type=column_type)
+
+
+def previous_centers(cur: Any, names: Names) -> dict[int, dict[str, float]]:
+    """The latest published run's segment centres in original units (empty before the first run)."""
+    ensure_analytics_objects(cur, names)
+    rows = wh.run(cur, "segments/select_previous_centers.sql", database=names.database, schema=names.analytics)
+    return {int(sid): json.loads(center) for sid, center in rows if center}
 
 
 def find_published(cur: Any, names: Names, fp: str) -> str | None:
@@ -95,10 +148,7 @@ def publish(
     conn: Any,
     names: Names,
     run: ModelRun,
-    entity_ids,
-    labels,
-    confidence,
-    distance,
+    assignments: Assignments | WarehouseAssignments,
     profiles: list[SegmentProfile],
 ) -> tuple[str, bool]:
     """Write assignments, profiles and the model run in one transaction.
@@ -108,7 +158,8 @@ def publish(
     conn : snowflake.connector.SnowflakeConnection
     names : Names
     run : ModelRun
-    entity_ids, labels, confidence, distance : array-like, one value per entity
+    assignments : Assignments (computed in Python: uploaded as a gzip CSV, COPY into staging) or
+        WarehouseAssignments (a query: INSERT ... SELECT into staging, rows never leave the warehouse)
     profiles : list of SegmentProfile
 
     Returns
@@ -124,7 +175,11 @@ def publish(
         if existing:
             log.info("model run %s is already published (same data and parameters); nothing to write", existing)
             return existing, False
-        n_rows = _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance, profiles)
+        if isinstance(assignments, WarehouseAssignments):
+            n_rows = _stage_query(cur, names, run, assignments)
+        else:
+            n_rows = _stage_assignments(cur, names, run, assignments.entity_ids, assignments.labels,
+                                        assignments.confidence, assignments.distance, profiles)
         cur.execute("begin")
         try:
             if find_published(cur, names, run.fingerprint):  # a concurrent run won the race
@@ -140,7 +195,9 @@ def publish(
                         "model_run_id": run.model_run_id, "segment_id": p.segment_id, "segment_name": p.name,
                         "size": p.size, "share": p.share, "mean_amount": p.mean_amount,
                         "centroid": json.dumps(p.centroid), "top_categories": json.dumps(p.categories),
-                        "stability": None,  # filled by the stability ensemble
+                        "stability": p.stability, "stability_band": p.stability_band,
+                        "mean_confidence": p.mean_confidence, "over_index": json.dumps(p.over_index),
+                        "center": json.dumps(p.center),
                     }
                     for p in profiles
                 ],
@@ -154,7 +211,12 @@ def publish(
                     "scores_by_k": json.dumps(run.scores_by_k), "row_count": run.snapshot["row_count"],
                     "max_loaded_at": run.snapshot["max_loaded_at"], "batches": run.snapshot["batches"],
                     "timings": json.dumps(run.timings), "dag_id": run.dag_id, "run_id": run.run_id,
-                    "started_at": run.started_at, "published_at": now,
+                    "started_at": run.started_at, "published_at": now, "feature_level": run.feature_level,
+                    "n_runs": run.n_runs, "subsample": run.subsample, "scaling": run.scaling,
+                    "structured": run.structured, "k_choice": json.dumps(run.k_choice),
+                    "dropped_features": json.dumps(run.dropped_features), "transform": json.dumps(run.transform),
+                    "centers": json.dumps(run.centers), "segment_matches": json.dumps(run.segment_matches),
+                    "fit_rows": run.fit_rows, "assigned_in": run.assigned_in,
                 },
                 **target,
             )
@@ -170,6 +232,15 @@ def publish(
 
 def _writeback_path(names: Names, run: ModelRun) -> str:
     return wh.stage_path(names.database, names.analytics, "SNOWSEG_WRITEBACK", run.model_run_id)
+
+
+def _stage_query(cur: Any, names: Names, run: ModelRun, assignments: WarehouseAssignments) -> int:
+    """Stage the assignments that a query computes in the warehouse (outside the publishing transaction)."""
+    target = dict(database=names.database, schema=names.analytics)
+    wh.run(cur, "segments/delete_staged_assignments.sql", {"model_run_id": run.model_run_id}, **target)
+    sql = wh.render("segments/insert_assignments_stage_from_query.sql", assignment=assignments.sql, **target)
+    cur.execute(sql, {**assignments.params, "model_run_id": run.model_run_id})
+    return int(cur.rowcount or 0)
 
 
 def _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance, profiles) -> int:

@@ -24,24 +24,42 @@ def test_seed_segments_k3_and_rerun_publishes_nothing_twice(run_dag, sf, databas
         (1000, 1000, 3)
     ]
     names = {r[0] for r in query(sf, f"select distinct SEGMENT_NAME from {a}.CURRENT_SEGMENTS")}
-    assert names == {"Low spend", "Mid spend", "High spend"}
-    (run,) = query(sf, f"select MODEL_RUN_ID, K, ROW_COUNT, SCORES_BY_K, AIRFLOW_RUN_ID from {a}.MODEL_RUNS")
-    model_run_id, k, rows, scores, airflow_run = run
-    assert (k, rows, airflow_run) == (3, 1000, dr.run_id)
+    assert len(names) == 3
+    (run,) = query(sf, f"select MODEL_RUN_ID, K, ROW_COUNT, SCORES_BY_K, AIRFLOW_RUN_ID, K_REASON, K_CHOICE, N_RUNS, "
+                       f"STRUCTURED, TRANSFORM, CENTERS, ASSIGNED_IN from {a}.MODEL_RUNS")
+    model_run_id, k, rows, scores, airflow_run, k_reason, k_choice, n_runs, structured, transform, centers, where = run
+    assert (k, rows, airflow_run, n_runs, where) == (3, 1000, dr.run_id, 20, "python")
     inertias = [s["inertia"] for s in json.loads(scores)]
     assert [s["k"] for s in json.loads(scores)] == list(range(1, 11))
     assert inertias == sorted(inertias, reverse=True)  # the elbow curve falls with k
+    assert all(s["silhouette"] is not None and s["stability"] is not None for s in json.loads(scores)[1:])
+    # MODEL_RUNS explains k: fixed at the seed's 3, and what the scores say about the seed's data
+    assert k_reason.startswith("fixed by params (k = 3); by the scores: ")
+    assert json.loads(k_choice)["reason"] in k_reason and structured is False  # the seed file has no strong clusters
+    assert json.loads(transform)["kind"] == "snowseg.FeatureTransformer"
+    assert sorted(c["segment_id"] for c in json.loads(centers)) == [0, 1, 2]
 
-    # mean spend orders the names
-    by_name = dict(query(sf, f"select SEGMENT_NAME, MEAN_AMOUNT from {a}.SEGMENT_PROFILES"))
-    assert by_name["Low spend"] < by_name["Mid spend"] < by_name["High spend"]
+    # mean spend orders the names: the seed's low / mid / high paying customers
+    by_spend = [n for n, _ in query(sf, f"select SEGMENT_NAME, MEAN_AMOUNT from {a}.SEGMENT_PROFILES order by 2")]
+    assert [n.split(" · ")[0] for n in by_spend] == ["Low spend", "Mid spend", "High spend"]
     assert query(sf, f"select sum(SIZE) from {a}.SEGMENT_PROFILES") == [(1000,)]
     conf = query(sf, f"select min(CONFIDENCE), max(CONFIDENCE) from {a}.CURRENT_SEGMENTS")[0]
     assert 0.0 <= conf[0] <= conf[1] <= 1.0
+    # every segment has a stability (clusterboot Jaccard) in a band, and the mean confidence of its rows
+    for stability, band, mean_conf, size in query(
+            sf, f"select STABILITY, STABILITY_BAND, MEAN_CONFIDENCE, SIZE from {a}.SEGMENT_PROFILES"):
+        assert 0 <= stability <= 1 and band in {"highly stable", "stable", "doubtful", "dissolved"}
+        assert 0 < mean_conf <= 1 and size > 0
+    per_segment = query(sf, f"select p.MEAN_CONFIDENCE, avg(c.CONFIDENCE) from {a}.SEGMENT_PROFILES p join "
+                            f"{a}.CURRENT_SEGMENTS c on c.SEGMENT_ID = p.SEGMENT_ID group by 1")
+    assert all(abs(m - c) < 1e-3 for m, c in per_segment)
 
     report_dir = Path(os.environ["SNOWSEG_REPORT_DIR"]) / model_run_id
-    assert (report_dir / "elbow.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "elbow.png" in (report_dir / "index.html").read_text()
+    page = (report_dir / "index.html").read_text()
+    for png in ("elbow", "profiles", "confidence", "pca"):
+        assert (report_dir / f"{png}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"{png}.png" in page
+    assert "no clear cluster structure" in page  # the report says what the scores say
 
     # the writeback's staging table and stage are left empty after publishing
     assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS_STAGE") == [(0,)]
@@ -59,6 +77,9 @@ def test_seed_segments_k3_and_rerun_publishes_nothing_twice(run_dag, sf, databas
     assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS") == [(2000,)]
     assert query(sf, f"select count(*), count(distinct SEGMENT_ID) from {a}.CURRENT_SEGMENTS") == [(1000, 2)]
     assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS where VALID_TO is not null") == [(1000,)]
+    # one open row per entity after the runs
+    assert query(sf, f"select count(*) from (select ENTITY_ID from {a}.SEGMENT_ASSIGNMENTS where VALID_TO is null "
+                     f"group by 1 having count(*) > 1)") == [(0,)]
 
 
 def test_segment_without_data_fails_clearly(run_dag, database):
@@ -66,3 +87,24 @@ def test_segment_without_data_fails_clearly(run_dag, database):
     dr, states = run_dag("segment_customers")
     assert dr.state == "failed"
     assert states["quality_gate"] == "success" and states["segment"] == "failed"
+
+
+def test_segment_ids_carry_over_and_k_can_be_chosen(run_dag, sf, database, seed_csv):
+    """Another seed finds the same high-spend segment: it keeps its id. k = 0 chooses k by the rule; on the
+    seed's data (no strong clusters) the run fails saying so, after writing its report, and publishes nothing."""
+    assert run_dag("load_small_file", file_path=str(seed_csv))[0].state == "success"
+    a = f"{database}.ANALYTICS"
+    assert run_dag("segment_customers", random_state=1)[0].state == "success"
+    first = dict(query(sf, f"select SEGMENT_NAME, SEGMENT_ID from {a}.SEGMENT_PROFILES"))
+    high = next(n for n in first if n.startswith("High spend"))
+    assert run_dag("segment_customers", random_state=2)[0].state == "success"
+    (matches,) = query(sf, f"select SEGMENT_MATCHES from {a}.MODEL_RUNS order by PUBLISHED_AT desc limit 1")[0]
+    second = query(sf, f"select p.SEGMENT_NAME, p.SEGMENT_ID from {a}.SEGMENT_PROFILES p join {a}.MODEL_RUNS r "
+                       f"on r.MODEL_RUN_ID = p.MODEL_RUN_ID order by r.PUBLISHED_AT desc limit 3")
+    high2 = next(sid for n, sid in second if n.startswith("High spend"))
+    assert high2 == first[high], (first, second, matches)
+    assert any(m["previous"] == first[high] for m in json.loads(matches))
+
+    dr, states = run_dag("segment_customers", k=0)
+    assert dr.state == "failed" and states["segment"] == "failed"
+    assert query(sf, f"select count(*) from {a}.MODEL_RUNS") == [(2,)]

@@ -148,3 +148,71 @@ def _keys(key_columns: list[str], features: list[str], k: int) -> list[str]:
     if clash:
         raise ValueError(f"key_columns {clash} clash with a feature or an output column (SEGMENT_ID, DISTANCE, D0..D{k - 1})")
     return keys
+
+
+def _argmin(cols: list[str], *, value: bool = False) -> str:
+    """:func:`argmin_case` over arbitrary column names (the first index with the smallest value)."""
+    k = len(cols)
+    if k == 1:
+        return cols[0] if value else f"case when {cols[0]} is null then null else 0 end"
+    whens = [] if value else [f"when {cols[0]} is null then null"]
+    for j in range(k - 1):
+        cond = " and ".join(f"{cols[j]} <= {cols[m]}" for m in range(j + 1, k))
+        whens.append(f"when {cond} then {cols[j] if value else j}")
+    return f"case {' '.join(whens)} else {cols[-1] if value else k - 1} end"
+
+
+def warehouse_assignment_sql(source_sql: str, transformer: FeatureTransformer, model, ids: list[int],
+                             names: dict[int, str]) -> str:
+    """The scale path's query: every row of `source_sql` (ENTITY_ID + raw features) gets the segment of
+    its nearest consensus centre, its distance, and a confidence computed as the ensemble does it.
+
+    ``CONFIDENCE`` is the share of the ensemble's runs whose own nearest centre (``run_centers_``,
+    aligned to the consensus labels) is the row's segment -- the definition of
+    ``StableKMeans.confidence_``, computed in the warehouse from the R x k stored centres.
+
+    Parameters
+    ----------
+    source_sql : str
+        The feature query (its bound parameters stay in place).
+    transformer : FeatureTransformer
+        Fitted on the sample.
+    model : StableKMeans
+        Fitted on the sample; ``cluster_centers_`` and ``run_centers_`` (R, k, n_features).
+    ids : list of int
+        Segment id of each cluster index (carried over from the previous run).
+    names : dict of segment id to name
+
+    Returns
+    -------
+    str
+        A query selecting ``ENTITY_ID, SEGMENT_ID, SEGMENT_NAME, CONFIDENCE, DISTANCE``.
+    """
+    features = [quote_ident(str(c)) for c in transformer.feature_names_in_]
+    centers = np.asarray(model.cluster_centers_, dtype=float)
+    runs = np.asarray(getattr(model, "run_centers_", np.empty((0, *centers.shape))), dtype=float)
+    k = centers.shape[0]
+    if runs.ndim != 3 or runs.shape[1:] != centers.shape:
+        raise ValueError(f"run_centers_ must have shape (R, {k}, {len(features)}), got {runs.shape}")
+    if len(ids) != k or set(ids) - set(names):
+        raise ValueError(f"ids {ids} must give a named segment id for each of the {k} clusters")
+
+    def squared(center, alias: str) -> str:
+        return (f"\n{_INDENT}    + ".join(f"({n} - {sql_number(c)}) * ({n} - {sql_number(c)})"
+                                          for n, c in zip(features, center)) + f" as {alias}")
+
+    transformed = [f"{expr} as {name}" for expr, name in zip(transformer.sql_expressions(), features)]
+    dists = [squared(c, f"D{j}") for j, c in enumerate(centers)]
+    for r, run in enumerate(runs):
+        dists += [squared(c, f"R{r}_D{j}") for j, c in enumerate(run)]
+    votes = [f"{_argmin([f'R{r}_D{j}' for j in range(k)])} as V{r}" for r in range(len(runs))]
+    agree = " + ".join(f"iff(V{r} = IDX, 1, 0)" for r in range(len(runs))) or "0"
+    seg_case = "case IDX " + " ".join(f"when {j} then {int(ids[j])}" for j in range(k)) + " end"
+    name_case = "case IDX " + " ".join(f"when {j} then {wh.quote_literal(names[ids[j]])}" for j in range(k)) + " end"
+    return wh.render(
+        "segments/select_warehouse_assignments.sql", source_sql=source_sql.strip(),
+        features=",\n".join(_INDENT + t for t in transformed), distances=",\n".join(_INDENT + d for d in dists),
+        idx=_argmin([f"D{j}" for j in range(k)]), distance=_argmin([f"D{j}" for j in range(k)], value=True),
+        votes="".join(f",\n{_INDENT}" + v for v in votes), segment_id=seg_case, segment_name=name_case,
+        confidence=f"({agree}) / {float(max(len(runs), 1))!r}" if len(runs) else "cast(null as float)",
+    )

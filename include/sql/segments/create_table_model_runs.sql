@@ -1,4 +1,5 @@
--- One row per published model run: parameters, scores per k, why k, the data it saw, timings.
+-- One row per published model run: parameters, scores per k, why k, the data it saw, the fitted
+-- transform and centres (enough to re-assign rows in SQL), segment-id carry-over, timings.
 create table if not exists {database}.{schema}.MODEL_RUNS (
     MODEL_RUN_ID varchar(64) not null,
     FINGERPRINT varchar(64) not null,
@@ -17,5 +18,17 @@ create table if not exists {database}.{schema}.MODEL_RUNS (
     AIRFLOW_DAG_ID varchar,
     AIRFLOW_RUN_ID varchar,
     STARTED_AT timestamp_ntz,
-    PUBLISHED_AT timestamp_ntz
+    PUBLISHED_AT timestamp_ntz,
+    FEATURE_LEVEL varchar,
+    N_RUNS number(6, 0),
+    SUBSAMPLE float,
+    SCALING varchar,
+    STRUCTURED boolean,
+    K_CHOICE varchar,
+    DROPPED_FEATURES varchar,
+    TRANSFORM varchar,
+    CENTERS varchar,
+    SEGMENT_MATCHES varchar,
+    FIT_ROWS number(18, 0),
+    ASSIGNED_IN varchar
 )

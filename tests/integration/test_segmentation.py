@@ -1,0 +1,112 @@
+"""The segmentation job on the twin, called directly: customer-level features (RFM + behaviour) and the
+scale path (fit on a sample, every row assigned in the warehouse, equal to Python's predict)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from snowseg.generator import write_sales_csv
+from tests.integration.conftest import query
+
+pytestmark = pytest.mark.integration
+
+
+def _load_and_publish(contract_name: str, path):
+    """Load a file with the small-file core and let the gate publish it; return (conn, contract, names)."""
+    from snowseg import warehouse
+    from snowseg.loading.checks import check_file
+    from snowseg.loading.objects import ensure_raw_objects
+    from snowseg.loading.small_file import load_file
+    from snowseg.quality.gate import run_gate
+    from snowseg.runtime import resolve
+
+    contract, names = resolve(contract_name)
+    conn = warehouse.connect()
+    with conn.cursor() as cur:
+        ensure_raw_objects(cur, names, contract)
+    load_file(conn, check_file(path, contract), contract, names, on_error="ABORT_STATEMENT")
+    (v,) = run_gate(conn, contract, names, run_id="gate").verdicts
+    assert v.status == "PUBLISHED"
+    return conn, contract, names
+
+
+def test_customer_level_features_are_rfm_plus_behaviour(twin, database, sf, tmp_path):
+    """One row per customer: recency, frequency, monetary, basket, tenure, shares; checked against pandas."""
+    import pandas as pd
+
+    from snowseg import features as feats
+    from snowseg.segmentation import SegmentationParams, run_segmentation
+
+    path = write_sales_csv(tmp_path / "c.csv", 3000, seed=5, contract="supermarket_customers", n_customers=150)
+    conn, contract, names = _load_and_publish("supermarket_customers", path)
+    with conn.cursor() as cur:
+        X = feats.read_features(cur, contract, database=names.database, schema=names.raw)
+    raw = pd.read_csv(path)
+    raw["Date"] = pd.to_datetime(raw["Date"], format="%m/%d/%Y")
+    g = raw.groupby("Customer ID")
+    assert len(X) == raw["Customer ID"].nunique()
+    cid = X.index[0]
+    rows = g.get_group(cid)
+    assert X.loc[cid, "FREQUENCY"] == len(rows)
+    assert X.loc[cid, "MONETARY"] == pytest.approx(rows["Total"].sum())
+    assert X.loc[cid, "AVG_BASKET"] == pytest.approx(rows["Total"].mean())
+    assert X.loc[cid, "RECENCY_DAYS"] == (raw["Date"].max() - rows["Date"].max()).days
+    assert X.loc[cid, "TENURE_DAYS"] == (rows["Date"].max() - rows["Date"].min()).days
+    assert X.loc[cid, "PAYMENT__CASH"] == pytest.approx((rows["Payment"] == "Cash").mean())
+    shares = X[[c for c in X.columns if c.startswith("PRODUCT_LINE__")]].sum(axis=1)
+    assert np.allclose(shares, 1.0)
+
+    result = run_segmentation(conn, contract, names, SegmentationParams(k=4, n_runs=10), report_dir=tmp_path / "r")
+    assert result.published and result.rows == len(X)
+    a = f"{database}.ANALYTICS"
+    assert query(sf, f"select count(*), count(distinct ENTITY_ID) from {a}.CURRENT_SEGMENTS") == [(len(X), len(X))]
+    assert query(sf, f"select min(ENTITY_ID) like 'C%' from {a}.CURRENT_SEGMENTS") == [(True,)]
+    (level, features) = query(sf, f"select FEATURE_LEVEL, FEATURES from {a}.MODEL_RUNS")[0]
+    assert level == "customer" and "RECENCY_DAYS" in json.loads(features)
+    conn.close()
+
+
+def test_scale_path_assigns_every_row_in_the_warehouse_like_predict(twin, database, sf, tmp_path):
+    """Over max_fit_rows: fitted on a hash sample, every row assigned by SQL; the SQL's segment, distance and
+    confidence equal the fitted model's on the same rows (predict, distance, share of runs agreeing)."""
+    from snowseg import features as feats
+    from snowseg.clustering.transform import FeatureTransformer
+    from snowseg.segmentation import SegmentationParams, run_segmentation
+
+    conn, contract, names = _load_and_publish("supermarket", write_sales_csv(tmp_path / "s.csv", 2000, seed=9))
+    params = SegmentationParams(k=3, n_runs=8, max_fit_rows=500)
+    result = run_segmentation(conn, contract, names, params, report_dir=tmp_path / "r")
+    assert result.assigned_in == "warehouse" and result.rows == 2000
+    a = f"{database}.ANALYTICS"
+    (fit_rows, where, transform, centers) = query(
+        sf, f"select FIT_ROWS, ASSIGNED_IN, TRANSFORM, CENTERS from {a}.MODEL_RUNS")[0]
+    assert where == "warehouse" and 300 < fit_rows < 800  # the hash sample is about max_fit_rows
+    assert query(sf, f"select count(*), count(SEGMENT_ID), count(CONFIDENCE) from {a}.CURRENT_SEGMENTS") == [
+        (2000, 2000, 2000)]
+
+    # the same rows, assigned in Python from what MODEL_RUNS stores
+    with conn.cursor() as cur:
+        X = feats.read_features(cur, contract, database=names.database, schema=names.raw)
+    t = FeatureTransformer.from_dict(json.loads(transform))
+    centers = json.loads(centers)
+    C = np.array([c["center"] for c in centers])
+    ids = np.array([c["segment_id"] for c in centers])
+    Z = t.transform(X[t.feature_names_in_])
+    d = ((Z[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
+    expected = dict(zip(X.index, ids[d.argmin(axis=1)]))
+    got = query(sf, f"select ENTITY_ID, SEGMENT_ID, DISTANCE, CONFIDENCE from {a}.CURRENT_SEGMENTS")
+    assert sum(expected[e] == s for e, s, _, _ in got) == 2000
+    dist = dict(zip(X.index, np.sqrt(d.min(axis=1))))
+    assert all(abs(dist[e] - dd) <= 1e-6 * max(1.0, dist[e]) for e, _, dd, _ in got)
+    # confidence: the share of the ensemble's runs whose own nearest centre (stored per run) is the segment
+    R = np.array([c["runs"] for c in centers])  # (k, runs, features)
+    votes = ((Z[:, None, None, :] - R[None]) ** 2).sum(axis=3).argmin(axis=1)  # (rows, runs): index of the nearest
+    share = dict(zip(X.index, (votes == d.argmin(axis=1)[:, None]).mean(axis=1)))
+    assert all(abs(share[e] - c) < 1e-9 for e, *_, c in got)
+    assert sorted({round(c, 6) for *_, c in got}) != [1.0]  # not every row is certain
+    # staging is left empty after publishing
+    assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS_STAGE") == [(0,)]
+    conn.close()
