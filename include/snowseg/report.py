@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 from snowseg.clustering.profiles import SegmentProfile
-from snowseg.clustering.selection import ElbowPoint
 
 
 def report_root() -> Path:
@@ -23,42 +22,6 @@ def report_root() -> Path:
     if h := os.environ.get("AIRFLOW_HOME"):
         return Path(h) / "snowseg_reports"
     return Path("reports")
-
-
-def elbow_plot(points: list[ElbowPoint], chosen_k: int, path: Path) -> Path:
-    """Inertia by k with the chosen k marked (and silhouette on a second axis); saved as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ks = [p.k for p in points]
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-    ax.plot(ks, [p.inertia for p in points], marker="o", color="#1f5f8b", label="inertia (k-means++)")
-    chosen = [p for p in points if p.k == chosen_k]
-    if chosen:
-        ax.scatter([chosen_k], [chosen[0].inertia], s=180, facecolors="none", edgecolors="#d1495b", linewidths=2,
-                   label=f"chosen k = {chosen_k}", zorder=3)
-    ax.set_xlabel("k (number of segments)")
-    ax.set_ylabel("inertia (within-cluster sum of squares, scaled features)")
-    ax.set_xticks(ks)
-    ax.grid(alpha=0.3)
-    sil = [(p.k, p.silhouette) for p in points if p.silhouette is not None]
-    if sil:
-        ax2 = ax.twinx()
-        ax2.plot([k for k, _ in sil], [s for _, s in sil], marker="s", linestyle="--", color="#edae49", label="silhouette")
-        ax2.set_ylabel("silhouette")
-        lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-        labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
-        ax.legend(lines, labels, loc="upper right")
-    else:
-        ax.legend(loc="upper right")
-    ax.set_title("Elbow curve")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
 
 
 def _pyplot():
