@@ -125,10 +125,13 @@ def ensure_analytics_objects(cur: Any, names: Names) -> None:
     wh.run(cur, "setup/create_schema.sql", database=names.database, schema=names.analytics)
     for name in _ANALYTICS_DDL:
         wh.run(cur, name, database=names.database, schema=names.analytics)
+    present = {(t, c) for t, c in wh.run(cur, "segments/select_analytics_columns.sql", {"schema": names.analytics},
+                                         database=names.database)}
     for table, columns in _ADDED_COLUMNS.items():
         for column, column_type in columns:
-            wh.run(cur, "segments/add_column.sql", database=names.database, schema=names.analytics, table=table,
-                   column=column, column_type=column_type)
+            if (table, column) not in present:  # a table an earlier Snowseg created
+                wh.run(cur, "segments/add_column.sql", database=names.database, schema=names.analytics, table=table,
+                       column=column, column_type=column_type)
 
 
 def previous_centers(cur: Any, names: Names) -> dict[int, dict[str, float]]:

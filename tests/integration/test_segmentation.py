@@ -110,3 +110,25 @@ def test_scale_path_assigns_every_row_in_the_warehouse_like_predict(twin, databa
     # staging is left empty after publishing
     assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS_STAGE") == [(0,)]
     conn.close()
+
+
+def test_tables_of_an_earlier_version_get_the_new_columns(twin, database, sf):
+    """MODEL_RUNS / SEGMENT_PROFILES created by an earlier Snowseg (without the ensemble's columns) are
+    extended in place, rows kept; a second call changes nothing."""
+    from snowseg import writeback
+    from snowseg.warehouse import Names
+
+    names = Names.from_env()
+    with sf.cursor() as cur:
+        cur.execute(f"create database if not exists {database}")
+        cur.execute(f"create schema if not exists {database}.ANALYTICS")
+        cur.execute(f"create table {database}.ANALYTICS.MODEL_RUNS (MODEL_RUN_ID varchar(64) not null, K number(4, 0))")
+        cur.execute(f"insert into {database}.ANALYTICS.MODEL_RUNS values ('mr_old', 3)")
+        cur.execute(f"create table {database}.ANALYTICS.SEGMENT_PROFILES (MODEL_RUN_ID varchar(64), SEGMENT_ID number(4, 0))")
+        for _ in range(2):
+            writeback.ensure_analytics_objects(cur, names)
+    cols = {(t, c) for t, c in query(sf, f"select TABLE_NAME, COLUMN_NAME from {database}.INFORMATION_SCHEMA.COLUMNS "
+                                         "where TABLE_SCHEMA = 'ANALYTICS'")}
+    for table, added in writeback._ADDED_COLUMNS.items():
+        assert {(table, c) for c, _ in added} <= cols
+    assert query(sf, f"select MODEL_RUN_ID, K, N_RUNS from {database}.ANALYTICS.MODEL_RUNS") == [("mr_old", 3, None)]
