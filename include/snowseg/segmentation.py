@@ -262,21 +262,26 @@ def run_segmentation(
                                           random_state=params.random_state).name,
     }
     amount = contract.column_for_role("amount")
-    index = report.write_report(
-        run_dir, model_run_id=run.model_run_id, k=k, k_reason=k_reason, snapshot=snapshot, profiles=profiles,
-        images=images, amount_label=amount.name if amount else "amount", links=links, scores=choice.scores,
-        warnings=warnings_,
-        details={"feature level": contract.features.level, "features": ", ".join(X.columns),
-                 "dropped as redundant": ", ".join(f"{d['column']} (r={d['r']} with {d['twin']})" if d["twin"]
-                                                   else f"{d['column']} (constant)" for d in dropped) or "none",
-                 "log-transformed": ", ".join(transformer.log_columns_) or "none", "scaling": params.scaling,
-                 "ensemble": f"{params.n_runs} runs on {params.subsample:.0%} subsamples; ARI of runs with the "
-                             f"consensus {model.runs_ari_:.3f}",
-                 "fitted on": f"{len(X)} of {n_total} rows" + (" (the rest assigned in the warehouse)"
-                                                                if in_warehouse else ""),
-                 "segment ids": ", ".join(f"{m['id']}←{m['previous']}" if m["previous"] is not None
-                                          else f"{m['id']} new" for m in matches)},
-    )
+    details = {
+        "feature level": contract.features.level, "features": ", ".join(X.columns),
+        "dropped as redundant": ", ".join(f"{d['column']} (r={d['r']} with {d['twin']})" if d["twin"]
+                                          else f"{d['column']} (constant)" for d in dropped) or "none",
+        "log-transformed": ", ".join(transformer.log_columns_) or "none", "scaling": params.scaling,
+        "ensemble": f"{params.n_runs} runs on {params.subsample:.0%} subsamples; ARI of runs with the "
+                    f"consensus {model.runs_ari_:.3f}",
+        "fitted on": f"{len(X)} of {n_total} rows" + (" (every row assigned in the warehouse; sizes count every "
+                                                       "row, means are the sample's)" if in_warehouse else ""),
+        "segment ids": ", ".join(f"{m['id']}←{m['previous']}" if m["previous"] is not None
+                                 else f"{m['id']} new" for m in matches),
+    }
+
+    def write_report():
+        return report.write_report(
+            run_dir, model_run_id=run.model_run_id, k=k, k_reason=k_reason, snapshot=snapshot, profiles=profiles,
+            images=images, amount_label=amount.name if amount else "amount", links=links, scores=choice.scores,
+            warnings=warnings_, details=details)
+
+    index = write_report()
     timings["report_s"] = round(time.perf_counter() - t, 3)
     if not params.k and not choice.structured:
         raise NoStructure(f"k was to be chosen and the data show no cluster structure, so no segments were "
@@ -292,6 +297,8 @@ def run_segmentation(
         assignments = writeback.Assignments(X.index.to_numpy(), labels, model.confidence_, distance)
     model_run_id, published = writeback.publish(conn, names, run, assignments, profiles)
     timings["writeback_s"] = round(time.perf_counter() - t, 3)
+    if in_warehouse and published:
+        write_report()  # sizes and confidence now count every row the warehouse assigned
     log.info("report: %s", index)
     return SegmentationResult(
         model_run_id=model_run_id, published=published, k=k, rows=n_total, profiles=profiles,

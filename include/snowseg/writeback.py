@@ -180,6 +180,7 @@ def publish(
             return existing, False
         if isinstance(assignments, WarehouseAssignments):
             n_rows = _stage_query(cur, names, run, assignments)
+            _sizes_from_stage(cur, names, run, profiles)
         else:
             n_rows = _stage_assignments(cur, names, run, assignments.entity_ids, assignments.labels,
                                         assignments.confidence, assignments.distance, profiles)
@@ -244,6 +245,19 @@ def _stage_query(cur: Any, names: Names, run: ModelRun, assignments: WarehouseAs
     sql = wh.render("segments/insert_assignments_stage_from_query.sql", assignment=assignments.sql, **target)
     cur.execute(sql, {**assignments.params, "model_run_id": run.model_run_id})
     return int(cur.rowcount or 0)
+
+
+def _sizes_from_stage(cur: Any, names: Names, run: ModelRun, profiles: list[SegmentProfile]) -> None:
+    """On the scale path the profiles were computed on the fit sample: their size, share and mean
+    confidence are set from every assigned row (the means stay the sample's estimates)."""
+    rows = wh.run(cur, "segments/select_staged_segment_sizes.sql", {"model_run_id": run.model_run_id},
+                  database=names.database, schema=names.analytics)
+    sizes = {int(sid): (int(n), conf) for sid, n, conf in rows}
+    total = sum(n for n, _ in sizes.values()) or 1
+    for p in profiles:
+        n, conf = sizes.get(p.segment_id, (0, None))
+        p.size, p.share = n, round(n / total, 4)
+        p.mean_confidence = None if conf is None else round(float(conf), 4)
 
 
 def _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance, profiles) -> int:

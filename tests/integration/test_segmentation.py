@@ -86,6 +86,12 @@ def test_scale_path_assigns_every_row_in_the_warehouse_like_predict(twin, databa
     assert where == "warehouse" and 300 < fit_rows < 800  # the hash sample is about max_fit_rows
     assert query(sf, f"select count(*), count(SEGMENT_ID), count(CONFIDENCE) from {a}.CURRENT_SEGMENTS") == [
         (2000, 2000, 2000)]
+    # the profiles count every assigned row, not the fit sample's
+    assert query(sf, f"select sum(SIZE) from {a}.SEGMENT_PROFILES") == [(2000,)]
+    assert query(sf, f"select count(*) from {a}.SEGMENT_PROFILES p join (select SEGMENT_ID, count(*) as N, "
+                     f"avg(CONFIDENCE) as C from {a}.CURRENT_SEGMENTS group by 1) c on c.SEGMENT_ID = p.SEGMENT_ID "
+                     f"where c.N = p.SIZE and abs(c.C - p.MEAN_CONFIDENCE) < 1e-4") == [(3,)]
+    assert sum(p.size for p in result.profiles) == 2000
 
     # the same rows, assigned in Python from what MODEL_RUNS stores
     with conn.cursor() as cur:
