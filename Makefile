@@ -66,6 +66,8 @@ bench: setup ## benchmarks: print a table per stage and save JSON under bench/re
 	$(PY) bench/bench_demo.py
 	$(PY) bench/bench_loads.py
 	$(PY) bench/bench_gate.py
+	$(PY) bench/bench_ensemble.py
+	$(PY) bench/bench_segment.py
 
 clean: twin-down ## stop the twin, remove local state (.twin, .airflow, reports, data) -- keeps .venv
 	rm -rf .twin .airflow reports data .pytest_cache
