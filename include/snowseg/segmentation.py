@@ -234,6 +234,8 @@ def run_segmentation(
         subsample=params.subsample, scaling=params.scaling, max_fit_rows=params.max_fit_rows,
         k_sample_rows=params.k_sample_rows, correlation_max=params.correlation_max,
     )
+    with conn.cursor() as cur:
+        follows, _current = writeback.plan_run(cur, names, fp)  # the id (and the report's folder) depend on it
     order = np.argsort(ids)  # centres by segment id, for MODEL_RUNS
     run = writeback.ModelRun(
         fingerprint=fp, contract=contract.name, feature_set_version=feats.FEATURE_SET_VERSION,
@@ -247,6 +249,7 @@ def run_segmentation(
         centers=[{"segment_id": ids[c], "center": model.cluster_centers_[c].tolist(),
                   "runs": model.run_centers_[:, c, :].tolist()} for c in order],
         segment_matches=matches, fit_rows=len(X), assigned_in="warehouse" if in_warehouse else "python",
+        follows=follows,
     )
 
     t = time.perf_counter()

@@ -71,11 +71,52 @@ class ModelRun:
     segment_matches: list = field(default_factory=list)
     fit_rows: int | None = None
     assigned_in: str = "python"
+    follows: str | None = None  # the run that was current when this one was planned (see run_id_for)
 
     @property
     def model_run_id(self) -> str:
-        """``mr_`` + the first 16 hex digits of the fingerprint."""
-        return f"mr_{self.fingerprint[:16]}"
+        """See :func:`run_id_for`."""
+        return run_id_for(self.fingerprint, self.follows)
+
+
+def run_id_for(fingerprint: str, follows: str | None) -> str:
+    """A model run's id: ``mr_`` + 16 hex digits of its fingerprint, or of the fingerprint and the run it
+    follows when another run is current (k=3, then k=2, then k=3 again is a third run, not the first).
+
+    Examples
+    --------
+    >>> run_id_for("ab" * 32, None)
+    'mr_abababababababab'
+    >>> run_id_for("ab" * 32, "mr_0") != run_id_for("ab" * 32, None)
+    True
+    """
+    if follows is None:
+        return f"mr_{fingerprint[:16]}"
+    return "mr_" + hashlib.sha256(f"{fingerprint}|{follows}".encode()).hexdigest()[:16]
+
+
+def current_run(cur: Any, names: Names) -> tuple[str, str] | None:
+    """(MODEL_RUN_ID, FINGERPRINT) of the run the current assignments come from, or None."""
+    rows = wh.run(cur, "segments/select_current_run.sql", database=names.database, schema=names.analytics)
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def plan_run(cur: Any, names: Names, fingerprint: str) -> tuple[str | None, bool]:
+    """What a run with this fingerprint would be: (the run it follows, already current?).
+
+    Re-running the same data and params while their run is current publishes nothing; the same
+    fingerprint after another run was published is published again, as a new run.
+    """
+    ensure_analytics_objects(cur, names)
+    current = current_run(cur, names)
+    if current is None:
+        return None, False
+    if current[1] == fingerprint:
+        # its own id, whichever run it followed
+        rows = wh.run(cur, "segments/select_model_run_follows.sql", {"model_run_id": current[0]},
+                      database=names.database, schema=names.analytics)
+        return (rows[0][0] if rows else None), True
+    return current[0], False
 
 
 # columns added to tables that an earlier Snowseg created (CREATE TABLE IF NOT EXISTS keeps old tables as they are)
@@ -83,7 +124,8 @@ _ADDED_COLUMNS = {
     "MODEL_RUNS": [("FEATURE_LEVEL", "varchar"), ("N_RUNS", "number(6, 0)"), ("SUBSAMPLE", "float"),
                    ("SCALING", "varchar"), ("STRUCTURED", "boolean"), ("K_CHOICE", "varchar"),
                    ("DROPPED_FEATURES", "varchar"), ("TRANSFORM", "varchar"), ("CENTERS", "varchar"),
-                   ("SEGMENT_MATCHES", "varchar"), ("FIT_ROWS", "number(18, 0)"), ("ASSIGNED_IN", "varchar")],
+                   ("SEGMENT_MATCHES", "varchar"), ("FIT_ROWS", "number(18, 0)"), ("ASSIGNED_IN", "varchar"),
+                   ("FOLLOWS", "varchar(64)")],
     "SEGMENT_PROFILES": [("STABILITY_BAND", "varchar"), ("MEAN_CONFIDENCE", "float"), ("OVER_INDEX", "varchar"),
                          ("CENTER", "varchar")],
 }
@@ -141,12 +183,6 @@ def previous_centers(cur: Any, names: Names) -> dict[int, dict[str, float]]:
     return {int(sid): json.loads(center) for sid, center in rows if center}
 
 
-def find_published(cur: Any, names: Names, fp: str) -> str | None:
-    """The MODEL_RUN_ID already published with this fingerprint, if any."""
-    rows = wh.run(cur, "segments/select_model_run.sql", {"fingerprint": fp}, database=names.database, schema=names.analytics)
-    return rows[0][0] if rows else None
-
-
 def publish(
     conn: Any,
     names: Names,
@@ -168,16 +204,17 @@ def publish(
     Returns
     -------
     (model_run_id, published) : tuple of str and bool
-        ``published`` is False when the same fingerprint was already published (nothing written).
+        ``published`` is False when the current run already has this fingerprint (nothing written).
     """
     target = dict(database=names.database, schema=names.analytics)
     key = {"model_run_id": run.model_run_id}
     with conn.cursor() as cur:
         ensure_analytics_objects(cur, names)
-        existing = find_published(cur, names, run.fingerprint)
-        if existing:
-            log.info("model run %s is already published (same data and parameters); nothing to write", existing)
-            return existing, False
+        current = current_run(cur, names)
+        if current is not None and current[1] == run.fingerprint:
+            log.info("model run %s is current (same data and parameters); nothing to write", current[0])
+            return current[0], False
+        run.follows = current[0] if current else None
         if isinstance(assignments, WarehouseAssignments):
             n_rows = _stage_query(cur, names, run, assignments)
             _sizes_from_stage(cur, names, run, profiles)
@@ -186,9 +223,10 @@ def publish(
                                         assignments.confidence, assignments.distance, profiles)
         cur.execute("begin")
         try:
-            if find_published(cur, names, run.fingerprint):  # a concurrent run won the race
+            now_current = current_run(cur, names)
+            if now_current is not None and now_current[1] == run.fingerprint:  # a concurrent run won the race
                 cur.execute("rollback")
-                return run.model_run_id, False
+                return now_current[0], False
             now = datetime.now(UTC).replace(tzinfo=None)
             wh.run(cur, "segments/close_open_assignments.sql", {"valid_from": now}, **target)
             wh.run(cur, "segments/insert_segment_assignments_from_stage.sql", {**key, "valid_from": now}, **target)
@@ -220,7 +258,7 @@ def publish(
                     "structured": run.structured, "k_choice": json.dumps(run.k_choice),
                     "dropped_features": json.dumps(run.dropped_features), "transform": json.dumps(run.transform),
                     "centers": json.dumps(run.centers), "segment_matches": json.dumps(run.segment_matches),
-                    "fit_rows": run.fit_rows, "assigned_in": run.assigned_in,
+                    "fit_rows": run.fit_rows, "assigned_in": run.assigned_in, "follows": run.follows,
                 },
                 **target,
             )

@@ -77,6 +77,15 @@ def test_seed_segments_k3_and_rerun_publishes_nothing_twice(run_dag, sf, databas
     assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS") == [(2000,)]
     assert query(sf, f"select count(*), count(distinct SEGMENT_ID) from {a}.CURRENT_SEGMENTS") == [(1000, 2)]
     assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS where VALID_TO is not null") == [(1000,)]
+    # back to k = 3: a new run (not the first one's id), and the current segments are k = 3 again
+    dr4, _ = run_dag("segment_customers", k=3)  # explicit: dag.test() can carry the last conf over
+    assert dr4.state == "success"
+    assert query(sf, f"select count(*), count(distinct MODEL_RUN_ID), count(distinct FINGERPRINT) from {a}.MODEL_RUNS") == [
+        (3, 3, 2)]
+    assert query(sf, f"select count(distinct SEGMENT_ID) from {a}.CURRENT_SEGMENTS") == [(3,)]
+    assert query(sf, f"select count(*) from {a}.MODEL_RUNS where FOLLOWS is not null") == [(2,)]
+    dr5, _ = run_dag("segment_customers", k=3)  # and that run, re-run, publishes nothing
+    assert dr5.state == "success" and query(sf, f"select count(*) from {a}.MODEL_RUNS") == [(3,)]
     # one open row per entity after the runs
     assert query(sf, f"select count(*) from (select ENTITY_ID from {a}.SEGMENT_ASSIGNMENTS where VALID_TO is null "
                      f"group by 1 having count(*) > 1)") == [(0,)]

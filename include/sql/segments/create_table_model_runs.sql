@@ -30,5 +30,6 @@ create table if not exists {database}.{schema}.MODEL_RUNS (
     CENTERS varchar,
     SEGMENT_MATCHES varchar,
     FIT_ROWS number(18, 0),
-    ASSIGNED_IN varchar
+    ASSIGNED_IN varchar,
+    FOLLOWS varchar(64)
 )
