@@ -25,9 +25,11 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from snowseg.alerts import SnowsegNotifier
 from snowseg.assets import RAW_SALES
 
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30)}
+DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30),
+                "on_failure_callback": SnowsegNotifier()}  # one alert per failed task (snowseg.alerts)
 
 
 @dag(
@@ -37,6 +39,7 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timede
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    on_failure_callback=SnowsegNotifier(scope="run"),  # only runs that fail without a failed task
     tags=["snowseg", "load", "bulk"],
     doc_md=__doc__,
     params={
@@ -46,7 +49,7 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timede
         "parallel": Param(4, type="integer", minimum=1, maximum=99, title="PUT threads"),
         "purge": Param(True, type="boolean", title="Remove staged chunks after loading"),
         "contract": Param("supermarket", type="string", title="Dataset contract"),
-        "table": Param("", type="string", title="Raw table (empty = contract's)"),
+        "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
 )
 def load_bulk_stage():

@@ -35,10 +35,12 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from snowseg.alerts import SnowsegNotifier
 from snowseg.assets import RAW_SALES
 from snowseg.sensors import SnowpipeLoadSensor
 
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30)}
+DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30),
+                "on_failure_callback": SnowsegNotifier()}  # one alert per failed task (snowseg.alerts)
 AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
 
 
@@ -49,6 +51,7 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    on_failure_callback=SnowsegNotifier(scope="run"),  # only runs that fail without a failed task
     tags=["snowseg", "load", "snowpipe", "s3"],
     doc_md=__doc__,
     params={
@@ -56,13 +59,13 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
                       description="CSV file(s) on the Airflow worker, e.g. /data/sales_2019_*.csv"),
         "notify": Param("auto", enum=["auto", "rest"], title="How the pipe hears about files",
                         description="auto: S3 event notification to the pipe's SQS channel; rest: insertFiles"),
-        "landing_url": Param("", type="string", title="Landing URL (empty = SNOWSEG_LANDING_URL or default)",
+        "landing_url": Param(None, type=["null", "string"], title="Landing URL (empty = SNOWSEG_LANDING_URL or default)",
                              description="s3://<bucket>/<prefix>/ the external stage points at"),
-        "storage_integration": Param("", type="string", title="Storage integration (empty = default)"),
+        "storage_integration": Param(None, type=["null", "string"], title="Storage integration (empty = default)"),
         "wait_minutes": Param(30, type="number", minimum=0.05, title="Fail if not loaded within (minutes)"),
         "poll_seconds": Param(5, type="number", minimum=0.1, title="Seconds between load-history checks"),
         "contract": Param("supermarket", type="string", title="Dataset contract"),
-        "table": Param("", type="string", title="Raw table (empty = contract's)"),
+        "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
 )
 def load_s3_snowpipe():
@@ -179,7 +182,7 @@ def load_s3_snowpipe():
     files = upload_files(checked, pipe)
     loads = SnowpipeLoadSensor(
         task_id="wait_for_pipe", pipe=pipe, files=files, contract="{{ params.contract }}",
-        table="{{ params.table }}", poll_interval="{{ params.poll_seconds }}",
+        table="{{ params.table or '' }}", poll_interval="{{ params.poll_seconds }}",
         max_wait="{{ params.wait_minutes * 60 }}",
     )
     account_loads(files, loads.output, checked)

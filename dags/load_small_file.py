@@ -23,9 +23,11 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from snowseg.alerts import SnowsegNotifier
 from snowseg.assets import RAW_SALES
 
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30)}
+DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30),
+                "on_failure_callback": SnowsegNotifier()}  # one alert per failed task (snowseg.alerts)
 
 
 @dag(
@@ -35,12 +37,13 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timede
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    on_failure_callback=SnowsegNotifier(scope="run"),  # only runs that fail without a failed task
     tags=["snowseg", "load", "small-file"],
     doc_md=__doc__,
     params={
         "file_path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="CSV file path",
                            description="Absolute path of a CSV file on the Airflow worker (at most 50 MB)."),
-        "table": Param("", type="string", title="Target table",
+        "table": Param(None, type=["null", "string"], title="Target table",
                        description="Raw table in the RAW schema; empty = the contract's table (SALES_RAW)."),
         "on_error": Param("ABORT_STATEMENT", enum=["ABORT_STATEMENT", "CONTINUE", "SKIP_FILE"], title="ON_ERROR"),
         "contract": Param("supermarket", type="string", title="Dataset contract",

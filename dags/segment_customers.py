@@ -38,9 +38,11 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from snowseg.alerts import SnowsegNotifier
 from snowseg.assets import RAW_SALES
 
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=1)}
+DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=1),
+                "on_failure_callback": SnowsegNotifier()}  # one alert per failed task (snowseg.alerts)
 
 
 @dag(
@@ -50,6 +52,7 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timede
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    on_failure_callback=SnowsegNotifier(scope="run"),  # only runs that fail without a failed task
     tags=["snowseg", "segmentation"],
     doc_md=__doc__,
     params={
@@ -65,7 +68,7 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timede
         "max_fit_rows": Param(200000, type="integer", minimum=100,
                               title="Fit on a sample above this many rows; assign the rest in SQL"),
         "contract": Param("supermarket", type="string", title="Dataset contract"),
-        "table": Param("", type="string", title="Raw table (empty = contract's)"),
+        "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
 )
 def segment_customers():

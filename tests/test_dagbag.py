@@ -18,7 +18,7 @@ def test_no_import_errors(dagbag):
     assert set(dagbag.dag_ids) >= set(DAG_IDS)
 
 
-DAG_IDS = ["load_small_file", "load_bulk_stage", "load_s3_snowpipe", "segment_customers"]
+DAG_IDS = ["load_small_file", "load_bulk_stage", "load_s3_snowpipe", "segment_customers", "watch_loads"]
 
 
 @pytest.mark.parametrize("dag_id", DAG_IDS)

@@ -1,0 +1,106 @@
+"""
+### Watch the loads: files and pipes past their deadline
+
+Every 10 minutes (`SNOWSEG_WATCH_SCHEDULE`, a cron; default `*/10 * * * *`) two checks look for loads
+that should have happened by now, and each finding becomes one alert (`snowseg.alerts`: a JSON line
+in `SNOWSEG_ALERTS_FILE`, plus e-mail or Slack if configured):
+
+- `check_landing`: a file in the S3 landing area (`SNOWSEG_LANDING_URL`, default
+  `s3://snowseg-landing/sales/`, read with the Amazon provider's S3Hook on `SNOWSEG_AWS_CONN_ID`)
+  older than `landing_minutes` that no `AUDIT.LOAD_AUDIT` row accounts for (loaded, failed or
+  refused). The alert names the file, its age and size, what the pipe's load history says about it
+  (loaded but never accounted, skipped, or never seen) and what to do.
+- `check_pipe`: the pipe `RAW.SALES_RAW_PIPE` with files pending longer than `pipe_minutes`
+  (`SYSTEM$PIPE_STATUS`: `pendingFileCount`, `oldestFileTimestamp`, `executionState`), e.g. a paused
+  pipe.
+
+`send_alerts` sends each finding once: the alerted keys (file URL + ETag, pipe + oldest pending
+file) are kept for `SNOWSEG_ALERT_REPEAT_HOURS` (24) in the Airflow Variable `snowseg_alerted_keys`,
+so re-running within that window does not alert the same file twice (delete the Variable to re-alert).
+The run succeeds when it finds something: the alert is the output. It fails, and alerts through its
+failure callback, only when it cannot look (S3 or Snowflake unreachable).
+
+**Params**: `landing_minutes` (30), `pipe_minutes` (15), `landing_url` (empty = `SNOWSEG_LANDING_URL`
+or the default), `contract` (names the raw table and its pipe).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from snowseg.alerts import SnowsegNotifier
+
+DEFAULT_ARGS = {"owner": "data-engineering", "retries": 0, "on_failure_callback": SnowsegNotifier()}
+AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
+
+
+@dag(
+    dag_id="watch_loads",
+    schedule=os.environ.get("SNOWSEG_WATCH_SCHEDULE", "*/10 * * * *"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    on_failure_callback=SnowsegNotifier(scope="run"),
+    tags=["snowseg", "alerts", "watch"],
+    doc_md=__doc__,
+    params={
+        "landing_minutes": Param(30, type="number", minimum=0, title="Landing deadline (minutes)",
+                                 description="Alert on a landing file older than this with no LOAD_AUDIT row."),
+        "pipe_minutes": Param(15, type="number", minimum=0, title="Pipe deadline (minutes)",
+                              description="Alert when the pipe's oldest pending file has waited this long."),
+        "landing_url": Param(None, type=["null", "string"],
+                             title="Landing URL (empty = SNOWSEG_LANDING_URL or default)"),
+        "contract": Param("supermarket", type="string", title="Dataset contract"),
+    },
+)
+def watch_loads():
+    @task
+    def check_landing(params=None) -> list[dict]:
+        """Landing files past `landing_minutes` that LOAD_AUDIT does not account for."""
+        from snowseg import alerts, warehouse
+        from snowseg.loading import snowpipe
+        from snowseg.runtime import resolve
+
+        contract, names = resolve(params["contract"])
+        landing = snowpipe.Landing.from_env(params["landing_url"])
+        conn = warehouse.connect()
+        try:
+            findings = alerts.check_landing(conn, snowpipe.s3_hook(AWS_CONN_ID), landing, names, contract,
+                                            minutes=float(params["landing_minutes"]))
+        finally:
+            conn.close()
+        print(f"{len(findings)} landing file(s) past {params['landing_minutes']} min under {landing.url}")
+        return [f.to_dict() for f in findings]
+
+    @task
+    def check_pipe(params=None) -> list[dict]:
+        """The pipe's pending files past `pipe_minutes`."""
+        from snowseg import alerts, warehouse
+        from snowseg.runtime import resolve
+
+        contract, names = resolve(params["contract"])
+        conn = warehouse.connect()
+        try:
+            findings = alerts.check_pipe(conn, names, contract, minutes=float(params["pipe_minutes"]))
+        finally:
+            conn.close()
+        return [f.to_dict() for f in findings]
+
+    @task(trigger_rule="all_done")
+    def send_alerts(landing: list[dict] | None, pipe: list[dict] | None) -> dict:
+        """One alert per finding not alerted within SNOWSEG_ALERT_REPEAT_HOURS (state: an Airflow Variable)."""
+        from snowseg import alerts
+
+        summary = alerts.alert_new([*(landing or []), *(pipe or [])], alerts.VariableState())
+        print(f"{len(summary['findings'])} finding(s): {len(summary['alerted'])} alerted, "
+              f"{len(summary['suppressed'])} already alerted")
+        return summary
+
+    send_alerts(check_landing(), check_pipe())
+
+
+watch_loads()
