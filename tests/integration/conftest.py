@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
+
+
+def dag_test(dag, conf: dict | None = None):
+    """``dag.test(run_conf=conf)`` without side effects on the DAG object.
+
+    dag.test() writes run_conf into each task's params, and the DagBag's DAG object is shared by the
+    whole session: they are restored, so a run's conf never leaks into a later run of the same DAG.
+    """
+    saved = {t.task_id: copy.deepcopy(t.params) for t in dag.tasks}
+    try:
+        return dag.test(run_conf=conf or {})
+    finally:
+        for t in dag.tasks:
+            t.params = saved[t.task_id]
 
 
 @pytest.fixture()
@@ -12,7 +28,7 @@ def run_dag(dagbag, twin, database):
     def _run(dag_id: str, **conf):
         dag = dagbag.get_dag(dag_id)
         assert dag is not None, f"{dag_id} not in DagBag; import errors: {dagbag.import_errors}"
-        dr = dag.test(run_conf=conf)
+        dr = dag_test(dag, conf)
         states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
         return dr, states
 

@@ -15,7 +15,7 @@ import snowflake.connector
 
 from snowseg.generator import write_sales_csv
 from tests.conftest import Twin
-from tests.integration.conftest import query
+from tests.integration.conftest import dag_test, query
 
 pytestmark = pytest.mark.integration
 
@@ -99,9 +99,9 @@ def test_twin_killed_between_put_and_copy_then_rerun_loads_once(dagbag, airflow_
         assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(0,)]
 
     dag_id, param = ("load_small_file", "file_path") if path == "small" else ("load_bulk_stage", "path")
-    dr = dagbag.get_dag(dag_id).test(run_conf={param: str(src), **({"chunk_mb": 0.02} if path == "bulk" else {})})
+    dr = dag_test(dagbag.get_dag(dag_id), {param: str(src), **({"chunk_mb": 0.02} if path == "bulk" else {})})
     assert dr.state == "success"
-    dr2 = dagbag.get_dag(dag_id).test(run_conf={param: str(src)})
+    dr2 = dag_test(dagbag.get_dag(dag_id), {param: str(src)})
     assert dr2.state == "success"
     with snowflake.connector.connect(**own_twin.connect_kwargs()) as sf:
         assert query(sf, f"select count(*), count(distinct INVOICE_ID) from {database}.RAW.SALES_RAW") == [(2000, 2000)]
