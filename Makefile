@@ -26,11 +26,13 @@ export AIRFLOW_CONN_AWS_DEFAULT ?= {"conn_type": "aws", "extra": {"endpoint_url"
 export AWS_ACCESS_KEY_ID ?= local-twin
 export AWS_SECRET_ACCESS_KEY ?= local-twin-no-secret
 export AWS_DEFAULT_REGION ?= us-east-1
+# `make check-connection` checks this Airflow connection (and AWS_CONN, default aws_default); SNOWPIPE=no skips S3
+CONN ?= snowflake_default
 
-.PHONY: help setup demo test airflow twin-up twin-down twin-status lock bench clean
+.PHONY: help setup demo test airflow airflow-stop twin-up twin-down twin-status check-connection lock bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,8 +57,14 @@ twin-down: ## stop the local twin
 twin-status: ## show the local twin's services
 	$(PY) -m snowseg_twin status
 
-airflow: setup twin-up ## the Airflow UI on http://127.0.0.1:8080 (standalone) wired to the twin
-	$(PY) -m snowseg_twin.airflow_ui
+check-connection: setup ## is a connection ready for the DAGs? (CONN=snowflake_default, AWS_CONN=, SNOWPIPE=no) starts nothing
+	$(PY) -m snowseg.readiness --conn $(CONN) $(if $(AWS_CONN),--aws-conn $(AWS_CONN)) $(if $(filter no false 0,$(SNOWPIPE)),--no-snowpipe)
+
+airflow: setup twin-up ## start Airflow (api-server, scheduler, dag-processor, triggerer) on the twin, in the background
+	$(PY) -m snowseg_twin.airflow_ui up
+
+airflow-stop: ## stop the Airflow started by `make airflow` (its whole process group)
+	@test -x $(PY) && $(PY) -m snowseg_twin.airflow_ui down || true
 
 lock: ## re-pin requirements.txt from requirements.in (+ overrides.txt)
 	@test -x $(UV) || ( $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet uv )
@@ -69,5 +77,5 @@ bench: setup ## benchmarks: print a table per stage and save JSON under bench/re
 	$(PY) bench/bench_ensemble.py
 	$(PY) bench/bench_segment.py
 
-clean: twin-down ## stop the twin, remove local state (.twin, .airflow, reports, data) -- keeps .venv
+clean: airflow-stop twin-down ## stop the twin, remove local state (.twin, .airflow, reports, data) -- keeps .venv
 	rm -rf .twin .airflow reports data .pytest_cache

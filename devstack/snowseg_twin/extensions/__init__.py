@@ -29,7 +29,7 @@ def install() -> None:
     import fakesnow.cursor
 
     from snowseg_twin.extensions import _statements, copy_csv, pipes, remove, s3_stages
-    from snowseg_twin.extensions import load_checks, null_timestamps
+    from snowseg_twin.extensions import account, load_checks, null_timestamps
 
     with _lock:
         fakesnow.cursor.copy_into = copy_csv.copy_into
@@ -40,6 +40,7 @@ def install() -> None:
         _statements.install()
         null_timestamps.install()
         load_checks.install()
+        account.install()  # warehouses, storage integrations, users + key-pair login, session context
         from snowseg_twin.extensions import copy_history
 
         copy_history.register_source(pipes.copy_history_rows)  # Snowpipe loads, with PIPE_NAME

@@ -1,0 +1,40 @@
+"""Install what a connection check (snowseg.readiness) asks of an account: warehouses, storage integrations,
+users and key-pair login, the session's context, and dropping the probe stages and file formats it creates.
+
+Called from extensions.install(), after the statement handlers are in place. What each adds, and how it differs
+from Snowflake, is in its own module: warehouses, integrations, users (with the login route's JWT check),
+session_context (CURRENT_USER / CURRENT_ROLE / CURRENT_WAREHOUSE / CURRENT_ACCOUNT and USE ROLE) and stage_drops
+(DROP STAGE / DROP FILE FORMAT). The catalog, and the objects a new twin account is provisioned with, are in
+_account_catalog. Idempotent.
+"""
+
+from __future__ import annotations
+
+
+def install() -> None:
+    from snowseg_twin.extensions import _statements, integrations, session_context, stage_drops, users, warehouses
+
+    for handler in (session_context.handle, warehouses.handle, integrations.handle, users.handle, stage_drops.handle):
+        _statements.register(handler)
+    for pattern in [*integrations.UNPARSABLE, *users.UNPARSABLE, *stage_drops.UNPARSABLE]:
+        if pattern not in _statements.UNPARSABLE:
+            _statements.UNPARSABLE.append(pattern)
+    _statements.install()
+    session_context.install()
+    users.install_login()
+
+
+def installed() -> bool:
+    import fakesnow.cursor
+    import fakesnow.server
+
+    from snowseg_twin.extensions import _statements, integrations, stage_drops, users, warehouses
+
+    return (
+        warehouses.handle in _statements.HANDLERS
+        and stage_drops.handle in _statements.HANDLERS
+        and integrations.handle in _statements.HANDLERS
+        and users.handle in _statements.HANDLERS
+        and getattr(fakesnow.cursor.FakeSnowflakeCursor._transform, "__snowseg_session_context__", False)  # noqa: SLF001
+        and getattr(fakesnow.server.login_request, "__snowseg_users__", False)
+    )

@@ -1,0 +1,1 @@
+drop file format if exists {database}.{schema}.{probe}

@@ -1,0 +1,1 @@
+drop stage if exists {database}.{schema}.{probe}

@@ -1,0 +1,541 @@
+"""snowseg.readiness on the twin: every check passes, and each missing piece is said in plain words with its fix.
+
+The twin answers what real Snowflake does for these checks (warehouses, storage integrations, users with key
+pairs, SHOW / DESC, DROP STAGE: devstack/snowseg_twin/extensions/account.py and tests/twin/test_account_conformance.py).
+Privileges it cannot model (003001) are tested at the function level with the connector's own error objects.
+Each test defines its own Airflow connection (AIRFLOW_CONN_<ID>) from the twin's and uses its own database.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from snowflake.connector.errors import DatabaseError, ProgrammingError
+
+from snowseg import readiness
+from snowseg import warehouse as wh
+from snowseg.readiness import Check, check_connection
+from snowseg.warehouse import Names
+from tests.conftest import REPO
+from tests.integration.conftest import query
+
+pytestmark = pytest.mark.integration
+
+LANDING = "s3://snowseg-landing/sales/"
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8].upper()}"
+
+
+@pytest.fixture()
+def connection(twin, monkeypatch):
+    """Define an Airflow Snowflake connection like the twin's with some changes; return its id.
+
+    Keyword arguments change the connection's login / password / port, or its extras (None removes one).
+    """
+
+    def make(**changes) -> str:
+        conn = json.loads(twin.connection_json())
+        for key in ("login", "password"):
+            if key in changes:
+                conn[key] = changes.pop(key)
+        for key, value in changes.items():
+            if value is None:
+                conn["extra"].pop(key, None)
+            else:
+                conn["extra"][key] = value
+        conn_id = f"readiness_{uuid.uuid4().hex[:8]}"
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+        return conn_id
+
+    return make
+
+
+def _key_file(path: Path, passphrase: str | None = None) -> tuple[Path, rsa.RSAPrivateKey]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    encryption = serialization.BestAvailableEncryption(passphrase.encode()) if passphrase else \
+        serialization.NoEncryption()
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
+    return path, key
+
+
+def _public(key: rsa.RSAPrivateKey) -> str:
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+def _by_name(checks: list[Check]) -> dict[str, Check]:
+    return {c.name: c for c in checks}
+
+
+def _dag_objects() -> None:
+    """What load_s3_snowpipe leaves after its first run: the raw objects, the landing stage and the pipe."""
+    from snowseg.config import load_contract
+    from snowseg.loading import objects, snowpipe
+
+    names, contract = Names.from_env(), load_contract()
+    with wh.cursor() as cur:
+        objects.ensure_raw_objects(cur, names, contract)
+        snowpipe.ensure_pipe(cur, names, contract, snowpipe.Landing.from_env())
+
+
+def _names(db: str) -> list[str]:
+    return [
+        "login", "warehouse SNOWSEG_WH", f"database {db}", f"schema {db}.RAW", f"schema {db}.AUDIT",
+        f"schema {db}.ANALYTICS", f"file format and stage in {db}.RAW", f"file format and stage in {db}.ANALYTICS",
+        f"landing stage {db}.RAW.SNOWSEG_LANDING", "storage integration SNOWSEG_S3_INT",
+        f"pipe {db}.RAW.SALES_RAW_PIPE", f"S3 {LANDING} (aws_default)",
+    ]  # fmt: skip
+
+
+# --- on the twin, every check passes -------------------------------------------------------------------------------
+
+
+def test_every_check_passes_once_the_dags_objects_exist(database: str) -> None:
+    _dag_objects()
+    checks = check_connection()
+    assert [c.name for c in checks] == _names(database)
+    assert [(c.name, c.status) for c in checks if c.status != "OK"] == []
+    found = _by_name(checks)
+    assert found["login"].detail.startswith(
+        "logged in as user SNOWSEG with role SNOWSEG_ROLE and warehouse SNOWSEG_WH, by key pair (private_key_file "
+    )
+    assert found[f"pipe {database}.RAW.SALES_RAW_PIPE"].detail.startswith("running, auto-ingest on arn:aws:sqs:")
+    assert found[f"landing stage {database}.RAW.SNOWSEG_LANDING"].detail == (
+        f"exists on {LANDING} through SNOWSEG_S3_INT; LIST reaches the bucket"
+    )
+
+
+def test_fresh_database_is_created_and_the_dags_own_objects_are_warnings(database: str, sf) -> None:
+    checks = check_connection()
+    assert [c.status for c in checks] == ["OK"] * 8 + ["WARN", "OK", "WARN", "OK"]
+    found = _by_name(checks)
+    assert found[f"database {database}"].detail == (
+        "did not exist: created it now, with the statement the DAGs run on their first run (create database if not "
+        "exists)"
+    )
+    assert found[f"schema {database}.AUDIT"].detail == (
+        "did not exist: created it now (create schema if not exists, as the DAGs do); role SNOWSEG_ROLE can create "
+        "tables in it"
+    )
+    # no probe is left behind
+    assert query(sf, f"show stages in schema {database}.RAW") == []
+    assert query(sf, f"show file formats in schema {database}.RAW") == []
+    assert query(sf, f"select table_name from {database}.information_schema.tables where table_schema = 'RAW'") == []
+
+
+def test_landing_stage_missing_is_a_warning_with_the_create_statement(database: str) -> None:
+    landing = _by_name(check_connection())[f"landing stage {database}.RAW.SNOWSEG_LANDING"]
+    assert (landing.ok, landing.status) == (True, "WARN")
+    assert landing.detail == (
+        f"does not exist yet: load_s3_snowpipe creates it on its first run; a temporary stage on {LANDING} through "
+        "SNOWSEG_S3_INT works (LIST reaches the bucket)"
+    )
+    assert landing.fix == (
+        "nothing to do, or create it now:\n"
+        f"CREATE STAGE IF NOT EXISTS {database}.RAW.SNOWSEG_LANDING URL = '{LANDING}' STORAGE_INTEGRATION = "
+        "SNOWSEG_S3_INT;"
+    )
+
+
+def test_landing_stage_on_another_url_fails(database: str, sf) -> None:
+    _dag_objects()
+    with sf.cursor() as cur:
+        cur.execute(f"drop stage {database}.RAW.SNOWSEG_LANDING")
+        cur.execute(f"create stage {database}.RAW.SNOWSEG_LANDING url = 's3://snowseg-landing/other/' "
+                    "storage_integration = SNOWSEG_S3_INT")
+    landing = _by_name(check_connection())[f"landing stage {database}.RAW.SNOWSEG_LANDING"]
+    assert landing.status == "FAIL"
+    assert landing.detail == (
+        f"points at s3://snowseg-landing/other/ but the landing URL is {LANDING}: the pipe would never see the files"
+    )
+    assert landing.fix == (
+        f"DROP STAGE {database}.RAW.SNOWSEG_LANDING;\nDROP PIPE IF EXISTS {database}.RAW.SALES_RAW_PIPE;\n"
+        f"(load_s3_snowpipe recreates both on {LANDING}), or set SNOWSEG_LANDING_URL=s3://snowseg-landing/other/"
+    )
+
+
+def test_pipe_missing_is_a_warning(database: str) -> None:
+    pipe = _by_name(check_connection())[f"pipe {database}.RAW.SALES_RAW_PIPE"]
+    assert (pipe.ok, pipe.status) == (True, "WARN")
+    assert pipe.detail == (
+        "does not exist yet: created by load_s3_snowpipe on its first run (AUTO_INGEST = TRUE), which needs CREATE "
+        f"PIPE on {database}.RAW"
+    )
+    assert pipe.fix == (
+        f"nothing to do if role SNOWSEG_ROLE has it; otherwise: GRANT CREATE PIPE ON SCHEMA {database}.RAW TO ROLE "
+        "SNOWSEG_ROLE;"
+    )
+
+
+def test_paused_pipe_fails_with_the_resume_statement(database: str, sf) -> None:
+    _dag_objects()
+    with sf.cursor() as cur:
+        cur.execute(f"alter pipe {database}.RAW.SALES_RAW_PIPE set pipe_execution_paused = true")
+    pipe = _by_name(check_connection())[f"pipe {database}.RAW.SALES_RAW_PIPE"]
+    assert pipe.status == "FAIL"
+    assert pipe.detail == "is paused (executionState PAUSED, 0 files pending): files land in S3 but are not loaded"
+    assert pipe.fix == f"ALTER PIPE {database}.RAW.SALES_RAW_PIPE SET PIPE_EXECUTION_PAUSED = FALSE;"
+
+
+# --- each missing piece, on the twin ---------------------------------------------------------------------------------
+
+
+def test_warehouse_missing(database: str, connection) -> None:
+    missing = _unique("NO_SUCH_WH")
+    checks = check_connection(connection(warehouse=missing), snowpipe=False)
+    login, warehouse = checks[0], checks[1]
+    assert login.status == "OK" and "and warehouse none, by key pair" in login.detail
+    assert (warehouse.name, warehouse.status) == (f"warehouse {missing}", "FAIL")
+    assert warehouse.detail == (
+        f"role SNOWSEG_ROLE cannot use warehouse {missing}: it does not exist, or the role is not authorized to use it "
+        "(Snowflake does not say which) (Snowflake 002043: Object does not exist, or operation cannot be performed.)"
+    )
+    assert warehouse.fix == (
+        f"GRANT USAGE ON WAREHOUSE {missing} TO ROLE SNOWSEG_ROLE;\n"
+        f"(if it does not exist, an admin creates it first: CREATE WAREHOUSE IF NOT EXISTS {missing} WAREHOUSE_SIZE = "
+        "XSMALL AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE;)"
+    )
+    assert [c.status for c in checks[2:]] == ["OK"] * 6  # the other checks still ran
+
+
+def test_storage_integration_missing(database: str, monkeypatch) -> None:
+    missing = _unique("NO_SUCH_INT")
+    monkeypatch.setenv("SNOWSEG_STORAGE_INTEGRATION", missing)
+    integration = _by_name(check_connection())[f"storage integration {missing}"]
+    assert integration.status == "FAIL"
+    assert integration.detail == (
+        "does not exist, or role SNOWSEG_ROLE has no USAGE on it (SHOW INTEGRATIONS lists only the integrations a "
+        "role may use)"
+    )
+    assert integration.fix.splitlines() == [
+        "an admin (ACCOUNTADMIN) runs:",
+        f"CREATE STORAGE INTEGRATION IF NOT EXISTS {missing} TYPE = EXTERNAL_STAGE STORAGE_PROVIDER = 'S3' ENABLED = "
+        f"TRUE STORAGE_AWS_ROLE_ARN = '<AWS_ROLE_ARN>' STORAGE_ALLOWED_LOCATIONS = ('{LANDING}');",
+        f"GRANT USAGE ON INTEGRATION {missing} TO ROLE SNOWSEG_ROLE;",
+        f"then puts the STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID of `DESC INTEGRATION {missing};` in the "
+        "IAM role's trust policy (see include/sql/admin/admin_setup.sql)",
+    ]
+
+
+def test_storage_integration_not_allowing_the_landing_url(database: str, monkeypatch, sf) -> None:
+    name = _unique("ELSEWHERE_INT")
+    with sf.cursor() as cur:
+        cur.execute(f"create storage integration {name} type = external_stage storage_provider = 'S3' enabled = true "
+                    "storage_aws_role_arn = 'arn:aws:iam::123456789012:role/r' "
+                    "storage_allowed_locations = ('s3://elsewhere/')")
+    monkeypatch.setenv("SNOWSEG_STORAGE_INTEGRATION", name)
+    integration = _by_name(check_connection())[f"storage integration {name}"]
+    assert (integration.status, integration.detail) == (
+        "FAIL", f"does not allow {LANDING} (STORAGE_ALLOWED_LOCATIONS: s3://elsewhere/)"
+    )
+    assert integration.fix == (
+        f"an admin runs: ALTER STORAGE INTEGRATION {name} SET STORAGE_ALLOWED_LOCATIONS = ('s3://elsewhere/', "
+        f"'{LANDING}');"
+    )
+
+
+def test_key_pair_login_failing_with_a_wrong_key(twin, connection, sf, tmp_path: Path) -> None:
+    user = _unique("SNOWSEG_SVC")
+    _, registered = _key_file(tmp_path / "registered.p8")
+    wrong_path, wrong = _key_file(tmp_path / "wrong.p8")
+    with sf.cursor() as cur:
+        cur.execute(f"create user {user} type = service default_role = SNOWSEG_ROLE "
+                    f"rsa_public_key = '{_public(registered)}'")
+    checks = check_connection(connection(login=user, password="", private_key_file=str(wrong_path)))
+    assert [(c.name, c.status) for c in checks] == [("login", "FAIL"), (f"S3 {LANDING} (aws_default)", "OK")]
+    login = checks[0]
+    _, fingerprint = readiness.public_key_of(wrong)
+    assert re.fullmatch(
+        re.escape(f"user {user} could not log in with key pair (private_key_file {wrong_path}): Snowflake refused the "
+                  "key pair: the JWT signed with the connection's private key is invalid (Snowflake 390144: JWT token "
+                  "is invalid. [") + r"[0-9a-f-]{36}" + re.escape(f"]); the connection's key has fingerprint "
+                  f"{fingerprint}, which `DESC USER {user}` must show as RSA_PUBLIC_KEY_FP or RSA_PUBLIC_KEY_2_FP"),
+        login.detail,
+    ), login.detail
+    assert login.fix == (
+        "set the connection's public key on the user (as a user admin):\n"
+        f"ALTER USER {user} SET RSA_PUBLIC_KEY = '{_public(wrong)}';"
+    )
+    # the fix works
+    with sf.cursor() as cur:
+        cur.execute(login.fix.splitlines()[1])
+    conn_id = connection(login=user, password="", private_key_file=str(wrong_path))
+    assert check_connection(conn_id, snowpipe=False)[0].status == "OK"
+
+
+def test_private_key_with_another_passphrase(connection, tmp_path: Path) -> None:
+    path, _ = _key_file(tmp_path / "other.p8", passphrase="another-passphrase")
+    checks = check_connection(connection(private_key_file=str(path)), snowpipe=False)
+    assert [(c.name, c.status) for c in checks] == [("login", "FAIL")]
+    assert checks[0].detail == (
+        f"the connection's password is not the passphrase of the private key (private_key_file {path}): Incorrect "
+        "password, could not decrypt key"
+    )
+    assert checks[0].fix == "put the key's passphrase in the connection's password field"
+
+
+def test_password_fallback_is_a_warning(connection) -> None:
+    login = check_connection(connection(private_key_file=None), snowpipe=False)[0]
+    assert (login.ok, login.status) == (True, "WARN")
+    assert login.detail.endswith(
+        "by password; the connection has no private_key_file or private_key_content, so the hook falls back to "
+        "password auth: Snowflake is phasing out password sign-in for service users, and Snowpipe REST "
+        "(notify=rest) accepts key pairs only"
+    )
+    assert login.fix.startswith("use key-pair auth: generate a key (openssl genrsa 2048 | openssl pkcs8 -topk8")
+
+
+def test_unreachable_host(connection) -> None:
+    from snowseg_twin.process import free_port
+
+    port = free_port()
+    conn_id = connection(port=port)
+    checks = check_connection(conn_id, snowpipe=False)
+    assert [(c.name, c.status) for c in checks] == [("login", "FAIL")]
+    assert checks[0].detail.startswith(f"Snowflake connection {conn_id!r} points at 127.0.0.1:{port}, which does not "
+                                       "answer (")
+    assert "start it with `make twin-up`" in checks[0].detail
+    assert checks[0].fix == "make twin-up (for the local twin), or fix the connection's host/port extras"
+
+
+def test_s3_bucket_missing_and_aws_connection_missing(database: str, monkeypatch) -> None:
+    monkeypatch.setenv("SNOWSEG_LANDING_URL", "s3://no-such-landing/sales/")
+    s3 = check_connection()[-1]
+    assert (s3.name, s3.status) == ("S3 s3://no-such-landing/sales/ (aws_default)", "FAIL")
+    assert s3.detail == "bucket no-such-landing does not exist (s3:ListBucket (HeadBucket): 404)"
+    assert s3.fix == "an AWS admin creates bucket no-such-landing, or set SNOWSEG_LANDING_URL to the landing bucket"
+    monkeypatch.delenv("SNOWSEG_LANDING_URL")
+    s3 = readiness.check_s3(readiness._target(None, None, None, None, "no_such_aws"))
+    assert (s3.status, s3.fix.split(",")[0]) == ("WARN", "define it")
+    assert s3.detail.startswith("not checked: no Airflow connection 'no_such_aws' (")
+
+
+# --- the admin script, run on the twin as an admin, then checked as its service user ---------------------------------
+
+
+def _admin_statements(**replace: str) -> list[str]:
+    text = (REPO / "include" / "sql" / "admin" / "admin_setup.sql").read_text(encoding="utf-8")
+    header = text.split("\n\n", 1)[0]
+    placeholders = set(re.findall(r"<[A-Z_]+>", text))
+    assert placeholders == {"<RSA_PUBLIC_KEY>", "<AWS_ROLE_ARN>", "<BUCKET>", "<PREFIX>"}
+    assert all(p in header for p in placeholders), "every placeholder is documented at the top"
+    for old, new in replace.items():
+        text = re.sub(rf"\b{re.escape(old)}\b" if old[0].isalpha() else re.escape(old), new, text)
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def test_admin_script_then_every_check_passes(database: str, connection, sf, tmp_path: Path, monkeypatch) -> None:
+    user, integration = _unique("SNOWSEG_SVC"), _unique("SNOWSEG_S3_INT")
+    key_path, key = _key_file(tmp_path / "svc.p8", passphrase="svc-passphrase")
+    statements = _admin_statements(**{
+        "<RSA_PUBLIC_KEY>": _public(key), "<AWS_ROLE_ARN>": "arn:aws:iam::123456789012:role/snowseg-snowflake-s3",
+        "<BUCKET>": "snowseg-landing", "<PREFIX>": "sales", "SNOWSEG": database, "SNOWSEG_SVC": user,
+        "SNOWSEG_S3_INT": integration,
+    })  # fmt: skip
+    with sf.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement)
+    monkeypatch.setenv("SNOWSEG_STORAGE_INTEGRATION", integration)
+    conn_id = connection(login=user, password="svc-passphrase", private_key_file=str(key_path), role=None,
+                         warehouse=None)
+    checks = check_connection(conn_id)
+    assert [(c.name, c.status) for c in checks if c.status != "OK"] == [
+        ("warehouse SNOWSEG_WH", "WARN"),  # the connection names none: the user's default is used
+        (f"pipe {database}.RAW.SALES_RAW_PIPE", "WARN"),  # the DAG creates it
+    ]
+    login = checks[0]
+    assert login.detail.startswith(f"logged in as user {user} with role SNOWSEG_ROLE and warehouse SNOWSEG_WH, by key "
+                                   f"pair (private_key_file {key_path}) (the connection names no role: the user's "
+                                   "default role SNOWSEG_ROLE is used)")
+    assert _by_name(checks)[f"landing stage {database}.RAW.SNOWSEG_LANDING"].detail == (
+        f"exists on {LANDING} through {integration}; LIST reaches the bucket"
+    )
+    assert _by_name(checks)[f"storage integration {integration}"].detail == (
+        f"exists, is enabled, role SNOWSEG_ROLE may use it and it allows {LANDING}"
+    )
+
+
+# --- the error -> plain words mapping, with the connector's own error objects ----------------------------------------
+
+NAMES = Names()
+ROLE = "SNOWSEG_ROLE"
+NO_PRIVILEGE_DB = ProgrammingError(msg="SQL access control error:\nInsufficient privileges to operate on database "
+                                   "'SNOWSEG'", errno=3001, sqlstate="42501")  # fmt: skip
+NO_PRIVILEGE_SCHEMA = ProgrammingError(msg="SQL access control error:\nInsufficient privileges to operate on schema "
+                                       "'RAW'", errno=3001, sqlstate="42501")  # fmt: skip
+NO_DATABASE = ProgrammingError(msg="SQL compilation error:\nDatabase 'SNOWSEG' does not exist or not authorized.",
+                               errno=2003, sqlstate="02000")
+NO_SCHEMA = ProgrammingError(msg="SQL compilation error:\nSchema 'SNOWSEG.RAW' does not exist or not authorized.",
+                             errno=2003, sqlstate="02000")
+
+
+class Mapped(NamedTuple):
+    check: Check
+    detail: str
+    fix: str
+
+
+MAPPED = [
+    pytest.param(Mapped(
+        readiness.schema_failure(NO_PRIVILEGE_DB, NAMES, "RAW", ROLE, "create schema"),
+        "schema SNOWSEG.RAW does not exist and role SNOWSEG_ROLE may not create schemas in database SNOWSEG: the role "
+        "lacks the privilege for it (Snowflake 003001: Insufficient privileges to operate on database 'SNOWSEG')",
+        "GRANT CREATE SCHEMA ON DATABASE SNOWSEG TO ROLE SNOWSEG_ROLE;\n(or an admin creates it: CREATE SCHEMA IF NOT "
+        "EXISTS SNOWSEG.RAW; and grants:\nGRANT USAGE ON SCHEMA SNOWSEG.RAW TO ROLE SNOWSEG_ROLE;\nGRANT CREATE TABLE, "
+        "CREATE VIEW, CREATE FILE FORMAT, CREATE STAGE, CREATE PIPE ON SCHEMA SNOWSEG.RAW TO ROLE SNOWSEG_ROLE;)",
+    ), id="schema-cannot-be-created"),
+    pytest.param(Mapped(
+        readiness.schema_failure(NO_DATABASE, NAMES, "AUDIT", ROLE, "create schema"),
+        "role SNOWSEG_ROLE cannot use database SNOWSEG: it does not exist, or the role is not authorized to use it "
+        "(Snowflake does not say which) (Snowflake 002003: Database 'SNOWSEG' does not exist or not authorized.)",
+        "GRANT USAGE ON DATABASE SNOWSEG TO ROLE SNOWSEG_ROLE;",
+    ), id="database-not-usable"),
+    pytest.param(Mapped(
+        readiness.schema_failure(NO_PRIVILEGE_SCHEMA, NAMES, "RAW", ROLE, "create table"),
+        "role SNOWSEG_ROLE may not create tables in schema SNOWSEG.RAW: the role lacks the privilege for it "
+        "(Snowflake 003001: Insufficient privileges to operate on schema 'RAW')",
+        "GRANT CREATE TABLE ON SCHEMA SNOWSEG.RAW TO ROLE SNOWSEG_ROLE;",
+    ), id="no-create-table"),
+    pytest.param(Mapped(
+        readiness.schema_failure(NO_PRIVILEGE_SCHEMA, NAMES, "ANALYTICS", ROLE, "create view"),
+        "role SNOWSEG_ROLE may not create views in schema SNOWSEG.ANALYTICS: the role lacks the privilege for it "
+        "(Snowflake 003001: Insufficient privileges to operate on schema 'RAW')",
+        "GRANT CREATE VIEW ON SCHEMA SNOWSEG.ANALYTICS TO ROLE SNOWSEG_ROLE;",
+    ), id="no-create-view"),
+    pytest.param(Mapped(
+        readiness.schema_failure(NO_SCHEMA, NAMES, "RAW", ROLE, "create table"),
+        "role SNOWSEG_ROLE cannot use schema SNOWSEG.RAW: it does not exist, or the role is not authorized to use it "
+        "(Snowflake does not say which) (Snowflake 002003: Schema 'SNOWSEG.RAW' does not exist or not authorized.)",
+        "GRANT USAGE ON SCHEMA SNOWSEG.RAW TO ROLE SNOWSEG_ROLE;",
+    ), id="schema-not-usable"),
+    pytest.param(Mapped(
+        readiness.database_failure(NO_PRIVILEGE_DB, "SNOWSEG", ROLE),
+        "database SNOWSEG does not exist and role SNOWSEG_ROLE may not create databases: the role lacks the privilege "
+        "for it (Snowflake 003001: Insufficient privileges to operate on database 'SNOWSEG')",
+        "an admin creates it and lets the role in:\nCREATE DATABASE IF NOT EXISTS SNOWSEG;\nGRANT USAGE, CREATE "
+        "SCHEMA ON DATABASE SNOWSEG TO ROLE SNOWSEG_ROLE;",
+    ), id="database-cannot-be-created"),
+    pytest.param(Mapped(
+        readiness.warehouse_failure(ProgrammingError(msg="No active warehouse selected in the current session.  Select "
+                                                     "an active warehouse with the 'use warehouse' command.",
+                                                     errno=606, sqlstate="57P03"), "SNOWSEG_WH", ROLE),
+        "role SNOWSEG_ROLE cannot use warehouse SNOWSEG_WH: no warehouse is in use in the session (Snowflake 000606: No "
+        "active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' "
+        "command.)",
+        "GRANT USAGE ON WAREHOUSE SNOWSEG_WH TO ROLE SNOWSEG_ROLE;\n(if it does not exist, an admin creates it first: "
+        "CREATE WAREHOUSE IF NOT EXISTS SNOWSEG_WH WAREHOUSE_SIZE = XSMALL AUTO_SUSPEND = 60 AUTO_RESUME = TRUE "
+        "INITIALLY_SUSPENDED = TRUE;)",
+    ), id="no-active-warehouse"),
+    pytest.param(Mapped(
+        readiness.stage_failure(NO_PRIVILEGE_SCHEMA, NAMES, "RAW", ROLE, "create stage"),
+        "role SNOWSEG_ROLE may not create stages in schema SNOWSEG.RAW: the role lacks the privilege for it "
+        "(Snowflake 003001: Insufficient privileges to operate on schema 'RAW')",
+        "GRANT CREATE STAGE ON SCHEMA SNOWSEG.RAW TO ROLE SNOWSEG_ROLE;",
+    ), id="no-create-stage"),
+    pytest.param(Mapped(
+        readiness.stage_failure(NO_PRIVILEGE_SCHEMA, NAMES, "ANALYTICS", ROLE, "create file format"),
+        "role SNOWSEG_ROLE may not create file formats in schema SNOWSEG.ANALYTICS: the role lacks the privilege for "
+        "it (Snowflake 003001: Insufficient privileges to operate on schema 'RAW')",
+        "GRANT CREATE FILE FORMAT ON SCHEMA SNOWSEG.ANALYTICS TO ROLE SNOWSEG_ROLE;",
+    ), id="no-create-file-format"),
+    pytest.param(Mapped(
+        readiness.landing_failure(
+            ProgrammingError(msg="SQL compilation error:\nIntegration 'SNOWSEG_S3_INT' does not exist or not "
+                             "authorized.", errno=2003, sqlstate="02000"),
+            NAMES, readiness._target("SNOWSEG", LANDING, "SNOWSEG_S3_INT", None, None), ROLE, "create"),
+        "does not exist, and role SNOWSEG_ROLE cannot use storage integration SNOWSEG_S3_INT to create it: it does not "
+        "exist, or the role is not authorized to use it (Snowflake does not say which) (Snowflake 002003: Integration "
+        "'SNOWSEG_S3_INT' does not exist or not authorized.)",
+        "GRANT USAGE ON INTEGRATION SNOWSEG_S3_INT TO ROLE SNOWSEG_ROLE;",
+    ), id="integration-not-granted"),
+    pytest.param(Mapped(
+        readiness.landing_failure(
+            ProgrammingError(msg="Failure using stage area. Cause: [Access Denied (Status Code: 403; Error Code: "
+                             "AccessDenied)]", errno=91003, sqlstate="XX000"),
+            NAMES, readiness._target("SNOWSEG", LANDING, "SNOWSEG_S3_INT", None, None), ROLE, "list"),
+        f"Snowflake cannot read {LANDING} through SNOWSEG_S3_INT: Snowflake could not read the stage's storage (check "
+        "the storage integration and the IAM role) (Snowflake 091003: Failure using stage area. Cause: [Access Denied "
+        "(Status Code: 403; Error Code: AccessDenied)])",
+        "check the IAM role of storage integration SNOWSEG_S3_INT: its trust policy must name the "
+        "STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID that `DESC INTEGRATION SNOWSEG_S3_INT;` shows, and its "
+        "policy must allow s3:GetObject and s3:GetObjectVersion on arn:aws:s3:::snowseg-landing/sales/* and "
+        "s3:ListBucket on arn:aws:s3:::snowseg-landing",
+    ), id="bucket-access-denied"),
+    pytest.param(Mapped(
+        readiness.login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
+                                              "Incorrect username or password was specified.", errno=390100,
+                                              sqlstate="28000"), "SNOWSEG_SVC", ROLE, "password"),
+        "user SNOWSEG_SVC could not log in with password: Snowflake refused the user name or password (Snowflake "
+        "390100: Incorrect username or password was specified.)",
+        "check the connection's login and password; better, use key-pair auth: ALTER USER SNOWSEG_SVC SET "
+        "RSA_PUBLIC_KEY = '<public key>'; and set the extra private_key_file",
+    ), id="wrong-password"),
+    pytest.param(Mapped(
+        readiness.login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
+                                              "Role 'SNOWSEG_ROLE' specified in the connect string is not granted to "
+                                              "this user. Contact your local system administrator, or attempt to "
+                                              "login with another role, e.g. PUBLIC.", errno=390189, sqlstate="08004"),
+                                "SNOWSEG_SVC", ROLE, "key pair (private_key_file /secrets/k.p8)"),
+        "user SNOWSEG_SVC could not log in with key pair (private_key_file /secrets/k.p8): the connection's role is "
+        "not granted to the user (Snowflake 390189: Role 'SNOWSEG_ROLE' specified in the connect string is not granted "
+        "to this user. Contact your local system administrator, or attempt to login with another role, e.g. PUBLIC.)",
+        "GRANT ROLE SNOWSEG_ROLE TO USER SNOWSEG_SVC;",
+    ), id="role-not-granted"),
+]
+
+
+@pytest.mark.parametrize("case", MAPPED)
+def test_error_mapping(case: Mapped) -> None:
+    assert (case.check.status, case.check.detail, case.check.fix) == ("FAIL", case.detail, case.fix)
+
+
+# --- the CLI ---------------------------------------------------------------------------------------------------------
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    path = os.pathsep.join([str(REPO / "include"), str(REPO / "devstack"), str(REPO / "devstack" / "sitecustomize")])
+    return subprocess.run(
+        [sys.executable, "-m", "snowseg.readiness", *args], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": path, **(env or {})}, cwd=REPO,
+    )  # fmt: skip
+
+
+def test_cli_exit_codes(database: str, connection) -> None:
+    _dag_objects()
+    ok = _cli("--conn", "snowflake_default", "--aws-conn", "aws_default")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    lines = ok.stdout.splitlines()
+    assert lines[0] == "Snowflake connection 'snowflake_default':"
+    assert [ln.split()[0] for ln in lines[1:-1]] == ["OK"] * 12
+    assert lines[-1] == "12 ok, 0 warnings, 0 failed"
+    assert "local-twin-no-secret" not in ok.stdout + ok.stderr  # the key's passphrase is never printed
+
+    from snowseg_twin.process import free_port
+
+    down = _cli("--conn", connection(port=free_port()), "--no-snowpipe")
+    assert down.returncode == 1, down.stdout + down.stderr
+    assert down.stdout.splitlines()[1].startswith("FAIL login  Snowflake connection 'readiness_")
+    assert "       fix: make twin-up (for the local twin), or fix the connection's host/port extras" in down.stdout
+
+
+def test_make_target_runs_the_cli_with_the_connection() -> None:
+    dry = subprocess.run(["make", "-n", "check-connection", "CONN=my_conn", "AWS_CONN=my_aws"], capture_output=True,
+                         text=True, cwd=REPO, timeout=60)  # fmt: skip
+    assert dry.returncode == 0, dry.stderr
+    assert f"{REPO}/.venv/bin/python -m snowseg.readiness --conn my_conn --aws-conn my_aws" in dry.stdout
+    default = subprocess.run(["make", "-n", "check-connection"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert f"{REPO}/.venv/bin/python -m snowseg.readiness --conn snowflake_default" in default.stdout
