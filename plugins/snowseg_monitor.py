@@ -1,0 +1,270 @@
+"""Snowseg's loads monitor: one server-rendered page, mounted on the Airflow api-server by this plugin.
+
+``fastapi_apps`` mounts the app at ``/snowseg``; ``external_views`` puts "Snowseg loads" under the UI's
+Browse menu, which shows ``/snowseg/`` in an iframe at ``/plugin/snowseg``. The page reads the warehouse
+through the same Airflow connection as the DAGs (``snowseg.warehouse.connect()``:
+``SNOWSEG_SNOWFLAKE_CONN_ID``, default ``snowflake_default``) and the object names from
+``Names.from_env()``; the data come from ``snowseg.monitor``.
+
+Routes (below the prefix):
+
+- ``/``: recent files by load path, the quality gate, the latest segmentation run (HTML);
+- ``/rejects?file=...&batch=...``: a file's rejected records, 500 a page (HTML);
+- ``/api/loads``, ``/api/rejects?file=...``, ``/api/quality``, ``/api/segments``: the same data as JSON;
+- ``/reports/<path>``: the report folder (``SNOWSEG_REPORT_DIR``), read-only; paths that would leave it
+  are refused.
+
+Airflow does not authenticate plugin apps (it mounts them beside its own API, whose auth is a router
+dependency that a mount does not inherit): anyone who can reach the api-server can read this page.
+It only reads, and shows no secret (no connection fields, only audit, quality and segment tables).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from airflow.plugins_manager import AirflowPlugin
+from fastapi import FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+log = logging.getLogger(__name__)
+
+URL_PREFIX = "/snowseg"
+TEMPLATES = Path(__file__).resolve().parent / "snowseg_monitor_templates"
+
+
+class WarehouseUnavailable(Exception):
+    """The page cannot open the warehouse connection; shown with HTTP 503."""
+
+
+def _fmt_int(value: Any) -> str:
+    return "–" if value is None else f"{int(value):,}"
+
+
+def _fmt_time(value: Any) -> str:
+    return "–" if value is None else value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else str(value)
+
+
+def _fmt_float(value: Any, digits: int = 2) -> str:
+    return "–" if value is None else f"{float(value):.{digits}f}"
+
+
+def _fmt_pct(value: Any) -> str:
+    return "–" if value is None else f"{100 * float(value):.1f} %"
+
+
+def _wbr(value: Any) -> Markup:
+    """An Airflow run id that may wrap after its run type (``manual__`` / ``2026-11-27T08:00:00+00:00``)."""
+    head, sep, tail = str(value).partition("__")
+    return Markup('{}__<wbr><span class="nw">{}</span>').format(head, tail) if sep else escape(str(value))
+
+
+def _fmt_duration(seconds: Any) -> str:
+    from snowseg.monitor import format_duration  # snowseg is imported per request, never at plugin load
+
+    return format_duration(seconds)
+
+
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(thousands=_fmt_int, time=_fmt_time, num=_fmt_float, pct=_fmt_pct, duration=_fmt_duration,
+                       q=lambda v: quote(str(v), safe=""), path=lambda v: quote(str(v)), wbr=_wbr)
+    return env
+
+
+_ENV = _env()
+
+
+def _render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    from snowseg.warehouse import Names
+
+    page = _ENV.get_template(name).render(
+        database=Names.from_env().database, generated_at=datetime.now(UTC).replace(tzinfo=None), **context)
+    return HTMLResponse(page, status_code=status_code)
+
+
+@contextmanager
+def _warehouse() -> Iterator[Any]:
+    """A cursor on the DAGs' Snowflake connection; WarehouseUnavailable if it cannot be opened."""
+    from airflow.exceptions import AirflowNotFoundException
+    from snowflake.connector.errors import DatabaseError
+    from snowseg import warehouse
+
+    try:
+        conn = warehouse.connect()
+    except warehouse.WarehouseUnreachable as e:
+        raise WarehouseUnavailable(str(e)) from None
+    except (AirflowNotFoundException, DatabaseError) as e:  # no such connection; login refused
+        raise WarehouseUnavailable(
+            f"cannot open the Snowflake connection {warehouse.conn_id_from_env()!r}: {e}") from None
+    try:
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
+
+
+def _names():
+    from snowseg.warehouse import Names
+
+    return Names.from_env()
+
+
+def _report_root() -> Path:
+    from snowseg.report import report_root
+
+    return report_root()
+
+
+def _rejects_query(file_name: str, batch_id: str | None, offset: int = 0, limit: int | None = None) -> str:
+    params = {"file": file_name}
+    if batch_id:
+        params["batch"] = batch_id
+    if offset:
+        params["offset"] = str(offset)
+    if limit:
+        params["limit"] = str(limit)
+    return urlencode(params)
+
+
+def _with_links(request: Request, data: dict, kind: str) -> dict:
+    """Absolute links for JSON readers (the HTML uses relative ones)."""
+    base = str(request.scope.get("root_path", "")).rstrip("/")
+    if kind == "loads":
+        for path in data["paths"]:
+            for f in path["files"]:
+                q = _rejects_query(f["file_name"], f.get("batch_id")) if f["has_rejects"] else None
+                f["rejects_url"] = f"{base}/rejects?{q}" if q else None  # the HTML page
+                f["rejects_api_url"] = f"{base}/api/rejects?{q}" if q else None
+    elif data.get("report_path"):
+        data["report_url"] = f"{base}/reports/{quote(data['report_path'])}"
+    return data
+
+
+def _json(data: Any, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(data), status_code=status_code)
+
+
+app = FastAPI(title="Snowseg loads monitor", docs_url=None, redoc_url=None,
+              description="Recent loads, rejected rows, quality gate and segments, read from the warehouse.")
+
+
+@app.exception_handler(WarehouseUnavailable)
+def _unavailable(request: Request, exc: WarehouseUnavailable) -> Response:
+    log.warning("snowseg monitor: %s", exc)
+    if request.url.path.startswith(f"{request.scope.get('root_path', '')}/api/"):
+        return _json({"error": "warehouse unreachable", "detail": str(exc)}, 503)
+    return _render("unavailable.html", 503, message=str(exc))
+
+
+@app.get("/", response_class=HTMLResponse)
+def index(limit: int = Query(50, ge=1, le=500, description="files listed per load path")) -> HTMLResponse:
+    """The monitor page: loads, quality, segments."""
+    from snowseg import monitor
+
+    root = _report_root()
+    with _warehouse() as cur:
+        names = _names()
+        loads = monitor.recent_loads(cur, names, per_path=limit)
+        quality = monitor.quality_results(cur, names, report_root=root)
+        segments = monitor.latest_segments(cur, names, report_root=root)
+    return _render("index.html", loads=loads, quality=quality, segments=segments,
+                   rejects_query=_rejects_query)
+
+
+@app.get("/rejects", response_class=HTMLResponse)
+def rejects_page(file: str = Query(..., min_length=1, description="FILE_NAME of a LOAD_AUDIT row"),
+                 batch: str | None = Query(None, description="only this load batch"),
+                 limit: int = Query(500, ge=1, le=500), offset: int = Query(0, ge=0)) -> HTMLResponse:
+    """A file's rejected records with line, column, error and raw record, 500 a page."""
+    from snowseg import monitor
+
+    with _warehouse() as cur:
+        data = monitor.rejected_rows(cur, _names(), file, batch_id=batch, limit=limit, offset=offset)
+    prev_q = _rejects_query(file, batch, max(0, offset - limit), limit) if offset > 0 else None
+    next_q = _rejects_query(file, batch, offset + limit, limit) if offset + limit < data["total"] else None
+    return _render("rejects.html", data=data, prev_q=prev_q, next_q=next_q)
+
+
+@app.get("/api/loads")
+def api_loads(request: Request, limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
+    """Recent files by load path, the per-path summary of the last 24 h, and the count check."""
+    from snowseg import monitor
+
+    with _warehouse() as cur:
+        data = monitor.recent_loads(cur, _names(), per_path=limit)
+    return _json(_with_links(request, data, "loads"))
+
+
+@app.get("/api/rejects")
+def api_rejects(file: str = Query(..., min_length=1), batch: str | None = None,
+                limit: int = Query(500, ge=1, le=500), offset: int = Query(0, ge=0)) -> JSONResponse:
+    """A file's rejected records (one page) and their total."""
+    from snowseg import monitor
+
+    with _warehouse() as cur:
+        return _json(monitor.rejected_rows(cur, _names(), file, batch_id=batch, limit=limit, offset=offset))
+
+
+@app.get("/api/quality")
+def api_quality(request: Request) -> JSONResponse:
+    """The gate's latest verdicts and the failed rules of its latest run."""
+    from snowseg import monitor
+
+    with _warehouse() as cur:
+        data = monitor.quality_results(cur, _names(), report_root=_report_root())
+    return _json(_with_links(request, data, "quality"))
+
+
+@app.get("/api/segments")
+def api_segments(request: Request) -> JSONResponse:
+    """The latest published model run and its segment profiles."""
+    from snowseg import monitor
+
+    with _warehouse() as cur:
+        data = monitor.latest_segments(cur, _names(), report_root=_report_root())
+    return _json(_with_links(request, data, "segments"))
+
+
+@app.get("/reports/{path:path}", name="report")
+def report(path: str) -> Response:
+    """A file of the report folder, read-only; a folder ending in ``/`` serves its index.html."""
+    from snowseg.monitor import ReportPathRefused, report_file
+
+    try:
+        target = report_file(_report_root(), path)
+    except ReportPathRefused as e:
+        return Response(str(e), status_code=400, media_type="text/plain")
+    except FileNotFoundError:
+        return Response("no such report file", status_code=404, media_type="text/plain")
+    if target.is_dir():
+        if not path.endswith("/"):
+            return RedirectResponse(f"{quote(path.rstrip('/').split('/')[-1])}/", status_code=307)
+        target = target / "index.html"
+        if not target.is_file():
+            return Response("no such report file", status_code=404, media_type="text/plain")
+    return FileResponse(target, headers={"X-Content-Type-Options": "nosniff"})
+
+
+class SnowsegMonitorPlugin(AirflowPlugin):
+    """The loads monitor: a FastAPI app on the api-server and a Browse menu entry in the UI."""
+
+    name = "snowseg_monitor"
+    fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Snowseg loads monitor"}]
+    external_views = [{
+        "name": "Snowseg loads",
+        "href": "snowseg/",  # relative to the UI's base URL, so it also works under a base_url prefix
+        "url_route": "snowseg",  # shown inside the UI at /plugin/snowseg
+        "destination": "nav",
+        "category": "browse",
+    }]
