@@ -1,0 +1,155 @@
+"""The Airflow UI in a real browser: headless Debian Chromium driven by Playwright against `make airflow`.
+
+Log in, open load_small_file, trigger it from the trigger form with a generated file, wait for the
+run to succeed, see segment_customers start from the raw_sales Asset event (no manual trigger) and
+succeed, and open the loads monitor. A screenshot of each step goes to
+``test-artifacts/browser/`` (``SNOWSEG_TEST_ARTIFACTS`` overrides it). Skipped when
+``/usr/bin/chromium`` or Playwright is missing (``.ci/run`` installs both).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, free_port
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+# as this machine's probe found: without the background-networking flags Chromium keeps dialling out
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _artifacts() -> Path:
+    out = Path(os.environ.get("SNOWSEG_TEST_ARTIFACTS", REPO / "test-artifacts")) / "browser"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    return out
+
+
+@pytest.fixture()
+def stack(tmp_path):
+    """`make airflow` on its own twin, Airflow home and ports; `make airflow-stop` + `make twin-down` after."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run does)")
+    pytest.importorskip("playwright.sync_api")
+    api_port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SNOWSEG", "PYTHONPATH"))},
+        "AIRFLOW_HOME": str(tmp_path / "airflow"), "SNOWSEG_TWIN_HOME": str(tmp_path / "twin"),
+        "SNOWSEG_TWIN_PORT": str(free_port()), "SNOWSEG_S3_PORT": str(free_port()),
+        "SNOWSEG_REPORT_DIR": str(tmp_path / "reports"), "AIRFLOW__API__PORT": str(api_port),
+        "SNOWSEG_ALERTS_FILE": str(tmp_path / "alerts.jsonl"),
+    }
+    started = time.perf_counter()
+    up = subprocess.run(["make", "airflow"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    up_s = time.perf_counter() - started
+    try:
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        password = json.loads((tmp_path / "airflow" / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
+        yield {"url": f"http://127.0.0.1:{api_port}", "user": "admin", "password": password, "tmp": tmp_path,
+               "up_s": up_s, "home": tmp_path / "airflow"}
+    finally:
+        down = subprocess.run(["make", "airflow-stop"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        subprocess.run(["make", "twin-down"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert down.returncode == 0 and "Airflow stopped" in down.stdout + "Airflow is not running", down.stdout
+        assert not (tmp_path / "airflow" / "snowseg_airflow.pid").exists()
+
+
+def _api(stack: dict, path: str) -> dict:
+    """GET the REST API with a JWT from /auth/token (the same login as the browser)."""
+    if "token" not in stack:
+        req = urllib.request.Request(f"{stack['url']}/auth/token", method="POST",
+                                     data=json.dumps({"username": stack["user"], "password": stack["password"]}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            stack["token"] = json.loads(r.read())["access_token"]
+    req = urllib.request.Request(f"{stack['url']}{path}", headers={"Authorization": f"Bearer {stack['token']}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def _wait_run(stack: dict, dag_id: str, *, run_type: str | None = None, timeout: float = 300) -> dict:
+    """The DAG's newest run (of `run_type`) once it has finished; fails on timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        runs = _api(stack, f"/api/v2/dags/{dag_id}/dagRuns?order_by=-run_after&limit=5")["dag_runs"]
+        runs = [r for r in runs if run_type is None or r["run_type"] == run_type]
+        if runs:
+            last = runs[0]
+            if last["state"] in ("success", "failed"):
+                return last
+        time.sleep(3)
+    raise AssertionError(f"{dag_id}: no finished {run_type or ''} run within {timeout:.0f} s; last: {last}")
+
+
+def test_trigger_a_load_from_the_ui_and_the_asset_runs_segmentation(stack, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from snowseg.generator import write_sales_csv
+
+    shots, timings = _artifacts(), {"make_airflow_s": round(stack["up_s"], 1)}
+    csv = write_sales_csv(tmp_path / "ui_sales.csv", 600, seed=77)
+    t0 = time.perf_counter()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(60_000)
+
+        page.goto(stack["url"])
+        page.fill("input[name=username]", stack["user"])
+        page.fill("input[name=password]", stack["password"])
+        page.screenshot(path=shots / "01_login.png")
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda u: "/auth/login" not in u)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=shots / "02_home.png")
+
+        page.goto(f"{stack['url']}/dags/load_small_file")
+        page.wait_for_load_state("networkidle")
+        page.get_by_role("button", name="Trigger Dag").first.click()
+        field = page.locator("#element_file_path")
+        field.fill(str(csv))
+        submit = page.locator("[data-testid=trigger-dag-submit]")
+        page.screenshot(path=shots / "03_trigger_form.png")
+        assert submit.is_enabled(), "the trigger form does not accept the params as filled"
+        submit.click()
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=shots / "04_triggered.png")
+
+        load = _wait_run(stack, "load_small_file", run_type="manual")
+        assert load["state"] == "success", load
+        assert load["conf"].get("file_path") == str(csv)
+        timings["load_run_s"] = round(time.perf_counter() - t0, 1)
+        page.goto(f"{stack['url']}/dags/load_small_file/runs/{load['dag_run_id']}")
+        page.wait_for_load_state("networkidle")
+        page.get_by_text("load_small_file").first.wait_for()
+        page.screenshot(path=shots / "05_load_success.png")
+
+        seg = _wait_run(stack, "segment_customers", run_type="asset_triggered", timeout=420)
+        assert seg["state"] == "success", seg
+        timings["segment_run_s"] = round(time.perf_counter() - t0, 1)
+        page.goto(f"{stack['url']}/dags/segment_customers/runs/{seg['dag_run_id']}")
+        page.wait_for_load_state("networkidle")
+        page.get_by_text("asset_triggered").first.wait_for()
+        page.screenshot(path=shots / "06_segment_asset_triggered.png")
+
+        # nobody triggered segment_customers by hand
+        runs = _api(stack, "/api/v2/dags/segment_customers/dagRuns")["dag_runs"]
+        assert {r["run_type"] for r in runs} == {"asset_triggered"}, runs
+        browser.close()
+    timings["browser_total_s"] = round(time.perf_counter() - t0, 1)
+    (shots / "timings.json").write_text(json.dumps(timings, indent=2))
+    assert sorted(f.name for f in shots.glob("*.png")) == [
+        "01_login.png", "02_home.png", "03_trigger_form.png", "04_triggered.png", "05_load_success.png",
+        "06_segment_asset_triggered.png"]
