@@ -2,7 +2,7 @@
 
 Log in, open load_small_file, trigger it from the trigger form with a generated file, wait for the
 run to succeed, see segment_customers start from the raw_sales Asset event (no manual trigger) and
-succeed, and open the loads monitor. A screenshot of each step goes to
+succeed, and open the loads monitor (the file, its counts, the segments). A screenshot of each step goes to
 ``test-artifacts/browser/`` (``SNOWSEG_TEST_ARTIFACTS`` overrides it). Skipped when
 ``/usr/bin/chromium`` or Playwright is missing (``.ci/run`` installs both).
 """
@@ -147,9 +147,17 @@ def test_trigger_a_load_from_the_ui_and_the_asset_runs_segmentation(stack, tmp_p
         # nobody triggered segment_customers by hand
         runs = _api(stack, "/api/v2/dags/segment_customers/dagRuns")["dag_runs"]
         assert {r["run_type"] for r in runs} == {"asset_triggered"}, runs
+
+        # the loads monitor (plugin): the file's fate with its counts, and the segmentation run
+        page.goto(f"{stack['url']}/snowseg/")
+        row = page.locator("tr", has_text=csv.name).first
+        row.wait_for()
+        assert "LOADED" in row.inner_text() and "600" in row.inner_text(), row.inner_text()
+        page.get_by_text("High spend").first.wait_for()
+        page.screenshot(path=shots / "07_loads_monitor.png", full_page=True)
         browser.close()
     timings["browser_total_s"] = round(time.perf_counter() - t0, 1)
     (shots / "timings.json").write_text(json.dumps(timings, indent=2))
     assert sorted(f.name for f in shots.glob("*.png")) == [
         "01_login.png", "02_home.png", "03_trigger_form.png", "04_triggered.png", "05_load_success.png",
-        "06_segment_asset_triggered.png"]
+        "06_segment_asset_triggered.png", "07_loads_monitor.png"]
