@@ -14,9 +14,11 @@ Routes (below the prefix):
 - ``/reports/<path>``: the report folder (``SNOWSEG_REPORT_DIR``), read-only; paths that would leave it
   are refused.
 
-Airflow does not authenticate plugin apps (it mounts them beside its own API, whose auth is a router
-dependency that a mount does not inherit): anyone who can reach the api-server can read this page.
-It only reads, and shows no secret (no connection fields, only audit, quality and segment tables).
+Airflow does not authenticate plugin apps by itself (it mounts them beside its own API, whose auth
+is a router dependency that a mount does not inherit), so this app adds Airflow's own check to every
+route (:func:`_require_login`): the UI's login cookie or an API token (``Authorization: Bearer``),
+as for ``/api/v2``. A browser without a login is sent to the UI's login page and comes back; a JSON
+client without a token gets 401.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -155,7 +157,25 @@ def _json(data: Any, status_code: int = 200) -> JSONResponse:
     return JSONResponse(jsonable_encoder(data), status_code=status_code)
 
 
-app = FastAPI(title="Snowseg loads monitor", docs_url=None, redoc_url=None,
+async def _require_login(request: Request) -> None:
+    """Airflow's authentication for every route: the UI's login cookie or a Bearer token.
+
+    A page request without a valid login is redirected to the UI's login page (``next`` brings the
+    reader back); an ``/api/`` request gets Airflow's 401/403.
+    """
+    from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
+
+    try:
+        await get_user(request, None, await bearer_scheme(request))
+    except HTTPException as e:
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        if e.status_code in (401, 403) and not request.url.path.startswith(f"{root}/api/"):
+            target = quote(f"{root}{request.url.path[len(root):] or '/'}" + (f"?{request.url.query}" if request.url.query else ""))
+            raise HTTPException(status_code=307, headers={"Location": f"/auth/login?next={target}"}) from e
+        raise
+
+
+app = FastAPI(title="Snowseg loads monitor", docs_url=None, redoc_url=None, dependencies=[Depends(_require_login)],
               description="Recent loads, rejected rows, quality gate and segments, read from the warehouse.")
 
 
