@@ -360,3 +360,36 @@ def test_counts_that_do_not_add_up_are_flagged(client, filled, sf):
         assert 'id="mismatch"' in html and '<tr class="mismatch" data-file="odd.csv">' in html
     finally:
         query(sf, f"delete from {audit} where AUDIT_ID = 'tampered'")
+
+
+@pytest.mark.parametrize("path", ["small", "bulk", "snowpipe"])
+def test_every_bad_input_file_shows_its_fate_with_counts_that_add_up(client, run_dag, database, tmp_path, path):
+    """The loads issue's twelve bad-input files, loaded through one path: the monitor lists each one under its
+    load path with the status and counts the bad-input table states, and parsed = loaded + rejected for all."""
+    from tests.integration.test_bad_input import CASES, ROWS, run_load
+
+    seeds = {"small": 101, "bulk": 202, "snowpipe": 303}
+    names = {}
+    for i, (case, (make, expected)) in enumerate(CASES.items()):
+        src = write_sales_csv(tmp_path / f"{case}.csv", ROWS, seed=seeds[path] + i)
+        file = make(src)
+        names[case] = (file.name, expected[path])
+        run_load(run_dag, path, file, database)
+
+    loads = client.get("/snowseg/api/loads", params={"limit": 500}).json()
+    assert loads["available"] and loads["mismatched"] == []
+    (shown,) = [p["files"] for p in loads["paths"] if p["load_path"] == {"small": "small_file", "bulk": "bulk_stage",
+                                                                         "snowpipe": "snowpipe"}[path]]
+    for case, (name, want) in names.items():
+        rows = [f for f in shown if f["file_name"].endswith(name)]
+        assert len(rows) == 1, (case, name, [f["file_name"] for f in shown])
+        f = rows[0]
+        assert (f["status"], f["rows_parsed"], f["rows_loaded"], f["rows_rejected"]) == want.audit, (case, f)
+        assert f["counts_add_up"] and f["rows_parsed"] == f["rows_loaded"] + f["rows_rejected"]
+    # the malformed file's rejected rows, with their lines and columns
+    bad = next(f for f in shown if f["file_name"].endswith(names["malformed-values"][0]))
+    rejects = client.get(bad["rejects_api_url"]).json()
+    assert rejects["total"] == 2
+    assert sorted((r["line"], r["column_name"]) for r in rejects["rows"]) == [(11, "QUANTITY"), (81, "UNIT_PRICE")]
+    html = client.get("/snowseg/", params={"limit": 500}).text
+    assert all(name in html for name, _ in names.values())
