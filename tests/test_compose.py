@@ -237,3 +237,13 @@ def test_no_secrets_in_the_file():
     text = COMPOSE_FILE.read_text(encoding="utf-8")
     assert re.search(r"AIRFLOW_CONN_\w+:\s*['\"]?(snowflake|aws)://", text) is None
     assert "env_file" not in text  # compose reads .env for ${...} on its own; nothing else to load
+
+
+def test_reports_and_alerts_are_on_a_volume_every_airflow_service_shares(compose, services):
+    """Tasks write the run reports and the alerts file; the api-server's loads monitor serves the reports."""
+    env = compose["x-airflow-common"]["environment"]
+    assert env["SNOWSEG_REPORT_DIR"].startswith("/opt/airflow/snowseg/")
+    assert env["SNOWSEG_ALERTS_FILE"].startswith("/opt/airflow/snowseg/")
+    assert "snowseg-reports" in compose["volumes"]
+    for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+        assert "snowseg-reports:/opt/airflow/snowseg" in services[name]["volumes"], name
