@@ -94,11 +94,7 @@ def assignment_sql(source_sql: str, key_columns: list[str], transformer: Feature
         raise ValueError("source_sql must be one query without a trailing ';'")
 
     transformed = [f"{expr} as {name}" for expr, name in zip(transformer.sql_expressions(), features)]
-    squared = [
-        f"\n{_INDENT}    + ".join(f"({name} - {sql_number(c)}) * ({name} - {sql_number(c)})" for name, c in zip(features, center))
-        + f" as D{j}"
-        for j, center in enumerate(centers)
-    ]
+    squared = [_squared_distance(features, center, f"D{j}") for j, center in enumerate(centers)]
     key_list = ",\n".join(_INDENT + key for key in keys)
     return wh.render(
         TEMPLATE,
@@ -127,14 +123,7 @@ def argmin_case(k: int, *, value: bool = False) -> str:
     >>> argmin_case(1), argmin_case(1, value=True)
     ('case when D0 is null then null else 0 end', 'D0')
     """
-    if k == 1:
-        return "D0" if value else "case when D0 is null then null else 0 end"
-    whens = [] if value else ["when D0 is null then null"]
-    for j in range(k - 1):
-        cond = " and ".join(f"D{j} <= D{m}" for m in range(j + 1, k))
-        whens.append(f"when {cond} then {f'D{j}' if value else j}")
-    last = f"D{k - 1}" if value else str(k - 1)
-    return f"case {' '.join(whens)} else {last} end"
+    return _argmin([f"D{j}" for j in range(k)], value=value)
 
 
 def _keys(key_columns: list[str], features: list[str], k: int) -> list[str]:
@@ -148,6 +137,12 @@ def _keys(key_columns: list[str], features: list[str], k: int) -> list[str]:
     if clash:
         raise ValueError(f"key_columns {clash} clash with a feature or an output column (SEGMENT_ID, DISTANCE, D0..D{k - 1})")
     return keys
+
+
+def _squared_distance(features: list[str], center, alias: str) -> str:
+    """``(F1 - c1) * (F1 - c1) + ... as <alias>``: a row's squared Euclidean distance to one centre."""
+    return (f"\n{_INDENT}    + ".join(f"({n} - {sql_number(c)}) * ({n} - {sql_number(c)})"
+                                      for n, c in zip(features, center)) + f" as {alias}")
 
 
 def _argmin(cols: list[str], *, value: bool = False) -> str:
@@ -197,14 +192,10 @@ def warehouse_assignment_sql(source_sql: str, transformer: FeatureTransformer, m
     if len(ids) != k or set(ids) - set(names):
         raise ValueError(f"ids {ids} must give a named segment id for each of the {k} clusters")
 
-    def squared(center, alias: str) -> str:
-        return (f"\n{_INDENT}    + ".join(f"({n} - {sql_number(c)}) * ({n} - {sql_number(c)})"
-                                          for n, c in zip(features, center)) + f" as {alias}")
-
     transformed = [f"{expr} as {name}" for expr, name in zip(transformer.sql_expressions(), features)]
-    dists = [squared(c, f"D{j}") for j, c in enumerate(centers)]
+    dists = [_squared_distance(features, c, f"D{j}") for j, c in enumerate(centers)]
     for r, run in enumerate(runs):
-        dists += [squared(c, f"R{r}_D{j}") for j, c in enumerate(run)]
+        dists += [_squared_distance(features, c, f"R{r}_D{j}") for j, c in enumerate(run)]
     votes = [f"{_argmin([f'R{r}_D{j}' for j in range(k)])} as V{r}" for r in range(len(runs))]
     agree = " + ".join(f"iff(V{r} = IDX, 1, 0)" for r in range(len(runs))) or "0"
     seg_case = "case IDX " + " ".join(f"when {j} then {int(ids[j])}" for j in range(k)) + " end"
