@@ -44,7 +44,7 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timede
     doc_md=__doc__,
     params={
         "path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="File, folder or glob",
-                      description="CSV file(s) on the Airflow worker, e.g. /data/sales_2019_*.csv"),
+                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), e.g. sales_2019_*.csv"),
         "chunk_mb": Param(100, type="number", minimum=0.001, title="Chunk size (MB, compressed)"),
         "parallel": Param(4, type="integer", minimum=1, maximum=99, title="PUT threads"),
         "purge": Param(True, type="boolean", title="Remove staged chunks after loading"),
@@ -56,11 +56,11 @@ def load_bulk_stage():
     @task(outlets=[RAW_SALES])
     def split_put_copy(params=None, dag_run=None) -> list[dict]:
         """Check, split, PUT and COPY every matching file; skipped when all were loaded before."""
-        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
 
         from snowseg import warehouse
         from snowseg.loading.bulk import load_path_files
-        from snowseg.runtime import PERMANENT_ERRORS, resolve
+        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
         conn = warehouse.connect()
@@ -70,7 +70,7 @@ def load_bulk_stage():
                 parallel=params["parallel"], purge=params["purge"], dag_id=dag_run.dag_id, run_id=dag_run.run_id,
             )
         except PERMANENT_ERRORS as e:
-            raise AirflowFailException(str(e)) from e
+            raise fail(e) from e
         finally:
             conn.close()
         for r in results:

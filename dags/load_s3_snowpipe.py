@@ -56,7 +56,7 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
     doc_md=__doc__,
     params={
         "path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="File, folder or glob",
-                      description="CSV file(s) on the Airflow worker, e.g. /data/sales_2019_*.csv"),
+                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), e.g. sales_2019_*.csv"),
         "notify": Param("auto", enum=["auto", "rest"], title="How the pipe hears about files",
                         description="auto: S3 event notification to the pipe's SQS channel; rest: insertFiles"),
         "landing_url": Param(None, type=["null", "string"], title="Landing URL (empty = SNOWSEG_LANDING_URL or default)",
@@ -72,24 +72,23 @@ def load_s3_snowpipe():
     @task(retries=0)
     def check_files(params=None, dag_run=None) -> dict:
         """Check every file before anything is uploaded; refused files are audited as REFUSED."""
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from snowseg.inputs import expand
         from snowseg.loading import intake
-        from snowseg.loading.bulk import resolve_paths
         from snowseg.loading.snowpipe import LOAD_PATH
-        from snowseg.runtime import PERMANENT_ERRORS, record_refusals, resolve
+        from snowseg.redaction import redact
+        from snowseg.runtime import PERMANENT_ERRORS, fail, record_refusals, resolve
 
         contract, names = resolve(params["contract"], params["table"])
         try:
-            infos, refused = intake.check_inputs(resolve_paths(params["path"]), contract, max_mb=float("inf"))
+            infos, refused = intake.check_inputs(expand(params["path"]), contract, max_mb=float("inf"))
         except PERMANENT_ERRORS as e:
-            raise AirflowFailException(str(e)) from e
+            raise fail(e) from e
         if refused:
             error = record_refusals(refused, contract, names, load_path=LOAD_PATH, dag_id=dag_run.dag_id,
                                     run_id=dag_run.run_id)
             if not infos:
-                raise AirflowFailException(str(error))
-            print(error)  # the good files go on; account_loads fails the run at the end
+                raise fail(error)
+            print(redact(str(error)))  # the good files go on; account_loads fails the run at the end
         return {"files": [i.to_dict() for i in infos], "refused": [r.to_dict() for r in refused]}
 
     @task
@@ -99,10 +98,8 @@ def load_s3_snowpipe():
 
         from snowseg import warehouse
         from snowseg.loading import snowpipe
-        from airflow.sdk.exceptions import AirflowFailException
-
         from snowseg.loading.objects import ensure_raw_objects
-        from snowseg.runtime import PERMANENT_ERRORS, resolve
+        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
         conn = warehouse.connect()
@@ -112,7 +109,7 @@ def load_s3_snowpipe():
                 ensure_raw_objects(cur, names, contract)
                 pipe = snowpipe.ensure_pipe(cur, names, contract, landing)
         except PERMANENT_ERRORS as e:  # a bad landing URL or a stage on another prefix: retrying cannot help
-            raise AirflowFailException(str(e)) from e
+            raise fail(e) from e
         finally:
             conn.close()
         if params["notify"] == "auto":
@@ -155,7 +152,7 @@ def load_s3_snowpipe():
 
         from snowseg import warehouse
         from snowseg.loading import snowpipe
-        from snowseg.runtime import PERMANENT_ERRORS, resolve
+        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
         conn = warehouse.connect()
@@ -163,7 +160,7 @@ def load_s3_snowpipe():
             results = snowpipe.account_files(conn, [snowpipe.Landed.from_dict(f) for f in files], loads, contract,
                                              names, dag_id=dag_run.dag_id, run_id=dag_run.run_id)
         except PERMANENT_ERRORS as e:
-            raise AirflowFailException(str(e)) from e
+            raise fail(e) from e
         finally:
             conn.close()
         for r in results:

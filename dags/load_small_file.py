@@ -42,7 +42,7 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timede
     doc_md=__doc__,
     params={
         "file_path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="CSV file path",
-                           description="Absolute path of a CSV file on the Airflow worker (at most 50 MB)."),
+                           description="A CSV file (at most 50 MB) under the input roots on the worker (SNOWSEG_INPUT_ROOTS); relative paths start at the first root."),
         "table": Param(None, type=["null", "string"], title="Target table",
                        description="Raw table in the RAW schema; empty = the contract's table (SALES_RAW)."),
         "on_error": Param("ABORT_STATEMENT", enum=["ABORT_STATEMENT", "CONTINUE", "SKIP_FILE"], title="ON_ERROR"),
@@ -56,33 +56,34 @@ def load_small_file():
         """Refuse a missing, oversized, non-UTF-8 or wrongly shaped file before any PUT (audited as REFUSED)."""
         from airflow.sdk.exceptions import AirflowFailException
 
+        from snowseg.inputs import confine
         from snowseg.loading import intake
         from snowseg.loading.small_file import LOAD_PATH
-        from snowseg.runtime import PERMANENT_ERRORS, record_refusals, resolve
+        from snowseg.runtime import PERMANENT_ERRORS, fail, record_refusals, resolve
 
         contract, names = resolve(params["contract"], params["table"])
         if not params["file_path"]:
             raise AirflowFailException("param file_path is empty: give the path of a CSV file on the worker")
         try:
-            infos, refused = intake.check_inputs([params["file_path"]], contract)
+            infos, refused = intake.check_inputs([confine(params["file_path"])], contract)
         except PERMANENT_ERRORS as e:
-            raise AirflowFailException(str(e)) from e
+            raise fail(e) from e
         if refused:
             error = record_refusals(refused, contract, names, load_path=LOAD_PATH, dag_id=dag_run.dag_id,
                                     run_id=dag_run.run_id)
-            raise AirflowFailException(str(error))
+            raise fail(error)
         return infos[0].to_dict()
 
     @task(outlets=[RAW_SALES])
     def put_and_copy(info: dict, params=None, dag_run=None) -> dict:
         """PUT -> COPY INTO -> audit -> REMOVE; skipped when the content was loaded before."""
-        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
 
         from snowseg import warehouse
         from snowseg.loading.checks import FileInfo
         from snowseg.loading.objects import ensure_raw_objects
         from snowseg.loading.small_file import load_file
-        from snowseg.runtime import PERMANENT_ERRORS, resolve
+        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
         conn = warehouse.connect()
@@ -94,7 +95,7 @@ def load_small_file():
                 dag_id=dag_run.dag_id, run_id=dag_run.run_id,
             )
         except PERMANENT_ERRORS as e:
-            raise AirflowFailException(str(e)) from e
+            raise fail(e) from e
         finally:
             conn.close()
         if result.status == "SKIPPED":

@@ -5,7 +5,7 @@ Starts with the **quality gate** (write-audit-publish): the load batches not jud
 validated with Great Expectations against the suite derived from the dataset contract. Rows that
 break a row-level `error` rule go to `RAW.SALES_QUARANTINE`; a batch with a failed batch-level
 `error` rule, or too many quarantined rows, is held back and the run fails listing the failed
-rules and counts. Every rule's result goes to `AUDIT.DQ_RESULTS`; Data Docs and the batch's
+rules and counts. Every rule's result goes to `AUDIT.DQ_RESULTS`; the rules' results and the batch's
 pictures go to the run's quality report. Only published rows (`RAW.SALES_PUBLISHED`) feed the model.
 
 Then segments (``snowseg.segmentation``):
@@ -77,12 +77,10 @@ def segment_customers():
         """Validate the new load batches with GX; publish, quarantine or hold them (write-audit-publish)."""
         import re
 
-        from airflow.sdk.exceptions import AirflowFailException
-
         from snowseg import warehouse
         from snowseg.quality.gate import GateFailed, run_gate
         from snowseg.report import report_root
-        from snowseg.runtime import resolve
+        from snowseg.runtime import fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
         report_dir = report_root() / "quality" / re.sub(r"[^A-Za-z0-9_.-]", "_", dag_run.run_id)
@@ -91,7 +89,7 @@ def segment_customers():
             result = run_gate(conn, contract, names, run_id=dag_run.run_id, dag_id=dag_run.dag_id,
                               report_dir=report_dir)
         except GateFailed as e:
-            raise AirflowFailException(str(e)) from e
+            raise fail(e) from e
         finally:
             conn.close()
         for b in result.summary()["batches"]:
@@ -103,10 +101,8 @@ def segment_customers():
     @task
     def segment(gate: dict, params=None, dag_run=None) -> dict:
         """Features -> k scores -> stability ensemble -> profiles -> report -> atomic publish."""
-        from airflow.sdk.exceptions import AirflowFailException
-
         from snowseg import warehouse
-        from snowseg.runtime import PERMANENT_ERRORS, resolve
+        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
         from snowseg.segmentation import SegmentationParams, run_segmentation
 
         contract, names = resolve(params["contract"], params["table"])
@@ -117,14 +113,14 @@ def segment_customers():
                 subsample=params["subsample"], scaling=params["scaling"], max_fit_rows=params["max_fit_rows"],
             )
         except PERMANENT_ERRORS as e:
-            raise AirflowFailException(str(e)) from e
+            raise fail(e) from e
         conn = warehouse.connect()
         try:
             links = {"Quality gate report": f"file://{gate['report_path']}"} if gate.get("report_path") else None
             result = run_segmentation(conn, contract, names, seg_params, dag_id=dag_run.dag_id, run_id=dag_run.run_id,
                                       links=links)
         except PERMANENT_ERRORS as e:  # e.g. no published rows yet: a retry cannot help
-            raise AirflowFailException(str(e)) from e
+            raise fail(e) from e
         finally:
             conn.close()
         print(f"k = {result.k}: {result.k_reason}")

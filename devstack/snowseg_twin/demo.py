@@ -6,7 +6,7 @@
 4. ``airflow dags test load_small_file`` (or load_bulk_stage / load_s3_snowpipe, ``--load``) with the file, then ``airflow dags test segment_customers``
    (an Asset-scheduled DAG is only triggered by the scheduler, so the demo runs it explicitly);
 5. print the segments table, the row counts, and where the run report, elbow plot and quality gate
-   report (GX results, Data Docs, pictures of the batch) are.
+   report (GX results, pictures of the batch) are.
 
 Airflow's own output goes to ``$AIRFLOW_HOME/logs/demo/``; on failure its tail is printed.
 """
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.file:
         path = args.file.resolve()
         print(f"using {path}")
+        _allow_input_folder(path.parent)
     else:
         from snowseg.generator import write_sales_csv
 
@@ -108,6 +109,17 @@ def main(argv: list[str] | None = None) -> int:
 
     print("== 5/5 segments")
     return _print_summary(_quality_report(logs / "segment_customers.log"))
+
+
+def _allow_input_folder(folder: Path) -> None:
+    """The DAGs read inputs only under SNOWSEG_INPUT_ROOTS: the file the demo's user named on the command line
+    is theirs to load, so its folder joins the roots of this demo's Airflow runs (and only of them)."""
+    from snowseg.inputs import input_roots
+
+    roots = input_roots()
+    if not any(folder == r or r in folder.parents for r in roots):
+        os.environ["SNOWSEG_INPUT_ROOTS"] = os.pathsep.join([*map(str, roots), str(folder)])
+        print(f"input roots for this demo: {os.environ['SNOWSEG_INPUT_ROOTS']}")
 
 
 def _quality_report(log: Path) -> str | None:

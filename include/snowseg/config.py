@@ -48,6 +48,8 @@ _TYPE_RE = re.compile(
     r"^(VARCHAR(\(\d+\))?|NUMBER\(\d+,\s*\d+\)|NUMBER|FLOAT|DATE|TIME|TIMESTAMP_NTZ|BOOLEAN)$"
 )
 _IDENT_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+#: A contract's name: the stem of its YAML file in a contracts folder (never a path).
+CONTRACT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
 
 
 class ContractError(ValueError):
@@ -281,13 +283,47 @@ def _resolve(path: str | Path | None) -> Path:
     """Turn a path or a bare contract name into an existing file path."""
     if path is None:
         return DEFAULT_CONTRACT
+    if isinstance(path, str) and CONTRACT_NAME_RE.match(path):
+        return contract_path(path)
     p = Path(path)
-    if p.suffix not in {".yaml", ".yml"} and not p.exists():
-        p = DATASETS_DIR / f"{p.name}.yaml"
     if not p.is_file():
-        known = sorted(f.stem for f in DATASETS_DIR.glob("*.yaml"))
-        raise ContractError(f"dataset contract {str(path)!r} not found; known contracts: {known}")
+        raise ContractError(f"dataset contract {str(path)!r} not found; known contracts: {known_contracts()}")
     return p
+
+
+def contract_dirs() -> list[Path]:
+    """Where contracts are looked up by name: SNOWSEG_CONTRACTS_DIR's folders, then include/datasets/."""
+    from snowseg import settings
+
+    return [*settings.path_list("SNOWSEG_CONTRACTS_DIR"), DATASETS_DIR]
+
+
+def known_contracts() -> list[str]:
+    """The contract names found in :func:`contract_dirs`."""
+    return sorted({f.stem for d in contract_dirs() if d.is_dir() for f in d.glob("*.yaml")})
+
+
+def contract_path(name: str) -> Path:
+    """The file of the contract called `name` (a name, never a path); ContractError if there is none.
+
+    Examples
+    --------
+    >>> contract_path("supermarket").name
+    'supermarket.yaml'
+    >>> contract_path("/etc/passwd")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    snowseg.config.ContractError: contract '/etc/passwd' is not a contract name: ...
+    """
+    if not CONTRACT_NAME_RE.match(str(name)):
+        raise ContractError(
+            f"contract {str(name)!r} is not a contract name: give the name of a YAML contract (letters, digits, "
+            f"'_' and '-'; no folder, no '.yaml') in {[str(d) for d in contract_dirs()]}; known: {known_contracts()}")
+    for folder in contract_dirs():
+        if (candidate := folder / f"{name}.yaml").is_file():
+            return candidate
+    raise ContractError(f"no dataset contract named {name!r} in {[str(d) for d in contract_dirs()]}; "
+                        f"known contracts: {known_contracts()}")
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -301,7 +337,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _apply_extends(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     """Merge a contract that extends another: base columns plus `add_columns` after `insert_after`."""
-    base = _read_yaml(path.parent / raw["extends"])
+    base_name = str(raw["extends"])
+    if Path(base_name).name != base_name or base_name.startswith("."):
+        raise ContractError(f"{path}: extends {base_name!r}: give the file name of a contract in the same folder")
+    base = _read_yaml(path.parent / base_name)
     columns = list(base["columns"])
     after = raw.get("insert_after")
     names = [c["name"] for c in columns]

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from snowseg.config import ContractError, DatasetContract, load_contract
+from snowseg.config import ContractError, DatasetContract, contract_path, load_contract
+from snowseg.errors import InputError
 from snowseg.loading.checks import FileCheckError
 from snowseg.loading.small_file import LoadFailed
 from snowseg.warehouse import Names
 
 # Errors that a retry cannot fix: bad input or bad configuration. Tasks fail fast on these.
-PERMANENT_ERRORS = (FileCheckError, FileNotFoundError, LoadFailed, ContractError, ValueError, KeyError)
+PERMANENT_ERRORS = (InputError, FileCheckError, FileNotFoundError, LoadFailed, ContractError, ValueError, KeyError)
 
 
 def resolve(contract_name: str | None, table: str | None = None, database: str | None = None) -> tuple[DatasetContract, Names]:
-    """The contract (with the table overridden by a param, if given) and the object names."""
+    """The contract called `contract_name` (a name in the contracts folders, never a path; the table overridden
+    by a param, if given) and the object names."""
     from dataclasses import replace
 
     from snowseg.warehouse import quote_ident
 
-    contract = load_contract(contract_name or None)
+    contract = load_contract(contract_path(contract_name) if contract_name else None)  # a name, never a path
     if table:
         contract = replace(contract, table=quote_ident(table))
     return contract, Names.from_env(database)
@@ -36,3 +38,13 @@ def record_refusals(refused: list, contract: DatasetContract, names: Names, *, l
                                     run_id=run_id)
     finally:
         conn.close()
+
+
+def fail(error: BaseException | str) -> Exception:
+    """The AirflowFailException a task raises for a permanent failure: the error's text, redacted
+    (:mod:`snowseg.redaction`), so no secret reaches the task log, the UI or an alert."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from snowseg.redaction import redact
+
+    return AirflowFailException(redact(str(error)))

@@ -165,30 +165,6 @@ def load_chunks(
     return LoadResult(status, batch_id, info.name, info.rows, loaded, len(rejected), msg)
 
 
-def resolve_paths(path: str) -> list[Path]:
-    """A file, every ``*.csv`` in a folder, or a glob, sorted; FileNotFoundError names the pattern.
-
-    Examples
-    --------
-    >>> resolve_paths("/nonexistent/*.csv")
-    Traceback (most recent call last):
-    ...
-    FileNotFoundError: no CSV file matches '/nonexistent/*.csv' (give a file, a folder or a glob)
-    """
-    import glob
-
-    p = Path(path)
-    if p.is_dir():
-        found = sorted(p.glob("*.csv"))
-    elif any(ch in path for ch in "*?["):
-        found = sorted(Path(x) for x in glob.glob(path) if Path(x).is_file())
-    else:
-        found = [p] if p.is_file() else []
-    if not found:
-        raise FileNotFoundError(f"no CSV file matches {path!r} (give a file, a folder or a glob)")
-    return found
-
-
 def load_path_files(
     conn: Any, path: str, contract: DatasetContract, names: Names, *, chunk_bytes: int, parallel: int = 4,
     purge: bool = True, dag_id: str | None = None, run_id: str | None = None,
@@ -200,10 +176,11 @@ def load_path_files(
     """
     import tempfile
 
+    from snowseg.inputs import expand
     from snowseg.loading import intake
     from snowseg.loading.splitting import split_csv
 
-    infos, refused = intake.check_inputs(resolve_paths(path), contract, max_mb=float("inf"))
+    infos, refused = intake.check_inputs(expand(path), contract, max_mb=float("inf"))
     refusal = intake.put_on_record(conn, names, contract, refused, load_path=LOAD_PATH, dag_id=dag_id,
                                    run_id=run_id)  # also creates the raw objects
     results = []

@@ -1,0 +1,55 @@
+"""Environment settings that Snowseg reads, each with its default, in one table.
+
+Every ``SNOWSEG_*`` variable the package reads is declared here once (:data:`SETTINGS`), and read
+through :func:`get`. The table is the documentation: ``docs/configuration.md`` lists the same rows.
+
+Examples
+--------
+>>> SETTINGS["SNOWSEG_INPUT_ROOTS"].default
+'<project>/data'
+>>> get("SNOWSEG_NO_SUCH_SETTING")
+Traceback (most recent call last):
+...
+KeyError: 'SNOWSEG_NO_SUCH_SETTING is not a Snowseg setting'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The project folder: ``include/snowseg/settings.py`` -> the folder that holds ``include/``.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, default (as documented) and what it does."""
+
+    name: str
+    default: str
+    doc: str
+
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in (
+    Setting("SNOWSEG_INPUT_ROOTS", "<project>/data",
+            "Folders the load DAGs may read input files from, separated by the OS path separator (`:`). A "
+            "`file_path`/`path` param must resolve (symlinks followed) inside one of them; dot-files and "
+            "`/proc`, `/sys`, `/dev` are always refused."),
+    Setting("SNOWSEG_CONTRACTS_DIR", "",
+            "Extra folders of dataset contracts (`<name>.yaml`), searched before `include/datasets/`. A DAG's "
+            "`contract` param is a name in one of these folders, never a path."),
+)}
+
+
+def get(name: str) -> str | None:
+    """The variable's value from the environment, or None when unset or empty."""
+    if name not in SETTINGS:
+        raise KeyError(f"{name} is not a Snowseg setting")
+    return os.environ.get(name) or None
+
+
+def path_list(name: str) -> list[Path]:
+    """A path-list setting (``os.pathsep``-separated), empty entries dropped."""
+    return [Path(p) for p in (get(name) or "").split(os.pathsep) if p.strip()]
