@@ -43,6 +43,8 @@ from typing import Any
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
+from snowseg.redaction import known_secrets, redact
+
 log = logging.getLogger(__name__)
 
 STATE_VARIABLE = "snowseg_alerted_keys"
@@ -72,14 +74,6 @@ WHAT_TO_DO = {
     "landing_stale": "{landing_hint}",
 }
 
-_SENSITIVE = ("password", "passphrase", "passwd", "secret", "private_key", "token", "api_key", "apikey",
-              "credential", "key_content")
-_REDACTIONS = (
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), "***"),
-    (re.compile(r"\b([a-z][a-z0-9+.\-]*://[^:/@\s]+):[^@\s/]+@", re.I), r"\1:***@"),
-    (re.compile(r"\b(password|passphrase|passwd|pwd|secret|token|private_key\w*|aws_secret_access_key|api_key)"
-                r"(['\"]?\s*[:=]\s*)('[^']*'|\"[^\"]*\"|[^\s,;&)]+)", re.I), r"\1\2***"),
-)
 _FILE_TOKEN = re.compile(r"(?<![\w/.\-])((?:/|\w:\\)?[\w./\\\-]*?[\w\-]+\.(?:csv|tsv|txt)(?:\.gz)?)\b", re.I)
 _LINE = re.compile(r"\bline (\d+)")
 _COLUMN = re.compile(r"\bcolumn \"?([A-Za-z_][\w$]*|\d+)\"?(?:\[[^\]]*\])?(?::\s*([^;\n]+))?")
@@ -197,82 +191,6 @@ def _full_text(record: dict, sep: str) -> str:
     """The message, with its what-to-do line unless the message already has it."""
     todo = record.get("what_to_do")
     return record["message"] + (f"{sep}What to do: {todo}" if todo and todo not in record["message"] else "")
-
-
-# --- no secrets -------------------------------------------------------------------------------------------------
-
-
-def redact(value: Any, secrets: list[str] | None = None) -> Any:
-    """`value` (a string, or dicts/lists of them) with connection secrets and secret-looking pairs replaced by ***.
-
-    Parameters
-    ----------
-    value : str, mapping or list
-    secrets : list of str, optional
-        Literal secrets to replace; default: the passwords and sensitive extras of the Snowflake, AWS
-        and SMTP connections (:func:`known_secrets`). Values under sensitive keys become ``***`` too.
-
-    Examples
-    --------
-    >>> redact("snowflake://svc:pa55word@acct/db failed; password=hunter22, token: abc123", [])
-    'snowflake://svc:***@acct/db failed; password=***, token: ***'
-    >>> redact({"error": ["-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----"], "api_key": "k"}, [])
-    {'error': ['***'], 'api_key': '***'}
-    """
-    if secrets is None:
-        secrets = known_secrets()
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, "***")
-        for pattern, repl in _REDACTIONS:
-            value = pattern.sub(repl, value)
-        try:  # whatever Airflow's masker learnt in this process (connections and variables the task read)
-            from airflow.sdk._shared.secrets_masker import redact as airflow_redact
-
-            value = airflow_redact(value)
-        except Exception:
-            pass
-        return value
-    if isinstance(value, Mapping):
-        return {k: ("***" if _sensitive(str(k)) and value[k] else redact(v, secrets)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v, secrets) for v in value]
-    return value
-
-
-def _sensitive(name: str) -> bool:
-    return any(s in name.lower() for s in _SENSITIVE)
-
-
-def known_secrets() -> list[str]:
-    """Passwords and sensitive extras of the connections Snowseg uses (the longest first)."""
-    from snowseg.warehouse import conn_id_from_env
-
-    ids = {conn_id_from_env(), os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default"),
-           os.environ.get("SNOWSEG_ALERT_SMTP_CONN_ID", "smtp_default")}
-    secrets: set[str] = set()
-    for conn_id in ids:
-        try:
-            from airflow.sdk import BaseHook
-
-            conn = BaseHook.get_connection(conn_id)
-        except Exception:  # not defined here: nothing of it can be in a message from here either
-            continue
-        if conn.password:
-            secrets.add(str(conn.password))
-        secrets.update(_sensitive_values(conn.extra_dejson))
-    return sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
-
-
-def _sensitive_values(extra: Any, key: str = "") -> Iterator[str]:
-    if isinstance(extra, Mapping):
-        for k, v in extra.items():
-            yield from _sensitive_values(v, str(k))
-    elif isinstance(extra, (list, tuple)):
-        for v in extra:
-            yield from _sensitive_values(v, key)
-    elif extra not in (None, "") and _sensitive(key):
-        yield str(extra)
 
 
 # --- failure callbacks ------------------------------------------------------------------------------------------

@@ -24,8 +24,10 @@ class Case(NamedTuple):
 CASES = [
     pytest.param(Case(b"", HeaderMismatch, "the file is empty"), id="empty"),
     pytest.param(Case(f"{HEADER.replace('Rating', 'Stars')}\n{ROW}\n".encode(), HeaderMismatch,
-                      "missing: ['Rating']; unexpected: ['Stars']"), id="renamed-column"),
-    pytest.param(Case(f"{HEADER},Extra\n{ROW},1\n".encode(), HeaderMismatch, "unexpected: ['Extra']"), id="extra-column"),
+                      "missing: ['Rating']; 1 column(s) not in the contract at position(s) 17"), id="renamed-column"),
+    pytest.param(Case(f"{HEADER},Extra\n{ROW},1\n".encode(), HeaderMismatch,
+                      "18 columns, the contract has 17; 1 column(s) not in the contract at position(s) 18"),
+                 id="extra-column"),
     pytest.param(Case(f"{HEADER.replace(',Rating', '')}\n".encode(), HeaderMismatch, "missing: ['Rating']"),
                  id="missing-column"),
     pytest.param(Case(f"{HEADER}\n{ROW}\n{ROW},9\n".encode(), RaggedRow, "line 3, column 18: record 2 has 18 fields"),
@@ -33,7 +35,7 @@ CASES = [
     pytest.param(Case(f"{HEADER}\n{ROW.rsplit(',', 1)[0]}\n".encode(), RaggedRow, "record 1 has 16 fields, expected 17"),
                  id="too-few-fields"),
     pytest.param(Case(f"{HEADER}\n{ROW}\n".encode().replace(b"Yangon", b"Yang\xf3n"), NotUtf8,
-                      "line 2, column 19: byte 0xF3 is not valid UTF-8"), id="latin-1"),
+                      "line 2, column 19: a byte that is not valid UTF-8"), id="latin-1"),
 ]
 
 
@@ -45,6 +47,20 @@ def test_refused_files(tmp_path: Path, case: Case):
         check_file(p, CONTRACT)
     assert str(p) in str(err.value)
     assert case.message in str(err.value)
+
+
+def test_a_foreign_header_never_reaches_the_message(tmp_path: Path):
+    """Probe (issue 11): a file that is not a CSV of the contract -- e.g. /proc/<pid>/environ, one line with
+    secrets -- is refused with counts and contract column names only, never its own text."""
+    p = tmp_path / "environ"
+    p.write_bytes(b"AIRFLOW_CONN_SNOWFLAKE_DEFAULT={\"password\": \"hunter2-probe\"}\x00HOME=/root\x00")
+    with pytest.raises(HeaderMismatch) as err:
+        check_file(p, CONTRACT)
+    message = str(err.value)
+    assert "hunter2-probe" not in message and "AIRFLOW_CONN" not in message and "HOME" not in message
+    assert "1 columns, the contract has 17" in message and "position(s) 1" in message
+    assert (err.value.line, err.value.column, err.value.found_count) == (1, 1, 1)
+    assert err.value.missing == CONTRACT.header and err.value.unexpected_positions == [1]
 
 
 def test_missing_file_names_the_path(tmp_path):

@@ -110,8 +110,12 @@ def column_name(reference: str | None) -> str | None:
 
 
 def record(cur: Any, names: Names, rec: AuditRecord) -> None:
-    """Insert one LOAD_AUDIT row."""
-    wh.run(cur, "audit/insert_load_audit.sql", asdict(rec), database=names.database, schema=names.audit)
+    """Insert one LOAD_AUDIT row (its texts redacted: an error may quote a file or a connection)."""
+    from snowseg.redaction import redact
+
+    row = asdict(rec)
+    row.update(redact({k: row[k] for k in ("first_error", "file_path", "file_name")}))
+    wh.run(cur, "audit/insert_load_audit.sql", row, database=names.database, schema=names.audit)
 
 
 def find_outcome(cur: Any, names: Names, checksum: str | None, target_table: str, load_path: str,

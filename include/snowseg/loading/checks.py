@@ -50,7 +50,15 @@ class NotUtf8(FileCheckError):
 
 
 class HeaderMismatch(FileCheckError):
-    """The header is not the contract's."""
+    """The header is not the contract's: the contract columns it lacks, the positions of columns the contract
+    does not have, and how many columns it has (never the header's own text)."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
+                 missing: list[str] | None = None, unexpected_positions: list[int] | None = None,
+                 found_count: int | None = None):
+        super().__init__(message, line=line, column=column)
+        self.missing, self.unexpected_positions = list(missing or []), list(unexpected_positions or [])
+        self.found_count = found_count
 
 
 class RaggedRow(FileCheckError):
@@ -180,30 +188,37 @@ def _decode(path: Path, data: bytes) -> str:
         line = data.count(b"\n", 0, e.start) + 1
         column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
         raise NotUtf8(
-            f"{path}: line {line}, column {column}: byte 0x{data[e.start]:02X} is not valid UTF-8; "
+            f"{path}: line {line}, column {column}: a byte that is not valid UTF-8; "
             "re-save the file as UTF-8 (it looks like Latin-1/Windows-1252 if accented letters are involved)",
             line=line, column=column,
         ) from None
 
 
 def _check_header(path: Path, contract: DatasetContract, found: list[str]) -> None:
-    """Compare the header with the contract's, by name and order."""
+    """Compare the header with the contract's, by name and order.
+
+    The error names only the contract's own column names and counts: a header that is not the
+    contract's may be any text (another file's first line), and that never reaches a message.
+    """
     expected = contract.header
     found = [h.strip() for h in found]
     if found == expected:
         return
+    known = set(expected)
     missing = [c for c in expected if c not in found]
-    unexpected = [c for c in found if c not in expected]
-    detail = []
+    unexpected = [i for i, c in enumerate(found, start=1) if c not in known]
+    detail = [f"{len(found)} columns, the contract has {len(expected)}"]
     if missing:
         detail.append(f"missing: {missing}")
     if unexpected:
-        detail.append(f"unexpected: {unexpected}")
+        detail.append(f"{len(unexpected)} column(s) not in the contract at position(s) "
+                      f"{', '.join(map(str, unexpected[:20]))}{' ...' if len(unexpected) > 20 else ''}")
     if not missing and not unexpected:
-        detail.append("same columns in a different order")
+        detail.append("the contract's columns in another order: "
+                      f"{[c for c in found if c in known]}")
     raise HeaderMismatch(
-        f"{path}: the header does not match contract {contract.name!r} ({'; '.join(detail)}).\n"
-        f"  expected: {expected}\n  found:    {found}\n"
-        f"  Fix the file, or describe its schema in a dataset contract ({contract.source}).",
-        line=1, column=None,
+        f"{path}: line 1: the header does not match contract {contract.name!r} ({'; '.join(detail)}). "
+        f"Expected: {expected}. Fix the file, or describe its schema in a dataset contract ({contract.source.name}).",
+        line=1, column=unexpected[0] if unexpected else None, missing=missing, unexpected_positions=unexpected,
+        found_count=len(found),
     )

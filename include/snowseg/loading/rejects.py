@@ -87,7 +87,9 @@ def store_rejected(cur: Any, names: Names, contract: DatasetContract, *, batch_i
            database=names.database, schema=names.raw, rejected_table=rejected_table_name(contract))
     if not rejected:
         return
-    now = datetime.now(UTC).replace(tzinfo=None)
+    from snowseg.redaction import known_secrets, redact
+
+    now, secrets = datetime.now(UTC).replace(tzinfo=None), known_secrets()
     cur.executemany(
         wh.render("raw/insert_rejected_row.sql", database=names.database, schema=names.raw,
                   rejected_table=rejected_table_name(contract)),
@@ -95,7 +97,8 @@ def store_rejected(cur: Any, names: Names, contract: DatasetContract, *, batch_i
             {
                 "batch_id": batch_id, "load_path": load_path, "file_name": file_name,
                 "staged_file": r.staged_file, "line": source_line(r), "character": r.character,
-                "column_name": r.column_name, "error": r.error, "code": r.code, "rejected_record": r.record,
+                "column_name": r.column_name, "error": redact(r.error, secrets), "code": r.code,
+                "rejected_record": redact(r.record, secrets),
                 "rejected_at": now,
             }
             for r in rejected

@@ -18,8 +18,9 @@ and moves no rows out of the warehouse). Then, per batch:
   the features read. For a published batch, quarantined + published = loaded.
 
 A held batch fails the run (:class:`GateFailed`) with the failed rules and counts; it stays held (it
-is not judged again), so later runs publish new batches without it. Data Docs (GX's HTML) and the
-batch's pictures go to the run's report folder.
+is not judged again), so later runs publish new batches without it. The run's page (every rule's
+result) and the batch's pictures go to the run's report folder. GX's Data Docs are not built: they
+load scripts from CDNs and put raw values of the batch into HTML, which no report of ours may carry.
 """
 
 from __future__ import annotations
@@ -108,7 +109,6 @@ class GateResult:
 
     run_id: str
     verdicts: list[BatchVerdict]
-    docs_path: str | None = None
     report_path: str | None = None
 
     @property
@@ -117,7 +117,7 @@ class GateResult:
 
     def summary(self) -> dict:
         """A JSON-safe summary (for XCom)."""
-        return {"run_id": self.run_id, "docs_path": self.docs_path, "report_path": self.report_path,
+        return {"run_id": self.run_id, "report_path": self.report_path,
                 "batches": [{"batch_id": v.batch_id, "status": v.status, "rows": v.rows, "quarantined": v.quarantined,
                              "failed_errors": [r.rule.name for r in v.failed_errors],
                              "failed_warnings": [r.rule.name for r in v.failed_warnings]} for v in self.verdicts]}
@@ -195,8 +195,7 @@ def add_warehouse_source(context: Any, conn_id: str | None = None) -> Any:
 
     The connection URL comes from ``SnowflakeHook.get_uri()`` without its password, and every DB-API
     connection from ``SnowflakeHook.get_conn()`` (SQLAlchemy's ``creator``): the hook does the
-    authentication (password or key pair), so no secret is written into GX's configuration or its
-    Data Docs, and GX runs its queries as the same user, role and warehouse as the loads.
+    authentication (password or key pair), so no secret is written into GX's configuration, and GX runs its queries as the same user, role and warehouse as the loads.
     """
     import sqlalchemy as sa
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
@@ -287,7 +286,7 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
     run_id, dag_id : str
         Recorded with every result.
     report_dir : Path, optional
-        Where GX Data Docs and the batch pictures go (skipped if None).
+        Where the run's page and the batch pictures go (skipped if None).
     now : datetime, optional
         The gate's clock (UTC, naive); default now.
     strategy : {"sql", "fetch"}, optional
@@ -330,7 +329,7 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
                 from snowseg.quality.report import write_quality_report
 
                 result.report_path = str(write_quality_report(Path(report_dir), run_id=run_id, verdicts=[],
-                                                              docs_index=None, history=history))
+                                                              history=history))
             return result
         table_columns = wh.run(cur, "quality/select_table_columns.sql",
                                {"schema": names.raw, "table": contract.table}, database=names.database)
@@ -370,11 +369,9 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
     _record(conn, names, contract, verdicts, run_id=run_id, dag_id=dag_id, checked_at=now)
     result = GateResult(run_id, verdicts)
     if report_dir is not None:
-        docs = _data_docs(context, Path(report_dir))
-        result.docs_path = str(docs)
         with conn.cursor() as cur:
             sample, total = fetch_sample(cur, names, contract, batches, present - unchecked.keys())
-        result.report_path = str(_report(Path(report_dir), run_id, verdicts, docs, sample, total, contract, history))
+        result.report_path = str(_report(Path(report_dir), run_id, verdicts, sample, total, contract, history))
     if result.held:
         raise GateFailed(
             f"{len(result.held)} of {len(verdicts)} new batch(es) held back by the quality gate "
@@ -426,15 +423,18 @@ def _types(contract: DatasetContract, table_columns: list[tuple]) -> RuleResult:
 
 def _record(conn: Any, names: Names, contract: DatasetContract, verdicts: list[BatchVerdict], *, run_id: str,
             dag_id: str | None, checked_at: dt.datetime) -> None:
-    """DQ_RESULTS, quarantine rows and BATCH_GATE verdicts in one transaction."""
-    results, quarantine, gate = [], [], []
+    """DQ_RESULTS, quarantine rows and BATCH_GATE verdicts in one transaction (texts from the data redacted)."""
+    from snowseg.redaction import known_secrets, redact
+
+    results, quarantine, gate, secrets = [], [], [], known_secrets()
     for v in verdicts:
         for r in v.results:
             results.append({
                 "run_id": run_id, "dag_id": dag_id, "batch_id": v.batch_id, "suite": f"{contract.name}.{SUITE}",
                 "expectation": r.rule.name, "expectation_type": r.rule.type, "column_name": r.rule.column,
                 "severity": r.rule.severity, "success": r.success,
-                "observed_value": None if r.observed_value is None else json.dumps(r.observed_value, default=str)[:4000],
+                "observed_value": None if r.observed_value is None else redact(
+                    json.dumps(r.observed_value, default=str), secrets)[:4000],
                 "unexpected_count": r.unexpected_count, "element_count": r.element_count, "checked_at": checked_at,
             })
             if not r.success and r.rule.severity == "error":
@@ -442,7 +442,7 @@ def _record(conn: Any, names: Names, contract: DatasetContract, verdicts: list[B
                     value = u.get(r.rule.column) if r.rule.column else None
                     quarantine.append({
                         "batch_id": v.batch_id, "file": u["_FILE"], "row": int(u["_ROW"]), "expectation": r.rule.name,
-                        "column_name": r.rule.column, "value": None if value is None else str(value),
+                        "column_name": r.rule.column, "value": None if value is None else redact(str(value), secrets),
                         "run_id": run_id, "quarantined_at": checked_at,
                     })
         gate.append({
@@ -464,9 +464,9 @@ def _record(conn: Any, names: Names, contract: DatasetContract, verdicts: list[B
             raise
 
 
-def _report(report_dir: Path, run_id: str, verdicts: list[BatchVerdict], docs: Path, sample: Any, total: int,
+def _report(report_dir: Path, run_id: str, verdicts: list[BatchVerdict], sample: Any, total: int,
             contract: DatasetContract, history: list[tuple] | None = None) -> Path:
-    """The run's quality page: verdicts, every rule, Data Docs link, and the pictures of the checked rows."""
+    """The run's quality page: verdicts, every rule, and the pictures of the checked rows."""
     from snowseg.quality.eda import eda_html, eda_pictures
     from snowseg.quality.report import write_quality_report
 
@@ -475,17 +475,5 @@ def _report(report_dir: Path, run_id: str, verdicts: list[BatchVerdict], docs: P
     note = (f"<p>Pictures of all {total:,} checked rows.</p>" if len(sample) >= total else
             f"<p>Pictures of a random sample of {len(sample):,} of the {total:,} checked rows "
             f"(quality.picture_rows); the rules above ran on every row.</p>")
-    return write_quality_report(report_dir, run_id=run_id, verdicts=verdicts, docs_index=docs,
+    return write_quality_report(report_dir, run_id=run_id, verdicts=verdicts,
                                 pictures_html=note + eda_html(pictures, report_dir), history=history)
-
-
-def _data_docs(context: Any, report_dir: Path) -> Path:
-    """Build GX Data Docs for this run's validations under `report_dir`/data_docs; return its index."""
-    site = Path(report_dir) / "data_docs"
-    context.add_data_docs_site(site_name="run", site_config={
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
-    context.build_data_docs(site_names=["run"])
-    return site / "index.html"
