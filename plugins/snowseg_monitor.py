@@ -16,9 +16,20 @@ Routes (below the prefix):
 
 Airflow does not authenticate plugin apps by itself (it mounts them beside its own API, whose auth
 is a router dependency that a mount does not inherit), so this app adds Airflow's own check to every
-route (:func:`_require_login`): the UI's login cookie or an API token (``Authorization: Bearer``),
-as for ``/api/v2``. A browser without a login is sent to the UI's login page and comes back; a JSON
-client without a token gets 401.
+route (:func:`_require_login`), ``/openapi.json`` included: the UI's login cookie or an API token
+(``Authorization: Bearer``), as for ``/api/v2``. A browser without a login is sent to the UI's login
+page and comes back; a JSON client without a token gets 401.
+
+Who may see data is a role, not "anyone logged in" (:func:`may_see_data`): raw rejected records and
+the report folder need the permission to trigger the load DAGs (``POST`` on DAG runs of
+``load_small_file`` in Airflow's auth manager: the simple auth manager's ``user``, ``op`` and
+``admin`` roles; FAB's "can create on DAG Runs" with edit on that DAG). Viewers see counts,
+statuses, errors and rules, never a raw record.
+
+Every response carries ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: SAMEORIGIN`` and a
+Content-Security-Policy that allows no script at all (the pages have none); files of the report
+folder are also ``sandbox``-ed, so nothing in a report can act on the Airflow origin. Every text read
+from the warehouse passes :func:`snowseg.redaction.redact` before it is shown.
 """
 
 from __future__ import annotations
@@ -42,6 +53,17 @@ log = logging.getLogger(__name__)
 
 URL_PREFIX = "/snowseg"
 TEMPLATES = Path(__file__).resolve().parent / "snowseg_monitor_templates"
+#: The DAG whose run-trigger permission lets a user see data (raw rejected records, the report folder).
+DATA_ROLE_DAG = "load_small_file"
+#: No script, no plugins, no forms elsewhere, no framing by other origins: the pages are server-rendered HTML.
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'self'; base-uri 'none'")
+#: Files of the report folder also run in a sandbox: no script, no forms, no popups, no top navigation. The
+#: origin is kept (allow-same-origin) so that 'self' still admits the report's own pictures; without
+#: allow-scripts nothing can use it.
+REPORT_CSP = CSP + "; sandbox allow-same-origin"
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN",
+                    "Referrer-Policy": "same-origin"}
 
 
 class WarehouseUnavailable(Exception):
@@ -161,22 +183,58 @@ async def _require_login(request: Request) -> None:
     """Airflow's authentication for every route: the UI's login cookie or a Bearer token.
 
     A page request without a valid login is redirected to the UI's login page (``next`` brings the
-    reader back); an ``/api/`` request gets Airflow's 401/403.
+    reader back); an ``/api/`` request gets Airflow's 401/403. The user is kept for :func:`may_see_data`.
     """
     from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
 
     try:
-        await get_user(request, None, await bearer_scheme(request))
+        request.state.snowseg_user = await get_user(request, None, await bearer_scheme(request))
     except HTTPException as e:
         root = str(request.scope.get("root_path", "")).rstrip("/")
-        if e.status_code in (401, 403) and not request.url.path.startswith(f"{root}/api/"):
+        is_api = request.url.path.startswith(f"{root}/api/") or request.url.path == f"{root}/openapi.json"
+        if e.status_code in (401, 403) and not is_api:
             target = quote(f"{root}{request.url.path[len(root):] or '/'}" + (f"?{request.url.query}" if request.url.query else ""))
             raise HTTPException(status_code=307, headers={"Location": f"/auth/login?next={target}"}) from e
         raise
 
 
-app = FastAPI(title="Snowseg loads monitor", docs_url=None, redoc_url=None, dependencies=[Depends(_require_login)],
+def may_see_data(request: Request) -> bool:
+    """Whether the logged-in user may see raw records and reports: may they trigger :data:`DATA_ROLE_DAG`?"""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+
+    user = getattr(request.state, "snowseg_user", None)
+    return user is not None and get_auth_manager().is_authorized_dag(
+        method="POST", access_entity=DagAccessEntity.RUN, details=DagDetails(id=DATA_ROLE_DAG), user=user)
+
+
+def _redacted(data: Any) -> Any:
+    """`data` with every text redacted (the connections' secrets read once)."""
+    from snowseg.redaction import known_secrets, redact
+
+    return redact(data, known_secrets())
+
+
+app = FastAPI(title="Snowseg loads monitor", docs_url=None, redoc_url=None, openapi_url=None,
+              dependencies=[Depends(_require_login)],
               description="Recent loads, rejected rows, quality gate and segments, read from the warehouse.")
+
+
+@app.middleware("http")
+async def _security_headers(request: Request, call_next: Any) -> Response:
+    """No sniffing, no framing by other origins, no script: on every response, errors and redirects included."""
+    response = await call_next(request)
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    in_reports = request.url.path.startswith(f"{root}/reports/")
+    response.headers["Content-Security-Policy"] = REPORT_CSP if in_reports else CSP
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> JSONResponse:
+    """The app's OpenAPI document, behind the same login as every route."""
+    return JSONResponse(app.openapi())
 
 
 @app.exception_handler(WarehouseUnavailable)
@@ -188,7 +246,8 @@ def _unavailable(request: Request, exc: WarehouseUnavailable) -> Response:
 
 
 @app.get("/", response_class=HTMLResponse)
-def index(limit: int = Query(50, ge=1, le=500, description="files listed per load path")) -> HTMLResponse:
+def index(request: Request, limit: int = Query(50, ge=1, le=500, description="files listed per load path")
+          ) -> HTMLResponse:
     """The monitor page: loads, quality, segments."""
     from snowseg import monitor
 
@@ -198,19 +257,41 @@ def index(limit: int = Query(50, ge=1, le=500, description="files listed per loa
         loads = monitor.recent_loads(cur, names, per_path=limit)
         quality = monitor.quality_results(cur, names, report_root=root)
         segments = monitor.latest_segments(cur, names, report_root=root)
+    loads, (quality, segments) = _loads_for(request, loads), _redacted([quality, segments])
     return _render("index.html", loads=loads, quality=quality, segments=segments,
-                   rejects_query=_rejects_query)
+                   rejects_query=_rejects_query, may_see_data=may_see_data(request))
 
 
-@app.get("/rejects", response_class=HTMLResponse)
-def rejects_page(file: str = Query(..., min_length=1, description="FILE_NAME of a LOAD_AUDIT row"),
-                 batch: str | None = Query(None, description="only this load batch"),
-                 limit: int = Query(500, ge=1, le=500), offset: int = Query(0, ge=0)) -> HTMLResponse:
-    """A file's rejected records with line, column, error and raw record, 500 a page."""
+def _rejects(request: Request, file: str, batch: str | None, limit: int, offset: int) -> dict:
+    """One page of a file's rejected records, redacted; the raw records only for users who may see data."""
     from snowseg import monitor
 
     with _warehouse() as cur:
         data = monitor.rejected_rows(cur, _names(), file, batch_id=batch, limit=limit, offset=offset)
+    data["raw_records_hidden"] = not may_see_data(request)
+    if data["raw_records_hidden"]:
+        for row in data["rows"]:
+            row["rejected_record"], row["error"] = None, monitor.without_values(row.get("error"))
+    return _redacted(data)
+
+
+def _loads_for(request: Request, data: dict) -> dict:
+    """Recent loads, redacted; the values quoted by first errors masked for users who may not see data."""
+    if not may_see_data(request):
+        from snowseg.monitor import without_values
+
+        for path in data.get("paths", []):
+            for f in path["files"]:
+                f["first_error"] = without_values(f.get("first_error"))
+    return _redacted(data)
+
+
+@app.get("/rejects", response_class=HTMLResponse)
+def rejects_page(request: Request, file: str = Query(..., min_length=1, description="FILE_NAME of a LOAD_AUDIT row"),
+                 batch: str | None = Query(None, description="only this load batch"),
+                 limit: int = Query(500, ge=1, le=500), offset: int = Query(0, ge=0)) -> HTMLResponse:
+    """A file's rejected records with line, column, error and (for users who may see data) raw record."""
+    data = _rejects(request, file, batch, limit, offset)
     prev_q = _rejects_query(file, batch, max(0, offset - limit), limit) if offset > 0 else None
     next_q = _rejects_query(file, batch, offset + limit, limit) if offset + limit < data["total"] else None
     return _render("rejects.html", data=data, prev_q=prev_q, next_q=next_q)
@@ -223,17 +304,14 @@ def api_loads(request: Request, limit: int = Query(50, ge=1, le=500)) -> JSONRes
 
     with _warehouse() as cur:
         data = monitor.recent_loads(cur, _names(), per_path=limit)
-    return _json(_with_links(request, data, "loads"))
+    return _json(_with_links(request, _loads_for(request, data), "loads"))
 
 
 @app.get("/api/rejects")
-def api_rejects(file: str = Query(..., min_length=1), batch: str | None = None,
+def api_rejects(request: Request, file: str = Query(..., min_length=1), batch: str | None = None,
                 limit: int = Query(500, ge=1, le=500), offset: int = Query(0, ge=0)) -> JSONResponse:
-    """A file's rejected records (one page) and their total."""
-    from snowseg import monitor
-
-    with _warehouse() as cur:
-        return _json(monitor.rejected_rows(cur, _names(), file, batch_id=batch, limit=limit, offset=offset))
+    """A file's rejected records (one page) and their total; ``rejected_record`` is null for viewers."""
+    return _json(_rejects(request, file, batch, limit, offset))
 
 
 @app.get("/api/quality")
@@ -243,7 +321,7 @@ def api_quality(request: Request) -> JSONResponse:
 
     with _warehouse() as cur:
         data = monitor.quality_results(cur, _names(), report_root=_report_root())
-    return _json(_with_links(request, data, "quality"))
+    return _json(_with_links(request, _redacted(data), "quality"))
 
 
 @app.get("/api/segments")
@@ -253,18 +331,24 @@ def api_segments(request: Request) -> JSONResponse:
 
     with _warehouse() as cur:
         data = monitor.latest_segments(cur, _names(), report_root=_report_root())
-    return _json(_with_links(request, data, "segments"))
+    return _json(_with_links(request, _redacted(data), "segments"))
 
 
 @app.get("/reports/{path:path}", name="report")
-def report(path: str) -> Response:
-    """A file of the report folder, read-only; a folder ending in ``/`` serves its index.html."""
+def report(request: Request, path: str) -> Response:
+    """A file of the report folder, read-only, for users who may see data; a folder ending in ``/`` serves its
+    index.html."""
     from snowseg.monitor import ReportPathRefused, report_file
 
+    if not may_see_data(request):
+        return Response(f"Reports show data: your role may not see them (it needs the permission to trigger "
+                        f"{DATA_ROLE_DAG}). Counts, statuses and rules are on the monitor page.",
+                        status_code=403, media_type="text/plain")
     try:
         target = report_file(_report_root(), path)
-    except ReportPathRefused as e:
-        return Response(str(e), status_code=400, media_type="text/plain")
+    except ReportPathRefused:  # the path is not echoed back
+        return Response("report path not allowed: give a path below the report folder", status_code=400,
+                        media_type="text/plain")
     except FileNotFoundError:
         return Response("no such report file", status_code=404, media_type="text/plain")
     if target.is_dir():
@@ -273,7 +357,7 @@ def report(path: str) -> Response:
         target = target / "index.html"
         if not target.is_file():
             return Response("no such report file", status_code=404, media_type="text/plain")
-    return FileResponse(target, headers={"X-Content-Type-Options": "nosniff"})
+    return FileResponse(target)
 
 
 class SnowsegMonitorPlugin(AirflowPlugin):

@@ -99,6 +99,23 @@ def format_duration(seconds: float | None) -> str:
     return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
+def without_values(text: str | None) -> str | None:
+    """An error text with the values it quotes replaced by ``'…'``: what a role that may not see data is shown.
+
+    Snowflake's load errors quote the offending value (``Numeric value 'seven' is not recognized``);
+    the rest of the text (the rule, the line, the column) stays.
+
+    Examples
+    --------
+    >>> without_values("Numeric value 'seven' is not recognized; File 'a.csv', line 6, column QUANTITY")
+    "Numeric value '…' is not recognized; File '…', line 6, column QUANTITY"
+    """
+    return None if text is None else _QUOTED.sub("'…'", text)
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*'")
+
+
 def report_file(root: Path, relative: str) -> Path:
     """The file or folder `relative` under the report folder `root`, never anything outside it.
 

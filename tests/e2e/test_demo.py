@@ -46,7 +46,7 @@ def test_demo_twice_prints_segments_and_same_row_counts(tmp_path):
         plot = re.search(r"^elbow plot:\s+(\S+)$", first.stdout, re.M).group(1)
         assert os.path.exists(report) and open(plot, "rb").read(4) == b"\x89PNG"
         quality = re.search(r"^quality:\s+(\S+)$", first.stdout, re.M).group(1)
-        assert "Data Docs" in open(quality).read()
+        assert "Every rule" in open(quality).read()
 
         second = demo()
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]

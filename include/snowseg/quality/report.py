@@ -1,4 +1,7 @@
-"""The quality gate's run report: verdicts, one row per rule, GX Data Docs and the batch's pictures."""
+"""The quality gate's run report: verdicts, one row per rule (GX's results) and the batch's pictures.
+
+Every value from the data or from GX is HTML-escaped; the page has no script.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +11,16 @@ from pathlib import Path
 from typing import Any
 
 
-def write_quality_report(out_dir: Path, *, run_id: str, verdicts: list, docs_index: Path | None,
-                         pictures_html: str = "", history: list[tuple] | None = None) -> Path:
+def write_quality_report(out_dir: Path, *, run_id: str, verdicts: list, pictures_html: str = "",
+                         history: list[tuple] | None = None) -> Path:
     """Write ``out_dir/index.html`` for one gate run; return its path.
 
     Parameters
     ----------
     out_dir : Path
-        The run's quality folder (Data Docs and pictures live below it).
+        The run's quality folder (the pictures live below it).
     run_id : str
     verdicts : list of snowseg.quality.gate.BatchVerdict
-    docs_index : Path, optional
-        GX Data Docs' index.html, linked from the page.
     pictures_html : str
         An HTML fragment with the pictures (``snowseg.quality.eda.eda_html``).
     history : list of tuple, optional
@@ -40,8 +41,6 @@ def write_quality_report(out_dir: Path, *, run_id: str, verdicts: list, docs_ind
         f"<td>{html.escape(_short(r.observed_value))}</td></tr>"
         for v in verdicts for r in v.results
     )
-    docs = (f"<p><a href='{html.escape(docs_index.relative_to(out_dir).as_posix())}'>Great Expectations Data Docs</a>"
-            "</p>") if docs_index else ""
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Snowseg quality gate {html.escape(run_id)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse;margin-bottom:1em}}
@@ -53,7 +52,6 @@ img{{max-width:100%}}</style></head>
 <th>warnings</th></tr>
 {verdict_rows or "<tr><td colspan=6>no new batches</td></tr>"}
 </table>
-{docs}
 <h2>Every rule</h2>
 <table><tr><th>batch</th><th>rule</th><th>severity</th><th>result</th><th>unexpected rows</th><th>observed</th></tr>
 {rule_rows}
