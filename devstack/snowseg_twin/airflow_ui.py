@@ -109,7 +109,8 @@ def up(foreground: bool = False, timeout: float = 240) -> int:
         env = {**os.environ, "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(PORT),
                # task runners reach the api-server's execution API here (Airflow's default assumes port 8080)
                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{PORT}/execution/",
-               "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+               "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": os.environ.get(
+                   "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin"),
                "SNOWSEG_DEFAULT_FILE": os.environ.get("SNOWSEG_DEFAULT_FILE", str(sample)),
                # standalone starts its components as `airflow ...` subprocesses: the venv must be on PATH
                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}

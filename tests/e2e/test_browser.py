@@ -48,7 +48,7 @@ def stack(tmp_path):
         "AIRFLOW_HOME": str(tmp_path / "airflow"), "SNOWSEG_TWIN_HOME": str(tmp_path / "twin"),
         "SNOWSEG_TWIN_PORT": str(free_port()), "SNOWSEG_S3_PORT": str(free_port()),
         "SNOWSEG_REPORT_DIR": str(tmp_path / "reports"), "AIRFLOW__API__PORT": str(api_port),
-        "SNOWSEG_ALERTS_FILE": str(tmp_path / "alerts.jsonl"),
+        "SNOWSEG_ALERTS_FILE": str(tmp_path / "alerts.jsonl"), "SNOWSEG_INPUT_ROOTS": str(tmp_path / "inputs"),
     }
     started = time.perf_counter()
     up = subprocess.run(["make", "airflow"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
@@ -65,15 +65,18 @@ def stack(tmp_path):
         assert not (tmp_path / "airflow" / "snowseg_airflow.pid").exists()
 
 
-def _api(stack: dict, path: str) -> dict:
-    """GET the REST API with a JWT from /auth/token (the same login as the browser)."""
+def _api(stack: dict, path: str, body: dict | None = None) -> dict:
+    """GET (or POST `body` to) the REST API with a JWT from /auth/token (the same login as the browser)."""
     if "token" not in stack:
         req = urllib.request.Request(f"{stack['url']}/auth/token", method="POST",
                                      data=json.dumps({"username": stack["user"], "password": stack["password"]}).encode(),
                                      headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as r:
             stack["token"] = json.loads(r.read())["access_token"]
-    req = urllib.request.Request(f"{stack['url']}{path}", headers={"Authorization": f"Bearer {stack['token']}"})
+    req = urllib.request.Request(f"{stack['url']}{path}", headers={"Authorization": f"Bearer {stack['token']}",
+                                                                   "Content-Type": "application/json"},
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 method="GET" if body is None else "POST")
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
 
@@ -99,7 +102,7 @@ def test_trigger_a_load_from_the_ui_and_the_asset_runs_segmentation(stack, tmp_p
     from snowseg.generator import write_sales_csv
 
     shots, timings = _artifacts(), {"make_airflow_s": round(stack["up_s"], 1)}
-    csv = write_sales_csv(tmp_path / "ui_sales.csv", 600, seed=77)
+    csv = write_sales_csv(tmp_path / "inputs" / "ui_sales.csv", 600, seed=77)
     t0 = time.perf_counter()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -155,9 +158,31 @@ def test_trigger_a_load_from_the_ui_and_the_asset_runs_segmentation(stack, tmp_p
         assert "LOADED" in row.inner_text() and "600" in row.inner_text(), row.inner_text()
         page.get_by_text("High spend").first.wait_for()
         page.screenshot(path=shots / "07_loads_monitor.png", full_page=True)
+
+        # the run report, as the monitor serves it (sandboxed, no script): its pictures still show
+        page.click("#report-link")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("[...document.images].length > 0 && [...document.images].every(i => i.naturalWidth > 0)")
+        page.screenshot(path=shots / "08_run_report.png", full_page=True)
         browser.close()
     timings["browser_total_s"] = round(time.perf_counter() - t0, 1)
+
+    # the security probe as a user who may trigger DAGs: a load of the scheduler's environment is refused,
+    # and no secret of its connection reaches the standalone log, the alerts file or the loads monitor
+    pid = int((stack["home"] / "snowseg_airflow.pid").read_text().split()[0])
+    probe = _api(stack, "/api/v2/dags/load_small_file/dagRuns",
+                 {"logical_date": None, "conf": {"file_path": f"/proc/{pid}/environ"}})
+    failed = _wait_run(stack, "load_small_file", run_type="manual")
+    assert failed["dag_run_id"] == probe["dag_run_id"] and failed["state"] == "failed", failed
+    from snowseg_twin.keys import DEV_KEY_PASSPHRASE
+
+    alerts = (stack["tmp"] / "alerts.jsonl").read_text()
+    assert "refused: a system folder" in alerts and DEV_KEY_PASSPHRASE not in alerts
+    assert DEV_KEY_PASSPHRASE not in (stack["home"] / "standalone.log").read_text(errors="replace")
+    task_logs = "".join(p.read_text(errors="replace") for p in (stack["home"] / "logs").rglob("*") if p.is_file())
+    assert "refused: a system folder" in task_logs and DEV_KEY_PASSPHRASE not in task_logs
+    assert DEV_KEY_PASSPHRASE not in json.dumps(_api(stack, "/snowseg/api/loads"))
     (shots / "timings.json").write_text(json.dumps(timings, indent=2))
     assert sorted(f.name for f in shots.glob("*.png")) == [
         "01_login.png", "02_home.png", "03_trigger_form.png", "04_triggered.png", "05_load_success.png",
-        "06_segment_asset_triggered.png", "07_loads_monitor.png"]
+        "06_segment_asset_triggered.png", "07_loads_monitor.png", "08_run_report.png"]
