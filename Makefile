@@ -22,14 +22,16 @@ export SNOWSEG_TWIN_PORT ?= 8765
 export SNOWSEG_S3_PORT ?= 8766
 export SNOWSEG_REPORT_DIR ?= $(CURDIR)/reports
 export AIRFLOW_CONN_SNOWFLAKE_DEFAULT ?= {"conn_type": "snowflake", "login": "snowseg", "password": "local-twin-no-secret", "schema": "RAW", "extra": {"account": "twin", "database": "SNOWSEG", "warehouse": "SNOWSEG_WH", "role": "SNOWSEG_ROLE", "host": "127.0.0.1", "port": $(SNOWSEG_TWIN_PORT), "protocol": "http", "private_key_file": "$(SNOWSEG_TWIN_HOME)/keys/rsa_key.p8"}}
+export AIRFLOW_CONN_SNOWFLAKE_ADMIN ?= {"conn_type": "snowflake", "login": "snowseg_admin", "password": "local-twin-no-secret", "schema": "RAW", "extra": {"account": "twin", "database": "SNOWSEG", "warehouse": "SNOWSEG_WH", "role": "SYSADMIN", "host": "127.0.0.1", "port": $(SNOWSEG_TWIN_PORT), "protocol": "http", "private_key_file": "$(SNOWSEG_TWIN_HOME)/keys/rsa_key.p8"}}
 export AIRFLOW_CONN_AWS_DEFAULT ?= {"conn_type": "aws", "extra": {"endpoint_url": "http://127.0.0.1:$(SNOWSEG_S3_PORT)", "region_name": "us-east-1"}}
 export AWS_ACCESS_KEY_ID ?= local-twin
 export AWS_SECRET_ACCESS_KEY ?= local-twin-no-secret
 export AWS_DEFAULT_REGION ?= us-east-1
-# `make check-connection` checks this Airflow connection (and AWS_CONN, default aws_default); SNOWPIPE=no skips S3
+# `make check-connection` checks this Airflow connection (and AWS_CONN, default aws_default); SNOWPIPE=no skips S3.
+# `make setup-warehouse` applies the versioned setup through CONN (default: the admin connection snowflake_admin).
 CONN ?= snowflake_default
 
-.PHONY: help setup demo test airflow airflow-stop twin-up twin-down twin-status check-connection lock bench clean
+.PHONY: help setup demo test airflow airflow-stop twin-up twin-down twin-status setup-warehouse check-connection lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -56,6 +58,9 @@ twin-down: ## stop the local twin
 
 twin-status: ## show the local twin's services
 	$(PY) -m snowseg_twin status
+
+setup-warehouse: setup ## apply the versioned warehouse setup as an admin (CONN=snowflake_admin, SNOWPIPE=no skips the pipes)
+	$(PY) -m snowseg.migrations --conn $(if $(filter command line environment,$(origin CONN)),$(CONN),snowflake_admin) $(if $(filter no false 0,$(SNOWPIPE)),,--snowpipe)
 
 check-connection: setup ## is a connection ready for the DAGs? (CONN=snowflake_default, AWS_CONN=, SNOWPIPE=no) starts nothing
 	$(PY) -m snowseg.readiness --conn $(CONN) $(if $(AWS_CONN),--aws-conn $(AWS_CONN)) $(if $(filter no false 0,$(SNOWPIPE)),--no-snowpipe)

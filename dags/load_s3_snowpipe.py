@@ -5,7 +5,8 @@ For each CSV (a file, a folder or a glob): checks it against the dataset contrac
 with the S3Hook (multipart for large files, retries) to
 `s3://<landing bucket>/<prefix>/snowpipe_<content hash>/<name>`, and lets the pipe
 `RAW.SALES_RAW_PIPE` (`AUTO_INGEST = TRUE`, `ON_ERROR = SKIP_FILE`) on the external stage
-`RAW.SNOWSEG_LANDING` load it. The stage and the pipe are created if missing.
+`RAW.SNOWSEG_LANDING` load it. The stage and the pipe come from the versioned setup (`setup_warehouse`
+with a landing URL); this DAG checks they are there and read this landing URL.
 
 The pipe hears about new files in one of two ways (param `notify`):
 - `auto`: the bucket's event notification sends object-created events under the prefix to the
@@ -93,12 +94,12 @@ def load_s3_snowpipe():
 
     @task
     def prepare_pipe(params=None) -> dict:
-        """Raw objects, landing stage and pipe (if missing); in auto mode, the bucket's event notification."""
+        """The pipe and its landing stage (made by the setup; here checked to read this landing URL); in auto mode,
+        the bucket's event notification to the pipe's channel."""
         from dataclasses import asdict
 
         from snowseg import warehouse
         from snowseg.loading import snowpipe
-        from snowseg.loading.objects import ensure_raw_objects
         from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
@@ -106,8 +107,7 @@ def load_s3_snowpipe():
         try:
             landing = snowpipe.Landing.from_env(params["landing_url"], params["storage_integration"])
             with conn.cursor() as cur:
-                ensure_raw_objects(cur, names, contract)
-                pipe = snowpipe.ensure_pipe(cur, names, contract, landing)
+                pipe = snowpipe.find_pipe(cur, names, contract, landing)
         except PERMANENT_ERRORS as e:  # a bad landing URL or a stage on another prefix: retrying cannot help
             raise fail(e) from e
         finally:

@@ -2,7 +2,7 @@
 ### Load a small CSV file (the Snowflake web-UI loader's path)
 
 Checks the file before touching the warehouse (exists, at most 50 MB, UTF-8, header = the dataset
-contract's), creates the raw objects if needed, **PUT**s the file into the table stage
+contract's), **PUT**s the file into the table stage
 `@%SALES_RAW/<content hash>/`, **COPY INTO**s the raw table with the contract's named file format,
 removes the staged file, and writes one `AUDIT.LOAD_AUDIT` row. New rows raise the `raw_sales`
 Asset, which schedules `segment_customers`.
@@ -81,15 +81,12 @@ def load_small_file():
 
         from snowseg import warehouse
         from snowseg.loading.checks import FileInfo
-        from snowseg.loading.objects import ensure_raw_objects
         from snowseg.loading.small_file import load_file
         from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
         conn = warehouse.connect()
         try:
-            with conn.cursor() as cur:
-                ensure_raw_objects(cur, names, contract)
             result = load_file(
                 conn, FileInfo(**info), contract, names, on_error=params["on_error"],
                 dag_id=dag_run.dag_id, run_id=dag_run.run_id,

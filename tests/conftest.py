@@ -28,7 +28,8 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["SNOWSEG_REPORT_DIR"] = str(_TMP / "reports")
 # the load DAGs read inputs only under SNOWSEG_INPUT_ROOTS: the tests' temp folders and the seed file's folder
 os.environ["SNOWSEG_INPUT_ROOTS"] = os.pathsep.join([tempfile.gettempdir(), str(SEED_CSV.parent)])
-for var in ("SNOWSEG_DATABASE", "AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "AIRFLOW_CONN_AWS_DEFAULT", "SNOWSEG_TWIN_HOME",
+for var in ("SNOWSEG_DATABASE", "AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "AIRFLOW_CONN_SNOWFLAKE_ADMIN", "AIRFLOW_CONN_AWS_DEFAULT",
+            "SNOWSEG_TWIN_HOME",
             "SNOWSEG_DEFAULT_FILE", "SNOWSEG_LANDING_URL", "AWS_ENDPOINT_URL", "SNOWSEG_CONTRACTS_DIR"):
     os.environ.pop(var, None)
 
@@ -50,17 +51,48 @@ def twin():
     `aws_default`."""
     t = Twin(_TMP / "twin", s3=True).start()
     os.environ["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"] = t.connection_json()
+    os.environ["AIRFLOW_CONN_SNOWFLAKE_ADMIN"] = t.admin_connection_json()
     os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = t.aws_connection_json()
     yield t
     t.stop()
 
 
+def set_up_warehouse(database: str, contracts: tuple[str, ...] = ("supermarket",), landing: str | None = None) -> None:
+    """The versioned setup for `database`, as an admin applies it (``snowflake_admin``), with Snowpipe objects on
+    `landing` (default: a prefix of the database's own, so that no other test's pipe sees its files)."""
+    from snowseg import migrations
+    from snowseg.config import contract_path, load_contract
+    from snowseg.loading.snowpipe import Landing
+    from snowseg.warehouse import Names, connect
+
+    conn = connect("snowflake_admin")
+    try:
+        migrations.apply(conn, Names.from_env(database), [load_contract(contract_path(c)) for c in contracts],
+                         service_role=migrations.service_role(),
+                         landing=Landing.from_env(landing or landing_url_for(database)))
+    finally:
+        conn.close()
+
+
+def landing_url_for(database: str) -> str:
+    """A test database's own landing prefix."""
+    return f"s3://snowseg-landing/{database.lower()}/"
+
+
 @pytest.fixture()
-def database(twin, monkeypatch) -> str:
-    """A fresh database name for one test; pipeline code picks it up from SNOWSEG_DATABASE."""
+def bare_database(twin, monkeypatch) -> str:
+    """A fresh database name that nothing set up; pipeline code picks it up from SNOWSEG_DATABASE."""
     name = f"T_{uuid.uuid4().hex[:10].upper()}"
     monkeypatch.setenv("SNOWSEG_DATABASE", name)
+    monkeypatch.setenv("SNOWSEG_LANDING_URL", landing_url_for(name))
     return name
+
+
+@pytest.fixture()
+def database(bare_database) -> str:
+    """A fresh database, set up as the versioned setup does (for the supermarket contract, with its pipe)."""
+    set_up_warehouse(bare_database)
+    return bare_database
 
 
 @pytest.fixture()

@@ -50,6 +50,19 @@ def connection_json(port: int, home: Path) -> str:
     return json.dumps(connection(port, home))
 
 
+def admin_connection(port: int, home: Path) -> dict:
+    """The admin's Airflow connection (``snowflake_admin``): the versioned setup runs through it, as SYSADMIN."""
+    conn = connection(port, home)
+    conn["login"] = "snowseg_admin"
+    conn["extra"] = {**conn["extra"], "role": "SYSADMIN"}
+    return conn
+
+
+def admin_connection_json(port: int, home: Path) -> str:
+    """:func:`admin_connection` as the JSON an ``AIRFLOW_CONN_*`` variable holds."""
+    return json.dumps(admin_connection(port, home))
+
+
 def aws_connection(s3_port: int) -> dict:
     """The Airflow AWS connection for the twin's moto S3 server (only endpoint_url differs from AWS)."""
     return {"conn_type": "aws", "extra": {"endpoint_url": f"http://127.0.0.1:{s3_port}", "region_name": "us-east-1"}}
@@ -99,6 +112,9 @@ class TwinProcess:
 
     def connection_json(self) -> str:
         return connection_json(self.port, self.home)
+
+    def admin_connection_json(self) -> str:
+        return admin_connection_json(self.port, self.home)
 
     def aws_connection_json(self) -> str:
         if not self.s3_port:

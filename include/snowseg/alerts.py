@@ -43,6 +43,7 @@ from typing import Any
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
+from snowseg.objects import dataset_objects
 from snowseg.redaction import known_secrets, redact
 
 log = logging.getLogger(__name__)
@@ -672,7 +673,7 @@ def check_landing(conn: Any, s3_hook: Any, landing: Any, names: Any, contract: A
 
     now = now or datetime.now(UTC)
     objects = landing_objects(s3_hook, landing)
-    pipe = snowpipe.Pipe(names.database, names.raw, snowpipe.pipe_name(contract), None)
+    pipe = snowpipe.Pipe(names.database, names.raw, dataset_objects(contract).pipe, None)
     with conn.cursor() as cur:
         audited = audited_landing_paths(cur, names)
         candidates = [o["Key"][len(landing.prefix):] for o in objects
@@ -689,7 +690,7 @@ def check_pipe(conn: Any, names: Any, contract: Any, *, minutes: float, now: dat
     """:func:`pipe_pending_finding` on the contract's pipe (none if the pipe does not exist yet)."""
     from snowseg.loading import snowpipe
 
-    pipe = snowpipe.Pipe(names.database, names.raw, snowpipe.pipe_name(contract), None)
+    pipe = snowpipe.Pipe(names.database, names.raw, dataset_objects(contract).pipe, None)
     with conn.cursor() as cur:
         status = _pipe_status(cur, pipe)
     if status is None:

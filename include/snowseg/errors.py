@@ -2,6 +2,8 @@
 
 - :class:`InputError`: the input is wrong (a file, a path, a param, a contract). A retry cannot fix it;
   tasks fail fast on it and alerts say what to fix.
+- :class:`ConfigurationError`: the deployment is not ready (e.g. the warehouse was never set up). A retry
+  cannot fix it either; the error says which command fixes it.
 
 Examples
 --------
@@ -21,6 +23,24 @@ class SnowsegError(Exception):
 
 class InputError(SnowsegError, ValueError):
     """Bad input or configuration that a retry cannot fix (a file, a path, a param, a contract)."""
+
+
+class ConfigurationError(SnowsegError):
+    """The deployment is not ready for the DAGs; ``command`` is what fixes it."""
+
+
+class WarehouseNotSetUp(ConfigurationError):
+    """The warehouse lacks objects the DAGs need: the versioned setup has not been applied (completely).
+
+    ``database`` and ``dataset`` say where, ``missing`` lists the migrations (or the version table) not
+    applied, ``command`` what to run.
+    """
+
+    def __init__(self, database: str, missing: list[str], dataset: str | None = None, *, command: str):
+        self.database, self.dataset, self.missing, self.command = database, dataset, list(missing), command
+        where = f"database {database}" + (f" for dataset {dataset!r}" if dataset else "")
+        shown = ", ".join(self.missing[:6]) + (" ..." if len(self.missing) > 6 else "")
+        super().__init__(f"Snowflake {where} is not set up (missing: {shown}): run {command}")
 
 
 class InputRefused(InputError):

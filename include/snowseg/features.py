@@ -23,7 +23,7 @@ import pandas as pd
 
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
-from snowseg.quality.gate import published_view_name
+from snowseg.objects import dataset_objects
 from snowseg.warehouse import quote_ident
 
 FEATURE_SET_VERSION = "invoice_v2"  # v2: one-hot blocks weighted by 1/sqrt(width) when scaled
@@ -80,7 +80,7 @@ def feature_sql(contract: DatasetContract, *, database: str, schema: str, encodi
             whens = " ".join(f"when %({n})s then {i}" for i, n in enumerate(names))
             encoded.append(f"        case {ident} {whens} end as {ident}")
     sql = wh.render(
-        "features/select_invoice_features.sql", database=database, schema=schema, table=published_view_name(contract),
+        "features/select_invoice_features.sql", database=database, schema=schema, table=dataset_objects(contract).published,
         entity=quote_ident(key.column), numeric=",\n".join(numeric) or "        null as NO_NUMERIC",
         encoded=",\n".join(encoded) or "        null as NO_CATEGORICAL",
     )
@@ -122,7 +122,7 @@ def customer_feature_sql(contract: DatasetContract, *, database: str, schema: st
         mix += [f"        avg(iff({quote_ident(col)} = %({n})s, 1, 0)) as {quote_ident(col)}__{_slug(v)}"
                 for n, v in zip(names, spec.values)]
     sql = wh.render(
-        "features/select_customer_features.sql", database=database, schema=schema, table=published_view_name(contract),
+        "features/select_customer_features.sql", database=database, schema=schema, table=dataset_objects(contract).published,
         entity=quote_ident(roles["entity"].column), invoice=quote_ident(roles["invoice_id"].column),
         sale_date=quote_ident(roles["timestamp_date"].column), amount=quote_ident(amount),
         numeric=",\n".join(numeric) or "        null as NO_NUMERIC", mix=",\n".join(mix) or "        null as NO_CATEGORICAL",
@@ -136,7 +136,7 @@ def read_features(cur: Any, contract: DatasetContract, *, database: str, schema:
     df = wh.fetch_df(cur, sql, params)
     if df.empty:
         raise ValueError(
-            f"no published rows in {database}.{schema}.{published_view_name(contract)}: load a file first "
+            f"no published rows in {database}.{schema}.{dataset_objects(contract).published}: load a file first "
             "(e.g. DAG load_small_file) and let the quality gate publish its batch"
         )
     return df.set_index("ENTITY_ID").astype(float)
@@ -145,7 +145,7 @@ def read_features(cur: Any, contract: DatasetContract, *, database: str, schema:
 def data_snapshot(cur: Any, contract: DatasetContract, *, database: str, schema: str) -> dict:
     """Row count, newest `_LOADED_AT` and batch ids of the published rows, with a short digest of them."""
     row_count, max_loaded_at, batches = wh.run(
-        cur, "features/select_data_snapshot.sql", database=database, schema=schema, table=published_view_name(contract)
+        cur, "features/select_data_snapshot.sql", database=database, schema=schema, table=dataset_objects(contract).published
     )[0]
     digest = hashlib.sha256(f"{row_count}|{max_loaded_at}|{batches}".encode()).hexdigest()[:16]
     return {"row_count": int(row_count), "max_loaded_at": str(max_loaded_at), "batches": batches or "", "digest": digest}

@@ -310,7 +310,7 @@ def recent_loads(cur: Any, names: Names, *, per_path: int = FILES_PER_PATH, hour
 
 def _rejected_table(cur: Any, names: Names, file_name: str, batch_id: str | None) -> str:
     """The rejected table of the raw table the file went into (its latest LOAD_AUDIT row), else the contract's."""
-    from snowseg.loading.objects import rejected_table_name
+    from snowseg.objects import dataset_objects
     from snowseg.runtime import resolve
 
     rows = _query(cur, "monitor/select_file_target_table.sql", {"file_name": file_name, "batch_id": batch_id},
@@ -319,7 +319,7 @@ def _rejected_table(cur: Any, names: Names, file_name: str, batch_id: str | None
     if rows and rows[0].get("TARGET_TABLE"):
         table = quote_ident(str(rows[0]["TARGET_TABLE"]).split(".")[-1])
     contract, _ = resolve(None, table)
-    return rejected_table_name(contract)
+    return dataset_objects(contract).rejected
 
 
 def rejected_rows(cur: Any, names: Names, file_name: str, *, batch_id: str | None = None,

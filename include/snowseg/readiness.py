@@ -54,13 +54,13 @@ from typing import Any
 
 from snowseg import warehouse as wh
 from snowseg.config import load_contract
+from snowseg.objects import LANDING_STAGE
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
 
 ADMIN_SCRIPT = "include/sql/admin/admin_setup.sql"
 DEFAULT_AWS_CONN_ID = "aws_default"
-LANDING_STAGE = "SNOWSEG_LANDING"  # the stage load_s3_snowpipe creates (snowseg.loading.snowpipe.STAGE)
 PROBE_PATH = "snowseg_readiness_probe/"  # a path under the landing stage that holds nothing: LIST stays cheap
 
 # Snowflake error codes -> what they mean, in plain words (the message's first line follows in brackets)
@@ -826,7 +826,8 @@ def check_s3(target: _Target) -> Check:
 
 def _target(database: str | None, landing_url: str | None, storage_integration: str | None,
             contract: str | None, aws_conn_id: str | None) -> _Target:  # fmt: skip
-    from snowseg.loading.snowpipe import Landing, pipe_name
+    from snowseg.loading.snowpipe import Landing
+    from snowseg.objects import dataset_objects
 
     names = Names.from_env(database)
     try:
@@ -835,7 +836,7 @@ def _target(database: str | None, landing_url: str | None, storage_integration: 
     except ValueError as e:
         url, integration, error = None, None, str(e)
     aws = aws_conn_id or os.environ.get("SNOWSEG_AWS_CONN_ID") or DEFAULT_AWS_CONN_ID
-    return _Target(names, url, integration, error, pipe_name(load_contract(contract)), aws)
+    return _Target(names, url, integration, error, dataset_objects(load_contract(contract)).pipe, aws)
 
 
 def _guarded(name: str, fn: Callable[[], Check]) -> Check:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from snowseg.config import ContractError, DatasetContract, contract_path, load_contract
-from snowseg.errors import InputError
+from snowseg.errors import ConfigurationError, InputError
 from snowseg.loading.checks import FileCheckError
 from snowseg.loading.small_file import LoadFailed
 from snowseg.warehouse import Names
 
 # Errors that a retry cannot fix: bad input or bad configuration. Tasks fail fast on these.
-PERMANENT_ERRORS = (InputError, FileCheckError, FileNotFoundError, LoadFailed, ContractError, ValueError, KeyError)
+PERMANENT_ERRORS = (InputError, ConfigurationError, FileCheckError, FileNotFoundError, LoadFailed, ContractError, ValueError, KeyError)
 
 
 def resolve(contract_name: str | None, table: str | None = None, database: str | None = None) -> tuple[DatasetContract, Names]:

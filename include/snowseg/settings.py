@@ -40,6 +40,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_CONTRACTS_DIR", "",
             "Extra folders of dataset contracts (`<name>.yaml`), searched before `include/datasets/`. A DAG's "
             "`contract` param is a name in one of these folders, never a path."),
+    Setting("SNOWSEG_SERVICE_ROLE", "SNOWSEG_ROLE",
+            "The role the DAGs run as (the Snowflake connection's `role`); the versioned setup grants it what the "
+            "DAGs need and nothing more."),
+    Setting("SNOWSEG_ADMIN_CONN_ID", "snowflake_admin",
+            "Airflow connection of an admin role (e.g. SYSADMIN) that `make setup-warehouse` and the "
+            "`setup_warehouse` DAG apply the versioned setup with."),
 )}
 
 

@@ -12,9 +12,6 @@ from snowseg.warehouse import Names
 
 def segment_table(cur: Any, names: Names, contract: DatasetContract) -> list[dict]:
     """Rows for the current model run's segments, with the contract's profile columns."""
-    from snowseg.writeback import ensure_analytics_objects
-
-    ensure_analytics_objects(cur, names)  # tables of an earlier version get the newer columns
     rows = wh.run(cur, "segments/select_current_profiles.sql", database=names.database, schema=names.analytics)
     amount = contract.column_for_role("amount")
     out = []

@@ -10,8 +10,8 @@ Examples
 --------
 >>> quote_ident("sales_raw")
 'SALES_RAW'
->>> render("setup/create_schema.sql", database="SNOWSEG", schema="RAW")
-'create schema if not exists SNOWSEG.RAW'
+>>> render("audit/select_loaded_file.sql", database="SNOWSEG", schema="AUDIT").splitlines()[1]
+'from SNOWSEG.AUDIT.LOAD_AUDIT'
 """
 
 from __future__ import annotations

@@ -30,17 +30,6 @@ from snowseg.warehouse import Names, quote_literal
 
 log = logging.getLogger(__name__)
 
-_ANALYTICS_DDL = (
-    "segments/create_table_segment_assignments.sql",
-    "segments/create_view_current_segments.sql",
-    "segments/create_table_segment_profiles.sql",
-    "segments/create_table_model_runs.sql",
-    "segments/create_table_assignments_stage.sql",
-    "segments/create_stage_writeback.sql",
-    "segments/create_file_format_writeback.sql",
-)
-
-
 @dataclass
 class ModelRun:
     """What MODEL_RUNS records about one run."""
@@ -107,7 +96,6 @@ def plan_run(cur: Any, names: Names, fingerprint: str) -> tuple[str | None, bool
     Re-running the same data and params while their run is current publishes nothing; the same
     fingerprint after another run was published is published again, as a new run.
     """
-    ensure_analytics_objects(cur, names)
     current = current_run(cur, names)
     if current is None:
         return None, False
@@ -117,18 +105,6 @@ def plan_run(cur: Any, names: Names, fingerprint: str) -> tuple[str | None, bool
                       database=names.database, schema=names.analytics)
         return (rows[0][0] if rows else None), True
     return current[0], False
-
-
-# columns added to tables that an earlier Snowseg created (CREATE TABLE IF NOT EXISTS keeps old tables as they are)
-_ADDED_COLUMNS = {
-    "MODEL_RUNS": [("FEATURE_LEVEL", "varchar"), ("N_RUNS", "number(6, 0)"), ("SUBSAMPLE", "float"),
-                   ("SCALING", "varchar"), ("STRUCTURED", "boolean"), ("K_CHOICE", "varchar"),
-                   ("DROPPED_FEATURES", "varchar"), ("TRANSFORM", "varchar"), ("CENTERS", "varchar"),
-                   ("SEGMENT_MATCHES", "varchar"), ("FIT_ROWS", "number(18, 0)"), ("ASSIGNED_IN", "varchar"),
-                   ("FOLLOWS", "varchar(64)")],
-    "SEGMENT_PROFILES": [("STABILITY_BAND", "varchar"), ("MEAN_CONFIDENCE", "float"), ("OVER_INDEX", "varchar"),
-                         ("CENTER", "varchar")],
-}
 
 
 @dataclass
@@ -161,24 +137,8 @@ def fingerprint(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def ensure_analytics_objects(cur: Any, names: Names) -> None:
-    """ANALYTICS schema, SEGMENT_ASSIGNMENTS, CURRENT_SEGMENTS view, SEGMENT_PROFILES and MODEL_RUNS."""
-    wh.run(cur, "setup/create_database.sql", database=names.database)
-    wh.run(cur, "setup/create_schema.sql", database=names.database, schema=names.analytics)
-    for name in _ANALYTICS_DDL:
-        wh.run(cur, name, database=names.database, schema=names.analytics)
-    present = {(t, c) for t, c in wh.run(cur, "segments/select_analytics_columns.sql", {"schema": names.analytics},
-                                         database=names.database)}
-    for table, columns in _ADDED_COLUMNS.items():
-        for column, column_type in columns:
-            if (table, column) not in present:  # a table an earlier Snowseg created
-                wh.run(cur, "segments/add_column.sql", database=names.database, schema=names.analytics, table=table,
-                       column=column, column_type=column_type)
-
-
 def previous_centers(cur: Any, names: Names) -> dict[int, dict[str, float]]:
     """The latest published run's segment centres in original units (empty before the first run)."""
-    ensure_analytics_objects(cur, names)
     rows = wh.run(cur, "segments/select_previous_centers.sql", database=names.database, schema=names.analytics)
     return {int(sid): json.loads(center) for sid, center in rows if center}
 
@@ -209,7 +169,6 @@ def publish(
     target = dict(database=names.database, schema=names.analytics)
     key = {"model_run_id": run.model_run_id}
     with conn.cursor() as cur:
-        ensure_analytics_objects(cur, names)
         current = current_run(cur, names)
         if current is not None and current[1] == run.fingerprint:
             log.info("model run %s is current (same data and parameters); nothing to write", current[0])

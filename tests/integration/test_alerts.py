@@ -119,14 +119,13 @@ def test_a_paused_pipe_alerts_from_the_load_and_from_the_watcher(run_dag, sf, da
     """The load's wait times out (one pipe_pending alert from its task); the watcher then reports the pipe's pending
     file and the landing file the pipe holds, once each."""
     from snowseg.loading import snowpipe
-    from snowseg.loading.objects import ensure_raw_objects
     from snowseg.runtime import resolve
+    from tests.conftest import landing_url_for
 
-    landing = f"s3://snowseg-landing/{database.lower()}/"
+    landing = landing_url_for(database)
     contract, names = resolve("supermarket")
     with sf.cursor() as cur:
-        ensure_raw_objects(cur, names, contract)
-        pipe = snowpipe.ensure_pipe(cur, names, contract, snowpipe.Landing.from_env(landing))
+        pipe = snowpipe.find_pipe(cur, names, contract, snowpipe.Landing.from_env(landing))
         cur.execute(f"alter pipe {pipe.qualified} set pipe_execution_paused = true")
     src = write_sales_csv(tmp_path / "held.csv", 60, seed=22)
     dr, states = run_dag("load_s3_snowpipe", path=str(src), landing_url=landing, poll_seconds=0.5, wait_minutes=0.05)

@@ -76,7 +76,6 @@ def test_twin_killed_between_put_and_copy_then_rerun_loads_once(dagbag, airflow_
     from snowseg import warehouse
     from snowseg.loading.bulk import load_path_files
     from snowseg.loading.checks import check_file
-    from snowseg.loading.objects import ensure_raw_objects
     from snowseg.loading.small_file import load_file
     from snowseg.runtime import resolve
 
@@ -85,8 +84,6 @@ def test_twin_killed_between_put_and_copy_then_rerun_loads_once(dagbag, airflow_
     conn = _KillBeforeCopy(warehouse.connect(), own_twin)
     with pytest.raises(snowflake.connector.errors.OperationalError):
         if path == "small":
-            with conn.cursor() as cur:
-                ensure_raw_objects(cur, names, contract)
             load_file(conn, check_file(src, contract), contract, names)
         else:
             load_path_files(conn, str(src), contract, names, chunk_bytes=20_000)
@@ -182,14 +179,13 @@ def test_paused_pipe_holds_files_then_loads_them_once_after_resume(run_dag, sf, 
     """While the pipe is paused the DAG fails naming the pending file and the pause; after resume the file loads,
     and re-running the DAG accounts for it once."""
     from snowseg.loading import snowpipe
-    from snowseg.loading.objects import ensure_raw_objects
     from snowseg.runtime import resolve
+    from tests.conftest import landing_url_for
 
-    landing_url = f"s3://snowseg-landing/{database.lower()}/"
+    landing_url = landing_url_for(database)
     contract, names = resolve("supermarket")
     with sf.cursor() as cur:
-        ensure_raw_objects(cur, names, contract)
-        pipe = snowpipe.ensure_pipe(cur, names, contract, snowpipe.Landing.from_env(landing_url))
+        pipe = snowpipe.find_pipe(cur, names, contract, snowpipe.Landing.from_env(landing_url))
         cur.execute(f"alter pipe {pipe.qualified} set pipe_execution_paused = true")
 
     src = write_sales_csv(tmp_path / "sales.csv", 300, seed=6)

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture()
 def landing(database) -> str:
-    """A landing prefix of this test's own: pipes of other tests' databases never see its files."""
-    return f"s3://snowseg-landing/{database.lower()}/"
+    """A landing prefix of this test's own (the setup's pipe reads it): other tests' pipes never see its files."""
+    from tests.conftest import landing_url_for
+
+    return landing_url_for(database)
 
 
 @pytest.fixture()

@@ -63,14 +63,11 @@ def load(twin, database, tmp_path):
     """Load a CSV through the small-file path's core into this test's database; return the connection."""
     from snowseg import warehouse
     from snowseg.loading.checks import check_file
-    from snowseg.loading.objects import ensure_raw_objects
     from snowseg.loading.small_file import load_file
     from snowseg.runtime import resolve
 
     contract, names = resolve("supermarket")
     conn = warehouse.connect()
-    with conn.cursor() as cur:
-        ensure_raw_objects(cur, names, contract)
 
     def _load(path: Path, on_error: str = "ABORT_STATEMENT"):
         return load_file(conn, check_file(path, contract), contract, names, on_error=on_error)

@@ -81,14 +81,10 @@ def _by_name(checks: list[Check]) -> dict[str, Check]:
 
 
 def _dag_objects() -> None:
-    """What load_s3_snowpipe leaves after its first run: the raw objects, the landing stage and the pipe."""
-    from snowseg.config import load_contract
-    from snowseg.loading import objects, snowpipe
+    """What the versioned setup leaves: the raw objects, the landing stage and the pipe."""
+    from tests.conftest import set_up_warehouse
 
-    names, contract = Names.from_env(), load_contract()
-    with wh.cursor() as cur:
-        objects.ensure_raw_objects(cur, names, contract)
-        snowpipe.ensure_pipe(cur, names, contract, snowpipe.Landing.from_env())
+    set_up_warehouse(Names.from_env().database, landing=os.environ.get("SNOWSEG_LANDING_URL"))
 
 
 def _names(db: str) -> list[str]:

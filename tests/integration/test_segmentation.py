@@ -3,6 +3,8 @@ scale path (fit on a sample, every row assigned in the warehouse, equal to Pytho
 
 from __future__ import annotations
 
+import re
+
 import json
 
 import numpy as np
@@ -18,15 +20,14 @@ def _load_and_publish(contract_name: str, path):
     """Load a file with the small-file core and let the gate publish it; return (conn, contract, names)."""
     from snowseg import warehouse
     from snowseg.loading.checks import check_file
-    from snowseg.loading.objects import ensure_raw_objects
     from snowseg.loading.small_file import load_file
     from snowseg.quality.gate import run_gate
     from snowseg.runtime import resolve
+    from tests.conftest import set_up_warehouse
 
     contract, names = resolve(contract_name)
+    set_up_warehouse(names.database, (contract_name,))
     conn = warehouse.connect()
-    with conn.cursor() as cur:
-        ensure_raw_objects(cur, names, contract)
     load_file(conn, check_file(path, contract), contract, names, on_error="ABORT_STATEMENT")
     (v,) = run_gate(conn, contract, names, run_id="gate").verdicts
     assert v.status == "PUBLISHED"
@@ -118,23 +119,27 @@ def test_scale_path_assigns_every_row_in_the_warehouse_like_predict(twin, databa
     conn.close()
 
 
-def test_tables_of_an_earlier_version_get_the_new_columns(twin, database, sf):
-    """MODEL_RUNS / SEGMENT_PROFILES created by an earlier Snowseg (without the ensemble's columns) are
-    extended in place, rows kept; a second call changes nothing."""
-    from snowseg import writeback
-    from snowseg.warehouse import Names
+def test_tables_of_an_earlier_version_get_the_new_columns(bare_database, sf):
+    """MODEL_RUNS / SEGMENT_PROFILES created by an earlier Snowseg (whose DAGs created them, without the ensemble's
+    columns) are extended in place by the versioned setup, rows kept; applying it again changes nothing."""
+    from snowseg import migrations
+    from tests.conftest import set_up_warehouse
 
-    names = Names.from_env()
+    database = bare_database
     with sf.cursor() as cur:
         cur.execute(f"create database if not exists {database}")
         cur.execute(f"create schema if not exists {database}.ANALYTICS")
         cur.execute(f"create table {database}.ANALYTICS.MODEL_RUNS (MODEL_RUN_ID varchar(64) not null, K number(4, 0))")
         cur.execute(f"insert into {database}.ANALYTICS.MODEL_RUNS values ('mr_old', 3)")
         cur.execute(f"create table {database}.ANALYTICS.SEGMENT_PROFILES (MODEL_RUN_ID varchar(64), SEGMENT_ID number(4, 0))")
-        for _ in range(2):
-            writeback.ensure_analytics_objects(cur, names)
+    for _ in range(2):
+        set_up_warehouse(database)
     cols = {(t, c) for t, c in query(sf, f"select TABLE_NAME, COLUMN_NAME from {database}.INFORMATION_SCHEMA.COLUMNS "
                                          "where TABLE_SCHEMA = 'ANALYTICS'")}
-    for table, added in writeback._ADDED_COLUMNS.items():
-        assert {(table, c) for c, _ in added} <= cols
+    for table, migration in (("MODEL_RUNS", "V009__model_runs.sql"), ("SEGMENT_PROFILES", "V008__segment_profiles.sql")):
+        sql = (migrations.MIGRATIONS_DIR / "database" / migration).read_text()
+        added = re.findall(rf"alter table .*\.{table} add column if not exists (\w+)", sql)
+        assert added and {(table, c) for c in added} <= cols, (table, added)
+    versions = query(sf, f"select VERSION, count(*) from {database}.AUDIT.SCHEMA_VERSION group by 1")
+    assert all(n == 1 for _, n in versions) and ("database/V009", 1) in versions  # each applied once
     assert query(sf, f"select MODEL_RUN_ID, K, N_RUNS from {database}.ANALYTICS.MODEL_RUNS") == [("mr_old", 3, None)]

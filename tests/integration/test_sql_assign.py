@@ -35,15 +35,14 @@ def published(twin, tmp_path_factory):
     import snowflake.connector
 
     from snowseg.loading.checks import check_file
-    from snowseg.loading.objects import ensure_raw_objects
     from snowseg.loading.small_file import load_file
     from snowseg.quality.gate import run_gate
     from snowseg.runtime import resolve
+    from tests.conftest import set_up_warehouse
 
     contract, names = resolve("supermarket", database=f"T_{uuid.uuid4().hex[:10].upper()}")
+    set_up_warehouse(names.database)
     conn = snowflake.connector.connect(**twin.connect_kwargs())
-    with conn.cursor() as cur:
-        ensure_raw_objects(cur, names, contract)
     path = write_sales_csv(tmp_path_factory.mktemp("assign") / "sales.csv", N, seed=7)
     assert load_file(conn, check_file(path, contract), contract, names).rows_loaded == N
     (verdict,) = run_gate(conn, contract, names, run_id="t").verdicts

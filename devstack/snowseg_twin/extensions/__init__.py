@@ -3,7 +3,7 @@
 install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.server() use them:
 - COPY INTO <table> from staged CSV files is parsed and converted in Python with Snowflake's
   ON_ERROR statuses, error messages, load history and rejected-record store (copy_csv).
-- REMOVE / RM deletes staged files (remove).
+- REMOVE / RM deletes staged files (remove); ALTER FILE FORMAT changes a format in place (file_formats).
 - External S3 stages: CREATE STAGE keeps credentials and FILE_FORMAT, LIST and COPY read S3 through
   boto3 (s3_stages).
 - Pipes: CREATE / SHOW / DESC / DROP / ALTER PIPE, SYSTEM$PIPE_STATUS and Snowpipe's load queue (pipes).
@@ -28,7 +28,7 @@ def install() -> None:
     """Patch fakesnow with the twin's extensions. Safe to call more than once."""
     import fakesnow.cursor
 
-    from snowseg_twin.extensions import _statements, copy_csv, pipes, remove, s3_stages
+    from snowseg_twin.extensions import _statements, copy_csv, file_formats, pipes, remove, s3_stages
     from snowseg_twin.extensions import account, load_checks, null_timestamps
 
     with _lock:
@@ -36,7 +36,8 @@ def install() -> None:
         _statements.register(s3_stages.handle)
         _statements.register(pipes.handle)
         _statements.register(remove.handle)
-        _statements.UNPARSABLE[:] = [pipes.DESC_PIPE]
+        _statements.register(file_formats.handle)
+        _statements.UNPARSABLE[:] = [pipes.DESC_PIPE, *file_formats.UNPARSABLE]
         _statements.install()
         null_timestamps.install()
         load_checks.install()

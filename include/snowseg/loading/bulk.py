@@ -22,20 +22,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.loading import audit
 from snowseg.loading.checks import FileInfo
-from snowseg.loading.objects import file_format_name, rejected_table_name
+from snowseg.loading.common import (
+    LoadFailed,
+    LoadResult,
+    already_loaded,
+    batch_id_for,
+    copy_into_raw_args,
+    per_file_results,
+    put_file_url,
+)
 from snowseg.loading.rejects import batches, store_rejected, validate_files
-from snowseg.loading.small_file import LoadFailed, LoadResult, already_loaded, copy_into_raw_args
 from snowseg.loading.splitting import Chunk
+from snowseg.objects import BULK_STAGE, dataset_objects
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
 
 LOAD_PATH = "bulk_stage"
-STAGE = "SNOWSEG_BULK"
 
 
 def source_line(chunk: Chunk, chunk_line: int | None) -> int | None:
@@ -95,25 +103,20 @@ def load_chunks(
         raise ValueError(f"chunks must share one folder for the PUT glob, got {sorted(folders)}")
     table = quote_ident(contract.table)
     target = f"{names.database}.{names.raw}.{table}"
-    batch_id = f"{LOAD_PATH}_{info.sha256[:16]}"
+    batch_id = batch_id_for(info, LOAD_PATH)
     started = datetime.now(UTC).replace(tzinfo=None)
     by_name = {c.name: c for c in chunks}
 
     with conn.cursor() as cur:
+        migrations.require(cur, names, contract)
         if skipped := already_loaded(cur, names, info, target):
             return skipped
 
-        wh.run(cur, "loading/create_stage_bulk.sql", database=names.database, schema=names.raw)
-        stage = wh.stage_path(names.database, names.raw, STAGE, info.sha256[:16])
-        glob = (Path(folders.pop()) / "*.csv.gz").as_uri()
-        put = wh.run(cur, "loading/put_file.sql", file_url=quote_literal(glob), stage_path=stage, parallel=str(parallel))
+        stage = wh.stage_path(names.database, names.raw, BULK_STAGE, info.sha256[:16])
+        put = wh.run(cur, "loading/put_file.sql", file_url=put_file_url(Path(folders.pop()) / "*.csv.gz"),
+                     stage_path=stage, parallel=str(parallel))
         log.info("PUT %d chunks to %s (parallel=%d): %s", len(put), stage, parallel, [r[6] for r in put][:5])
 
-        common = dict(
-            database=names.database, schema=names.raw, table=table,
-            file_format=quote_literal(f"{names.database}.{names.raw}.{file_format_name(contract)}"),
-            stage_path=stage,
-        )
         cur.execute("begin")
         try:
             results = []
@@ -122,14 +125,16 @@ def load_chunks(
                     contract, names, stage, load_path=LOAD_PATH, batch_id=batch_id, on_error="CONTINUE",
                     file_selection=f"files = ({', '.join(quote_literal(n) for n in names_batch)})",
                 ))
-            per_file = {Path(str(r[0])).name: r for r in results if len(r) >= 6}
-            if any(r[1] == "LOAD_SKIPPED" for r in per_file.values()):
+            per_file = {Path(str(r[0])).name: r for r in per_file_results(results) if len(r) >= 6}
+            if len(per_file) < len(by_name) or any(r[1] == "LOAD_SKIPPED" for r in per_file.values()):
+                # Snowflake leaves files its load metadata knows out of COPY's result
                 cur.execute("rollback")
-                msg = f"{info.name}: COPY skipped chunks loaded before; batch {batch_id} is already in {target}"
+                msg = (f"{info.name}: skipped: COPY's load metadata has {len(by_name) - len(per_file)} of its "
+                       f"{len(by_name)} chunks as loaded before; batch {batch_id} is already in {target}")
                 return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
             loaded = sum(int(r[3] or 0) for r in per_file.values())
             with_errors = [n for n, r in per_file.items() if int(r[5] or 0) > 0]
-            rejected = validate_files(cur, contract, with_errors, **common) if with_errors else []
+            rejected = validate_files(cur, names, contract, with_errors, stage_path=stage) if with_errors else []
             store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=info.name,
                            rejected=rejected, source_line=lambda r: source_line(by_name[r.staged_file], r.line))
             if loaded + len(rejected) != info.rows:
@@ -159,7 +164,7 @@ def load_chunks(
 
     msg = (
         f"{info.name}: {status} {loaded} of {info.rows} rows into {target} from {len(chunks)} chunks "
-        f"(batch {batch_id}); {len(rejected)} rejected rows in {names.raw}.{rejected_table_name(contract)}"
+        f"(batch {batch_id}); {len(rejected)} rejected rows in {names.raw}.{dataset_objects(contract).rejected}"
     )
     log.info(msg)
     return LoadResult(status, batch_id, info.name, info.rows, loaded, len(rejected), msg)

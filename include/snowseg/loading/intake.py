@@ -18,7 +18,8 @@ from typing import Any
 from snowseg.config import DatasetContract
 from snowseg.loading import audit
 from snowseg.loading.checks import FileCheckError, FileInfo, check_file
-from snowseg.warehouse import Names, quote_ident
+from snowseg.objects import raw_table
+from snowseg.warehouse import Names
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def check_inputs(paths: list[str | Path], contract: DatasetContract, *, max_mb: 
 def record_refusals(cur: Any, names: Names, contract: DatasetContract, refused: list[Refusal], *, load_path: str,
                     dag_id: str | None = None, run_id: str | None = None) -> int:
     """One REFUSED LOAD_AUDIT row per refused content (not again on a re-run); returns the rows written."""
-    target = f"{names.database}.{names.raw}.{quote_ident(contract.table)}"
+    target = raw_table(names, contract)
     written = 0
     for r in refused:
         if audit.find_outcome(cur, names, r.sha256, target, load_path, "REFUSED"):
@@ -79,10 +80,10 @@ def refused_error(refused: list[Refusal], names: Names) -> FileCheckError:
 
 def put_on_record(conn: Any, names: Names, contract: DatasetContract, refused: list[Refusal], *, load_path: str,
                   dag_id: str | None = None, run_id: str | None = None) -> FileCheckError:
-    """Create the raw objects if needed, record the refusals, and return the error for the task to raise."""
-    from snowseg.loading.objects import ensure_raw_objects
+    """Record the refusals (the warehouse must be set up), and return the error for the task to raise."""
+    from snowseg import migrations
 
     with conn.cursor() as cur:
-        ensure_raw_objects(cur, names, contract)
+        migrations.require(cur, names, contract)
         record_refusals(cur, names, contract, refused, load_path=load_path, dag_id=dag_id, run_id=run_id)
     return refused_error(refused, names)

@@ -1,10 +1,12 @@
 """Rejected-row capture shared by the load paths: ask Snowflake's validator, keep every record it rejects.
 
 Snowflake's ``VALIDATE()`` cannot read a COPY with a transformation (ours keep ``METADATA$`` lineage),
-so the rejected records of staged files are collected by validating the same files with a plain,
-column-mapped ``COPY ... VALIDATION_MODE = RETURN_ALL_ERRORS`` (loads nothing), on internal and
-external stages alike. Each record goes to the contract's rejected table with its line in the
-*source* file, the column, the error and the raw record.
+and ``VALIDATION_MODE`` is allowed only in the standard load form (no column list, no transformation).
+So the rejected records of staged files are collected by validating the same files with a standard
+``COPY INTO <shadow> ... VALIDATION_MODE = RETURN_ALL_ERRORS`` (loads nothing), where the dataset's
+shadow table has exactly the contract's columns, on internal and external stages alike. Each record
+goes to the contract's rejected table with its line in the *source* file, the column, the error and
+the raw record.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from typing import Any
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.loading import audit
-from snowseg.loading.objects import rejected_table_name
-from snowseg.warehouse import Names, quote_ident, quote_literal
+from snowseg.objects import dataset_objects
+from snowseg.warehouse import Names, quote_literal
 
 MAX_FILES_PER_COPY = 1000
 
@@ -49,20 +51,21 @@ def batches(items: list, size: int = MAX_FILES_PER_COPY) -> Iterator[list]:
         yield items[i : i + size]
 
 
-def validate_files(cur: Any, contract: DatasetContract, files: list[str], *, database: str, schema: str,
-                   table: str, stage_path: str, file_format: str) -> list[Rejected]:
+def validate_files(cur: Any, names: Names, contract: DatasetContract, files: list[str], *,
+                   stage_path: str) -> list[Rejected]:
     """Every record Snowflake's validator rejects in the given staged files (paths relative to `stage_path`).
 
     ``staged_file`` of each result is the file's path relative to `stage_path`, as given.
     """
+    from snowseg.loading.common import file_format_ref
+
     by_base = {PurePosixPath(f).name: f for f in files}
     out: list[Rejected] = []
     for batch in batches(sorted(files)):
         rows = wh.run(
-            cur, "loading/validate_staged_files.sql", database=database, schema=schema, table=table,
-            stage_path=stage_path, file_format=file_format,
-            columns=", ".join(quote_ident(c) for c in contract.column_names),
-            files=", ".join(quote_literal(f) for f in batch),
+            cur, "loading/validate_staged_files.sql", database=names.database, schema=names.raw,
+            shadow_table=dataset_objects(contract).shadow, stage_path=stage_path,
+            file_format=file_format_ref(names, contract), files=", ".join(quote_literal(f) for f in batch),
         )
         cols = [d[0].upper() for d in cur.description]
         for row in rows:
@@ -84,7 +87,7 @@ def store_rejected(cur: Any, names: Names, contract: DatasetContract, *, batch_i
     """Replace the batch's rejected records (from an earlier attempt, if any) with these, each located by
     `source_line`: SALES_REJECTED holds the latest attempt's rejects of each batch, never two copies."""
     wh.run(cur, "raw/delete_rejected_batch.sql", {"batch_id": batch_id, "load_path": load_path},
-           database=names.database, schema=names.raw, rejected_table=rejected_table_name(contract))
+           database=names.database, schema=names.raw, rejected_table=dataset_objects(contract).rejected)
     if not rejected:
         return
     from snowseg.redaction import known_secrets, redact
@@ -92,7 +95,7 @@ def store_rejected(cur: Any, names: Names, contract: DatasetContract, *, batch_i
     now, secrets = datetime.now(UTC).replace(tzinfo=None), known_secrets()
     cur.executemany(
         wh.render("raw/insert_rejected_row.sql", database=names.database, schema=names.raw,
-                  rejected_table=rejected_table_name(contract)),
+                  rejected_table=dataset_objects(contract).rejected),
         [
             {
                 "batch_id": batch_id, "load_path": load_path, "file_name": file_name,

@@ -15,56 +15,31 @@ nothing and is audited as ``FAILED`` with the file, line, character and column o
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.loading import audit
 from snowseg.loading.checks import FileInfo
-from snowseg.loading.objects import file_format_name
+from snowseg.loading.common import (
+    LoadFailed,
+    LoadResult,
+    already_loaded,
+    batch_id_for,
+    copy_into_raw_args,
+    fill,
+    put_file_url,
+    summarise_copy,
+)
 from snowseg.loading.rejects import store_rejected, validate_files
-from snowseg.warehouse import Names, quote_ident, quote_literal
+from snowseg.warehouse import Names, quote_ident
 
 log = logging.getLogger(__name__)
 
 LOAD_PATH = "small_file"
 ON_ERROR_CHOICES = ("ABORT_STATEMENT", "CONTINUE", "SKIP_FILE")
-
-
-class LoadFailed(RuntimeError):
-    """COPY refused the file; the message locates the first error and says it was audited."""
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """What happened to one file."""
-
-    status: str
-    batch_id: str
-    file_name: str
-    rows_parsed: int
-    rows_loaded: int
-    rows_rejected: int
-    message: str
-
-    def to_dict(self) -> dict:
-        """A JSON-safe dict (for XCom)."""
-        return asdict(self)
-
-
-def batch_id_for(info: FileInfo, load_path: str = LOAD_PATH) -> str:
-    """A batch id derived from the load path and the file's content, stable across re-runs.
-
-    Examples
-    --------
-    >>> info = FileInfo(path="/x/a.csv", name="a.csv", bytes=1, sha256="ab" * 32, rows=1, has_bom=False)
-    >>> batch_id_for(info)
-    'small_file_abababababababab'
-    """
-    return f"{load_path}_{info.sha256[:16]}"
 
 
 def load_file(
@@ -105,16 +80,17 @@ def load_file(
         raise ValueError(f"on_error {on_error!r} is not allowed for the small-file load; use one of {ON_ERROR_CHOICES}")
     table = quote_ident(contract.table)
     target = f"{names.database}.{names.raw}.{table}"
-    batch_id = batch_id_for(info)
+    batch_id = batch_id_for(info, LOAD_PATH)
     started = datetime.now(UTC).replace(tzinfo=None)
 
     with conn.cursor() as cur:
+        migrations.require(cur, names, contract)
         if skipped := already_loaded(cur, names, info, target):
             return skipped
 
         stage = wh.stage_path(names.database, names.raw, f"%{table}", info.sha256[:16])
         put = wh.run(
-            cur, "loading/put_file.sql", file_url=quote_literal(Path(info.path).resolve().as_uri()),
+            cur, "loading/put_file.sql", file_url=put_file_url(info.path),
             stage_path=stage, parallel="4",
         )
         staged = str(put[0][1])  # PUT's target: the staged name (".gz" added by AUTO_COMPRESS)
@@ -134,7 +110,7 @@ def load_file(
         except Exception as e:  # the connector raises ProgrammingError; keep its text
             cur.execute("rollback")
             err = audit.parse_copy_error(getattr(e, "msg", None) or str(e))
-            _fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
+            fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
             if not audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):  # once per content
                 cur.execute("begin")
                 _keep_rejected(cur, info, contract, names, stage, staged, batch_id)  # every error, not only the first
@@ -142,11 +118,12 @@ def load_file(
                 cur.execute("commit")
             raise LoadFailed(
                 f"{info.path}: COPY INTO {target} failed, nothing was loaded ({err.describe()}). "
-                f"Recorded in {names.database}.{names.audit}.LOAD_AUDIT as batch {batch_id}."
+                f"Recorded in {names.database}.{names.audit}.LOAD_AUDIT as batch {batch_id}.",
+                file=info.path, batch_id=batch_id, error=err, audited=True,
             ) from e
 
         try:
-            status, loaded, err = _summarise(results)
+            status, loaded, err = summarise_copy(results)
         except LoadFailed:
             cur.execute("rollback")
             raise
@@ -157,14 +134,16 @@ def load_file(
                 schema=names.raw, table=table,
             )[0]
             cur.execute("rollback")
-            msg = f"{info.name}: COPY skipped the file (loaded before); batch {batch_id} holds {held} rows"
+            msg = (f"{info.name}: skipped: COPY's load metadata has this staged file as loaded before; batch {batch_id} "
+                   f"holds {held} rows")
             log.info(msg)
             return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
-        _fill(rec, status, parsed=info.rows, loaded=loaded, err=err)
+        fill(rec, status, parsed=info.rows, loaded=loaded, err=err)
         if status == "FAILED" and audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):
             cur.execute("rollback")  # this content's failure is on record already (with its rejected rows)
             raise LoadFailed(f"{info.path}: COPY skipped the whole file again ({err.describe() if err else ''}); "
-                             f"already recorded in {names.database}.{names.audit}.LOAD_AUDIT.")
+                             f"already recorded in {names.database}.{names.audit}.LOAD_AUDIT.", file=info.path,
+                             batch_id=batch_id, error=err, audited=True)
         if err:  # CONTINUE / SKIP_FILE: keep each rejected record with its line, column and error
             _keep_rejected(cur, info, contract, names, stage, staged, batch_id)
         audit.record(cur, names, rec)
@@ -177,7 +156,8 @@ def load_file(
         if err:
             msg += f"; first error: {err.describe()}"
         if status == "FAILED":  # ON_ERROR = SKIP_FILE skipped the whole file
-            raise LoadFailed(f"{info.path}: {msg}. Recorded in {names.database}.{names.audit}.LOAD_AUDIT.")
+            raise LoadFailed(f"{info.path}: {msg}. Recorded in {names.database}.{names.audit}.LOAD_AUDIT.",
+                             file=info.path, batch_id=batch_id, error=err, audited=True)
         log.info(msg)
         return LoadResult(status, batch_id, info.name, info.rows, loaded, info.rows - loaded, msg)
 
@@ -185,65 +165,7 @@ def load_file(
 def _keep_rejected(cur: Any, info: FileInfo, contract: DatasetContract, names: Names, stage: str, staged: str,
                    batch_id: str) -> int:
     """Store every record Snowflake's validator rejects in the staged file; returns how many."""
-    rejected = validate_files(
-        cur, contract, [staged], database=names.database, schema=names.raw, table=quote_ident(contract.table),
-        stage_path=stage, file_format=quote_literal(f"{names.database}.{names.raw}.{file_format_name(contract)}"),
-    )
+    rejected = validate_files(cur, names, contract, [staged], stage_path=stage)
     store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=info.name,
                    rejected=rejected)
     return len(rejected)
-
-
-def already_loaded(cur: Any, names: Names, info: FileInfo, target: str) -> LoadResult | None:
-    """A SKIPPED result if LOAD_AUDIT has this content loaded into `target` already, else None."""
-    earlier = audit.find_loaded(cur, names, info.sha256, target)
-    if not earlier:
-        return None
-    msg = (
-        f"{info.name}: this content was already loaded into {target} as batch {earlier[0]} "
-        f"({earlier[1]} rows at {earlier[2]}); nothing to do"
-    )
-    log.info(msg)
-    return LoadResult("SKIPPED", earlier[0], info.name, info.rows, 0, 0, msg)
-
-
-def copy_into_raw_args(
-    contract: DatasetContract, names: Names, stage: str, *, load_path: str, batch_id: str, on_error: str,
-    file_selection: str = "",
-) -> dict[str, str]:
-    """The fragments of ``loading/copy_into_raw.sql`` for a contract's raw table and a staged location."""
-    return dict(
-        database=names.database, schema=names.raw, table=quote_ident(contract.table),
-        columns=", ".join(quote_ident(c) for c in contract.column_names),
-        positions=", ".join(f"${i}" for i in range(1, len(contract.columns) + 1)),
-        load_path=quote_literal(load_path), batch_id=quote_literal(batch_id), stage_path=stage,
-        file_format=quote_literal(f"{names.database}.{names.raw}.{file_format_name(contract)}"),
-        on_error=on_error, file_selection=file_selection,
-    )
-
-
-def _summarise(results: list[tuple]) -> tuple[str, int, audit.CopyError | None]:
-    """Fold COPY's per-file result row into (status, rows_loaded, first error)."""
-    if not results or len(results[0]) < 4:
-        raise LoadFailed(f"COPY returned no per-file result: {results!r}")
-    # file, status, rows_parsed, rows_loaded, error_limit, errors_seen, first_error, line, character, column
-    file_, status, _parsed, loaded, *rest = results[0]
-    if status == "LOAD_SKIPPED":
-        return "SKIPPED", 0, None
-    err = None
-    if len(rest) >= 6 and rest[2]:
-        err = audit.CopyError(
-            message=str(rest[2]), file=str(file_), line=rest[3], character=rest[4], column=audit.column_name(rest[5])
-        )
-    status = {"LOADED": "LOADED", "PARTIALLY_LOADED": "PARTIALLY_LOADED", "LOAD_FAILED": "FAILED"}.get(status, status)
-    return status, int(loaded or 0), err
-
-
-def _fill(rec: audit.AuditRecord, status: str, *, parsed: int, loaded: int, err: audit.CopyError | None) -> None:
-    """Complete an audit record with the outcome."""
-    rec.status = status
-    rec.rows_parsed, rec.rows_loaded, rec.rows_rejected = parsed, loaded, parsed - loaded
-    rec.finished_at = datetime.now(UTC).replace(tzinfo=None)
-    if err:
-        rec.first_error, rec.first_error_line = err.message, err.line
-        rec.first_error_character, rec.first_error_column = err.character, err.column

@@ -7,8 +7,9 @@
    file under the same name is a new batch.
 2. The external stage ``RAW.SNOWSEG_LANDING`` (URL = the landing prefix, through a storage
    integration) and the pipe ``RAW.<TABLE>_PIPE`` (``AUTO_INGEST = TRUE``, ``ON_ERROR = SKIP_FILE``,
-   Snowpipe's default) are created if missing. The pipe's COPY keeps the ``METADATA$`` lineage and
-   takes the batch id from the file's folder.
+   Snowpipe's default) come from the versioned setup (:mod:`snowseg.migrations`, ``--snowpipe``);
+   :func:`find_pipe` checks that they are there and on this landing URL. The pipe's COPY keeps the
+   ``METADATA$`` lineage and takes the batch id from the file's folder.
 3. The pipe learns about the files in one of two ways:
    - ``auto``: the bucket's event notification sends ``s3:ObjectCreated:*`` under the prefix to the
      pipe's ``notification_channel`` (an SQS queue); :func:`ensure_notification` merges that into the
@@ -33,19 +34,20 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
+from snowseg.errors import ConfigurationError
 from snowseg.loading import audit
 from snowseg.loading.checks import FileInfo
-from snowseg.loading.objects import rejected_table_name
+from snowseg.loading.common import LoadFailed, LoadResult, batch_id_for, copy_into_raw_args, per_file_results
 from snowseg.loading.rejects import store_rejected, validate_files
-from snowseg.loading.small_file import LoadFailed, LoadResult, batch_id_for, copy_into_raw_args
+from snowseg.objects import LANDING_STAGE, dataset_objects
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
 
 LOAD_PATH = "snowpipe"
-STAGE = "SNOWSEG_LANDING"
 DEFAULT_LANDING_URL = "s3://snowseg-landing/sales/"
 DEFAULT_STORAGE_INTEGRATION = "SNOWSEG_S3_INT"
 NOTIFY_MODES = ("auto", "rest")
@@ -139,11 +141,6 @@ class PipeLoad:
     last_load_time: str | None
 
 
-def pipe_name(contract: DatasetContract) -> str:
-    """The raw table's pipe, e.g. ``SALES_RAW_PIPE``."""
-    return quote_ident(f"{contract.table}_PIPE")
-
-
 def staged_path(info: FileInfo) -> str:
     """A file's path under the landing stage: ``snowpipe_<sha16>/<name>``.
 
@@ -155,25 +152,39 @@ def staged_path(info: FileInfo) -> str:
     return f"{batch_id_for(info, LOAD_PATH)}/{info.name}"
 
 
-def ensure_pipe(cur: Any, names: Names, contract: DatasetContract, landing: Landing) -> Pipe:
-    """Create the landing stage and the raw table's pipe if missing; return the pipe and its channel."""
-    table, pipe = quote_ident(contract.table), pipe_name(contract)
-    wh.run(cur, "snowpipe/create_stage_landing.sql", database=names.database, schema=names.raw, stage=STAGE,
-           url=quote_literal(landing.url), storage_integration=landing.storage_integration)
+class LandingMoved(ConfigurationError):
+    """The landing stage reads another URL than the one the files go to: the pipe would never see them."""
+
+    def __init__(self, stage: str, stage_urls: list[str], landing_url: str, pipe: str):
+        self.stage, self.stage_urls, self.landing_url, self.pipe = stage, stage_urls, landing_url, pipe
+        self.command = ("make setup-warehouse CONN=<admin connection> with SNOWSEG_LANDING_URL set to the new URL, "
+                        "after an admin dropped the stage and the pipe")
+        super().__init__(
+            f"stage {stage} points at {stage_urls} but the landing URL is {landing_url!r}: the pipe would never see "
+            f"the files. Use the stage's URL (SNOWSEG_LANDING_URL or the landing_url param), or move the stage and "
+            f"the pipe ({pipe}): an admin drops both, then runs {self.command.split(' with ')[0]} for the new URL")
+
+
+def find_pipe(cur: Any, names: Names, contract: DatasetContract, landing: Landing) -> Pipe:
+    """The dataset's pipe and its notification channel, after checking that the setup made the landing stage
+    and the pipe, and that the stage reads `landing`'s URL.
+
+    Raises
+    ------
+    WarehouseNotSetUp
+        The Snowpipe objects were not set up (``make setup-warehouse ... --snowpipe``).
+    LandingMoved
+        The stage reads another URL.
+    """
+    migrations.require(cur, names, contract, snowpipe=True)
+    table, pipe = quote_ident(contract.table), dataset_objects(contract).pipe
     stages = wh.run(cur, "snowpipe/show_stage_landing.sql", database=names.database, schema=names.raw,
-                    stage_pattern=quote_literal(STAGE))
+                    stage_pattern=quote_literal(LANDING_STAGE))
     cols = [d[0].lower() for d in cur.description]
     urls = {dict(zip(cols, r)).get("url") for r in stages}
     if urls and landing.url not in urls:
-        raise ValueError(
-            f"stage {names.database}.{names.raw}.{STAGE} points at {sorted(urls)} but the landing URL is "
-            f"{landing.url!r}: the pipe would never see the files. Drop the stage and the pipe "
-            f"({pipe_name(contract)}) to move them, or set SNOWSEG_LANDING_URL / the landing_url param back"
-        )
-    args = copy_into_raw_args(contract, names, wh.stage_path(names.database, names.raw, STAGE), load_path=LOAD_PATH,
-                              batch_id="", on_error="SKIP_FILE")
-    wh.run(cur, "snowpipe/create_pipe_raw.sql", pipe=pipe, **{k: v for k, v in args.items()
-                                                              if k not in {"batch_id", "on_error", "file_selection"}})
+        raise LandingMoved(f"{names.database}.{names.raw}.{LANDING_STAGE}", sorted(map(str, urls)), landing.url,
+                           pipe)
     rows = wh.run(cur, "snowpipe/describe_pipe.sql", database=names.database, schema=names.raw, pipe=pipe)
     cols = [d[0].lower() for d in cur.description]
     described = dict(zip(cols, rows[0])) if rows else {}
@@ -355,7 +366,7 @@ def account_files(
     """
     table = quote_ident(contract.table)
     target = f"{names.database}.{names.raw}.{table}"
-    stage = wh.stage_path(names.database, names.raw, STAGE)
+    stage = wh.stage_path(names.database, names.raw, LANDING_STAGE)
     results = []
     with conn.cursor() as cur:
         for f in files:
@@ -422,16 +433,13 @@ def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContra
     cur.execute("begin")
     try:
         out = wh.run(cur, "loading/copy_into_raw.sql", **args)
-        row = out[0] if out else None
-        if row is None or len(row) < 4:
-            raise LoadFailed(f"{f.info.path}: COPY of the skipped file returned no per-file result: {out!r}")
-        if row[1] == "LOAD_SKIPPED":
+        rows = per_file_results(out)
+        if not rows or rows[0][1] == "LOAD_SKIPPED":  # Snowflake leaves a file loaded before out of the result
             cur.execute("rollback")
             return LoadResult("SKIPPED", batch_id, f.info.name, f.info.rows, 0, 0,
                               f"{f.info.name}: the table's load metadata has {f.staged_path} loaded already")
-        loaded = int(row[3] or 0)
-        rejected = validate_files(cur, contract, [f.staged_path], database=names.database, schema=names.raw,
-                                  table=args["table"], stage_path=stage, file_format=args["file_format"])
+        loaded = int(rows[0][3] or 0)
+        rejected = validate_files(cur, names, contract, [f.staged_path], stage_path=stage)
         store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=f.info.name,
                        rejected=rejected)
         if loaded + len(rejected) != f.info.rows:
@@ -451,7 +459,7 @@ def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContra
         status, batch_id, f.info.name, f.info.rows, loaded, len(rejected),
         f"{f.info.name}: the pipe skipped the file ({load.first_error}, line {load.first_error_line}); "
         f"{status} {loaded} of {f.info.rows} rows into {target} with ON_ERROR = CONTINUE (batch {batch_id}); "
-        f"{len(rejected)} rejected rows in {names.raw}.{rejected_table_name(contract)}",
+        f"{len(rejected)} rejected rows in {names.raw}.{dataset_objects(contract).rejected}",
     )
 
 

@@ -33,10 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.quality.suite import (ROW_KEY, Rule, contract_rules, identity_sql, to_gx, type_mismatches,
                                    unchecked_columns)
+from snowseg.objects import dataset_objects, raw_table
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
@@ -46,18 +48,6 @@ SUITE = "raw_batch"
 
 class GateFailed(RuntimeError):
     """A batch was held back; the message lists its failed expectations and counts."""
-
-
-def quarantine_table_name(contract: DatasetContract) -> str:
-    """Where a raw table's quarantined rows go, e.g. ``SALES_QUARANTINE`` for ``SALES_RAW``."""
-    base = contract.table[: -len("_RAW")] if contract.table.endswith("_RAW") else contract.table
-    return quote_ident(f"{base}_QUARANTINE")
-
-
-def published_view_name(contract: DatasetContract) -> str:
-    """The view of published rows the features read, e.g. ``SALES_PUBLISHED``."""
-    base = contract.table[: -len("_RAW")] if contract.table.endswith("_RAW") else contract.table
-    return quote_ident(f"{base}_PUBLISHED")
 
 
 @dataclass
@@ -123,19 +113,8 @@ class GateResult:
                              "failed_warnings": [r.rule.name for r in v.failed_warnings]} for v in self.verdicts]}
 
 
-def ensure_quality_objects(cur: Any, names: Names, contract: DatasetContract) -> None:
-    """DQ_RESULTS, BATCH_GATE, the quarantine table and the published view (idempotent)."""
-    wh.run(cur, "audit/create_table_dq_results.sql", database=names.database, schema=names.audit)
-    wh.run(cur, "audit/create_table_batch_gate.sql", database=names.database, schema=names.audit)
-    wh.run(cur, "raw/create_table_sales_quarantine.sql", database=names.database, schema=names.raw,
-           quarantine_table=quarantine_table_name(contract))
-    wh.run(cur, "raw/create_view_sales_published.sql", database=names.database, schema=names.raw,
-           audit_schema=names.audit, table=quote_ident(contract.table), published_view=published_view_name(contract),
-           quarantine_table=quarantine_table_name(contract), target_table=quote_literal(_target(names, contract)))
-
-
 def _target(names: Names, contract: DatasetContract) -> str:
-    return f"{names.database}.{names.raw}.{quote_ident(contract.table)}"
+    return raw_table(names, contract)
 
 
 def new_batches(cur: Any, names: Names, contract: DatasetContract) -> list[dict]:
@@ -314,11 +293,8 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
     strategy = strategy or q.strategy
     if strategy not in ("sql", "fetch"):
         raise ValueError(f"quality gate strategy {strategy!r}: use 'sql' or 'fetch'")
-    from snowseg.loading.objects import ensure_raw_objects
-
     with conn.cursor() as cur:
-        ensure_raw_objects(cur, names, contract)  # a gate before the first load finds an empty table, not an error
-        ensure_quality_objects(cur, names, contract)
+        migrations.require(cur, names, contract)
         batches = new_batches(cur, names, contract)
         history = wh.run(cur, "quality/select_batch_verdicts.sql", {"target_table": _target(names, contract)},
                          database=names.database, schema=names.audit)
@@ -378,7 +354,7 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
             f"(quarantine share max {q.quarantine_share_max:.0%}):\n"
             + "\n".join("  - " + v.describe() for v in result.held)
             + f"\nDetails: {names.audit}.DQ_RESULTS (run {run_id}), quarantined rows in "
-              f"{names.raw}.{quarantine_table_name(contract)}"
+              f"{names.raw}.{dataset_objects(contract).quarantine}"
             + (f", report file://{result.report_path}" if result.report_path else "") + ". A held batch stays held: "
             "fix the file and load it again (a new batch), or update its row in AUDIT.BATCH_GATE to PUBLISHED."
         )
@@ -400,7 +376,7 @@ def _already_published(cur: Any, names: Names, contract: DatasetContract, batch_
         return {}
     rows = wh.run(cur, "quality/select_already_published_keys.sql", database=names.database, schema=names.raw,
                   table=quote_ident(contract.table), key=quote_ident(key.column),
-                  published_view=published_view_name(contract), batch_ids=", ".join(quote_literal(b) for b in batch_ids))
+                  published_view=dataset_objects(contract).published, batch_ids=", ".join(quote_literal(b) for b in batch_ids))
     out: dict[str, list] = {}
     for batch_id, file, row, value in rows:
         out.setdefault(batch_id, []).append({"_FILE": file, "_ROW": int(row), key.column: value})
@@ -456,7 +432,7 @@ def _record(conn: Any, names: Names, contract: DatasetContract, verdicts: list[B
             cur.executemany(wh.render("audit/insert_dq_result.sql", database=names.database, schema=names.audit), results)
             if quarantine:
                 cur.executemany(wh.render("raw/insert_quarantine_row.sql", database=names.database, schema=names.raw,
-                                          quarantine_table=quarantine_table_name(contract)), quarantine)
+                                          quarantine_table=dataset_objects(contract).quarantine), quarantine)
             cur.executemany(wh.render("audit/insert_batch_gate.sql", database=names.database, schema=names.audit), gate)
             cur.execute("commit")
         except Exception:

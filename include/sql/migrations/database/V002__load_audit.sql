@@ -1,5 +1,5 @@
 -- One row per file per load. rows_parsed = rows_loaded + rows_rejected, always.
-create table if not exists {database}.{schema}.LOAD_AUDIT (
+create table if not exists {database}.{audit}.LOAD_AUDIT (
     AUDIT_ID varchar(64) not null,
     BATCH_ID varchar(64) not null,
     FILE_NAME varchar not null,
@@ -21,4 +21,5 @@ create table if not exists {database}.{schema}.LOAD_AUDIT (
     FINISHED_AT timestamp_ntz,
     AIRFLOW_DAG_ID varchar,
     AIRFLOW_RUN_ID varchar
-)
+);
+grant select, insert on table {database}.{audit}.LOAD_AUDIT to role {service_role};

@@ -1,5 +1,5 @@
 -- Raw rows that failed a row-level `error` expectation: one row per raw row and failed expectation.
-create table if not exists {database}.{schema}.{quarantine_table} (
+create table if not exists {database}.{raw}.{quarantine_table} (
     BATCH_ID varchar(64) not null,
     _FILE varchar,
     _ROW number(18, 0),
@@ -8,4 +8,5 @@ create table if not exists {database}.{schema}.{quarantine_table} (
     VALUE varchar,
     RUN_ID varchar,
     QUARANTINED_AT timestamp_ntz not null
-)
+);
+grant select, insert on table {database}.{raw}.{quarantine_table} to role {service_role};
