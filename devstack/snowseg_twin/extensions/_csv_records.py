@@ -31,7 +31,9 @@ import bz2
 import codecs
 import csv
 import gzip
+import queue
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -203,11 +205,12 @@ def _fast_format(fmt: CsvFormat) -> bool:
     )
 
 
-def _plain_bytes(data: bytes) -> bool:
-    """No blank line, lone CR, NUL or invalid UTF-8: records are lines, as Python's csv module reads them."""
-    if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data or b"\x00" in data:
+def _plain_bytes(data: bytes, quoted: bool) -> bool:
+    """No lone CR, NUL or invalid UTF-8, nor (if quoted) a blank line: pyarrow reads records as Python's csv
+    module does. (pyarrow skips blank lines: without quotes, a record count short of the lines shows them.)"""
+    if b"\x00" in data or (quoted and (data.startswith((b"\n", b"\r\n")) or b"\n\n" in data)):
         return False
-    if data.count(b"\r") != data.count(b"\r\n"):
+    if b"\r" in data and (b"\n\r\n" in data or data.count(b"\r") != data.count(b"\r\n")):
         return False
     if not data.isascii():
         try:
@@ -280,13 +283,60 @@ class _Stream:
 
 
 def batches(path: str, fmt: CsvFormat, batch_bytes: int | None = None) -> Iterator[Batch]:
-    """The staged file's data records (header lines skipped) as Batches of about batch_bytes."""
+    """The staged file's data records (header lines skipped) as Batches of about batch_bytes.
+
+    The next batch is read, decompressed and parsed in a thread while the caller converts this one.
+    """
     size = max(1, batch_bytes or BATCH_BYTES)
-    stream = _Stream(path, fmt)
+
+    def produce() -> Iterator[Batch]:
+        stream = _Stream(path, fmt)
+        try:
+            yield from _batches(stream, fmt, size)
+        finally:
+            stream.close()
+
+    return _prefetched(produce())
+
+
+def _prefetched(items: Iterator[Batch]) -> Iterator[Batch]:
+    """items, produced one ahead in a thread (pyarrow, zlib and DuckDB release the GIL)."""
+    slots: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(kind: str, value: object) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put("item", item):
+                    return
+            put("end", None)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            put("error", e)
+        finally:
+            items.close()  # type: ignore[attr-defined]
+
+    thread = threading.Thread(target=run, name="copy batch reader", daemon=True)
+    thread.start()
     try:
-        yield from _batches(stream, fmt, size)
+        while True:
+            kind, value = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
     finally:
-        stream.close()
+        stop.set()
+        thread.join()
 
 
 def _batches(stream: _Stream, fmt: CsvFormat, size: int) -> Iterator[Batch]:
@@ -346,7 +396,7 @@ def _batches(stream: _Stream, fmt: CsvFormat, size: int) -> Iterator[Batch]:
             yield from _exact_batches(data, parts, stream, fmt, size, line, row, eof)
             return
         lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        table = _parse_fast(data, fmt, quoted) if fast_format and _plain_bytes(data) else None
+        table = _parse_fast(data, fmt, quoted) if fast_format and _plain_bytes(data, quoted) else None
         if table is not None and (quoted or table.num_rows == lines):
             yield Batch(line, row, table.num_rows, lines, table, data, quoted)
             row += table.num_rows
@@ -391,7 +441,7 @@ def _parse_fast(data: bytes, fmt: CsvFormat, quoted: bool) -> pa.Table | None:
             double_quote=True,
             escape_char=False,
             newlines_in_values=quoted,
-            ignore_empty_lines=False,
+            ignore_empty_lines=True,
             invalid_row_handler=on_invalid,
         ),
         convert_options=pa_csv.ConvertOptions(

@@ -53,7 +53,7 @@ from snowseg_twin.extensions._errors import invalid_utf8 as invalid_utf8_error
 from snowseg_twin.extensions._projection import FILE, ROW, FileContext, Item, ItemFn, Projection
 from snowseg_twin.extensions._staged_files import StagedFile
 from snowseg_twin.extensions._table_functions import literal
-from snowseg_twin.extensions._values import column_converter, duck_cast_sql, fast_sql
+from snowseg_twin.extensions._values import column_converter, duck_cast_sql, fast_int_sql, fast_sql
 
 
 class _CellError(Exception):
@@ -391,11 +391,13 @@ def _fast_sql(job: _File, width: int) -> _FastSql | None:
             elif item.plain == "field" and k is not None and k >= width:
                 found.values.append("NULL")  # a field past the record's end
             elif item.plain == "field" and (sql := fast_sql(t.ctype, fmt.formats, f"f{k}")) is not None:
+                value, guard = sql
                 nulled = _sql_in(f"f{k}", fmt.nulls)
-                found.values.append(f"CASE WHEN {nulled} THEN NULL ELSE {sql} END")
-                if sql != f"f{k}":
-                    found.checks.append(f"({nulled} OR ({sql}) IS NOT NULL)")
-            elif item.plain == "row_number" and (sql := fast_sql(t.ctype, fmt.formats, "CAST(rid AS VARCHAR)")):
+                found.values.append(f"CASE WHEN {nulled} THEN NULL ELSE {value} END")
+                if value != f"f{k}" or guard is not None:
+                    vouched = f"({value}) IS NOT NULL" if guard is None else f"{guard} AND ({value}) IS NOT NULL"
+                    found.checks.append(f"({nulled} OR ({vouched}))")
+            elif item.plain == "row_number" and (sql := fast_int_sql(t.ctype, "rid")):
                 found.values.append(sql)
                 found.checks.append(f"({sql}) IS NOT NULL")
             else:

@@ -316,7 +316,7 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _datetime_sql(ctype: ColumnType, formats: Formats, raw: str) -> str | None:
+def _datetime_sql(ctype: ColumnType, formats: Formats, raw: str) -> tuple[str, str | None] | None:
     attr, duck = _FAST_FORMATS[ctype.kind]
     fmt = getattr(formats, attr)
     if fmt.upper() == "AUTO":
@@ -326,6 +326,11 @@ def _datetime_sql(ctype: ColumnType, formats: Formats, raw: str) -> str | None:
     else:
         candidates = [fmt]
     need = {"date": {"year", "month", "day"}, "time": {"hour", "minute"}}.get(ctype.kind, {"year", "month", "day", "hour", "minute"})
+    found_formats = [pattern_and_strptime(c) for c in candidates]
+    if len(found_formats) == 1 and found_formats[0] is not None and need <= found_formats[0][2]:
+        pattern, strptime_format, _ = found_formats[0]
+        value = f"CAST(try_strptime({raw}, {_sql_string(strptime_format)}) AS {duck})"
+        return value, f"regexp_full_match({raw}, {_sql_string('(?i)' + pattern)})"
     whens = []
     for candidate in candidates:
         found = pattern_and_strptime(candidate)
@@ -337,29 +342,45 @@ def _datetime_sql(ctype: ColumnType, formats: Formats, raw: str) -> str | None:
             f"WHEN regexp_full_match({raw}, {_sql_string('(?i)' + pattern)}) "
             f"THEN CAST(try_strptime({raw}, {_sql_string(strptime_format)}) AS {duck})"
         )
-    return f"CASE {' '.join(whens)} END"
+    return f"CASE {' '.join(whens)} END", None
 
 
-def fast_sql(ctype: ColumnType, formats: Formats, raw: str) -> str | None:
-    """DuckDB SQL for the typed value of the non-NULL staged string `raw`, NULL where the converter must decide.
+def fast_sql(ctype: ColumnType, formats: Formats, raw: str) -> tuple[str, str | None] | None:
+    """DuckDB SQL (value, guard) for the typed value of the non-NULL staged string `raw`.
 
-    None when the type has no vectorised conversion (the engine then converts each distinct string with
-    the converter).
+    Where guard (a condition; None: always) holds and value is not NULL, value is what the converter gives;
+    elsewhere the converter must decide. None when the type has no vectorised conversion (the engine then
+    converts each distinct string with the converter). The guard is kept apart so that a query can test
+    it once, in its WHERE, and compute values without it.
     """
     kind = ctype.kind
     if kind == "text":
-        return raw if ctype.max_length is None else f"CASE WHEN length({raw}) <= {ctype.max_length} THEN {raw} END"
-    if kind == "number":
+        return raw, None if ctype.max_length is None else f"length({raw}) <= {ctype.max_length}"
+    if kind in {"number", "float"}:
         guard = f"regexp_full_match({raw}, {_sql_string(_NUMBER_RE2)})"
+        if kind == "float":
+            return f"TRY_CAST({raw} AS DOUBLE)", guard  # nan / inf spellings are left to the converter
         if ctype.duck_type.startswith(("DECIMAL", "NUMERIC")):
-            return f"CASE WHEN {guard} THEN TRY_CAST({raw} AS {ctype.duck_type}) END"
+            return f"TRY_CAST({raw} AS {ctype.duck_type})", guard
         # integer types: round like NUMBER(38,0) first (a cast to an integer type would also take hex)
-        return f"CASE WHEN {guard} THEN TRY_CAST(TRY_CAST({raw} AS DECIMAL(38,0)) AS {ctype.duck_type}) END"
-    if kind == "float":
-        # nan / inf spellings are left to the converter
-        return f"CASE WHEN regexp_full_match({raw}, {_sql_string(_NUMBER_RE2)}) THEN TRY_CAST({raw} AS DOUBLE) END"
+        return f"TRY_CAST(TRY_CAST({raw} AS DECIMAL(38,0)) AS {ctype.duck_type})", guard
     if kind == "boolean":
-        return f"map_extract_value(MAP {{{_BOOL_SQL}}}, lower({raw}))"
+        return f"map_extract_value(MAP {{{_BOOL_SQL}}}, lower({raw}))", None
     if kind in _FAST_FORMATS:
         return _datetime_sql(ctype, formats, raw)
+    return None
+
+
+def fast_int_sql(ctype: ColumnType, column: str) -> str | None:
+    """DuckDB SQL for the typed value of a positive integer column (eg: a row number), NULL where the converter
+    must decide; None when only the converter converts integers to the type."""
+    if ctype.kind == "number":
+        limit = 10 ** (ctype.precision - ctype.scale) - 1
+        high = limit if ctype.high is None else min(limit, ctype.high)
+        return f"CASE WHEN {column} <= {high} THEN CAST({column} AS {ctype.duck_type}) END"
+    if ctype.kind == "text":
+        text = f"CAST({column} AS VARCHAR)"
+        return text if ctype.max_length is None else f"CASE WHEN length({text}) <= {ctype.max_length} THEN {text} END"
+    if ctype.kind == "float":
+        return f"CAST({column} AS DOUBLE)"
     return None
