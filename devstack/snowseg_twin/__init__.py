@@ -28,8 +28,8 @@ def s3_port() -> int:
 
 def copy_batch_bytes() -> int:
     """Decompressed bytes the twin's COPY reads, converts and inserts at a time (SNOWSEG_TWIN_COPY_BATCH_BYTES,
-    default 64 MiB): the bound on a COPY's memory, whatever the size of its files."""
-    return int(os.environ.get("SNOWSEG_TWIN_COPY_BATCH_BYTES", str(64 << 20)))
+    default 16 MiB): the bound on a COPY's memory, whatever the size of its files."""
+    return int(os.environ.get("SNOWSEG_TWIN_COPY_BATCH_BYTES", str(16 << 20)))
 
 
 def default_sigint() -> None:

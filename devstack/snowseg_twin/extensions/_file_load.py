@@ -291,7 +291,7 @@ def load_file(
             return FileOutcome(f, "LOAD_FAILED", rows, 0, 1, [errors[0]], aborted=True)
         if rows_limit is not None and rows >= rows_limit:
             break
-        if inserting and on_error.limit is not None and on_error.skips_file(len(errors), rows):
+        if inserting and mark is not None and on_error.percent is None and on_error.skips_file(len(errors), rows):
             # the file is skipped whatever follows: stop inserting, keep counting
             inserting = False
             target.undo(mark)  # type: ignore[union-attr, arg-type]
