@@ -24,7 +24,7 @@ While a pipe runs its COPY, load history goes to the pipe's metadata (_pipe_cont
 Other file types (JSON, PARQUET) and other external stages/URLs fall back to fakesnow's own copy_into.
 
 Differs from Snowflake: an ABORT_STATEMENT error records the failing file as LOAD_FAILED in load
-history but nothing for the files before it; PURGE removes files that loaded rows (LOADED or
+history (rows_parsed up to the end of the batch with the error) but nothing for the files before it; PURGE removes files that loaded rows (LOADED or
 PARTIALLY_LOADED) once the rows are written, even inside a session transaction later rolled back.
 """
 
