@@ -371,10 +371,13 @@ class StableKMeans(ClusterMixin, BaseEstimator):
       rows while the shared machine was loaded (load average 2-4: threads wait at barriers for a
       core someone else holds), and no faster at 1e6 when it was quiet; loky processes cost
       seconds of start-up and memory-mapping, more than a whole 1e4-row ensemble.
-    - Cost against one ``KMeans(n_init=10)``: with ``n_jobs=2`` 2.0-2.6x at 1e5-1e6 rows, with
-      ``n_jobs=1`` 3.2-3.6x (the goal was <= 3); linear in rows from 1e5 on (0.34-0.39 s per 1e5
-      rows with ``n_jobs=1``, KMeans 0.10-0.12). At 1e4 rows about 5.8x (66 ms against 11 ms):
-      sklearn's fixed cost per fit, ~2 ms, is most of a run there.
+    - Cost against one ``KMeans(n_init=10)``, before the candidates (vote consensus, quiet machine):
+      with ``n_jobs=2`` 2.0-2.6x at 1e5-1e6 rows, with ``n_jobs=1`` 3.2-3.6x (the goal is <= 3);
+      linear in rows from 1e5 on (0.34-0.39 s per 1e5 rows with ``n_jobs=1``, KMeans 0.10-0.12). At
+      1e4 rows about 5.8x (66 ms against 11 ms): sklearn's fixed cost per fit, ~2 ms, is most of a
+      run there. The candidates' refinement and the reference fit's sampled seeding together, timed
+      interleaved with that version (CPU seconds, medians; the shared machine at load 2-4): 1.4-1.6x
+      at 1e4 rows (21 more sklearn fits' fixed costs), 1.01-1.05x at 1e5, 0.72-0.85x at 1e6.
 
     Parameters
     ----------
