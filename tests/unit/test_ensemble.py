@@ -45,10 +45,12 @@ def test_blobs_recover_known_clusters(k):
 
 @pytest.mark.parametrize("refine_rows", [ensemble.REFINE_ROWS, 500], ids=["all-rows", "sampled-rows"])
 def test_same_seed_is_byte_identical_whatever_n_jobs(refine_rows, monkeypatch):
-    monkeypatch.setattr(ensemble, "REFINE_ROWS", refine_rows)  # 500 < 2000 rows: candidates scored on a sample
+    monkeypatch.setattr(ensemble, "REFINE_ROWS", refine_rows)  # 500: candidates scored on 200 k = 1000 rows
     X, _, _ = blobs(5, n=2000)
     fits = [StableKMeans(n_clusters=5, n_runs=10, random_state=3, n_jobs=n_jobs).fit(X) for n_jobs in (1, 1, 2)]
     first = fits[0]
+    scored_share = first.candidate_inertia_.min() / first.inertia_  # inertia sums over rows: ~ the share scored
+    assert scored_share == pytest.approx(1.0 if refine_rows > len(X) else 0.5, abs=0.05)
     for other in fits[1:]:
         assert np.array_equal(first.labels_, other.labels_)
         assert np.array_equal(first.confidence_, other.confidence_)

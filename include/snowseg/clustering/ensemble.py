@@ -67,8 +67,8 @@ SEED_ROWS = 5_000
 #: convergence on all rows. On the seed file, random_state 0-9, 5 pick the same winners as no limit, 3 do not.
 REFINE_ITER = 10
 
-#: Candidates are refined and scored on at most this many rows, drawn at random once per fit (all rows
-#: below it); the winner is then run to convergence on all rows.
+#: Candidates are refined and scored on at most max(REFINE_ROWS, 200 * k) rows, drawn at random once per
+#: fit (all rows below it); the winner is then run to convergence on all rows.
 REFINE_ROWS = 20_000
 
 
@@ -316,8 +316,8 @@ class StableKMeans(ClusterMixin, BaseEstimator):
        ``np.random.SeedSequence(random_state)``, fits k-means with one k-means++ start on them and
        assigns all rows to the run's nearest centroid.
     3. Candidates: the reference fit's centres and each run's get at most ``REFINE_ITER`` Lloyd
-       iterations on the refinement rows (all rows, or ``REFINE_ROWS`` of them drawn at random once
-       per fit when there are more) and are scored by their inertia there, in float64.
+       iterations on the refinement rows (all rows, or ``max(REFINE_ROWS, 200 k)`` of them drawn at
+       random once per fit when there are more) and are scored by their inertia there, in float64.
     4. The candidate of least inertia (the first of equals) is run by Lloyd on all rows until no label
        changes: its partition is ``labels_``, clusters numbered in the order of their first row, so
        that two fits that find the same partition publish the same labels.
@@ -352,9 +352,9 @@ class StableKMeans(ClusterMixin, BaseEstimator):
       restarts. Runs never start from the reference centers: they would agree by construction and
       report noise as stable.
     - The refinement is cheap: at most ``REFINE_ITER`` Lloyd iterations per candidate from centres
-      already fitted on 80 % of the rows, on at most ``REFINE_ROWS`` rows, then one Lloyd run on all
-      rows for the winner alone. On the seed file, 5 iterations pick the same winners as running each
-      candidate to convergence (11-28 iterations), 3 do not.
+      already fitted on 80 % of the rows, on at most ``max(REFINE_ROWS, 200 k)`` rows, then one Lloyd
+      run on all rows for the winner alone. On the seed file, 5 iterations pick the same winners as
+      running each candidate to convergence (11-28 iterations), 3 do not.
     - A run's k-means++ seeding looks at ``max(SEED_ROWS, 200 k)`` of its rows drawn at random
       (Lloyd then uses all of them), in float64; the run itself works on a centered float32 copy
       of X made once (:func:`_runs_copy`), and skips sklearn's NaN scans (fit() did one). Together
@@ -520,7 +520,7 @@ class StableKMeans(ClusterMixin, BaseEstimator):
 
         # 1.-2. the reference fit (task 0, the longest: it goes first) and the runs, each on one thread,
         # n_jobs of them side by side; every run's labels and sampled rows go into one column, and its
-        # centres, refined on all rows, become a candidate for the reference
+        # centres, refined on the refinement rows, become a candidate for the reference
         ref_seed = int(seeds[0].generate_state(1)[0] >> 1)
         m = max(k, int(round(self.subsample * n)))
         aligned = np.empty((n, R), dtype=_label_dtype(k), order="F")  # Fortran order: a run is contiguous
@@ -528,8 +528,9 @@ class StableKMeans(ClusterMixin, BaseEstimator):
         n_jobs = min(effective_n_jobs(1 if self.n_jobs is None else self.n_jobs), R + 1)
         X_runs, offset = _runs_copy(X)
         X_refine, X64_refine = X_runs, X  # every candidate is refined and scored on the same rows
-        if n > REFINE_ROWS:
-            rows = np.sort(np.random.default_rng(seeds[R + 1]).choice(n, size=REFINE_ROWS, replace=False))
+        refine_rows = max(REFINE_ROWS, 200 * k)
+        if n > refine_rows:
+            rows = np.sort(np.random.default_rng(seeds[R + 1]).choice(n, size=refine_rows, replace=False))
             X_refine, X64_refine = X_runs[rows], X[rows]
         run_centers = np.empty((R, k, X.shape[1]))
         candidates = np.empty((R + 1, k, X.shape[1]))
