@@ -26,6 +26,12 @@ def s3_port() -> int:
     return int(os.environ.get("SNOWSEG_S3_PORT", "8766"))
 
 
+def copy_batch_bytes() -> int:
+    """Decompressed bytes the twin's COPY reads, converts and inserts at a time (SNOWSEG_TWIN_COPY_BATCH_BYTES,
+    default 16 MiB): the bound on a COPY's memory, whatever the size of its files."""
+    return int(os.environ.get("SNOWSEG_TWIN_COPY_BATCH_BYTES", str(16 << 20)))
+
+
 def default_sigint() -> None:
     """In a child before exec: SIGINT back to its default (a shell's background job ignores it), so that
     a graceful stop by SIGINT works however the parent was started."""

@@ -11,8 +11,9 @@
    choice; a fixed ``k`` (the seed's 3 by default) is used as given, and the scores still explain it.
    Data without cluster structure: with ``k = 0`` the run fails after writing its report
    (:class:`NoStructure`: segments would be invented); with a fixed k it publishes with a warning.
-4. :class:`~snowseg.clustering.ensemble.StableKMeans` (``n_runs`` subsample fits aligned to a
-   reference): consensus segment, confidence per row, stability per segment.
+4. :class:`~snowseg.clustering.ensemble.StableKMeans`: the least-inertia partition of its reference fit and
+   ``n_runs`` subsample fits (the same whatever ``random_state`` where the data have one best answer), with a
+   confidence per row and a stability per segment from the subsample fits.
 5. Segment ids are carried over from the previous published run where a new segment matches an old
    one (:mod:`snowseg.clustering.identity`); profiles and business names
    (:mod:`snowseg.clustering.profiles`).

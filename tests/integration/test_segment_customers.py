@@ -61,6 +61,24 @@ def test_seed_segments_k3_and_rerun_publishes_nothing_twice(run_dag, sf, databas
         assert f"{png}.png" in page
     assert "no clear cluster structure" in page  # the report says what the scores say
 
+    # the unit tests' pandas copy of the feature query (tests/unit/seed_features.py) is what the warehouse
+    # returns, and the published segments are the seed's least-inertia partition at k = 3 (issue 13)
+    import pandas as pd
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    from snowseg import features as feats
+    from snowseg.runtime import resolve
+    from tests.unit.seed_features import seed_feature_frame, seed_feature_matrix
+
+    contract, names = resolve("supermarket")
+    with sf.cursor() as cur:
+        got = feats.read_features(cur, contract, database=names.database, schema=names.raw)
+    pd.testing.assert_frame_equal(got, seed_feature_frame(seed_csv), check_exact=False, rtol=1e-12)
+    best = KMeans(n_clusters=3, n_init=200, random_state=0).fit(seed_feature_matrix(seed_csv)).labels_
+    published = dict(query(sf, f"select ENTITY_ID, SEGMENT_ID from {a}.CURRENT_SEGMENTS"))
+    assert adjusted_rand_score(best, [published[e] for e in got.index]) >= 0.99
+
     # the writeback's staging table and stage are left empty after publishing
     assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS_STAGE") == [(0,)]
     assert query(sf, f"list @{a}.SNOWSEG_WRITEBACK") == []

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import tracemalloc
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pytest
+from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.estimator_checks import check_estimator
@@ -41,17 +43,25 @@ def test_blobs_recover_known_clusters(k):
     assert model.n_features_in_ == X.shape[1]
 
 
-def test_same_seed_is_byte_identical_whatever_n_jobs():
+@pytest.mark.parametrize("refine_rows", [ensemble.REFINE_ROWS, 500], ids=["all-rows", "sampled-rows"])
+def test_same_seed_is_byte_identical_whatever_n_jobs(refine_rows, monkeypatch):
+    monkeypatch.setattr(ensemble, "REFINE_ROWS", refine_rows)  # 500: candidates scored on 200 k = 1000 rows
     X, _, _ = blobs(5, n=2000)
     fits = [StableKMeans(n_clusters=5, n_runs=10, random_state=3, n_jobs=n_jobs).fit(X) for n_jobs in (1, 1, 2)]
     first = fits[0]
+    scored_share = first.candidate_inertia_.min() / first.inertia_  # inertia sums over rows: ~ the share scored
+    assert scored_share == pytest.approx(1.0 if refine_rows > len(X) else 0.5, abs=0.05)
     for other in fits[1:]:
         assert np.array_equal(first.labels_, other.labels_)
         assert np.array_equal(first.confidence_, other.confidence_)
         assert np.array_equal(first.cluster_centers_, other.cluster_centers_)
+        assert np.array_equal(first.reference_centers_, other.reference_centers_)
+        assert np.array_equal(first.run_centers_, other.run_centers_)
+        assert np.array_equal(first.candidate_inertia_, other.candidate_inertia_)
         assert np.array_equal(first.cluster_stability_, other.cluster_stability_)
         assert np.array_equal(first.jaccard_, other.jaccard_, equal_nan=True)
         assert first.inertia_ == other.inertia_ and first.runs_ari_ == other.runs_ari_
+        assert first.reference_candidate_ == other.reference_candidate_
 
 
 def test_same_seed_identical_on_noise_too():
@@ -65,11 +75,52 @@ def test_same_seed_identical_on_noise_too():
     assert not np.array_equal(a.confidence_, c.confidence_)
 
 
-def test_different_seeds_agree_on_blobs():
+def test_different_seeds_publish_the_same_labels_on_blobs():
+    # one best partition: every random_state finds it, and clusters are numbered by their first row
     X, _, _ = blobs(5)
-    a = StableKMeans(n_clusters=5, n_runs=10, random_state=1).fit(X)
-    b = StableKMeans(n_clusters=5, n_runs=10, random_state=2).fit(X)
-    assert adjusted_rand_score(a.labels_, b.labels_) >= 0.9
+    fits = [StableKMeans(n_clusters=5, n_runs=10, random_state=seed).fit(X) for seed in (1, 2, 3)]
+    for other in fits[1:]:
+        assert np.array_equal(fits[0].labels_, other.labels_)
+        np.testing.assert_allclose(fits[0].cluster_centers_, other.cluster_centers_, rtol=0, atol=1e-12)
+    first_rows = [int(np.argmax(fits[0].labels_ == c)) for c in range(5)]
+    assert first_rows == sorted(first_rows) and first_rows[0] == 0
+
+
+class Reference(NamedTuple):
+    """What the reference fit is replaced with: its starts from the blobs' true centers (None: the real fit)."""
+
+    starts: object
+    overturned: bool
+
+
+def _split_and_merge(centers: np.ndarray) -> np.ndarray:
+    """Starts of a k-means local optimum: blob 0 split in two, blobs 1 and 2 merged, the others as they are."""
+    shift = np.full(centers.shape[1], 0.5)
+    return np.vstack([centers[0] + shift, centers[0] - shift, (centers[1] + centers[2]) / 2, centers[3:]])
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(Reference(None, False), id="real-reference-fit"),
+    pytest.param(Reference(_split_and_merge, True), id="reference-fit-in-a-local-optimum"),
+])
+def test_consensus_is_the_least_inertia_candidate(case, monkeypatch):
+    """Candidates are the reference fit and every run, refined on all rows; the least inertia wins and is run
+    to convergence, so a reference fit stuck in a local optimum is overturned by the runs (the vote of the
+    runs, aligned to it, used to keep its clusters)."""
+    X, truth, centers = blobs(5)
+    if case.starts is not None:
+        stuck = KMeans(n_clusters=5, init=case.starts(centers), n_init=1).fit(X)
+        monkeypatch.setattr(ensemble, "_fit_reference", lambda *args, **kwargs: stuck)
+    model = StableKMeans(n_clusters=5, n_runs=10, random_state=0).fit(X)
+    assert model.candidate_inertia_.shape == (11,)
+    assert model.reference_candidate_ == int(np.argmin(model.candidate_inertia_))
+    assert model.inertia_ <= model.candidate_inertia_.min() * (1 + 1e-12)  # Lloyd only lowers it
+    best = KMeans(n_clusters=5, n_init=20, random_state=0).fit(X)
+    assert model.inertia_ == pytest.approx(best.inertia_, rel=1e-9)
+    assert adjusted_rand_score(truth, model.labels_) == 1.0
+    np.testing.assert_allclose(model.reference_centers_, model.cluster_centers_, rtol=0, atol=1e-9)
+    if case.overturned:
+        assert model.candidate_inertia_[0] > 2 * model.inertia_ and model.reference_candidate_ > 0
 
 
 def test_uniform_noise_is_not_reported_stable():
@@ -142,14 +193,18 @@ def test_predict_matches_labels_on_training_rows():
     assert model.predict(model.cluster_centers_ + 0.1).tolist() == list(range(5))
 
 
-def test_noise_rows_where_vote_and_nearest_center_differ_are_uncertain():
-    # on noise the vote and the nearest consensus center disagree on ~5 % of the rows (measured
-    # 4.5-6 % over seeds): the rows the runs split on, so their confidence is lower than the rest's
+def test_labels_are_the_nearest_center_and_boundary_rows_are_uncertain():
+    # the consensus is a converged Lloyd partition: every training row is in the cluster of its nearest
+    # consensus center. On noise the runs split on the rows near a boundary: the 10 % of rows with the
+    # smallest margin between their two nearest centers had mean confidence 0.48-0.56, the half with the
+    # largest 0.76-0.82 (random_state 0-3)
     X = np.random.default_rng(1).uniform(size=(2000, 3))
     model = StableKMeans(n_clusters=3, n_runs=10, random_state=0).fit(X)
-    differ = model.predict(X) != model.labels_
-    assert 0 < differ.mean() < 0.1
-    assert model.confidence_[differ].mean() < model.confidence_[~differ].mean() - 0.1
+    assert np.array_equal(model.predict(X), model.labels_)
+    d = np.sort(np.linalg.norm(X[:, None, :] - model.cluster_centers_[None], axis=2), axis=1)
+    margin = d[:, 1] - d[:, 0]
+    near, far = margin < np.quantile(margin, 0.1), margin > np.quantile(margin, 0.5)
+    assert model.confidence_[near].mean() < model.confidence_[far].mean() - 0.15
 
 
 def test_large_n_never_builds_n_by_n():

@@ -1,8 +1,9 @@
 """Snowflake behaviours the Snowseg twin adds to fakesnow 0.12.1.
 
 install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.server() use them:
-- COPY INTO <table> from staged CSV files is parsed and converted in Python with Snowflake's
-  ON_ERROR statuses, error messages, load history and rejected-record store (copy_csv).
+- COPY INTO <table> from staged CSV files streams in batches (pyarrow parses, DuckDB converts and
+  inserts; Python's csv module and the per-value converters decide whatever those cannot vouch for)
+  with Snowflake's ON_ERROR statuses, error messages, load history and rejected-record store (copy_csv).
 - REMOVE / RM deletes staged files (remove); ALTER FILE FORMAT changes a format in place (file_formats).
 - External S3 stages: CREATE STAGE keeps credentials and FILE_FORMAT, LIST and COPY read S3 through
   boto3 (s3_stages).

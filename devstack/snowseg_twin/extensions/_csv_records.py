@@ -1,4 +1,4 @@
-"""Read a staged CSV file into records, keeping the line numbers Snowflake reports errors with.
+"""Read a staged CSV file in batches of whole records, keeping the line numbers Snowflake reports errors with.
 
 Emulates Snowflake's CSV parsing for loading: decompression (COMPRESSION = AUTO detects gzip/bz2
 by content, GZIP, BZ2, NONE), SKIP_BYTE_ORDER_MARK (default TRUE strips a UTF-8 BOM),
@@ -8,8 +8,17 @@ delimiters, SKIP_BLANK_LINES, TRIM_SPACE. Invalid UTF-8 bytes survive decoding (
 so the loader can reject just the affected records, or they are replaced by U+FFFD with
 REPLACE_INVALID_CHARACTERS = TRUE.
 
-Parsing uses Python's csv module, so a file parses at C speed; character positions are only
-computed (by rescanning the record) when a record is rejected.
+The file is streamed: batches() decompresses it and cuts it into Batches of about BATCH_BYTES
+(SNOWSEG_TWIN_COPY_BATCH_BYTES) at record boundaries, so memory is bounded by a batch, not by the file.
+A batch is either
+- fast: bytes pyarrow's CSV reader parses exactly as Python's csv module does (checked: valid UTF-8,
+  no blank line, no lone CR, no NUL, and every enclosing quote opens at a field's start and closes at
+  its end, so quote parity finds record boundaries); its record n starts on line first_line + n plus
+  the newlines inside the records before it;
+- exact: records already parsed by Python's csv module, for anything else. Once a batch's quoting is
+  not clean, the rest of the file is read this way (quote parity can no longer find boundaries).
+CsvFile gives an exact batch's (or a fast batch's, when it has rejected records) raw records and field
+positions; character positions are only computed when a record is rejected.
 
 Differs from Snowflake: an enclosed empty field ("") is indistinguishable from an empty one, so
 EMPTY_FIELD_AS_NULL applies to both; a blank line is a record with one empty field unless
@@ -19,30 +28,56 @@ SKIP_BLANK_LINES = TRUE.
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
+import queue
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from snowseg_twin import copy_batch_bytes
 from snowseg_twin.extensions._copy_options import CsvFormat
 
 _INVALID = re.compile("[\udc80-\udcff]")
+BATCH_BYTES = copy_batch_bytes()  # tests shrink it to cross batch boundaries on small files
+_READ_BYTES = 8 << 20
+
+
+def _compression(head: bytes, fmt: CsvFormat) -> str:
+    compression = fmt.compression
+    if compression in {"AUTO", "AUTO_DETECT"}:
+        compression = "GZIP" if head[:2] == b"\x1f\x8b" else "BZ2" if head[:3] == b"BZh" else "NONE"
+    return compression
+
+
+def open_data(path: str, fmt: CsvFormat) -> IO[bytes]:
+    """The staged file's bytes, decompressed as COMPRESSION says, as a stream."""
+    raw = open(path, "rb")  # noqa: SIM115 - returned (or wrapped) open
+    compression = _compression(raw.peek(3)[:3], fmt)
+    if compression == "GZIP":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if compression == "BZ2":
+        return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
+    return raw
 
 
 def read_text(path: str, fmt: CsvFormat) -> str:
-    with open(path, "rb") as f:
+    with open_data(path, fmt) as f:
         data = f.read()
-    compression = fmt.compression
-    if compression in {"AUTO", "AUTO_DETECT"}:
-        compression = "GZIP" if data[:2] == b"\x1f\x8b" else "BZ2" if data[:3] == b"BZh" else "NONE"
-    if compression == "GZIP":
-        data = gzip.decompress(data)
-    elif compression == "BZ2":
-        data = bz2.decompress(data)
     if fmt.skip_byte_order_mark and data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    return data.decode("utf-8", errors="replace" if fmt.replace_invalid_characters else "surrogateescape")
+    return data.decode("utf-8", errors=_errors(fmt))
+
+
+def _errors(fmt: CsvFormat) -> str:
+    return "replace" if fmt.replace_invalid_characters else "surrogateescape"
 
 
 def has_invalid_utf8(text: str) -> bool:
@@ -56,45 +91,41 @@ def invalid_utf8(field: str) -> str | None:
     return _INVALID.sub(lambda m: f"0x{ord(m[0]) - 0xDC00:02X}", field)
 
 
+def _reader(lines: Iterator[str], fmt: CsvFormat) -> Iterator[list[str]]:
+    kwargs = (
+        {"quotechar": fmt.quote, "doublequote": True, "quoting": csv.QUOTE_MINIMAL}
+        if fmt.quote
+        else {"quoting": csv.QUOTE_NONE}
+    )
+    return csv.reader(lines, delimiter=fmt.field_delimiter, strict=False, **kwargs)
+
+
 @dataclass
 class CsvFile:
-    """The physical lines of a file and an iterator over its data records."""
+    """Physical lines of (part of) a file, from line first_line on, and their data records."""
 
     lines: list[str]  # with line endings
     fmt: CsvFormat
+    first_line: int = 1
+    records_: list[tuple[list[str], int, int]] | None = None  # already parsed (an exact batch)
 
     @classmethod
-    def parse(cls, text: str, fmt: CsvFormat) -> CsvFile:
+    def parse(cls, text: str, fmt: CsvFormat, first_line: int = 1) -> CsvFile:
         lines = text.split("\n")
         last = lines.pop()
         lines = [line + "\n" for line in lines]
         if last:
             lines.append(last)
-        return cls(lines, fmt)
+        return cls(lines, fmt, first_line)
 
     def records(self) -> Iterator[tuple[list[str], int, int]]:
-        """Yield (fields, first line, last line) per data record; lines are 1-based."""
-        fmt = self.fmt
-        skip = min(fmt.skip_header, len(self.lines))
-        kwargs = (
-            {"quotechar": fmt.quote, "doublequote": True, "quoting": csv.QUOTE_MINIMAL}
-            if fmt.quote
-            else {"quoting": csv.QUOTE_NONE}
-        )
-        reader = csv.reader(iter(self.lines[skip:]), delimiter=fmt.field_delimiter, strict=False, **kwargs)
-        end = skip
-        for fields in reader:
-            start, end = end + 1, skip + reader.line_num
-            if not fields:
-                if fmt.skip_blank_lines:
-                    continue
-                fields = [""]
-            if fmt.trim_space:
-                fields = [f.strip() for f in fields]
-            yield fields, start, end
+        """Yield (fields, first line, last line) per data record; lines are 1-based, in the file."""
+        if self.records_ is None:
+            self.records_ = list(_records(iter(self.lines), self.fmt, self.first_line))
+        yield from self.records_
 
     def raw_record(self, start: int, end: int) -> str:
-        return "".join(self.lines[start - 1 : end]).rstrip("\r\n")
+        return "".join(self.lines[start - self.first_line : end - self.first_line + 1]).rstrip("\r\n")
 
     def field_position(self, start: int, end: int, index: int) -> tuple[int, int]:
         """(line, character) where field `index` (0-based) of the record on lines start..end begins.
@@ -107,6 +138,20 @@ class CsvFile:
         line = start + text.count("\n", 0, offset)
         line_start = text.rfind("\n", 0, offset) + 1
         return line, offset - line_start + 1
+
+
+def _records(lines: Iterator[str], fmt: CsvFormat, first_line: int) -> Iterator[tuple[list[str], int, int]]:
+    reader = _reader(lines, fmt)
+    end = first_line - 1
+    for fields in reader:
+        start, end = end + 1, first_line - 1 + reader.line_num
+        if not fields:
+            if fmt.skip_blank_lines:
+                continue
+            fields = [""]
+        if fmt.trim_space:
+            fields = [f.strip() for f in fields]
+        yield fields, start, end
 
 
 def _field_offsets(text: str, delimiter: str, quote: str | None) -> list[int]:
@@ -127,3 +172,329 @@ def _field_offsets(text: str, delimiter: str, quote: str | None) -> list[int]:
             offsets.append(i + 1)
         i += 1
     return offsets
+
+
+@dataclass
+class Batch:
+    """Consecutive whole records of a file."""
+
+    first_line: int  # physical line (1-based, header lines counted) the batch starts on
+    first_row: int  # 1-based record number of the batch's first record in the file
+    rows: int  # records in the batch
+    lines: int  # physical lines the batch spans
+    table: pa.Table | None = None  # a fast batch's fields: string columns f0, f1, ... (all records alike)
+    data: bytes = b""  # a fast batch's bytes (decompressed, BOM and header removed)
+    quoted: bool = False  # a fast batch contains quote characters (records may span lines)
+    exact: CsvFile | None = None  # an exact batch's lines and parsed records
+
+    def csv_file(self, fmt: CsvFormat) -> CsvFile:
+        """The batch's lines, for raw records and field positions."""
+        if self.exact is None:
+            self.exact = CsvFile.parse(self.data.decode("utf-8", _errors(fmt)), fmt, self.first_line)
+        return self.exact
+
+
+def _fast_format(fmt: CsvFormat) -> bool:
+    """Whether pyarrow can parse this format at all (single-byte delimiter and quote, no TRIM_SPACE)."""
+    return (
+        not fmt.trim_space
+        and len(fmt.field_delimiter.encode()) == 1
+        and fmt.field_delimiter not in "\r\n"
+        and (fmt.quote is None or (len(fmt.quote.encode()) == 1 and fmt.quote not in "\r\n"))
+        and fmt.quote != fmt.field_delimiter
+    )
+
+
+def _plain_bytes(data: bytes, quoted: bool) -> bool:
+    """No lone CR, NUL or invalid UTF-8, nor (if quoted) a blank line: pyarrow reads records as Python's csv
+    module does. (pyarrow skips blank lines: without quotes, a record count short of the lines shows them.)"""
+    if b"\x00" in data or (quoted and (data.startswith((b"\n", b"\r\n")) or b"\n\n" in data)):
+        return False
+    if b"\r" in data and (b"\n\r\n" in data or data.count(b"\r") != data.count(b"\r\n")):
+        return False
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def clean_quotes(data: bytes, quote: int, delimiter: int) -> bool:
+    """Whether every quote opens a field at its start and closes it at its end (doubled quotes inside).
+
+    Then quote parity tells exactly where Python's csv module is inside an enclosed field.
+    """
+    a = np.frombuffer(data, dtype=np.uint8)
+    pos = np.flatnonzero(a == quote)
+    if len(pos) % 2:
+        return False
+    opens, closes = pos[0::2], pos[1::2]
+    if len(opens) == 0:
+        return True
+    # an opening quote follows a delimiter, a newline, the batch start, or the closing quote it doubles
+    before = np.where(opens > 0, a[np.maximum(opens - 1, 0)], ord("\n"))
+    doubled_open = np.zeros(len(opens), dtype=bool)
+    doubled_open[1:] = opens[1:] == closes[:-1] + 1
+    ok_open = (before == delimiter) | (before == ord("\n")) | doubled_open
+    # a closing quote precedes a delimiter, a line end, the batch end, or the opening quote that doubles it
+    after = np.where(closes + 1 < len(a), a[np.minimum(closes + 1, len(a) - 1)], ord("\n"))
+    doubled_close = np.zeros(len(closes), dtype=bool)
+    doubled_close[:-1] = closes[:-1] + 1 == opens[1:]
+    ok_close = (after == delimiter) | (after == ord("\n")) | (after == ord("\r")) | doubled_close
+    return bool(ok_open.all() and ok_close.all())
+
+
+def _cut(buf: bytes, quote: bytes | None) -> int | None:
+    """Where the last whole record of buf ends (after its newline), by quote parity; None if none does."""
+    nl = buf.rfind(b"\n")
+    if nl < 0:
+        return None
+    if quote is None or buf.find(quote, 0, nl + 1) < 0:
+        return nl + 1
+    quotes = buf.count(quote, 0, nl + 1)
+    while quotes % 2:
+        prev = buf.rfind(b"\n", 0, nl)
+        if prev < 0:
+            return None
+        quotes -= buf.count(quote, prev + 1, nl + 1)
+        nl = prev
+    return nl + 1
+
+
+class _Stream:
+    """Decompressed bytes of a staged file, read in large blocks, with the BOM removed."""
+
+    def __init__(self, path: str, fmt: CsvFormat) -> None:
+        self.f = open_data(path, fmt)
+        self.fmt = fmt
+        self.first = True
+
+    def read(self, n: int) -> bytes:
+        data = self.f.read(n)
+        if self.first:
+            self.first = False
+            if self.fmt.skip_byte_order_mark and data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+        return data
+
+    def close(self) -> None:
+        self.f.close()
+
+
+def batches(path: str, fmt: CsvFormat, batch_bytes: int | None = None) -> Iterator[Batch]:
+    """The staged file's data records (header lines skipped) as Batches of about batch_bytes.
+
+    The next batch is read, decompressed and parsed in a thread while the caller converts this one.
+    """
+    size = max(1, batch_bytes or BATCH_BYTES)
+
+    def produce() -> Iterator[Batch]:
+        stream = _Stream(path, fmt)
+        try:
+            yield from _batches(stream, fmt, size)
+        finally:
+            stream.close()
+
+    return _prefetched(produce())
+
+
+def _prefetched(items: Iterator[Batch]) -> Iterator[Batch]:
+    """items, produced one ahead in a thread (pyarrow, zlib and DuckDB release the GIL)."""
+    slots: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(kind: str, value: object) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put("item", item):
+                    return
+            put("end", None)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            put("error", e)
+        finally:
+            items.close()  # type: ignore[attr-defined]
+
+    thread = threading.Thread(target=run, name="copy batch reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _batches(stream: _Stream, fmt: CsvFormat, size: int) -> Iterator[Batch]:
+    parts: list[bytes] = []
+    have, eof = 0, False
+
+    def fill(target: int) -> None:
+        nonlocal have, eof
+        while not eof and have < target:
+            chunk = stream.read(max(target - have, _READ_BYTES))
+            if not chunk:
+                eof = True
+            else:
+                parts.append(chunk)
+                have += len(chunk)
+
+    # SKIP_HEADER counts physical lines
+    line, skipped = 1, 0
+    fill(1)
+    buf = b"".join(parts)
+    while skipped < fmt.skip_header:
+        nl = buf.find(b"\n")
+        while nl < 0 and not eof:
+            fill(have + _READ_BYTES)
+            buf = b"".join(parts)
+            nl = buf.find(b"\n")
+        if nl < 0:
+            return  # fewer lines than the header
+        buf = buf[nl + 1 :]
+        parts[:] = [buf]
+        have = len(buf)
+        skipped += 1
+        line += 1
+
+    fast_format = _fast_format(fmt)
+    quote = fmt.quote.encode() if fmt.quote else None
+    row = 1
+    target = size
+    while True:
+        fill(target)
+        buf = b"".join(parts) if len(parts) != 1 else parts[0]
+        if not buf:
+            return
+        cut = len(buf) if eof else _cut(buf, quote)
+        if cut is None:
+            target = have * 2  # one record longer than a batch: read on
+            parts[:] = [buf]
+            continue
+        target = size
+        data, rest = buf[:cut], buf[cut:]
+        parts[:] = [rest] if rest else []
+        have = len(rest)
+        quoted = quote is not None and quote in data
+        clean = not quoted or clean_quotes(data, quote[0], ord(fmt.field_delimiter))  # type: ignore[index]
+        if not clean:
+            # quote parity may have cut inside a record: Python's csv module reads everything left
+            yield from _exact_batches(data, parts, stream, fmt, size, line, row, eof)
+            return
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        table = _parse_fast(data, fmt, quoted) if fast_format and _plain_bytes(data, quoted) else None
+        if table is not None and (quoted or table.num_rows == lines):
+            yield Batch(line, row, table.num_rows, lines, table, data, quoted)
+            row += table.num_rows
+        else:
+            csv_file = CsvFile.parse(data.decode("utf-8", _errors(fmt)), fmt, line)
+            rows = sum(1 for _ in csv_file.records())
+            yield Batch(line, row, rows, lines, exact=csv_file)
+            row += rows
+        line += lines
+
+
+def _first_record(data: bytes, fmt: CsvFormat) -> list[str]:
+    def lines() -> Iterator[str]:
+        pos = 0
+        while pos < len(data):
+            nl = data.find(b"\n", pos)
+            end = len(data) if nl < 0 else nl + 1
+            yield data[pos:end].decode("utf-8")
+            pos = end
+
+    return next(iter(_reader(lines(), fmt)), [])
+
+
+def _parse_fast(data: bytes, fmt: CsvFormat, quoted: bool) -> pa.Table | None:
+    """The batch's fields as string columns, or None if its records don't all have the first one's field count."""
+    width = len(_first_record(data, fmt))
+    if width == 0:
+        return None
+    invalid: list[object] = []
+
+    def on_invalid(row: object) -> str:
+        invalid.append(row)
+        return "skip"
+
+    names = [f"f{i}" for i in range(width)]
+    table = pa_csv.read_csv(
+        pa.py_buffer(data),
+        read_options=pa_csv.ReadOptions(column_names=names, block_size=4 << 20),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=fmt.field_delimiter,
+            quote_char=fmt.quote or False,
+            double_quote=True,
+            escape_char=False,
+            newlines_in_values=quoted,
+            ignore_empty_lines=True,
+            invalid_row_handler=on_invalid,
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return None if invalid else table
+
+
+def _exact_batches(
+    head: bytes, parts: list[bytes], stream: _Stream, fmt: CsvFormat, size: int, line: int, row: int, eof: bool
+) -> Iterator[Batch]:
+    """Batches of records parsed by Python's csv module, from head + what is left of the stream."""
+    decoder = codecs.getincrementaldecoder("utf-8")(_errors(fmt))
+
+    def texts() -> Iterator[str]:
+        yield decoder.decode(head)
+        for part in parts:
+            yield decoder.decode(part)
+        while not eof and (chunk := stream.read(_READ_BYTES)):
+            yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
+
+    pending: list[str] = []  # lines read since the batch began
+
+    def lines() -> Iterator[str]:
+        tail = ""
+        for text in texts():
+            pieces = (tail + text).split("\n")
+            tail = pieces.pop()
+            for piece in pieces:
+                pending.append(piece + "\n")
+                yield pending[-1]
+        if tail:
+            pending.append(tail)
+            yield tail
+
+    first = line
+    records: list[tuple[list[str], int, int]] = []
+    chars = 0
+    for rec in _records(lines(), fmt, line):
+        records.append(rec)
+        chars += sum(map(len, rec[0]))
+        if chars >= size:
+            done = rec[2] - first + 1  # lines of the batch's records (the reader reads no further)
+            csv_file = CsvFile(pending[:done], fmt, first, records)
+            del pending[:done]
+            yield Batch(first, row, len(records), done, exact=csv_file)
+            row += len(records)
+            first += done
+            records, chars = [], 0
+    if records or pending:
+        csv_file = CsvFile(list(pending), fmt, first, records)
+        yield Batch(first, row, len(records), len(pending), exact=csv_file)

@@ -84,6 +84,46 @@ def _compile(fmt: str) -> re.Pattern[str]:
     return re.compile("".join(out), re.IGNORECASE)
 
 
+# format elements DuckDB's strptime reads as the converter does, once the pattern has matched
+_STRPTIME = {"YYYY": ("%Y", "year"), "MM": ("%m", "month"), "MON": ("%b", "month"), "DD": ("%d", "day"),
+             "HH24": ("%H", "hour"), "MI": ("%M", "minute"), "SS": ("%S", "second")}  # fmt: skip
+
+
+@lru_cache(maxsize=256)
+def pattern_and_strptime(fmt: str) -> tuple[str, str, frozenset[str]] | None:
+    """(regex, DuckDB strptime format, fields it sets) for a format made only of elements strptime reads alike.
+
+    None when the format has other elements (AM/PM, fractions, zones, ...): only the converter reads those.
+    """
+    out: list[str] = []
+    fields: set[str] = set()
+    i = 0
+    upper = fmt.upper()
+    while i < len(fmt):
+        if fmt[i] == '"':
+            end = fmt.find('"', i + 1)
+            end = len(fmt) if end < 0 else end
+            out.append(fmt[i + 1 : end].replace("%", "%%"))
+            i = end + 1
+            continue
+        if upper.startswith("FF", i):
+            return None
+        for element, _ in _ELEMENTS:
+            if upper.startswith(element, i):
+                if element not in _STRPTIME:
+                    return None
+                directive, field = _STRPTIME[element]
+                out.append(directive)
+                fields.add(field)
+                i += len(element)
+                break
+        else:
+            # a space: the pattern takes any run of whitespace; strptime, if it reads fewer, fails (never misreads)
+            out.append("%%" if fmt[i] == "%" else fmt[i])
+            i += 1
+    return _compile(fmt).pattern, "".join(out), frozenset(fields)
+
+
 def _fields(value: str, formats: list[str]) -> dict[str, str] | None:
     for fmt in formats:
         if m := _compile(fmt).fullmatch(value):

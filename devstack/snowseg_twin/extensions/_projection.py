@@ -79,6 +79,7 @@ class Item:
     fn: ItemFn
     scope: str  # FIELD | ROW | FILE (constant items are FILE)
     field: int | None = None  # 0-based index of the staged field read, if any
+    plain: str | None = None  # "field" ($n as is) or "row_number" (METADATA$FILE_ROW_NUMBER): SQL reads them
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ _STRING_FUNCS: dict[type, Callable[[str], str]] = {exp.Upper: str.upper, exp.Low
 
 
 def _field_item(index: int) -> Item:
-    return Item(lambda v, r, c: v, FIELD, index)
+    return Item(lambda v, r, c: v, FIELD, index, plain="field")
 
 
 def _literal(value: object) -> Item:
@@ -185,7 +186,7 @@ def _compile(e: exp.Expression, opts: CopyOptions) -> Item:
         return _field_item(int(e.this.this) - 1)
     if isinstance(e, exp.Column) and not e.table and e.name.upper() in _METADATA:
         scope, fn = _METADATA[e.name.upper()]
-        return Item(fn, scope)
+        return Item(fn, scope, plain="row_number" if e.name.upper() == "METADATA$FILE_ROW_NUMBER" else None)
     if isinstance(e, exp.Literal):
         return _literal(e.this if e.is_string else Decimal(e.this))
     if isinstance(e, exp.Neg) and isinstance(e.this, exp.Literal) and not e.this.is_string:

@@ -13,6 +13,12 @@ Emulates the implicit conversion COPY INTO <table> applies per target column, an
 A converter returns the value as canonical text that DuckDB casts losslessly to the column type,
 so rows can be inserted in bulk with one INSERT ... SELECT CAST(...).
 
+fast_sql() is the vectorised twin of a converter: a DuckDB expression that gives the typed value of a
+staged string, or NULL when it cannot vouch for the value. It accepts a subset of what the converter
+accepts (a syntax check in RE2 before any cast, since DuckDB's casts are more lenient, eg: '1_000',
+'+-3', '8e0.'), with the same value; the COPY engine hands every string it leaves NULL to the converter,
+which is the reference (and the only source of error messages).
+
 Differs from Snowflake: numeric, boolean and float values tolerate surrounding whitespace; casts to
 VARCHAR(n) in a transformation don't check length (the target column still does); binary columns
 only accept hex.
@@ -29,7 +35,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 from snowseg_twin.extensions import _errors as errors
-from snowseg_twin.extensions._datetime_formats import date_parser, time_parser, timestamp_parser
+from snowseg_twin.extensions._datetime_formats import (
+    DATE_AUTO,
+    date_parser,
+    pattern_and_strptime,
+    time_parser,
+    timestamp_parser,
+)
 
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 _FLOAT_SPECIAL = {"nan": "NaN", "inf": "Infinity", "+inf": "Infinity", "-inf": "-Infinity",
@@ -289,3 +301,86 @@ def duck_cast_sql(ctype: ColumnType, column: str) -> str:
     if ctype.kind == "binary":
         return f"unhex({column})"
     return f"CAST({column} AS {ctype.duck_type})"
+
+
+# what DuckDB may cast: the converter's number syntax without surrounding whitespace (RE2 syntax; its \\d
+# is ASCII-only, so it accepts a subset of the converter's Unicode-aware regex)
+_NUMBER_RE2 = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+_BOOL_SQL = ", ".join(
+    [f"'{v}': true" for v in sorted(_TRUE)] + [f"'{v}': false" for v in sorted(_FALSE)]
+)
+_FAST_FORMATS = {"date": ("date", "DATE"), "time": ("time", "TIME"), "timestamp": ("timestamp", "TIMESTAMP")}
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _datetime_sql(ctype: ColumnType, formats: Formats, raw: str) -> tuple[str, str | None] | None:
+    attr, duck = _FAST_FORMATS[ctype.kind]
+    fmt = getattr(formats, attr)
+    if fmt.upper() == "AUTO":
+        if ctype.kind != "date":
+            return None  # AUTO times and timestamps include fractions and zones: the converter decides
+        candidates = DATE_AUTO
+    else:
+        candidates = [fmt]
+    need = {"date": {"year", "month", "day"}, "time": {"hour", "minute"}}.get(ctype.kind, {"year", "month", "day", "hour", "minute"})
+    found_formats = [pattern_and_strptime(c) for c in candidates]
+    if len(found_formats) == 1 and found_formats[0] is not None and need <= found_formats[0][2]:
+        pattern, strptime_format, _ = found_formats[0]
+        value = f"CAST(try_strptime({raw}, {_sql_string(strptime_format)}) AS {duck})"
+        return value, f"regexp_full_match({raw}, {_sql_string('(?i)' + pattern)})"
+    whens = []
+    for candidate in candidates:
+        found = pattern_and_strptime(candidate)
+        if found is None or not need <= found[2]:
+            return None
+        pattern, strptime_format, _ = found
+        # the converter uses the first format whose pattern matches, valid or not: so does the CASE
+        whens.append(
+            f"WHEN regexp_full_match({raw}, {_sql_string('(?i)' + pattern)}) "
+            f"THEN CAST(try_strptime({raw}, {_sql_string(strptime_format)}) AS {duck})"
+        )
+    return f"CASE {' '.join(whens)} END", None
+
+
+def fast_sql(ctype: ColumnType, formats: Formats, raw: str) -> tuple[str, str | None] | None:
+    """DuckDB SQL (value, guard) for the typed value of the non-NULL staged string `raw`.
+
+    Where guard (a condition; None: always) holds and value is not NULL, value is what the converter gives;
+    elsewhere the converter must decide. None when the type has no vectorised conversion (the engine then
+    converts each distinct string with the converter). The guard is kept apart so that a query can test
+    it once, in its WHERE, and compute values without it.
+    """
+    kind = ctype.kind
+    if kind == "text":
+        return raw, None if ctype.max_length is None else f"length({raw}) <= {ctype.max_length}"
+    if kind in {"number", "float"}:
+        guard = f"regexp_full_match({raw}, {_sql_string(_NUMBER_RE2)})"
+        if kind == "float":
+            return f"TRY_CAST({raw} AS DOUBLE)", guard  # nan / inf spellings are left to the converter
+        if ctype.duck_type.startswith(("DECIMAL", "NUMERIC")):
+            return f"TRY_CAST({raw} AS {ctype.duck_type})", guard
+        # integer types: round like NUMBER(38,0) first (a cast to an integer type would also take hex)
+        return f"TRY_CAST(TRY_CAST({raw} AS DECIMAL(38,0)) AS {ctype.duck_type})", guard
+    if kind == "boolean":
+        return f"map_extract_value(MAP {{{_BOOL_SQL}}}, lower({raw}))", None
+    if kind in _FAST_FORMATS:
+        return _datetime_sql(ctype, formats, raw)
+    return None
+
+
+def fast_int_sql(ctype: ColumnType, column: str) -> str | None:
+    """DuckDB SQL for the typed value of a positive integer column (eg: a row number), NULL where the converter
+    must decide; None when only the converter converts integers to the type."""
+    if ctype.kind == "number":
+        limit = 10 ** (ctype.precision - ctype.scale) - 1
+        high = limit if ctype.high is None else min(limit, ctype.high)
+        return f"CASE WHEN {column} <= {high} THEN CAST({column} AS {ctype.duck_type}) END"
+    if ctype.kind == "text":
+        text = f"CAST({column} AS VARCHAR)"
+        return text if ctype.max_length is None else f"CASE WHEN length({text}) <= {ctype.max_length} THEN {text} END"
+    if ctype.kind == "float":
+        return f"CAST({column} AS DOUBLE)"
+    return None

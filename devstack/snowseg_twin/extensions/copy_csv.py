@@ -1,19 +1,21 @@
-"""COPY INTO <table> from CSV files in internal stages, parsed in Python.
+"""COPY INTO <table> from CSV files in internal stages, streamed and converted in batches.
 
 Replaces fakesnow.cursor.copy_into (same signature; leaves the COPY's result set as the last query
 executed on duck_conn). Emulates Snowflake's bulk load of CSV files from table stages and named
 internal stages, plain or with a transformation SELECT: option handling (_copy_options), file
-selection with FILES / PATTERN (_staged_files), CSV parsing with line/character positions
-(_csv_records), per-column type conversion (_values), ON_ERROR per file (_file_load), load history
+selection with FILES / PATTERN (_staged_files), CSV reading in batches of whole records with
+line/character positions (_csv_records), vectorised type conversion in DuckDB with the per-value
+converters as the reference (_values), ON_ERROR per file (_file_load), load history
 with LOAD_SKIPPED for files loaded before unless FORCE = TRUE, PURGE, and the output Snowflake
 returns: one row per file with file, status, rows_parsed, rows_loaded, error_limit, errors_seen,
 first_error, first_error_line, first_error_character, first_error_column_name; or the single row
 'Copy executed with 0 files processed.' when no file matches.
 
 ON_ERROR = ABORT_STATEMENT raises Snowflake's error (eg: 100038 "Numeric value 'abc' is not
-recognized" with its File/line/character and Row/column trailer) and inserts nothing. Otherwise all
-files' rows are inserted with one INSERT ... SELECT per file, from Arrow tables, in one transaction
-with the load history.
+recognized" with its File/line/character and Row/column trailer) and inserts nothing. Rows are
+inserted batch by batch (INSERT ... SELECT over each batch) in one transaction with the load history:
+the session's if one is open, else the statement's own; an abort takes back what the statement
+inserted (_statement).
 
 External S3 stages are read through boto3 (s3_stages); a COPY without FILE_FORMAT uses the stage's.
 VALIDATION_MODE (validation_mode) reuses this file selection (StageSource) and format precedence
@@ -22,7 +24,7 @@ While a pipe runs its COPY, load history goes to the pipe's metadata (_pipe_cont
 Other file types (JSON, PARQUET) and other external stages/URLs fall back to fakesnow's own copy_into.
 
 Differs from Snowflake: an ABORT_STATEMENT error records the failing file as LOAD_FAILED in load
-history but nothing for the files before it; PURGE removes files that loaded rows (LOADED or
+history (rows_parsed up to the end of the batch with the error) but nothing for the files before it; PURGE removes files that loaded rows (LOADED or
 PARTIALLY_LOADED) once the rows are written, even inside a session transaction later rolled back.
 """
 
@@ -42,7 +44,7 @@ from sqlglot import exp
 
 from snowseg_twin.extensions import s3_stages
 from snowseg_twin.extensions._copy_options import CopyOptions, file_format_options, parse_copy_options
-from snowseg_twin.extensions._file_load import FileOutcome, load_file
+from snowseg_twin.extensions._file_load import FileOutcome, Target, load_file
 from snowseg_twin.extensions._load_history import (
     CopyJob,
     loaded_before,
@@ -51,10 +53,9 @@ from snowseg_twin.extensions._load_history import (
     remember_job,
 )
 from snowseg_twin.extensions._pipe_context import history_writer
-from snowseg_twin.extensions._projection import Projection, build_projection
+from snowseg_twin.extensions._projection import build_projection
 from snowseg_twin.extensions._staged_files import StagedFile, select_files
 from snowseg_twin.extensions._table_functions import literal
-from snowseg_twin.extensions._values import duck_cast_sql
 
 original_copy_into = fs_copy.copy_into
 
@@ -112,23 +113,21 @@ def copy_into(
 
     job = CopyJob(str(uuid.uuid4()), catalog, schema, table.name, datetime.datetime.now(datetime.UTC))
     remember_job(job, duck_conn)
+    target = Target(duck_conn, qualified, projection)
     outcomes: list[FileOutcome] = []
-    for f in files:
-        if not opts.force and loaded_before(duck_conn, catalog, schema, table.name, f.history_name):
-            outcomes.append(FileOutcome(f, "LOAD_SKIPPED", error_limit=None, message="File was loaded before."))
-            continue
-        outcome = load_file(f, projection, opts, job.started_at)
-        if outcome.aborted:
-            with _transaction(duck_conn):
-                (history_writer.get() or record_history)(duck_conn, job, [outcome])
-                record_errors(duck_conn, job, outcome.errors)
-            raise outcome.errors[0].abort()
-        outcomes.append(outcome)
-
-    with _transaction(duck_conn):
-        for o in outcomes:
-            if o.table is not None and o.table.num_rows:
-                _insert(duck_conn, qualified, projection, o)
+    with _statement(duck_conn, target) as statement:
+        for f in files:
+            if not opts.force and loaded_before(duck_conn, catalog, schema, table.name, f.history_name):
+                outcomes.append(FileOutcome(f, "LOAD_SKIPPED", error_limit=None, message="File was loaded before."))
+                continue
+            outcome = load_file(f, projection, opts, job.started_at, target=target)
+            if outcome.aborted:
+                statement.undo()
+                with _transaction(duck_conn):
+                    (history_writer.get() or record_history)(duck_conn, job, [outcome])
+                    record_errors(duck_conn, job, outcome.errors)
+                raise outcome.errors[0].abort()
+            outcomes.append(outcome)
         (history_writer.get() or record_history)(duck_conn, job, [o for o in outcomes if o.status != "LOAD_SKIPPED"])
         record_errors(duck_conn, job, [e for o in outcomes for e in o.errors])
 
@@ -215,6 +214,44 @@ def _in_transaction(duck_conn: DuckDBPyConnection) -> bool:
     return first == duck_conn.execute("SELECT txid_current()").fetchall()
 
 
+class _statement:  # noqa: N801 - used as a statement-like context manager
+    """A COPY's writes, atomic: in the caller's transaction if one is open, else in our own.
+
+    Rows go into the target as files are converted; undo() (and any exception) takes back everything the
+    statement wrote: a rollback of our own transaction, or in the caller's (DuckDB has no savepoints) a
+    delete of the target's rows appended since the statement began.
+    """
+
+    def __init__(self, duck_conn: DuckDBPyConnection, target: Target) -> None:
+        self.duck_conn, self.target = duck_conn, target
+        self.own = False
+        self.mark: int | None = None
+        self.undone = False
+
+    def __enter__(self) -> _statement:
+        self.own = not _in_transaction(self.duck_conn)
+        if self.own:
+            self.duck_conn.begin()
+        else:
+            self.mark = self.target.mark()
+        return self
+
+    def undo(self) -> None:
+        if self.undone:
+            return
+        self.undone = True
+        if self.own:
+            self.duck_conn.rollback()
+        else:
+            self.target.undo(self.mark)  # type: ignore[arg-type]
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is not None:
+            self.undo()
+        elif self.own and not self.undone:
+            self.duck_conn.commit()
+
+
 class _transaction:  # noqa: N801 - used as a statement-like context manager
     """Run statements atomically: in the caller's transaction if one is open, else in our own."""
 
@@ -245,17 +282,6 @@ def _qualified_table(
     if found and found[0][0] != f"{catalog}.{schema}.%{name}":
         return f'temp.main."{name}"'
     return f'"{catalog}"."{schema}"."{name}"'
-
-
-def _insert(duck_conn: DuckDBPyConnection, qualified: str, projection: Projection, outcome: FileOutcome) -> None:
-    view = f"_fs_copy_rows_{uuid.uuid4().hex}"
-    duck_conn.register(view, outcome.table)
-    try:
-        columns = ", ".join(f'"{t.name}"' for t in projection.targets)
-        values = ", ".join(duck_cast_sql(t.ctype, f"c{j}") for j, t in enumerate(projection.targets))
-        duck_conn.execute(f"INSERT INTO {qualified} ({columns}) SELECT {values} FROM {view}").fetchall()
-    finally:
-        duck_conn.unregister(view)
 
 
 def _result_sql(outcomes: list[FileOutcome]) -> str:

@@ -113,7 +113,7 @@ def validation_sql(cursor: FakeSnowflakeCursor, expr: exp.Copy, params: MutableP
     if rows_limit is None:
         errors = []
         for f in files:
-            outcome = load_file(f, projection, opts, now)
+            outcome = load_file(f, projection, opts, now, duck_conn=duck_conn)
             errors.extend(
                 (e.error.message, f.source or e.file, e.line, e.character, None, category(e.error.errno), e.error.errno,
                  e.error.sqlstate, e.column_name, e.row, e.row_start_line,
@@ -127,7 +127,7 @@ def validation_sql(cursor: FakeSnowflakeCursor, expr: exp.Copy, params: MutableP
     for f in files:
         if len(rows) >= rows_limit:
             break
-        outcome = load_file(f, projection, opts, now)
+        outcome = load_file(f, projection, opts, now, rows_limit=rows_limit - len(rows))
         bad = {e.row: e for e in outcome.errors}
         good = outcome.table.to_pylist() if outcome.table is not None else []
         g = 0

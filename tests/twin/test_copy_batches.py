@@ -1,0 +1,190 @@
+"""Conformance of the twin's COPY INTO <table> when a file spans several of the engine's batches.
+
+The engine reads a staged file in batches of whole records (_csv_records.BATCH_BYTES, shrunk here to a
+few hundred bytes) and inserts each batch as it goes: what COPY returns, loads and reports must not
+depend on where the batches fall. Every test goes through the real snowflake.connector over HTTP.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+import snowflake.connector
+from snowflake.connector import ProgrammingError
+
+from snowseg_twin.extensions import _csv_records
+from tests.twin.test_copy_conformance import (
+    HINT,
+    PREFIX,
+    ROWS,
+    count,
+    csv_text,
+    message,
+    pipeline_copy,
+    put,
+    result,
+    setup_sales,
+)
+
+Cursor = snowflake.connector.cursor.DictCursor
+BATCH_BYTES = 400  # about 2-3 seed records a batch
+
+
+@pytest.fixture(autouse=True, params=[BATCH_BYTES, None], ids=["small-batches", "one-batch"])
+def small_batches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs with batches of BATCH_BYTES and with the default (the whole file in one batch): same answers."""
+    if request.param:
+        monkeypatch.setattr(_csv_records, "BATCH_BYTES", request.param)
+
+
+def seed_rows(n: int) -> list[str]:
+    """n seed-shaped records with distinct invoice ids (ROWS cycled)."""
+    return [f"{i:03d}-00-{i:04d}," + ROWS[i % len(ROWS)].split(",", 1)[1] for i in range(n)]
+
+
+def bad(row: str, column: int, value: str) -> str:
+    fields = row.split(",")
+    fields[column - 1] = value
+    return ",".join(fields)
+
+
+def character(row: str, column: int) -> int:
+    return len(",".join(row.split(",")[: column - 1])) + 2
+
+
+def test_file_larger_than_a_batch_loads_every_row_once(cur: Cursor, database: str, tmp_path: Path) -> None:
+    """A file of many batches loads each record once, in order of METADATA$FILE_ROW_NUMBER, with its values."""
+    setup_sales(cur, database)
+    rows = seed_rows(40)
+    text = csv_text(*rows)
+    assert len(text) > 10 * BATCH_BYTES
+    put(cur, tmp_path, "sales.csv", text, f"@%SALES_RAW/{PREFIX}/")
+    cur.execute(pipeline_copy(database))
+    assert cur.fetchall() == [result(f"{PREFIX}/sales.csv.gz", "LOADED", 40, 40)]
+    cur.execute("SELECT _ROW, INVOICE_ID, UNIT_PRICE, SALE_DATE FROM SALES_RAW ORDER BY _ROW")
+    loaded = cur.fetchall()
+    assert [r["_ROW"] for r in loaded] == list(range(1, 41))
+    assert [r["INVOICE_ID"] for r in loaded] == [r.split(",")[0] for r in rows]
+    assert [r["UNIT_PRICE"] for r in loaded] == [Decimal(r.split(",")[6]) for r in rows]
+
+
+class LastBatchCase(NamedTuple):
+    on_error: str
+    status: str
+    loaded: int
+    error_limit: int
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(LastBatchCase("CONTINUE", "PARTIALLY_LOADED", 29, 30), id="continue"),
+        pytest.param(LastBatchCase("SKIP_FILE", "LOAD_FAILED", 0, 1), id="skip-file-undoes-earlier-batches"),
+        pytest.param(LastBatchCase("'SKIP_FILE_3%'", "LOAD_FAILED", 0, 1), id="skip-file-percent"),
+        pytest.param(LastBatchCase("'SKIP_FILE_10%'", "PARTIALLY_LOADED", 29, 3), id="skip-file-percent-under"),
+    ],
+)  # fmt: skip
+def test_error_only_in_the_last_batch(cur: Cursor, database: str, tmp_path: Path, case: LastBatchCase) -> None:
+    """A bad value in the file's last record, batches after the first: the file's status, counts and first error
+    (line with the header counted, character, column) are as for a one-batch file, and SKIP_FILE takes back the
+    rows of the batches already inserted."""
+    setup_sales(cur, database)
+    rows = seed_rows(30)
+    rows[-1] = bad(rows[-1], 8, "lots")
+    put(cur, tmp_path, "sales.csv", csv_text(*rows), f"@%SALES_RAW/{PREFIX}/")
+    cur.execute(pipeline_copy(database, on_error=case.on_error))
+    assert cur.fetchall() == [
+        result(f"{PREFIX}/sales.csv.gz", case.status, 30, case.loaded, case.error_limit, 1,
+               "Numeric value 'lots' is not recognized", 31, character(rows[-1], 8), '"SALES_RAW"["QUANTITY":8]')
+    ]  # fmt: skip
+    assert count(cur) == case.loaded
+
+
+@pytest.mark.parametrize("explicit_transaction", [False, True], ids=["autocommit", "in-transaction"])
+def test_abort_on_a_later_batch_inserts_nothing(
+    cur: Cursor, database: str, tmp_path: Path, explicit_transaction: bool
+) -> None:
+    """ON_ERROR = ABORT_STATEMENT with the bad record batches into the second of two files: the error names the
+    record, and nothing of the statement stays in the table, whether the COPY ran on its own or inside the
+    session's open transaction (which stays usable and keeps its earlier rows)."""
+    setup_sales(cur, database)
+    put(cur, tmp_path, "a_good.csv", csv_text(*seed_rows(12)), f"@%SALES_RAW/{PREFIX}/")
+    rows = seed_rows(20)
+    rows[15] = bad(rows[15], 7, "abc")
+    put(cur, tmp_path, "b_bad.csv", csv_text(*rows), f"@%SALES_RAW/{PREFIX}/")
+    if explicit_transaction:
+        cur.execute("BEGIN")
+        cur.execute(f"INSERT INTO SALES_RAW (INVOICE_ID) VALUES ('before')")
+    with pytest.raises(ProgrammingError) as info:
+        cur.execute(pipeline_copy(database))
+    assert info.value.errno == 100038
+    assert message(info.value) == (
+        "Numeric value 'abc' is not recognized\n"
+        f"  File '{PREFIX}/b_bad.csv.gz', line 17, character {character(rows[15], 7)}\n"
+        '  Row 16, column "SALES_RAW"["UNIT_PRICE":7]\n'
+        f"  {HINT}"
+    )
+    if explicit_transaction:
+        cur.execute("SELECT INVOICE_ID FROM SALES_RAW")
+        assert cur.fetchall() == [{"INVOICE_ID": "before"}]
+        cur.execute("COMMIT")
+        assert count(cur) == 1
+    else:
+        assert count(cur) == 0
+
+
+def test_quoted_newlines_across_batch_boundaries(cur: Cursor, tmp_path: Path) -> None:
+    """Enclosed fields with newlines, delimiters and doubled quotes, longer than a batch, stay whole; lines keep
+    counting the newlines inside them, so a later bad record is reported on its physical line."""
+    cur.execute("CREATE TABLE T (ID NUMBER, NOTE VARCHAR, N NUMBER)")
+    note = 'line one, "quoted"\n' * 30  # ~600 bytes: more than a batch
+    records = [f'{i},"{note.replace(chr(34), chr(34) * 2)}"' for i in range(1, 4)] + ["x4,plain", "5,last"]
+    put(cur, tmp_path, "notes.csv", "id,note\n" + "\n".join(records) + "\n", "@%T")
+    cur.execute(
+        "COPY INTO T FROM (SELECT $1, $2, METADATA$FILE_ROW_NUMBER FROM @%T) "
+        "FILE_FORMAT = (TYPE = CSV SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '\"') ON_ERROR = CONTINUE"
+    )
+    # header + 3 records of 31 lines each: record 4 starts on line 95
+    assert cur.fetchall() == [
+        result("notes.csv.gz", "PARTIALLY_LOADED", 5, 4, 5, 1, "Numeric value 'x4' is not recognized", 95, 1,
+               '"T"["ID":1]')
+    ]  # fmt: skip
+    cur.execute("SELECT ID, NOTE, N FROM T ORDER BY N")
+    assert [tuple(r.values()) for r in cur.fetchall()] == [
+        (1, note, 1), (2, note, 2), (3, note, 3), (5, "last", 5)
+    ]  # fmt: skip
+
+
+def test_irregular_records_later_in_the_file(cur: Cursor, tmp_path: Path) -> None:
+    """Short records, a literal quote inside an unenclosed field and a blank line, batches into the file, read as
+    Python's csv module reads them (the engine's exact path): fields, NULL padding, rejected records and lines."""
+    cur.execute("CREATE TABLE T (A VARCHAR, B VARCHAR, C NUMBER)")
+    good = [f"a{i},b{i},{i}" for i in range(1, 31)]
+    lines = [*good[:20], "short,1", 'x"y,z,21', "", *good[20:]]
+    put(cur, tmp_path, "t.csv", "\n".join(lines) + "\n", "@%T")
+    cur.execute(
+        "COPY INTO T FROM @%T FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '\"' "
+        "ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE) ON_ERROR = CONTINUE"
+    )
+    assert cur.fetchall() == [result("t.csv.gz", "LOADED", 33, 33, 33)]
+    cur.execute("SELECT * FROM T WHERE C IS NULL OR A = 'x\"y' ORDER BY A")
+    assert [tuple(r.values()) for r in cur.fetchall()] == [
+        ("short", "1", None), ('x"y', "z", 21), (None, None, None)
+    ]  # fmt: skip
+    assert count(cur, "T") == 33
+
+
+def test_values_sql_cannot_vouch_for_still_load(cur: Cursor, tmp_path: Path) -> None:
+    """Values the vectorised conversion leaves to the per-value converters (spaces around a number, NaN, a boolean
+    with spaces, a Unicode digit) load as the converters say, batches into the file."""
+    cur.execute("CREATE TABLE T (K NUMBER, Q NUMBER(6,0), F FLOAT, B BOOLEAN)")
+    rows = [f"{i},{i},1.5,yes" for i in range(1, 40)] + [" 40 , 7 ,NaN, no ", "41,\uff18,-inf,0"]
+    put(cur, tmp_path, "v.csv", "\n".join(rows) + "\n", "@%T")
+    cur.execute("COPY INTO T FROM @%T")
+    assert cur.fetchall() == [result("v.csv.gz", "LOADED", 41, 41)]
+    cur.execute("SELECT K, Q, CAST(F AS VARCHAR) AS F, B FROM T WHERE K >= 40 ORDER BY K")
+    assert [tuple(r.values()) for r in cur.fetchall()] == [(40, 7, "nan", False), (41, 8, "-inf", False)]
+    assert count(cur, "T") == 41
