@@ -176,16 +176,29 @@ def connect(conn_id: str | None = None) -> Any:
         If the connection's host/port does not accept a TCP connection within 5 s; the message
         names the connection and the endpoint, and says how to start the local twin.
     """
-    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-
     conn_id = conn_id_from_env(conn_id)
-    hook = SnowflakeHook(snowflake_conn_id=conn_id)
+    hook = snowflake_hook(conn_id)
     params = hook._get_conn_params()  # the hook's own resolution of host/port/account
     host = params.get("host")
     if host:
         port = int(params.get("port") or 443)
         _check_reachable(conn_id, str(host), port)
     return hook.get_conn()
+
+
+#: Session parameters every pipeline session sets, over the connection's own ``session_parameters`` extra:
+#: TIMESTAMP_NTZ values (``_LOADED_AT``, ``CHECKED_AT``...) are UTC wall-clock times, as the Python side writes
+#: them, whatever the account's TIMEZONE (Snowflake's default is America/Los_Angeles).
+PIPELINE_SESSION = {"TIMEZONE": "UTC"}
+
+
+def snowflake_hook(conn_id: str | None = None) -> Any:
+    """The provider's SnowflakeHook for a connection id, with :data:`PIPELINE_SESSION` on every session it opens."""
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+    conn_id = conn_id_from_env(conn_id)
+    own = SnowflakeHook.get_connection(conn_id).extra_dejson.get("session_parameters") or {}
+    return SnowflakeHook(snowflake_conn_id=conn_id, session_parameters={**own, **PIPELINE_SESSION})
 
 
 def _check_reachable(conn_id: str, host: str, port: int) -> None:

@@ -61,9 +61,9 @@ def test_file_larger_than_a_batch_loads_every_row_once(cur: Cursor, database: st
     rows = seed_rows(40)
     text = csv_text(*rows)
     assert len(text) > 10 * BATCH_BYTES
-    put(cur, tmp_path, "sales.csv", text, f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "sales.csv", text, f"@SALES_LOAD/{PREFIX}/")
     cur.execute(pipeline_copy(database))
-    assert cur.fetchall() == [result(f"{PREFIX}/sales.csv.gz", "LOADED", 40, 40)]
+    assert cur.fetchall() == [result(f"sales_load/{PREFIX}/sales.csv.gz", "LOADED", 40, 40)]
     cur.execute("SELECT _ROW, INVOICE_ID, UNIT_PRICE, SALE_DATE FROM SALES_RAW ORDER BY _ROW")
     loaded = cur.fetchall()
     assert [r["_ROW"] for r in loaded] == list(range(1, 41))
@@ -94,10 +94,10 @@ def test_error_only_in_the_last_batch(cur: Cursor, database: str, tmp_path: Path
     setup_sales(cur, database)
     rows = seed_rows(30)
     rows[-1] = bad(rows[-1], 8, "lots")
-    put(cur, tmp_path, "sales.csv", csv_text(*rows), f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "sales.csv", csv_text(*rows), f"@SALES_LOAD/{PREFIX}/")
     cur.execute(pipeline_copy(database, on_error=case.on_error))
     assert cur.fetchall() == [
-        result(f"{PREFIX}/sales.csv.gz", case.status, 30, case.loaded, case.error_limit, 1,
+        result(f"sales_load/{PREFIX}/sales.csv.gz", case.status, 30, case.loaded, case.error_limit, 1,
                "Numeric value 'lots' is not recognized", 31, character(rows[-1], 8), '"SALES_RAW"["QUANTITY":8]')
     ]  # fmt: skip
     assert count(cur) == case.loaded
@@ -111,10 +111,10 @@ def test_abort_on_a_later_batch_inserts_nothing(
     record, and nothing of the statement stays in the table, whether the COPY ran on its own or inside the
     session's open transaction (which stays usable and keeps its earlier rows)."""
     setup_sales(cur, database)
-    put(cur, tmp_path, "a_good.csv", csv_text(*seed_rows(12)), f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "a_good.csv", csv_text(*seed_rows(12)), f"@SALES_LOAD/{PREFIX}/")
     rows = seed_rows(20)
     rows[15] = bad(rows[15], 7, "abc")
-    put(cur, tmp_path, "b_bad.csv", csv_text(*rows), f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "b_bad.csv", csv_text(*rows), f"@SALES_LOAD/{PREFIX}/")
     if explicit_transaction:
         cur.execute("BEGIN")
         cur.execute(f"INSERT INTO SALES_RAW (INVOICE_ID) VALUES ('before')")
@@ -140,16 +140,17 @@ def test_quoted_newlines_across_batch_boundaries(cur: Cursor, tmp_path: Path) ->
     """Enclosed fields with newlines, delimiters and doubled quotes, longer than a batch, stay whole; lines keep
     counting the newlines inside them, so a later bad record is reported on its physical line."""
     cur.execute("CREATE TABLE T (ID NUMBER, NOTE VARCHAR, N NUMBER)")
+    cur.execute("CREATE STAGE S")  # a transformation cannot read a table stage
     note = 'line one, "quoted"\n' * 30  # ~600 bytes: more than a batch
     records = [f'{i},"{note.replace(chr(34), chr(34) * 2)}"' for i in range(1, 4)] + ["x4,plain", "5,last"]
-    put(cur, tmp_path, "notes.csv", "id,note\n" + "\n".join(records) + "\n", "@%T")
+    put(cur, tmp_path, "notes.csv", "id,note\n" + "\n".join(records) + "\n", "@S")
     cur.execute(
-        "COPY INTO T FROM (SELECT $1, $2, METADATA$FILE_ROW_NUMBER FROM @%T) "
+        "COPY INTO T FROM (SELECT $1, $2, METADATA$FILE_ROW_NUMBER FROM @S) "
         "FILE_FORMAT = (TYPE = CSV SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '\"') ON_ERROR = CONTINUE"
     )
     # header + 3 records of 31 lines each: record 4 starts on line 95
     assert cur.fetchall() == [
-        result("notes.csv.gz", "PARTIALLY_LOADED", 5, 4, 5, 1, "Numeric value 'x4' is not recognized", 95, 1,
+        result("s/notes.csv.gz", "PARTIALLY_LOADED", 5, 4, 5, 1, "Numeric value 'x4' is not recognized", 95, 1,
                '"T"["ID":1]')
     ]  # fmt: skip
     cur.execute("SELECT ID, NOTE, N FROM T ORDER BY N")

@@ -67,9 +67,10 @@ def csv_text(*rows: str, header: bool = True) -> str:
 
 
 def setup_sales(cur: Cursor, database: str, audit: bool = True) -> None:
-    """The pipeline's file format and raw table."""
+    """The pipeline's file format, raw table and a named internal stage (a transformation cannot read a table stage)."""
     cur.execute(FILE_FORMAT.format(db=database))
     cur.execute(f"CREATE TABLE {database}.RAW.SALES_RAW ({SALES_COLUMNS}{', ' + AUDIT_COLUMNS if audit else ''})")
+    cur.execute(f"CREATE STAGE {database}.RAW.SALES_LOAD")
 
 
 def put(
@@ -92,7 +93,7 @@ def pipeline_copy(database: str, on_error: str = "ABORT_STATEMENT", path: str = 
         FROM (
           SELECT {FIELDS}, METADATA$FILENAME, METADATA$FILE_ROW_NUMBER, 'small_file', CURRENT_TIMESTAMP(),
                  'b_20261127_abc'
-          FROM @{database}.RAW.%SALES_RAW/{path}/
+          FROM @{database}.RAW.SALES_LOAD/{path}/
         )
         FILE_FORMAT = (FORMAT_NAME = '{database}.RAW.SALES_CSV')
         ON_ERROR = {on_error} {extra}
@@ -160,10 +161,10 @@ def test_seed_shaped_load(cur: Cursor, database: str, tmp_path: Path) -> None:
     CURRENT_TIMESTAMP() fills TIMESTAMP_NTZ, and COPY's output row per file.
     """
     setup_sales(cur, database)
-    put(cur, tmp_path, "sales.csv", csv_text(*ROWS[:3]), f"@{database}.RAW.%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "sales.csv", csv_text(*ROWS[:3]), f"@{database}.RAW.SALES_LOAD/{PREFIX}/")
 
     cur.execute(pipeline_copy(database))
-    assert cur.fetchall() == [result(f"{PREFIX}/sales.csv.gz", "LOADED", 3, 3)]
+    assert cur.fetchall() == [result(f"sales_load/{PREFIX}/sales.csv.gz", "LOADED", 3, 3)]
 
     cur.execute("SELECT * FROM SALES_RAW ORDER BY _ROW")
     rows = cur.fetchall()
@@ -182,9 +183,9 @@ def test_seed_shaped_load(cur: Cursor, database: str, tmp_path: Path) -> None:
     assert isinstance(first["_LOADED_AT"], datetime.datetime)
     assert rows[2]["PAYMENT"] == "Credit card"
 
-    cur.execute(f"REMOVE @{database}.RAW.%SALES_RAW/{PREFIX}/")
-    assert cur.fetchall() == [{"name": f"{PREFIX}/sales.csv.gz", "result": "removed"}]
-    assert listed(cur, f"@{database}.RAW.%SALES_RAW") == []
+    cur.execute(f"REMOVE @{database}.RAW.SALES_LOAD/{PREFIX}/")
+    assert cur.fetchall() == [{"name": f"sales_load/{PREFIX}/sales.csv.gz", "result": "removed"}]
+    assert listed(cur, f"@{database}.RAW.SALES_LOAD") == []
 
 
 class PlainCase(NamedTuple):
@@ -219,29 +220,28 @@ def test_plain_copy_maps_fields_by_position(cur: Cursor, tmp_path: Path, case: P
 # --- load history: re-runs, FORCE ---------------------------------------------------------------------------------
 
 
-def test_recopy_is_load_skipped_and_force_reloads(cur: Cursor, database: str, tmp_path: Path) -> None:
-    """A file already loaded into the table is LOAD_SKIPPED ('File was loaded before.') and adds no rows;
-    FORCE = TRUE loads it again."""
+def test_recopy_is_left_out_of_the_result_and_force_reloads(cur: Cursor, database: str, tmp_path: Path) -> None:
+    """A file already loaded into the table is left out of COPY's result and adds no rows; with no other file the
+    result is the single row 'Copy executed with 0 files processed.' (what Snowflake returns on a re-run, which
+    pipelines read as "nothing new"); FORCE = TRUE loads it again."""
     setup_sales(cur, database)
-    put(cur, tmp_path, "sales.csv", csv_text(*ROWS[:2]), f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "sales.csv", csv_text(*ROWS[:2]), f"@SALES_LOAD/{PREFIX}/")
     cur.execute(pipeline_copy(database))
     assert cur.fetchall()[0]["status"] == "LOADED"
 
     cur.execute(pipeline_copy(database))
-    assert cur.fetchall() == [
-        result(f"{PREFIX}/sales.csv.gz", "LOAD_SKIPPED", 0, 0, None, 1, "File was loaded before.")
-    ]
+    assert cur.fetchall() == [{"status": "Copy executed with 0 files processed."}]
     assert count(cur) == 2
 
     cur.execute(pipeline_copy(database, extra="FORCE = TRUE"))
-    assert cur.fetchall() == [result(f"{PREFIX}/sales.csv.gz", "LOADED", 2, 2)]
+    assert cur.fetchall() == [result(f"sales_load/{PREFIX}/sales.csv.gz", "LOADED", 2, 2)]
     assert count(cur) == 4
 
 
 def test_failed_file_is_not_loaded_before(cur: Cursor, database: str, tmp_path: Path) -> None:
     """Load history records LOAD_FAILED files (with their first error) and such a file is loaded by the next COPY."""
     setup_sales(cur, database)
-    put(cur, tmp_path, "sales.csv", csv_text(ROWS[0], bad_row(7, "abc")), f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "sales.csv", csv_text(ROWS[0], bad_row(7, "abc")), f"@SALES_LOAD/{PREFIX}/")
     with pytest.raises(ProgrammingError):
         cur.execute(pipeline_copy(database))
 
@@ -262,7 +262,7 @@ def test_rejected_records_are_kept_for_validate(cur: Cursor, database: str, tmp_
     """Each rejected record is stored with its job id, error, file, line, character, column and raw record."""
     setup_sales(cur, database)
     record = bad_row(8, "lots")
-    put(cur, tmp_path, "sales.csv", csv_text(ROWS[0], record), f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "sales.csv", csv_text(ROWS[0], record), f"@SALES_LOAD/{PREFIX}/")
     cur.execute(pipeline_copy(database, on_error="CONTINUE"))
 
     from snowseg_twin.extensions._load_history import last_job
@@ -320,11 +320,11 @@ def test_file_selection(cur: Cursor, tmp_path: Path, case: SelectCase) -> None:
 def test_purge_removes_loaded_files(cur: Cursor, database: str, tmp_path: Path) -> None:
     """PURGE = TRUE removes a file from the stage once it has loaded; LIST no longer shows it."""
     setup_sales(cur, database)
-    put(cur, tmp_path, "sales.csv", csv_text(ROWS[0]), f"@%SALES_RAW/{PREFIX}/")
-    put(cur, tmp_path, "other.csv", csv_text(ROWS[1]), "@%SALES_RAW/keep/")
+    put(cur, tmp_path, "sales.csv", csv_text(ROWS[0]), f"@SALES_LOAD/{PREFIX}/")
+    put(cur, tmp_path, "other.csv", csv_text(ROWS[1]), "@SALES_LOAD/keep/")
     cur.execute(pipeline_copy(database, extra="PURGE = TRUE"))
     assert cur.fetchall()[0]["status"] == "LOADED"
-    assert listed(cur, "@%SALES_RAW") == ["keep/other.csv.gz"]
+    assert listed(cur, "@SALES_LOAD") == ["sales_load/keep/other.csv.gz"]
     assert count(cur) == 1
 
 
@@ -391,9 +391,10 @@ def test_csv_parsing(cur: Cursor, tmp_path: Path, case: ParseCase) -> None:
     defaults to TRUE); CRLF ends records; an empty field is NULL; METADATA$FILE_ROW_NUMBER counts records, not
     lines."""
     cur.execute("CREATE TABLE T (ID VARCHAR, NOTE VARCHAR, N NUMBER)")
-    put(cur, tmp_path, "notes.csv", case.content, "@%T")
+    cur.execute("CREATE STAGE S")  # a transformation cannot read a table stage
+    put(cur, tmp_path, "notes.csv", case.content, "@S")
     cur.execute(
-        "COPY INTO T FROM (SELECT $1, $2, METADATA$FILE_ROW_NUMBER FROM @%T) "
+        "COPY INTO T FROM (SELECT $1, $2, METADATA$FILE_ROW_NUMBER FROM @S) "
         "FILE_FORMAT = (TYPE = CSV SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '\"')"
     )
     assert cur.fetchall()[0]["status"] == "LOADED"
@@ -530,10 +531,11 @@ def test_split_part_of_a_bad_field_rejects_the_record(cur: Cursor, tmp_path: Pat
     """A value computed from a field converts to the column's type like the field would: a bad one rejects the
     record, named by the column and the field's position (ON_ERROR = CONTINUE loads the others)."""
     cur.execute("CREATE TABLE T (N NUMBER, S VARCHAR)")
-    put(cur, tmp_path, "a.csv", "k-1,a\nk-x,b\n", "@%T")
-    cur.execute("COPY INTO T FROM (SELECT SPLIT_PART($1, '-', 2), $2 FROM @%T) ON_ERROR = CONTINUE")
+    cur.execute("CREATE STAGE S")
+    put(cur, tmp_path, "a.csv", "k-1,a\nk-x,b\n", "@S")
+    cur.execute("COPY INTO T FROM (SELECT SPLIT_PART($1, '-', 2), $2 FROM @S) ON_ERROR = CONTINUE")
     assert cur.fetchall() == [
-        result("a.csv.gz", "PARTIALLY_LOADED", 2, 1, limit=2, seen=1, first_error="Numeric value 'x' is not recognized",
+        result("s/a.csv.gz", "PARTIALLY_LOADED", 2, 1, limit=2, seen=1, first_error="Numeric value 'x' is not recognized",
                line=2, character=1, column='"T"["N":1]')
     ]  # fmt: skip
     cur.execute("SELECT * FROM T")
@@ -543,9 +545,10 @@ def test_split_part_of_a_bad_field_rejects_the_record(cur: Cursor, tmp_path: Pat
 def test_item_reading_two_fields_is_not_implemented(cur: Cursor, tmp_path: Path) -> None:
     """Snowflake accepts CONCAT($1, $2); the twin fails loudly, naming the item, rather than loading differently."""
     cur.execute("CREATE TABLE T (V VARCHAR)")
-    put(cur, tmp_path, "a.csv", "a,b\n", "@%T")
+    cur.execute("CREATE STAGE S")
+    put(cur, tmp_path, "a.csv", "a,b\n", "@S")
     with pytest.raises(ProgrammingError, match=r"CONCAT\(\$1, \$2\) reading two or more fields"):
-        cur.execute("COPY INTO T FROM (SELECT CONCAT($1, $2) FROM @%T)")
+        cur.execute("COPY INTO T FROM (SELECT CONCAT($1, $2) FROM @S)")
     assert count(cur, "T") == 0
 
 
@@ -605,11 +608,11 @@ def test_on_error_modes(cur: Cursor, database: str, tmp_path: Path, case: OnErro
     and first error (message, line with the header counted, character, "TABLE"["COLUMN":ordinal])."""
     setup_sales(cur, database)
     rows = [ROWS[0], bad_row(7, "abc"), ROWS[2], ROWS[3]]
-    put(cur, tmp_path, "sales.csv", csv_text(*rows), f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "sales.csv", csv_text(*rows), f"@SALES_LOAD/{PREFIX}/")
     cur.execute(pipeline_copy(database, on_error=case.on_error))
     character = len(",".join(rows[1].split(",")[:6])) + 2
     assert cur.fetchall() == [
-        result(f"{PREFIX}/sales.csv.gz", case.status, 4, case.loaded, case.error_limit, 1, BAD_PRICE_ERROR, 3,
+        result(f"sales_load/{PREFIX}/sales.csv.gz", case.status, 4, case.loaded, case.error_limit, 1, BAD_PRICE_ERROR, 3,
                character, BAD_PRICE_COLUMN)
     ]  # fmt: skip
     assert count(cur) == case.loaded
@@ -619,8 +622,8 @@ def test_abort_statement_error_text_and_nothing_inserted(cur: Cursor, database: 
     """ON_ERROR = ABORT_STATEMENT (the default) fails with Snowflake's errno/sqlstate and message naming file,
     line, character, row and column, and inserts nothing, even from files before the bad one."""
     setup_sales(cur, database)
-    put(cur, tmp_path, "a_good.csv", csv_text(*ROWS), f"@%SALES_RAW/{PREFIX}/")
-    put(cur, tmp_path, "b_bad.csv", csv_text(ROWS[0], bad_row(7, "abc")), f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "a_good.csv", csv_text(*ROWS), f"@SALES_LOAD/{PREFIX}/")
+    put(cur, tmp_path, "b_bad.csv", csv_text(ROWS[0], bad_row(7, "abc")), f"@SALES_LOAD/{PREFIX}/")
     with pytest.raises(ProgrammingError) as info:
         cur.execute(pipeline_copy(database))
     character = len(",".join(ROWS[1].split(",")[:6])) + 2
@@ -663,7 +666,7 @@ def test_value_errors(cur: Cursor, database: str, tmp_path: Path, case: ValueErr
     """Each type's conversion error has Snowflake's errno and message, and is reported at the bad field."""
     setup_sales(cur, database)
     row = bad_row(case.column, case.value)
-    put(cur, tmp_path, "sales.csv", csv_text(row), f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "sales.csv", csv_text(row), f"@SALES_LOAD/{PREFIX}/")
     with pytest.raises(ProgrammingError) as info:
         cur.execute(pipeline_copy(database))
     character = len(",".join(row.split(",")[: case.column - 1])) + 2
@@ -709,10 +712,10 @@ def test_column_count_mismatch(cur: Cursor, database: str, tmp_path: Path) -> No
     """Plain COPY rejects a record with more fields than columns (errno 100080), reporting the extra field."""
     setup_sales(cur, database, audit=False)
     row = ROWS[1] + ",extra"
-    put(cur, tmp_path, "sales.csv", csv_text(ROWS[0], row), f"@%SALES_RAW/{PREFIX}/")
+    put(cur, tmp_path, "sales.csv", csv_text(ROWS[0], row), f"@SALES_LOAD/{PREFIX}/")
     with pytest.raises(ProgrammingError) as info:
         cur.execute(
-            f"COPY INTO SALES_RAW FROM @%SALES_RAW/{PREFIX}/ FILE_FORMAT = (FORMAT_NAME = '{database}.RAW.SALES_CSV')"
+            f"COPY INTO SALES_RAW FROM @SALES_LOAD/{PREFIX}/ FILE_FORMAT = (FORMAT_NAME = '{database}.RAW.SALES_CSV')"
         )
     assert info.value.errno == 100080
     assert message(info.value).splitlines()[:3] == [
@@ -732,9 +735,9 @@ class CountCase(NamedTuple):
 @pytest.mark.parametrize(
     "case",
     [
-        pytest.param(CountCase("COPY INTO T FROM @%T FILE_FORMAT = (TYPE = CSV ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE)",
+        pytest.param(CountCase("COPY INTO T FROM @S FILE_FORMAT = (TYPE = CSV ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE)",
                                [("1", "2", "3"), ("4", None, None)]), id="option-false"),
-        pytest.param(CountCase("COPY INTO T FROM (SELECT $1, $2, $3 FROM @%T)",
+        pytest.param(CountCase("COPY INTO T FROM (SELECT $1, $2, $3 FROM @S)",
                                [("1", "2", "3"), ("4", None, None)]), id="ignored-by-transformation"),
     ],
 )  # fmt: skip
@@ -742,7 +745,8 @@ def test_column_count_mismatch_tolerated(cur: Cursor, tmp_path: Path, case: Coun
     """ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE, or any COPY transformation, loads short records with NULLs and
     ignores extra fields."""
     cur.execute("CREATE TABLE T (A VARCHAR, B VARCHAR, C VARCHAR)")
-    put(cur, tmp_path, "c.csv", "1,2,3,99\n4\n", "@%T")
+    cur.execute("CREATE STAGE S")
+    put(cur, tmp_path, "c.csv", "1,2,3,99\n4\n", "@S")
     cur.execute(case.copy)
     assert cur.fetchall()[0]["status"] == "LOADED"
     cur.execute("SELECT * FROM T ORDER BY A")

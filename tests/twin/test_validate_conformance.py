@@ -179,7 +179,7 @@ class FailCase(NamedTuple):
 @pytest.mark.parametrize(
     "case",
     [
-        pytest.param(FailCase("COPY INTO ORDERS FROM (SELECT $1, $2, $3 FROM @%ORDERS/in/) "
+        pytest.param(FailCase("COPY INTO ORDERS FROM (SELECT $1, $2, $3 FROM @S/in/) "
                               f"{ORDERS_FORMAT} ON_ERROR = CONTINUE FORCE = TRUE",
                               "VALIDATE(ORDERS, JOB_ID => '_last')", 2029, "transform data"), id="transformation"),
         pytest.param(FailCase("", "VALIDATE(ORDERS, JOB_ID => '01b2c3d4-0000-0000-0000-000000000000')", 2029,
@@ -194,6 +194,9 @@ def test_validate_failures(cur: Cursor, tmp_path: Path, case: FailCase) -> None:
     """Validation fails for a COPY that transformed data with a SELECT, for a query id that isn't a load into the
     named table, and for a table that doesn't exist."""
     qid = load_orders(cur, tmp_path)
+    if "@S/" in case.copy:  # a transformation reads a named stage (never a table stage)
+        cur.execute("CREATE STAGE S")
+        put(cur, tmp_path, "orders.csv", ORDERS, "@S/in/")
     if case.copy:
         cur.execute(case.copy)
     with pytest.raises(ProgrammingError) as info:

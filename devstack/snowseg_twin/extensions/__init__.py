@@ -4,7 +4,8 @@ install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.ser
 - COPY INTO <table> from staged CSV files streams in batches (pyarrow parses, DuckDB converts and
   inserts; Python's csv module and the per-value converters decide whatever those cannot vouch for)
   with Snowflake's ON_ERROR statuses, error messages, load history and rejected-record store (copy_csv).
-- REMOVE / RM deletes staged files (remove); ALTER FILE FORMAT changes a format in place (file_formats).
+- REMOVE / RM deletes staged files (remove); ALTER FILE FORMAT changes a format in place (file_formats);
+  PUT's file:// path reaches the client as written, not percent-decoded (put_paths).
 - External S3 stages: CREATE STAGE keeps credentials and FILE_FORMAT, LIST and COPY read S3 through
   boto3 (s3_stages).
 - Pipes: CREATE / SHOW / DESC / DROP / ALTER PIPE, SYSTEM$PIPE_STATUS and Snowpipe's load queue (pipes).
@@ -29,11 +30,12 @@ def install() -> None:
     """Patch fakesnow with the twin's extensions. Safe to call more than once."""
     import fakesnow.cursor
 
-    from snowseg_twin.extensions import _statements, copy_csv, file_formats, pipes, remove, s3_stages
+    from snowseg_twin.extensions import _statements, copy_csv, file_formats, pipes, put_paths, remove, s3_stages
     from snowseg_twin.extensions import account, load_checks, null_timestamps
 
     with _lock:
         fakesnow.cursor.copy_into = copy_csv.copy_into
+        put_paths.install()
         _statements.register(s3_stages.handle)
         _statements.register(pipes.handle)
         _statements.register(remove.handle)

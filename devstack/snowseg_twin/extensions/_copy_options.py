@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import snowflake.connector.errors
 from duckdb import DuckDBPyConnection
 from fakesnow.params import MutableParams, pop_qmark_param
 from fakesnow.transforms.file_format import lookup_file_format
@@ -41,6 +42,7 @@ class CsvFormat:
     error_on_column_count_mismatch: bool = True
     skip_byte_order_mark: bool = True
     replace_invalid_characters: bool = False
+    parse_header: bool = False  # the first record names the columns (MATCH_BY_COLUMN_NAME reads it)
 
     @property
     def nulls(self) -> frozenset[str]:
@@ -81,6 +83,8 @@ class CopyOptions:
     purge: bool = False
     truncate_columns: bool = False
     return_failed_only: bool = False
+    match_by_column_name: str | None = None  # CASE_SENSITIVE | CASE_INSENSITIVE; None for NONE
+    include_metadata: dict[str, str] = field(default_factory=dict)  # target column -> METADATA$ column
 
 
 def _value(param: exp.CopyParameter) -> Any:  # noqa: ANN401
@@ -153,14 +157,42 @@ def parse_copy_options(expr: exp.Copy, params: MutableParams | None, format_opti
             opts.return_failed_only = _bool(value)
         elif name == "LOAD_UNCERTAIN_FILES":
             pass
-        elif name == "MATCH_BY_COLUMN_NAME" and str(value).upper() == "NONE":
-            pass
+        elif name == "MATCH_BY_COLUMN_NAME":
+            mode = str(value).upper()
+            if mode not in {"CASE_SENSITIVE", "CASE_INSENSITIVE", "NONE"}:
+                raise NotImplementedError(f"COPY option MATCH_BY_COLUMN_NAME = {value}")
+            opts.match_by_column_name = None if mode == "NONE" else mode
+        elif name == "INCLUDE_METADATA":
+            opts.include_metadata = _include_metadata(param)
         else:
             raise NotImplementedError(f"COPY option {name}")
     opts.format_type = str(format_options.get("TYPE", "CSV")).upper()
     if opts.format_type == "CSV":
         opts.csv = csv_format(format_options)
     return opts
+
+
+#: The METADATA$ columns INCLUDE_METADATA may map (https://docs.snowflake.com/en/sql-reference/sql/copy-into-table).
+INCLUDE_METADATA_FIELDS = ("METADATA$FILENAME", "METADATA$FILE_ROW_NUMBER", "METADATA$FILE_CONTENT_KEY",
+                           "METADATA$FILE_LAST_MODIFIED", "METADATA$START_SCAN_TIME")
+
+
+def _include_metadata(param: exp.CopyParameter) -> dict[str, str]:
+    """INCLUDE_METADATA = (col = METADATA$..., ...) as {target column (as stored): METADATA$ column}."""
+    value = param.args.get("expression")
+    pairs = value.expressions if isinstance(value, exp.Tuple) else [value.this] if isinstance(value, exp.Paren) else []
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if not isinstance(pair, exp.EQ) or not isinstance(pair.this, exp.Column):
+            raise NotImplementedError(f"COPY option INCLUDE_METADATA item {pair.sql(dialect='snowflake')}")
+        column, field_ = pair.this, pair.expression.name.upper()
+        if field_ not in INCLUDE_METADATA_FIELDS:
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=f"SQL compilation error:\ninvalid value '{pair.expression.sql(dialect='snowflake')}' for "
+                    f"INCLUDE_METADATA: use one of {', '.join(INCLUDE_METADATA_FIELDS)}", errno=1008, sqlstate="22023")
+        quoted = bool(column.this.args.get("quoted")) if isinstance(column.this, exp.Identifier) else False
+        out[column.name if quoted else column.name.upper()] = field_
+    return out
 
 
 def _char(name: str, value: Any) -> str | None:  # noqa: ANN401
@@ -189,6 +221,8 @@ def csv_format(options: dict[str, Any]) -> CsvFormat:
                 raise NotImplementedError(f"FILE_FORMAT option RECORD_DELIMITER = '{value}'")
         elif name == "SKIP_HEADER":
             kw["skip_header"] = int(value)
+        elif name == "PARSE_HEADER":
+            kw["parse_header"] = _bool(value)
         elif name == "SKIP_BLANK_LINES":
             kw["skip_blank_lines"] = _bool(value)
         elif name == "FIELD_OPTIONALLY_ENCLOSED_BY":

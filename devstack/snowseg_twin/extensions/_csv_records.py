@@ -498,3 +498,12 @@ def _exact_batches(
     if records or pending:
         csv_file = CsvFile(list(pending), fmt, first, records)
         yield Batch(first, row, len(records), len(pending), exact=csv_file)
+
+
+def read_header(path: str, fmt: CsvFormat) -> list[str]:
+    """The first record of a staged file (PARSE_HEADER): the column names, BOM dropped."""
+    with open_data(path, fmt) as f:
+        data = f.read(1 << 20)
+    if fmt.skip_byte_order_mark and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return _first_record(data, fmt)

@@ -18,6 +18,9 @@ Emulates both forms Snowflake accepts:
   first (numbers as written, eg: METADATA$FILE_ROW_NUMBER 7 as '7').
   ERROR_ON_COLUMN_COUNT_MISMATCH is ignored: a field past the end of the record is NULL.
 
+With MATCH_BY_COLUMN_NAME (CSV with PARSE_HEADER = TRUE) each file's header decides which field loads into
+which column, and INCLUDE_METADATA fills columns with METADATA$ values (match_projection).
+
 Errors name a column as Snowflake does: "TABLE"["COLUMN":ordinal in the table].
 
 Differs from Snowflake: other expressions, and items reading two or more fields (eg: CONCAT($1, $2))
@@ -58,7 +61,8 @@ class FileContext:
 
     @classmethod
     def of(cls, f: StagedFile, statement_time: datetime.datetime) -> FileContext:
-        return cls(f.path, f.name, datetime.datetime.now(datetime.UTC), statement_time)
+        # METADATA$START_SCAN_TIME is a TIMESTAMP_LTZ: in the statement's (the session's) time zone
+        return cls(f.path, f.name, datetime.datetime.now(statement_time.tzinfo or datetime.UTC), statement_time)
 
     @functools.cached_property
     def last_modified(self) -> datetime.datetime:
@@ -268,3 +272,37 @@ def build_projection(
             )
         return Projection(table, targets, items, transform=True)
     return Projection(table, targets, [_field_item(i) for i in range(len(targets))], transform=False)
+
+
+def match_projection(
+    table: str, columns: list[tuple[str, str]], text_lengths: dict[str, int], header: list[str], opts: CopyOptions,
+) -> Projection:
+    """The projection of a MATCH_BY_COLUMN_NAME load for one file, given its header (PARSE_HEADER).
+
+    A table column loads the file's field of the same name (exact, or ignoring case for CASE_INSENSITIVE);
+    INCLUDE_METADATA's columns load their METADATA$ value (it takes precedence over a field of the same name);
+    any other table column loads NULL, and fields that match no column are not loaded
+    (https://docs.snowflake.com/en/sql-reference/sql/copy-into-table, MATCH_BY_COLUMN_NAME and INCLUDE_METADATA).
+    """
+    fold = (lambda s: s.upper()) if opts.match_by_column_name == "CASE_INSENSITIVE" else (lambda s: s)
+    by_name: dict[str, int] = {}
+    for i, name in enumerate(header):
+        by_name.setdefault(fold(name.strip()), i)
+    known = {name for name, _ in columns}
+    for column in opts.include_metadata:
+        if column not in known:
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=f"SQL compilation error:\nerror line 1 at position 0\ninvalid identifier '{column}'",
+                errno=904, sqlstate="42000")
+    targets, items = [], []
+    for ordinal, (name, duck_type) in enumerate(columns, start=1):
+        targets.append(Target(name, ordinal, column_type(duck_type, text_lengths.get(name))))
+        if name in opts.include_metadata:
+            field_ = opts.include_metadata[name]
+            scope, fn = _METADATA[field_]
+            items.append(Item(fn, scope, plain="row_number" if field_ == "METADATA$FILE_ROW_NUMBER" else None))
+        elif (index := by_name.get(fold(name))) is not None:
+            items.append(_field_item(index))
+        else:
+            items.append(_literal(None))
+    return Projection(table, targets, items, transform=True)

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 
 def install() -> None:
-    from snowseg_twin.extensions import _statements, integrations, session_context, stage_drops, users, warehouses
+    from snowseg_twin.extensions import (
+        _statements,
+        integrations,
+        session_context,
+        session_params,
+        stage_drops,
+        users,
+        warehouses,
+    )
 
-    for handler in (session_context.handle, warehouses.handle, integrations.handle, users.handle, stage_drops.handle):
+    for handler in (session_context.handle, session_params.handle, warehouses.handle, integrations.handle,
+                    users.handle, stage_drops.handle):
         _statements.register(handler)
-    for pattern in [*integrations.UNPARSABLE, *users.UNPARSABLE, *stage_drops.UNPARSABLE]:
+    for pattern in [*integrations.UNPARSABLE, *users.UNPARSABLE, *stage_drops.UNPARSABLE, *session_params.UNPARSABLE]:
         if pattern not in _statements.UNPARSABLE:
             _statements.UNPARSABLE.append(pattern)
     _statements.install()

@@ -33,11 +33,12 @@ from __future__ import annotations
 import datetime
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import fakesnow.copy_into as fs_copy
 import fakesnow.transforms.stage as stage
+import snowflake.connector.errors
 from duckdb import DuckDBPyConnection
 from fakesnow.params import MutableParams
 from sqlglot import exp
@@ -53,7 +54,8 @@ from snowseg_twin.extensions._load_history import (
     remember_job,
 )
 from snowseg_twin.extensions._pipe_context import history_writer
-from snowseg_twin.extensions._projection import build_projection
+from snowseg_twin.extensions._csv_records import read_header
+from snowseg_twin.extensions._projection import Projection, build_projection, match_projection
 from snowseg_twin.extensions._staged_files import StagedFile, select_files
 from snowseg_twin.extensions._table_functions import literal
 
@@ -97,6 +99,7 @@ def copy_into(
         return fallback()
 
     opts = parse_copy_options(expr, params, format_options)
+    check_form(expr, source[1:], opts)
     catalog = table.catalog or current_database
     schema = table.db or current_schema
     assert catalog and schema, "COPY INTO needs a current database and schema, or a qualified table"
@@ -104,7 +107,7 @@ def copy_into(
     described = duck_conn.execute(f"DESCRIBE {qualified}").fetchall()
     columns = [(r[0], r[1]) for r in described]
     lengths = _text_lengths(duck_conn, catalog, schema, table.name)
-    projection = build_projection(expr, table.name, columns, lengths, opts)
+    projection = None if opts.match_by_column_name else build_projection(expr, table.name, columns, lengths, opts)
 
     files = from_stage.select_files(opts, duck_conn, current_database, current_schema)
     if not files:
@@ -113,14 +116,18 @@ def copy_into(
 
     job = CopyJob(str(uuid.uuid4()), catalog, schema, table.name, datetime.datetime.now(datetime.UTC))
     remember_job(job, duck_conn)
-    target = Target(duck_conn, qualified, projection)
+    now = session_now(duck_conn)  # CURRENT_TIMESTAMP(): a TIMESTAMP_LTZ in the session's time zone
+    target = Target(duck_conn, qualified, projection or _header_projection(files[0], table.name, columns, lengths, opts))
     outcomes: list[FileOutcome] = []
     with _statement(duck_conn, target) as statement:
         for f in files:
             if not opts.force and loaded_before(duck_conn, catalog, schema, table.name, f.history_name):
-                outcomes.append(FileOutcome(f, "LOAD_SKIPPED", error_limit=None, message="File was loaded before."))
-                continue
-            outcome = load_file(f, projection, opts, job.started_at, target=target)
+                continue  # Snowflake leaves a file its load metadata knows out of the result
+            file_opts, file_target = opts, target
+            if projection is None:  # MATCH_BY_COLUMN_NAME: this file's header maps fields onto columns
+                file_opts = replace(opts, csv=replace(opts.csv, skip_header=1))
+                file_target = Target(duck_conn, qualified, _header_projection(f, table.name, columns, lengths, opts))
+            outcome = load_file(f, file_target.projection, file_opts, now, target=file_target)
             if outcome.aborted:
                 statement.undo()
                 with _transaction(duck_conn):
@@ -128,7 +135,7 @@ def copy_into(
                     record_errors(duck_conn, job, outcome.errors)
                 raise outcome.errors[0].abort()
             outcomes.append(outcome)
-        (history_writer.get() or record_history)(duck_conn, job, [o for o in outcomes if o.status != "LOAD_SKIPPED"])
+        (history_writer.get() or record_history)(duck_conn, job, outcomes)
         record_errors(duck_conn, job, [e for o in outcomes for e in o.errors])
 
     if opts.purge:
@@ -138,10 +145,70 @@ def copy_into(
             elif o.status in {"LOADED", "PARTIALLY_LOADED"} and os.path.exists(o.file.path):
                 os.remove(o.file.path)
 
+    if not outcomes:  # every file was loaded before
+        duck_conn.execute(ZERO_FILES_SQL)
+        return ZERO_FILES_SQL
     shown = [o for o in outcomes if o.status != "LOADED"] if opts.return_failed_only else outcomes
     sql = _result_sql(shown)
     duck_conn.execute(sql)
     return sql
+
+
+def _sql_error(message: str, errno: int = 1008, sqlstate: str = "22023") -> snowflake.connector.errors.ProgrammingError:
+    return snowflake.connector.errors.ProgrammingError(msg=f"SQL compilation error:\n{message}", errno=errno,
+                                                       sqlstate=sqlstate)
+
+
+def is_table_stage(var: str) -> bool:
+    """Whether a stage reference (without @) is a table stage: ``%T``, ``S.%T``, ``D.S.%T`` (and a path)."""
+    return var.split("/", 1)[0].split(".")[-1].startswith("%")
+
+
+def check_form(expr: exp.Copy, var: str, opts: CopyOptions) -> None:
+    """Refuse the option combinations Snowflake refuses (https://docs.snowflake.com/en/sql-reference/sql/copy-into-table;
+    table stages: https://docs.snowflake.com/en/user-guide/data-load-local-file-system-create-stage).
+
+    - a transformation (COPY ... FROM (SELECT ...)) reading a table stage: "Table stages do not support
+      transforming data while loading it (i.e. using a query as the source for the COPY command)";
+    - MATCH_BY_COLUMN_NAME with a transformation: "match_by_column_name is not supported with copy transform.";
+    - INCLUDE_METADATA without MATCH_BY_COLUMN_NAME: "This copy option can only be used with the
+      MATCH_BY_COLUMN_NAME copy option";
+    - MATCH_BY_COLUMN_NAME on CSV without PARSE_HEADER = TRUE (the header is what names the columns), and
+      PARSE_HEADER together with SKIP_HEADER (the twin's stricter reading: the header is parsed, not skipped);
+    - INCLUDE_METADATA on CSV with ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE: "When you load a CSV file with
+      INCLUDE_METADATA, set the file format option ERROR_ON_COLUMN_COUNT_MISMATCH to FALSE."
+    PARSE_HEADER = TRUE without MATCH_BY_COLUMN_NAME is not emulated (NotImplementedError).
+    """
+    transform = isinstance(expr.args["files"][0], exp.Subquery)
+    if transform and is_table_stage(var):
+        raise _sql_error(f"Table stage @{var.split('/', 1)[0]} does not support transforming data while loading it: "
+                         "load from a named stage, or use the standard load form (no SELECT).")
+    if opts.match_by_column_name and transform:
+        raise _sql_error("match_by_column_name is not supported with copy transform.")
+    if opts.include_metadata and not opts.match_by_column_name:
+        raise _sql_error("INCLUDE_METADATA can only be used with the MATCH_BY_COLUMN_NAME copy option.")
+    if opts.format_type == "CSV" and opts.match_by_column_name and not opts.csv.parse_header:
+        raise _sql_error("MATCH_BY_COLUMN_NAME for CSV files needs the file format option PARSE_HEADER = TRUE.")
+    if opts.csv.parse_header and opts.csv.skip_header:
+        raise _sql_error("PARSE_HEADER = TRUE cannot be combined with SKIP_HEADER: the header is parsed, not skipped.")
+    if opts.include_metadata and opts.format_type == "CSV" and opts.csv.error_on_column_count_mismatch:
+        raise _sql_error("When you load a CSV file with INCLUDE_METADATA, set the file format option "
+                         "ERROR_ON_COLUMN_COUNT_MISMATCH to FALSE.")
+    if opts.csv.parse_header and not opts.match_by_column_name:
+        raise NotImplementedError("PARSE_HEADER = TRUE without MATCH_BY_COLUMN_NAME")
+
+
+def session_now(duck_conn: DuckDBPyConnection) -> datetime.datetime:
+    """Now in the session's time zone (its TIMEZONE parameter: session_params), as CURRENT_TIMESTAMP() gives it."""
+    from zoneinfo import ZoneInfo
+
+    (tz,) = duck_conn.execute("SELECT current_setting('TimeZone')").fetchone()  # type: ignore[misc]
+    return datetime.datetime.now(ZoneInfo(str(tz)))
+
+
+def _header_projection(f: StagedFile, table: str, columns: list[tuple[str, str]], lengths: dict[str, int],
+                       opts: CopyOptions) -> Projection:
+    return match_projection(table, columns, lengths, read_header(f.path, opts.csv), opts)
 
 
 def copy_format_options(

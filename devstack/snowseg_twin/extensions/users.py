@@ -41,7 +41,7 @@ from typing import Any
 import snowflake.connector.errors
 import sqlglot
 
-from snowseg_twin.extensions import session_context, warehouses
+from snowseg_twin.extensions import session_context, session_params, warehouses
 from snowseg_twin.extensions._account_catalog import FS_USERS, NAME, USERS, catalog, check_known, ident, properties
 from snowseg_twin.extensions._table_functions import literal, values_sql
 
@@ -344,6 +344,7 @@ def wrap_login(login: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaita
         account = str(data.get("ACCOUNT_NAME") or "").upper() or None
         name = user["name"] if user else (login_name.upper() or None)
         session_context.set_login(conn, session_context.Session(name, role, warehouse, account))
+        session_params.apply_login(conn, data.get("SESSION_PARAMETERS") or {})
         return response
 
     login_request.__snowseg_users__ = True  # type: ignore[attr-defined]

@@ -12,8 +12,11 @@ recorded, and the statement returns
 - RETURN_<n>_ROWS: the first n records converted to the target columns' types, with the columns'
   names; a rejected record among them fails the statement with the error ON_ERROR = ABORT_STATEMENT
   gives.
-With a transformation SELECT the statement fails as Snowflake does ("invalid parameter
-'validation_mode'"), since VALIDATION_MODE doesn't support COPY statements that transform data.
+With a transformation SELECT, or a column list (in Snowflake's grammar a column list belongs to the
+transformation form: https://docs.snowflake.com/en/sql-reference/sql/copy-into-table), the statement fails
+as Snowflake does ("invalid parameter 'validation_mode'"), since VALIDATION_MODE doesn't support COPY
+statements that transform data; with MATCH_BY_COLUMN_NAME it fails too ("MATCH_BY_COLUMN_NAME can't be used
+with the VALIDATION_MODE parameter").
 
 FILE is the file's path relative to the stage, or for an external stage the object's URL as COPY's
 output names it (s3://bucket/key).
@@ -72,10 +75,18 @@ def validation_sql(cursor: FakeSnowflakeCursor, expr: exp.Copy, params: MutableP
             errno=1008,
             sqlstate="22023",
         )
-    if isinstance(expr.args["files"][0], exp.Subquery):
+    column_list = isinstance(expr.this, exp.Schema) and bool(expr.this.expressions)
+    if isinstance(expr.args["files"][0], exp.Subquery) or column_list:
+        # the column list belongs to the transformation form, which VALIDATION_MODE does not support
         raise snowflake.connector.errors.ProgrammingError(
             msg="SQL compilation error:\ninvalid parameter 'validation_mode'", errno=1008, sqlstate="22023"
         )
+    if any(p.this.name.upper() == "MATCH_BY_COLUMN_NAME" and (p.args.get("expression") is not None and
+                                                             p.args["expression"].name.upper() != "NONE")
+           for p in expr.args.get("params") or []):
+        raise snowflake.connector.errors.ProgrammingError(
+            msg="SQL compilation error:\nMATCH_BY_COLUMN_NAME can't be used with the VALIDATION_MODE parameter.",
+            errno=1008, sqlstate="22023")
     expr = expr.copy()
     for p in expr.args.get("params") or []:
         if p.this.name.upper() == param.this.name.upper():

@@ -177,9 +177,8 @@ def add_warehouse_source(context: Any, conn_id: str | None = None) -> Any:
     authentication (password or key pair), so no secret is written into GX's configuration, and GX runs its queries as the same user, role and warehouse as the loads.
     """
     import sqlalchemy as sa
-    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
-    hook = SnowflakeHook(snowflake_conn_id=wh.conn_id_from_env(conn_id))
+    hook = wh.snowflake_hook(conn_id)
     url = sa.engine.make_url(hook.get_uri()).set(password=None).render_as_string(hide_password=False)
     with warnings.catch_warnings():
         # GX suggests its SnowflakeDatasource, which builds its own connections from credentials in its config;
