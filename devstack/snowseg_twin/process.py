@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from snowseg_twin import REPO_ROOT, default_sigint
-from snowseg_twin.keys import DEV_KEY_PASSPHRASE, key_path
+from snowseg_twin.keys import DEV_KEY_PASSPHRASE, admin_key_path, key_path
 
 # Where load_s3_snowpipe lands files unless SNOWSEG_LANDING_URL says otherwise (the pipeline's default too).
 DEFAULT_LANDING_URL = "s3://snowseg-landing/sales/"
@@ -48,6 +48,24 @@ def connection(port: int, home: Path) -> dict:
 def connection_json(port: int, home: Path) -> str:
     """:func:`connection` as the JSON an ``AIRFLOW_CONN_*`` variable holds."""
     return json.dumps(connection(port, home))
+
+
+def admin_connection(port: int, home: Path) -> dict:
+    """The Airflow connection (as a dict) ``snowflake_admin`` for the setup step on a twin on `port`, state in `home`.
+
+    The admin user SNOWSEG_ADMIN (provisioned by the twin, with SYSADMIN and ACCOUNTADMIN granted) logs in with its own
+    key pair and role SYSADMIN, as an admin runs ``include/sql/admin/admin_setup.sql`` on a real account.
+    """
+    return {
+        "conn_type": "snowflake", "login": "snowseg_admin", "password": DEV_KEY_PASSPHRASE,
+        "extra": {"account": "twin", "warehouse": "SNOWSEG_WH", "role": "SYSADMIN", "host": "127.0.0.1", "port": port,
+                  "protocol": "http", "private_key_file": str(admin_key_path(home))},
+    }
+
+
+def admin_connection_json(port: int, home: Path) -> str:
+    """:func:`admin_connection` as the JSON an ``AIRFLOW_CONN_SNOWFLAKE_ADMIN`` variable holds."""
+    return json.dumps(admin_connection(port, home))
 
 
 def aws_connection(s3_port: int) -> dict:
@@ -87,8 +105,9 @@ class TwinProcess:
     checks, ``stop()`` stops them gracefully. ``kill()`` is the crash a fault test needs; ``start()`` again
     brings the same state back."""
 
-    def __init__(self, home: Path, port: int | None = None, *, s3: bool = False):
+    def __init__(self, home: Path, port: int | None = None, *, s3: bool = False, env: dict[str, str] | None = None):
         self.home, self.port = Path(home), port or free_port()
+        self.env = dict(env or {})  # extra environment for the server, eg: {"SNOWSEG_TWIN_PRIVILEGES": "enforce"}
         self.s3_port = free_port() if s3 else None
         self.proc: subprocess.Popen | None = None
         self.moto: subprocess.Popen | None = None
@@ -100,13 +119,16 @@ class TwinProcess:
     def connection_json(self) -> str:
         return connection_json(self.port, self.home)
 
+    def admin_connection_json(self) -> str:
+        return admin_connection_json(self.port, self.home)
+
     def aws_connection_json(self) -> str:
         if not self.s3_port:
             raise RuntimeError("this twin was started without S3 (TwinProcess(..., s3=True))")
         return json.dumps(aws_connection(self.s3_port))
 
     def start(self, timeout: float = 60) -> TwinProcess:
-        env = {**AWS_TWIN_ENV, **os.environ,
+        env = {**AWS_TWIN_ENV, **os.environ, **self.env,
                "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "include"), str(REPO_ROOT / "devstack")])}
         self.home.parent.mkdir(parents=True, exist_ok=True)
         self.log = (self.home.parent / f"{self.home.name}.log").open("ab")
