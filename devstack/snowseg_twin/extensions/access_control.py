@@ -214,8 +214,13 @@ class Access:
         if "OWNERSHIP" not in got and privileges is not ANY and not (got & set(privileges)):
             raise insufficient(on, name)
 
-    def require_account_object(self, on: str, name: str, privileges: frozenset[str] | set[str]) -> None:
+    def require_account_object(self, on: str, name: str, privileges: frozenset[str] | set[str], *,
+                               missing_ok: bool = True) -> None:  # fmt: skip
+        """A warehouse, integration, user, role or database: privileges on it (a missing one is the statement's
+        business, unless it is only referenced: missing_ok=False)."""
         if not exists(self.cursor, on, name):
+            if not missing_ok:
+                raise not_authorized(on, name)
             return
         got = self.held(on, name)
         if not got:
@@ -510,7 +515,9 @@ def _create(plan: Plan, names: _Names, e: exp.Create, a: Access) -> None:
         for p in props:
             if p.name.upper() == "STORAGE_INTEGRATION" and isinstance(p, exp.Property):
                 integration = ident(p.args["value"].name)
-                plan.checks.append(lambda a: a.require_account_object("INTEGRATION", integration, {"USAGE"}))
+                plan.checks.append(
+                    lambda a: a.require_account_object("INTEGRATION", integration, {"USAGE"}, missing_ok=False)
+                )
             if isinstance(p, exp.FileFormatProperty):
                 for opt in p.expressions:
                     if isinstance(opt, exp.Property) and opt.name.upper() == "FORMAT_NAME":
@@ -537,7 +544,7 @@ def _create(plan: Plan, names: _Names, e: exp.Create, a: Access) -> None:
 
 def _drop(plan: Plan, names: _Names, e: exp.Drop) -> None:
     kind = str(e.args.get("kind") or "").upper()
-    target = e.this
+    target = e.this if e.this is not None else next(iter(e.args.get("tables") or []), None)
     if kind not in _GRANTED_ON or not isinstance(target, exp.Table):
         return
     on = _GRANTED_ON[kind]
