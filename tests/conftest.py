@@ -28,7 +28,8 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["SNOWSEG_REPORT_DIR"] = str(_TMP / "reports")
 # the load DAGs read inputs only under SNOWSEG_INPUT_ROOTS: the tests' temp folders and the seed file's folder
 os.environ["SNOWSEG_INPUT_ROOTS"] = os.pathsep.join([tempfile.gettempdir(), str(SEED_CSV.parent)])
-for var in ("SNOWSEG_DATABASE", "AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "AIRFLOW_CONN_AWS_DEFAULT", "SNOWSEG_TWIN_HOME",
+for var in ("SNOWSEG_DATABASE", "AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "AIRFLOW_CONN_SNOWFLAKE_ADMIN", "AIRFLOW_CONN_AWS_DEFAULT",
+            "SNOWSEG_TWIN_HOME", "SNOWSEG_TWIN_PRIVILEGES",
             "SNOWSEG_DEFAULT_FILE", "SNOWSEG_LANDING_URL", "AWS_ENDPOINT_URL", "SNOWSEG_CONTRACTS_DIR"):
     os.environ.pop(var, None)
 
@@ -50,6 +51,7 @@ def twin():
     `aws_default`."""
     t = Twin(_TMP / "twin", s3=True).start()
     os.environ["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"] = t.connection_json()
+    os.environ["AIRFLOW_CONN_SNOWFLAKE_ADMIN"] = t.admin_connection_json()
     os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = t.aws_connection_json()
     yield t
     t.stop()

@@ -175,11 +175,13 @@ def status(home: Path) -> int:
 
 def env_exports() -> str:
     """Shell exports that point Airflow and boto3 at the twin."""
-    from snowseg_twin.process import AWS_TWIN_ENV, aws_connection, connection
+    from snowseg_twin.process import AWS_TWIN_ENV, admin_connection, aws_connection, connection
 
     conn = connection(snowflake_port(), twin_home())
     lines = {
         "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(conn),
+        # the setup step's admin login (user SNOWSEG_ADMIN, role SYSADMIN): the twin provisions it
+        "AIRFLOW_CONN_SNOWFLAKE_ADMIN": json.dumps(admin_connection(snowflake_port(), twin_home())),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection(s3_port())),
         **AWS_TWIN_ENV,
     }
