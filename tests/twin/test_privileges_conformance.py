@@ -579,3 +579,80 @@ def test_new_account_has_the_service_role_users_and_admin_setup_grants(twin: Twi
     with _admin(twin, "ACCOUNTADMIN") as conn:
         of = {(g["granted_to"], g["grantee_name"]) for g in _run(conn, "show grants of role SNOWSEG_ROLE")}
     assert of == {("ROLE", "SYSADMIN"), ("USER", "SNOWSEG")}
+
+
+def test_the_pipelines_statement_forms_run_as_snowseg_role_after_admin_setup(twin: TwinProcess, tmp_path: Path) -> None:
+    """No false refusals: after admin_setup.sql step 3's grants (USAGE and CREATE SCHEMA on the database, USAGE and
+    CREATE TABLE / VIEW / FILE FORMAT / STAGE / PIPE on the schemas, future grants), the forms the DAGs send
+    (include/sql) run as SNOWSEG_ROLE, which owns what it creates. The database is created by SYSADMIN, as there."""
+    db = _name("SNOWSEG")
+    with _admin(twin, "SYSADMIN") as conn:
+        _run(conn, f"create database if not exists {db}", f"create schema if not exists {db}.RAW",
+             f"create schema if not exists {db}.AUDIT",
+             f"grant usage, create schema on database {db} to role SNOWSEG_ROLE",
+             f"grant usage on schema {db}.RAW to role SNOWSEG_ROLE", f"grant usage on schema {db}.AUDIT to role SNOWSEG_ROLE",
+             f"grant create table, create view, create file format, create stage, create pipe on schema {db}.RAW "
+             "to role SNOWSEG_ROLE", f"grant create table on schema {db}.AUDIT to role SNOWSEG_ROLE")  # fmt: skip
+    with _admin(twin, "SECURITYADMIN") as conn:
+        _run(conn, f"grant select, insert, update, delete, truncate on future tables in schema {db}.AUDIT to role "
+                   "SNOWSEG_ROLE")  # fmt: skip
+    src = tmp_path / "sales.csv"
+    src.write_text("ID,AMOUNT\n1,2.5\n2,3.5\n")
+    raw, audit = f"{db}.RAW", f"{db}.AUDIT"
+    statements = [
+        f"create database if not exists {db}",  # fails: no CREATE DATABASE (below)
+        f"create schema if not exists {db}.RAW",  # CREATE SCHEMA on the database (step 3)
+        f"create table if not exists {raw}.SALES (ID number, AMOUNT float, _FILE varchar, _ROW number, _BATCH_ID varchar)",
+        f"create table if not exists {audit}.LOAD_AUDIT (BATCH_ID varchar, ROWS_LOADED number)",
+        f"create or replace file format {raw}.CSV type = csv skip_header = 1 field_optionally_enclosed_by = '\"'",
+        f"create stage if not exists {raw}.SNOWSEG_BULK",
+        f"create temporary stage {raw}.PROBE file_format = (format_name = '{raw}.CSV')",
+        f"drop stage if exists {raw}.PROBE",
+        f"create transient table {raw}.PROBE_T (ok boolean)",
+        f"create view {raw}.PROBE_V as select ok from {raw}.PROBE_T",
+        f"drop view if exists {raw}.PROBE_V", f"drop table if exists {raw}.PROBE_T",
+        f"put file://{src.as_posix()} @{raw}.%SALES auto_compress = true overwrite = true",
+        f"list @{raw}.%SALES",
+        f"copy into {raw}.SALES (ID, AMOUNT, _FILE, _ROW, _BATCH_ID) from (select $1, $2, metadata$filename, "
+        f"metadata$file_row_number, 'B1' from @{raw}.%SALES) file_format = (format_name = '{raw}.CSV') "
+        "on_error = abort_statement",
+        f"put file://{src.as_posix()} @{raw}.SNOWSEG_BULK/b2 auto_compress = true",
+        f"copy into {raw}.SALES (ID, AMOUNT) from @{raw}.SNOWSEG_BULK/b2 file_format = (format_name = '{raw}.CSV')",
+        f"remove @{raw}.SNOWSEG_BULK/b2",
+        "begin", f"insert into {audit}.LOAD_AUDIT (BATCH_ID, ROWS_LOADED) values ('B1', 2)", "commit",
+        f"update {audit}.LOAD_AUDIT set ROWS_LOADED = 2 where BATCH_ID = 'B1'",
+        f"delete from {audit}.LOAD_AUDIT where BATCH_ID = 'X'",
+        f"with source as (select * from {raw}.SALES), final as (select ID, AMOUNT from source "
+        "qualify row_number() over (partition by ID order by _ROW desc) = 1) select * from final",
+        f"create or replace view {raw}.SALES_PUBLISHED as select s.* from {raw}.SALES as s "
+        f"inner join {audit}.LOAD_AUDIT as a on a.BATCH_ID = s._BATCH_ID",
+        f"select * from {raw}.SALES_PUBLISHED",
+        f"select TABLE_NAME, COLUMN_NAME from {db}.INFORMATION_SCHEMA.COLUMNS where TABLE_SCHEMA = 'RAW'",
+        f"alter table {raw}.SALES add column if not exists NOTE varchar",
+        f"create stage if not exists {raw}.LANDING url = 's3://snowseg-landing/sales/' storage_integration = SNOWSEG_S3_INT",
+        f"create pipe if not exists {raw}.SALES_PIPE auto_ingest = false as copy into {raw}.SALES (ID, AMOUNT) "
+        f"from (select $1, $2 from @{raw}.SNOWSEG_BULK) file_format = (format_name = '{raw}.CSV') on_error = skip_file",
+        f"select system$pipe_status('{raw}.SALES_PIPE')", f"describe pipe {raw}.SALES_PIPE",
+        f"show pipes in schema {raw}", f"show stages like 'LANDING' in schema {raw}", f"show schemas in database {db}",
+        "use warehouse SNOWSEG_WH", "describe integration SNOWSEG_S3_INT",
+        "select current_user() as user_name, current_role() as role_name, current_warehouse() as warehouse_name",
+    ]
+    with snowflake.connector.connect(user="snowseg", private_key=_key(key_path(twin.home)), role="SNOWSEG_ROLE",
+                                     warehouse="SNOWSEG_WH", **_base(twin)) as conn:  # fmt: skip
+        e = _refused_by(conn, statements[0])
+        assert (e.errno, _message(e)) == _insufficient("account", "TWIN")
+        for sql in statements[1:]:
+            try:
+                _run(conn, sql)
+            except ProgrammingError as error:
+                pytest.fail(f"{sql!r} refused: {error}")
+        owned = {(g["privilege"], g["granted_on"], g["name"]) for g in _run(conn, "show grants to role SNOWSEG_ROLE")}
+    assert {("OWNERSHIP", "TABLE", f"{raw}.SALES"), ("OWNERSHIP", "STAGE", f"{raw}.SNOWSEG_BULK"),
+            ("OWNERSHIP", "FILE_FORMAT", f"{raw}.CSV"), ("OWNERSHIP", "PIPE", f"{raw}.SALES_PIPE"),
+            ("OWNERSHIP", "VIEW", f"{raw}.SALES_PUBLISHED"), ("SELECT", "TABLE", f"{audit}.LOAD_AUDIT")} <= owned
+
+
+def _refused_by(conn: snowflake.connector.SnowflakeConnection, sql: str) -> ProgrammingError:
+    with pytest.raises(ProgrammingError) as e:
+        _run(conn, sql)
+    return e.value
