@@ -804,10 +804,14 @@ def _describe(plan: Plan, names: _Names, e: exp.Describe) -> None:
         plan.checks.append(lambda a: a.require_object("FILE_FORMAT", fq, ANY))
 
 
+_LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*", re.DOTALL)
+
+
 def plan_for(cursor: Any, command: str, a: Access) -> Plan | None:  # noqa: ANN401
     """What command needs and records, or None for a statement the twin does not check."""
     names = _Names(cursor._conn)  # noqa: SLF001
     plan = Plan()
+    command = _LEADING_COMMENTS.sub("", command)  # a comment does not hide a statement from its check
     for kind, regex in _COMMANDS:
         if m := regex.match(command):
             _command(plan, names, kind, m, a)
