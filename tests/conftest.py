@@ -29,7 +29,7 @@ os.environ["SNOWSEG_REPORT_DIR"] = str(_TMP / "reports")
 # the load DAGs read inputs only under SNOWSEG_INPUT_ROOTS: the tests' temp folders and the seed file's folder
 os.environ["SNOWSEG_INPUT_ROOTS"] = os.pathsep.join([tempfile.gettempdir(), str(SEED_CSV.parent)])
 for var in ("SNOWSEG_DATABASE", "AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "AIRFLOW_CONN_SNOWFLAKE_ADMIN", "AIRFLOW_CONN_AWS_DEFAULT",
-            "SNOWSEG_TWIN_HOME",
+            "SNOWSEG_TWIN_HOME", "SNOWSEG_TWIN_PRIVILEGES",
             "SNOWSEG_DEFAULT_FILE", "SNOWSEG_LANDING_URL", "AWS_ENDPOINT_URL", "SNOWSEG_CONTRACTS_DIR"):
     os.environ.pop(var, None)
 

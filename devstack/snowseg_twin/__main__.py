@@ -180,6 +180,7 @@ def env_exports() -> str:
     conn = connection(snowflake_port(), twin_home())
     lines = {
         "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": json.dumps(conn),
+        # the setup step's admin login (user SNOWSEG_ADMIN, role SYSADMIN): the twin provisions it
         "AIRFLOW_CONN_SNOWFLAKE_ADMIN": json.dumps(admin_connection(snowflake_port(), twin_home())),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection(s3_port())),
         **AWS_TWIN_ENV,

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from snowseg_twin import REPO_ROOT, default_sigint
-from snowseg_twin.keys import DEV_KEY_PASSPHRASE, key_path
+from snowseg_twin.keys import DEV_KEY_PASSPHRASE, admin_key_path, key_path
 
 # Where load_s3_snowpipe lands files unless SNOWSEG_LANDING_URL says otherwise (the pipeline's default too).
 DEFAULT_LANDING_URL = "s3://snowseg-landing/sales/"
@@ -51,15 +51,20 @@ def connection_json(port: int, home: Path) -> str:
 
 
 def admin_connection(port: int, home: Path) -> dict:
-    """The admin's Airflow connection (``snowflake_admin``): the versioned setup runs through it, as SYSADMIN."""
-    conn = connection(port, home)
-    conn["login"] = "snowseg_admin"
-    conn["extra"] = {**conn["extra"], "role": "SYSADMIN"}
-    return conn
+    """The Airflow connection (as a dict) ``snowflake_admin`` for the setup step on a twin on `port`, state in `home`.
+
+    The admin user SNOWSEG_ADMIN (provisioned by the twin, with SYSADMIN and ACCOUNTADMIN granted) logs in with its own
+    key pair and role SYSADMIN, as an admin runs ``include/sql/admin/admin_setup.sql`` on a real account.
+    """
+    return {
+        "conn_type": "snowflake", "login": "snowseg_admin", "password": DEV_KEY_PASSPHRASE,
+        "extra": {"account": "twin", "warehouse": "SNOWSEG_WH", "role": "SYSADMIN", "host": "127.0.0.1", "port": port,
+                  "protocol": "http", "private_key_file": str(admin_key_path(home))},
+    }
 
 
 def admin_connection_json(port: int, home: Path) -> str:
-    """:func:`admin_connection` as the JSON an ``AIRFLOW_CONN_*`` variable holds."""
+    """:func:`admin_connection` as the JSON an ``AIRFLOW_CONN_SNOWFLAKE_ADMIN`` variable holds."""
     return json.dumps(admin_connection(port, home))
 
 
@@ -100,8 +105,9 @@ class TwinProcess:
     checks, ``stop()`` stops them gracefully. ``kill()`` is the crash a fault test needs; ``start()`` again
     brings the same state back."""
 
-    def __init__(self, home: Path, port: int | None = None, *, s3: bool = False):
+    def __init__(self, home: Path, port: int | None = None, *, s3: bool = False, env: dict[str, str] | None = None):
         self.home, self.port = Path(home), port or free_port()
+        self.env = dict(env or {})  # extra environment for the server, eg: {"SNOWSEG_TWIN_PRIVILEGES": "enforce"}
         self.s3_port = free_port() if s3 else None
         self.proc: subprocess.Popen | None = None
         self.moto: subprocess.Popen | None = None
@@ -122,7 +128,7 @@ class TwinProcess:
         return json.dumps(aws_connection(self.s3_port))
 
     def start(self, timeout: float = 60) -> TwinProcess:
-        env = {**AWS_TWIN_ENV, **os.environ,
+        env = {**AWS_TWIN_ENV, **os.environ, **self.env,
                "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "include"), str(REPO_ROOT / "devstack")])}
         self.home.parent.mkdir(parents=True, exist_ok=True)
         self.log = (self.home.parent / f"{self.home.name}.log").open("ab")

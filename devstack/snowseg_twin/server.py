@@ -9,8 +9,10 @@ This launcher keeps:
 - ``_fs_global`` (stages, file formats, users) as ``<home>/_fs_global.duckdb``;
 - staged files under ``<home>/stages/<DB>/<SCHEMA>/<STAGE>/``;
 
-and turns GRANT / ALTER SESSION / warehouse and role statements into no-ops (the twin has no access
-control or compute). It also serves ``GET /twin/health`` and Snowpipe's REST API
+and turns ALTER SESSION, ALTER WAREHOUSE and USE SECONDARY ROLES into no-ops (the twin has no compute).
+Roles and grants are the twin's own (extensions.roles); privileges are checked when the server is started with env
+SNOWSEG_TWIN_PRIVILEGES=enforce (extensions.access_control), and then, as on Snowflake, logging in creates no database
+or schema. The provisioned users SNOWSEG and SNOWSEG_ADMIN log in with the keys under ``<home>/keys/``. It also serves ``GET /twin/health`` and Snowpipe's REST API
 (``/v1/data/pipes/{pipe}/insertFiles|insertReport|loadHistoryScan``), and, when an S3/SQS endpoint is
 configured (``--s3-endpoint`` or env AWS_ENDPOINT_URL, moto locally), runs the Snowpipe auto-ingest
 worker.
@@ -44,14 +46,12 @@ from snowseg_twin import twin_home
 
 logger = logging.getLogger("snowseg_twin")
 
-# Statements Snowflake needs and the twin has nothing to do for: access control, compute, session.
+# Statements Snowflake needs and the twin has nothing to do for: compute and session settings. (CREATE / DROP /
+# USE WAREHOUSE, GRANT, REVOKE, roles and USE ROLE are the extensions' own.)
 NOP_REGEXES = [
-    r"^\s*GRANT\b",
-    r"^\s*REVOKE\b",
     r"^\s*ALTER\s+SESSION\b",
-    r"^\s*(CREATE|ALTER|DROP)\s+(OR\s+REPLACE\s+)?WAREHOUSE\b",
-    r"^\s*USE\s+(WAREHOUSE|ROLE|SECONDARY\s+ROLES)\b",
-    r"^\s*(CREATE|DROP)\s+(OR\s+REPLACE\s+)?ROLE\b",
+    r"^\s*ALTER\s+WAREHOUSE\b",
+    r"^\s*USE\s+SECONDARY\s+ROLES\b",
 ]
 
 
@@ -64,8 +64,11 @@ class PersistentFakeSnow(FakeSnow):
         self.home = home
         db_dir = home / "db"
         db_dir.mkdir(parents=True, exist_ok=True)
-        self.create_database_on_connect = True
-        self.create_schema_on_connect = True
+        # Snowflake creates nothing at login; the twin does, for convenience, unless privileges are enforced.
+        from snowseg_twin.extensions import access_control
+
+        self.create_database_on_connect = not access_control.configure()
+        self.create_schema_on_connect = self.create_database_on_connect
         self.db_path = db_dir
         self.nop_regexes = NOP_REGEXES
         self.results_cache: dict[str, tuple] = {}
@@ -157,9 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.s3_endpoint:
         os.environ["AWS_ENDPOINT_URL"] = args.s3_endpoint
 
-    from snowseg_twin.keys import ensure_key
+    from snowseg_twin.extensions import _account_catalog
+    from snowseg_twin.keys import admin_key_path, ensure_key, public_key
 
-    ensure_key(args.home)  # the connection's key-pair auth (and Snowpipe REST) need a key file
+    # the connection's key-pair auth (and Snowpipe REST) need a key file; the provisioned users log in with them
+    service_key, admin_key = ensure_key(args.home), ensure_key(args.home, admin_key_path(args.home))
+    _account_catalog.set_provisioned_keys(public_key(service_key), public_key(admin_key))
     app = build_app(args.home)
     from snowseg_twin.extensions import auto_ingest
 

@@ -9,6 +9,9 @@ install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.ser
 - External S3 stages: CREATE STAGE keeps credentials and FILE_FORMAT, LIST and COPY read S3 through
   boto3 (s3_stages).
 - Pipes: CREATE / SHOW / DESC / DROP / ALTER PIPE, SYSTEM$PIPE_STATUS and Snowpipe's load queue (pipes).
+- Accounts (account): warehouses, storage integrations, users and key-pair login, the session's context, roles and
+  grants (roles), ownership of every object created, and Snowflake's privilege checks on every statement when the
+  server runs with env SNOWSEG_TWIN_PRIVILEGES=enforce (access_control).
 - Bulk-load checks: VALIDATE(t, JOB_ID => ...), COPY ... VALIDATION_MODE, INFORMATION_SCHEMA.COPY_HISTORY
   and LAST_QUERY_ID() (load_checks: validate, validation_mode, copy_history, query_ids).
 

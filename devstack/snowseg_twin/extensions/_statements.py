@@ -6,6 +6,10 @@ returns False to leave the statement to the next handler and finally to fakesnow
 registered by extensions.install() in the order they are tried. After-hooks (register_after) are called with the
 cursor once a statement has run without error, whoever ran it (eg: query_ids records its query id).
 
+Before-hooks (register_before) see every statement first, before any handler or fakesnow: they may refuse it by
+raising (eg: access_control's privilege checks), and may return a callable that is run once the statement has
+succeeded (eg: recording the new object's owner); a statement that fails runs none.
+
 install() wraps FakeSnowflakeCursor.execute and fakesnow's server parse_one once (idempotent).
 """
 
@@ -28,6 +32,15 @@ AfterHook = Callable[[FakeSnowflakeCursor], None]
 
 AFTER: list[AfterHook] = []
 
+BeforeHook = Callable[[FakeSnowflakeCursor, str, Any], "Callable[[], None] | None"]
+
+BEFORE: list[BeforeHook] = []
+
+
+def register_before(hook: BeforeHook) -> None:
+    if hook not in BEFORE:
+        BEFORE.append(hook)
+
 
 def register(handler: Handler) -> None:
     if handler not in HANDLERS:
@@ -44,6 +57,12 @@ def _after(cursor: FakeSnowflakeCursor) -> None:
         hook(cursor)
 
 
+def _succeeded(cursor: FakeSnowflakeCursor, done: list[Callable[[], None]]) -> None:
+    for on_success in done:
+        on_success()
+    _after(cursor)
+
+
 def wrap_execute(execute: Callable[..., FakeSnowflakeCursor]) -> Callable[..., FakeSnowflakeCursor]:
     @functools.wraps(execute)
     def wrapped(
@@ -53,7 +72,11 @@ def wrap_execute(execute: Callable[..., FakeSnowflakeCursor]) -> Callable[..., F
         *args: Any,
         **kwargs: Any,
     ) -> FakeSnowflakeCursor:
+        done: list[Callable[[], None]] = []
         if isinstance(command, str):
+            for before in list(BEFORE):
+                if (on_success := before(self, command, params if params is not None else kwargs.get("binding_params"))):
+                    done.append(on_success)
             for handler in list(HANDLERS):
                 try:
                     handled = handler(self, command, execute, params, args, kwargs)
@@ -63,10 +86,10 @@ def wrap_execute(execute: Callable[..., FakeSnowflakeCursor]) -> Callable[..., F
                     msg = f"{e} not implemented. Please raise an issue via {issues}"
                     raise snowflake.connector.errors.ProgrammingError(msg=msg, errno=9999, sqlstate="99999") from e
                 if handled:
-                    _after(self)
+                    _succeeded(self, done)
                     return self
         result = execute(self, command, params, *args, **kwargs)
-        _after(self)
+        _succeeded(self, done)
         return result
 
     wrapped.__snowseg_statements__ = True  # type: ignore[attr-defined]

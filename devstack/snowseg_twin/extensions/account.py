@@ -1,5 +1,6 @@
 """Install what a connection check (snowseg.readiness) asks of an account: warehouses, storage integrations,
-users and key-pair login, the session's context, and dropping the probe stages and file formats it creates.
+users and key-pair login, the session's context, dropping the probe stages and file formats it creates, and roles,
+grants and the privilege checks (roles, access_control).
 
 Called from extensions.install(), after the statement handlers are in place. What each adds, and how it differs
 from Snowflake, is in its own module: warehouses, integrations, users (with the login route's JWT check),
@@ -12,22 +13,18 @@ from __future__ import annotations
 
 
 def install() -> None:
-    from snowseg_twin.extensions import (
-        _statements,
-        integrations,
-        session_context,
-        session_params,
-        stage_drops,
-        users,
-        warehouses,
-    )
+    from snowseg_twin.extensions import _statements, access_control, integrations, roles, session_context
+    from snowseg_twin.extensions import session_params, stage_drops, users, warehouses
 
-    for handler in (session_context.handle, session_params.handle, warehouses.handle, integrations.handle,
-                    users.handle, stage_drops.handle):
+    handlers = (session_context.handle, session_params.handle, warehouses.handle, integrations.handle, users.handle,
+                stage_drops.handle, roles.handle)  # fmt: skip
+    for handler in handlers:
         _statements.register(handler)
-    for pattern in [*integrations.UNPARSABLE, *users.UNPARSABLE, *stage_drops.UNPARSABLE, *session_params.UNPARSABLE]:
+    for pattern in [*integrations.UNPARSABLE, *users.UNPARSABLE, *stage_drops.UNPARSABLE, *roles.UNPARSABLE,
+                    *session_params.UNPARSABLE]:
         if pattern not in _statements.UNPARSABLE:
             _statements.UNPARSABLE.append(pattern)
+    access_control.install()
     _statements.install()
     session_context.install()
     users.install_login()
@@ -37,10 +34,13 @@ def installed() -> bool:
     import fakesnow.cursor
     import fakesnow.server
 
-    from snowseg_twin.extensions import _statements, integrations, stage_drops, users, warehouses
+    from snowseg_twin.extensions import _statements, access_control, integrations, roles, stage_drops, users
+    from snowseg_twin.extensions import warehouses
 
     return (
-        warehouses.handle in _statements.HANDLERS
+        access_control.before in _statements.BEFORE
+        and roles.handle in _statements.HANDLERS
+        and warehouses.handle in _statements.HANDLERS
         and stage_drops.handle in _statements.HANDLERS
         and integrations.handle in _statements.HANDLERS
         and users.handle in _statements.HANDLERS

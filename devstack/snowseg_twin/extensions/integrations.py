@@ -14,13 +14,14 @@ Emulates Snowflake's storage integrations for Amazon S3 as objects of the accoun
   (comma-separated), STORAGE_AWS_IAM_USER_ARN, STORAGE_AWS_ROLE_ARN, STORAGE_AWS_EXTERNAL_ID, COMMENT.
 - `DROP [STORAGE] INTEGRATION [IF EXISTS] i`.
 A missing integration fails as in Snowflake: 002003 "SQL compilation error:\\nIntegration 'I' does not exist or not
-authorized." GRANT USAGE ON INTEGRATION is one of the twin's no-op GRANTs.
+authorized." Privileges (access_control, when enforced): CREATE needs CREATE INTEGRATION on the account
+(ACCOUNTADMIN's), DESC needs USAGE, DROP needs OWNERSHIP, CREATE STAGE ... STORAGE_INTEGRATION = i needs USAGE on i.
 
 A new twin account has the integration named by env SNOWSEG_STORAGE_INTEGRATION (default SNOWSEG_S3_INT), with
 STORAGE_ALLOWED_LOCATIONS = ('*') (_account_catalog).
 
-Differs from Snowflake: every integration is listed whatever the role (Snowflake lists those the role has USAGE
-or OWNERSHIP on); only S3 providers are accepted; CREATE STAGE does not check its STORAGE_INTEGRATION, nor the
+Differs from Snowflake: without enforcement every integration is listed whatever the role (Snowflake, and the twin
+when enforcing, lists those the role has USAGE or OWNERSHIP on); only S3 providers are accepted; CREATE STAGE does not check its STORAGE_INTEGRATION, nor the
 URL against the allowed locations (s3_stages reads S3 with the environment's credentials); a missing required
 option is refused with the twin's own message.
 """
@@ -34,6 +35,7 @@ from typing import Any
 import snowflake.connector.errors
 import sqlglot
 
+from snowseg_twin.extensions import access_control
 from snowseg_twin.extensions._account_catalog import INTEGRATIONS, NAME, catalog, check_known, ident, like_clause
 from snowseg_twin.extensions._account_catalog import like_matches, properties
 from snowseg_twin.extensions._table_functions import literal, values_sql
@@ -153,7 +155,7 @@ def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     out = [
         [name, "EXTERNAL_STAGE", "STORAGE", "true" if enabled else "false", comment, created_on]
         for name, enabled, comment, created_on in rows
-        if like_matches(m["like"], name)
+        if like_matches(m["like"], name) and access_control.visible(cursor, "INTEGRATION", name)
     ]
     return values_sql(SHOW_COLUMNS, out)
 

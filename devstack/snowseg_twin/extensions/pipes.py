@@ -549,9 +549,9 @@ def _status_sql(message: str) -> str:
     return f"SELECT {literal(message)} AS status"
 
 
-def _show_row(p: Pipe) -> list[object]:
+def _show_row(p: Pipe, owner: str | None = "SYSADMIN") -> list[object]:
     return [
-        p.created_on, p.name, p.catalog, p.schema, p.definition, "SYSADMIN", p.notification_channel, p.comment,
+        p.created_on, p.name, p.catalog, p.schema, p.definition, owner or "", p.notification_channel, p.comment,
         None, p.pattern, None, "ROLE", None, "STAGE",
     ]  # fmt: skip
 
@@ -621,7 +621,10 @@ def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
             re.IGNORECASE | re.DOTALL,
         )
         pipes = [p for p in pipes if regex.fullmatch(p.name)]
-    return values_sql(SHOW_COLUMNS, [_show_row(p) for p in pipes])
+    from snowseg_twin.extensions import access_control
+
+    pipes = [p for p in pipes if access_control.visible(cursor, "PIPE", p.fqname)]
+    return values_sql(SHOW_COLUMNS, [_show_row(p, access_control.owner_of(cursor, "PIPE", p.fqname)) for p in pipes])
 
 
 def alter_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401

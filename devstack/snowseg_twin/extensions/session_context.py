@@ -12,9 +12,14 @@ Emulates what Snowflake sets at login and what the context functions return:
 users.login_request records the context on the session's connection (set_login); the context functions are
 replaced by literals before fakesnow's transforms run (wrap_transform), so they work anywhere in a query.
 
-Differs from Snowflake: a role is not checked against the user's grants (the twin has no privileges), neither at
-login (Snowflake: 390189) nor in USE ROLE; CURRENT_ACCOUNT() is the account name, not the locator. A session
-without a login context (fakesnow.patch() in-process) keeps DuckDB's own functions.
+When privileges are enforced (access_control, env SNOWSEG_TWIN_PRIVILEGES=enforce), the role must be one the user
+was granted (directly or below a granted role, or PUBLIC): at login (users: 390189 "Role 'R' specified in the connect
+string is not granted to this user. ...") and in USE ROLE (003013 "Requested role 'R' is not assigned to the
+executing user.  Specify another role to activate."; a role that does not exist: 002003).
+
+Differs from Snowflake: without enforcement the role is not checked; CURRENT_ACCOUNT() is the account name, not the
+locator; secondary roles are never active. A session without a login context (fakesnow.patch() in-process) keeps
+DuckDB's own functions.
 """
 
 from __future__ import annotations

@@ -21,9 +21,16 @@ RSA_PUBLIC_KEY_2 and is signed by that key's private key and not expired; otherw
 with 390144 "JWT token is invalid. [<request id>]" (the connector raises DatabaseError errno 390144). A successful
 login records the session's user, role, warehouse and account (session_context).
 
-Differs from Snowflake: the twin accepts any login for a user it does not know, and any password (Snowflake:
-390100 "Incorrect username or password was specified."); TYPE = SERVICE users may still log in with a password;
-DISABLED is stored, not enforced; an invalid key is refused with the twin's own message.
+When privileges are enforced (access_control), a login also fails as Snowflake's does for a user the twin does not
+know (390100 "Incorrect username or password was specified.") and for a role the user was not granted (390189
+"Role 'R' specified in the connect string is not granted to this user. Contact your local system administrator, or
+attempt to login with another role, e.g. PUBLIC."); a login warehouse the role has no USAGE on leaves the session
+without a current warehouse. CREATE USER, ALTER / DESC / DROP USER are checked by access_control (CREATE USER on the
+account; OWNERSHIP of the user, or the user itself for ALTER and DESC).
+
+Differs from Snowflake: without enforcement the twin accepts any login for a user it does not know, and any password
+(Snowflake: 390100); TYPE = SERVICE users may still log in with a password; DISABLED is stored, not enforced; an
+invalid key is refused with the twin's own message.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from typing import Any
 import snowflake.connector.errors
 import sqlglot
 
-from snowseg_twin.extensions import session_context, session_params, warehouses
+from snowseg_twin.extensions import access_control, session_context, session_params, warehouses
 from snowseg_twin.extensions._account_catalog import FS_USERS, NAME, USERS, catalog, check_known, ident, properties
 from snowseg_twin.extensions._table_functions import literal, values_sql
 
@@ -343,12 +350,52 @@ def wrap_login(login: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaita
         warehouse = wanted if wanted and warehouses.exists(conn._duck_conn, wanted) else None  # noqa: SLF001
         account = str(data.get("ACCOUNT_NAME") or "").upper() or None
         name = user["name"] if user else (login_name.upper() or None)
+        if access_control.enforcing():
+            refused = _login_refused(conn, user, role, params.get("roleName"))
+            if refused is not None:
+                fakesnow.server.sessions.pop(token, None)
+                conn.close()
+                return refused
+            if warehouse is not None and not _may_use_warehouse(conn, name, role, warehouse):
+                warehouse = None  # as in Snowflake: the login succeeds without a current warehouse
         session_context.set_login(conn, session_context.Session(name, role, warehouse, account))
         session_params.apply_login(conn, data.get("SESSION_PARAMETERS") or {})
         return response
 
     login_request.__snowseg_users__ = True  # type: ignore[attr-defined]
     return login_request
+
+
+def _login_refused(conn: Any, user: dict[str, Any] | None, role: str, asked: str | None) -> Any:  # noqa: ANN401
+    """The error response Snowflake gives this login when privileges are enforced, or None if it may log in."""
+    from starlette.responses import JSONResponse
+
+    from snowseg_twin.extensions import _grants
+    from snowseg_twin.extensions._account_catalog import catalog
+
+    if user is None:
+        # Snowflake knows no such user: https://docs.snowflake.com/en/user-guide/key-pair-auth-troubleshooting
+        return JSONResponse({"data": None, "code": "390100", "success": False,
+                             "message": "Incorrect username or password was specified."})  # fmt: skip
+    with catalog(conn._duck_conn) as meta:  # noqa: SLF001
+        usable = _grants.user_roles(meta, user["name"])
+    if role in usable:
+        return None
+    shown = ident(asked) if asked else role
+    return JSONResponse(
+        {"data": None, "code": "390189", "success": False,
+         "message": f"Role '{shown}' specified in the connect string is not granted to this user. Contact your local "
+                    "system administrator, or attempt to login with another role, e.g. PUBLIC."}
+    )  # fmt: skip
+
+
+def _may_use_warehouse(conn: Any, user: str | None, role: str, warehouse: str) -> bool:  # noqa: ANN401
+    from snowseg_twin.extensions import _grants
+    from snowseg_twin.extensions._account_catalog import catalog
+
+    with catalog(conn._duck_conn) as meta:  # noqa: SLF001
+        held = _grants.held(meta, _grants.inherited(meta, role), "WAREHOUSE", warehouse)
+    return "USAGE" in held or "OWNERSHIP" in held
 
 
 def install_login() -> None:

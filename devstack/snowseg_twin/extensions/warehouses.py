@@ -16,8 +16,12 @@ Emulates Snowflake's virtual warehouses as named objects of the account (the twi
 A new twin account has COMPUTE_WH and SNOWSEG_WH (_account_catalog). CURRENT_WAREHOUSE() reads the session's
 warehouse (session_context).
 
-Differs from Snowflake: queries run whether or not the session has a warehouse (Snowflake: 000606 "No active
-warehouse selected in the current session"); ALTER WAREHOUSE stays a no-op; the warehouse options are kept as
+Privileges (access_control, when enforced): CREATE WAREHOUSE needs CREATE WAREHOUSE on the account, USE WAREHOUSE
+and running a query need USAGE on it (000606 "No active warehouse selected in the current session" for a query
+without one), DROP needs OWNERSHIP; SHOW WAREHOUSES lists those the role has a privilege on, with their owner.
+
+Differs from Snowflake: without enforcement queries run whether or not the session has a warehouse; ALTER WAREHOUSE
+stays a no-op; the warehouse options are kept as
 given except WAREHOUSE_SIZE, AUTO_SUSPEND, AUTO_RESUME, INITIALLY_SUSPENDED and COMMENT, which SHOW reports.
 """
 
@@ -29,7 +33,7 @@ from typing import Any
 import snowflake.connector.errors
 import sqlglot
 
-from snowseg_twin.extensions import session_context
+from snowseg_twin.extensions import access_control, session_context
 from snowseg_twin.extensions._account_catalog import NAME, WAREHOUSES, catalog, check_known, ident, like_clause
 from snowseg_twin.extensions._account_catalog import like_matches, properties
 from snowseg_twin.extensions._table_functions import literal, values_sql
@@ -144,9 +148,10 @@ def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
         ).fetchall()
     out = [
         [name, "SUSPENDED" if suspended else "STARTED", "STANDARD", size, auto_suspend, "true" if resume else "false",
-         "N", "Y" if name == current else "N", comment, "SYSADMIN", created_on]
+         "N", "Y" if name == current else "N", comment, access_control.owner_of(cursor, "WAREHOUSE", name) or "",
+         created_on]
         for name, size, auto_suspend, resume, suspended, comment, created_on in rows
-        if like_matches(m["like"], name)
+        if like_matches(m["like"], name) and access_control.visible(cursor, "WAREHOUSE", name)
     ]  # fmt: skip
     return values_sql(SHOW_COLUMNS, out)
 
