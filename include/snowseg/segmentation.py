@@ -152,6 +152,7 @@ def run_segmentation(
         When there are no published rows yet.
     """
     from snowseg.clustering.choose_k import choose_k
+    from snowseg.clustering.ensemble import ALGORITHM_VERSION as ENSEMBLE_VERSION
     from snowseg.clustering.ensemble import StableKMeans
     from snowseg.clustering.identity import carry_ids
     from snowseg.clustering.transform import FeatureTransformer
@@ -234,6 +235,7 @@ def run_segmentation(
         encoding=params.encoding or contract.features.encoding, data=snapshot["digest"], n_runs=params.n_runs,
         subsample=params.subsample, scaling=params.scaling, max_fit_rows=params.max_fit_rows,
         k_sample_rows=params.k_sample_rows, correlation_max=params.correlation_max,
+        ensemble=ENSEMBLE_VERSION,
     )
     with conn.cursor() as cur:
         follows, _current = writeback.plan_run(cur, names, fp)  # the id (and the report's folder) depend on it

@@ -40,7 +40,12 @@ from sklearn.metrics import pairwise_distances_argmin
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["STABILITY_BANDS", "StableKMeans", "stability_band"]
+__all__ = ["ALGORITHM_VERSION", "STABILITY_BANDS", "StableKMeans", "stability_band"]
+
+#: Changes whenever the same data and parameters would give another partition; part of a model run's fingerprint,
+#: so that a new version publishes anew instead of keeping an older version's segments current.
+#: 2: the lowest-inertia candidate (reference fit and runs, refined) instead of the runs' vote.
+ALGORITHM_VERSION = 2
 
 #: clusterboot's reading of a cluster's mean Jaccard (Hennig 2007; fpc's ``clusterboot`` help):
 #: (lower bound, inclusive?, band), checked top-down; anything not above 0.5 is "dissolved".
