@@ -76,7 +76,7 @@ def load_bulk_stage():
         for r in results:
             print(r.message)
         if all(r.status == "SKIPPED" for r in results):
-            raise AirflowSkipException("every file was loaded before; nothing new")
+            raise AirflowSkipException("every file was loaded before; nothing new: " + "; ".join(r.message for r in results))
         return [r.to_dict() for r in results]
 
     split_put_copy()

@@ -135,7 +135,7 @@ def load_s3_snowpipe():
         if not todo and checked["refused"]:
             raise AirflowFailException(f"{len(checked['refused'])} file(s) refused (see check_files); nothing new")
         if not todo:
-            raise AirflowSkipException("every file was loaded before; nothing new")
+            raise AirflowSkipException("every file was loaded before; nothing new: " + "; ".join(skipped))
         s3 = snowpipe.s3_hook(AWS_CONN_ID)
         landed = [snowpipe.upload(s3, landing, info) for info in todo]
         if params["notify"] == "rest":
@@ -171,7 +171,8 @@ def load_s3_snowpipe():
                 + "; ".join(r["error"].splitlines()[0] for r in checked["refused"])
             )
         if all(r.status == "SKIPPED" for r in results):
-            raise AirflowSkipException("every file was accounted for before; nothing new")
+            raise AirflowSkipException("every file was accounted for before; nothing new: "
+                                       + "; ".join(r.message for r in results))
         return [r.to_dict() for r in results]
 
     pipe = prepare_pipe()

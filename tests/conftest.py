@@ -97,10 +97,10 @@ def database(bare_database) -> str:
 
 @pytest.fixture()
 def sf(twin):
-    """A raw snowflake-connector connection to the twin, for asserting on tables."""
+    """A raw snowflake-connector connection to the twin as an admin (SYSADMIN), for asserting on tables."""
     import snowflake.connector
 
-    conn = snowflake.connector.connect(**twin.connect_kwargs())
+    conn = snowflake.connector.connect(**twin.connect_kwargs(admin=True))
     yield conn
     conn.close()
 

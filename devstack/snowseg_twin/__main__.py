@@ -173,6 +173,21 @@ def status(home: Path) -> int:
     return 0 if ok else 1
 
 
+def setup_warehouse() -> int:
+    """The warehouse's versioned setup on the twin, as an admin applies it (``make setup-warehouse``): the DAGs run
+    as the service role, which creates nothing. Prints the summary line; 0 on success."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "snowseg.migrations", "--conn", "snowflake_admin", "--snowpipe"],
+                          capture_output=True, text=True)
+    if done.returncode:
+        print(done.stdout + done.stderr, file=sys.stderr)
+        return done.returncode
+    print(done.stdout.strip().splitlines()[-1])
+    return 0
+
+
 def env_exports() -> str:
     """Shell exports that point Airflow and boto3 at the twin."""
     from snowseg_twin.process import AWS_TWIN_ENV, admin_connection, aws_connection, connection

@@ -105,6 +105,10 @@ def up(foreground: bool = False, timeout: float = 240) -> int:
     if (pgid := _running()) is not None:
         print(f"Airflow is already running (process group {pgid}, log {log})")
     else:
+        from snowseg_twin import __main__ as twin
+
+        if twin.setup_warehouse() != 0:  # the DAGs run as the service role: the setup makes their objects
+            return 1
         sample = _sample_file()
         env = {**os.environ, "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(PORT),
                # task runners reach the api-server's execution API here (Airflow's default assumes port 8080)

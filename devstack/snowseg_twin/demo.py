@@ -1,6 +1,8 @@
 """`make demo`: the main job on the local twin, end to end, as real Airflow DAG runs.
 
-1. start the twin (fakesnow + moto S3) if it is not running;
+1. start the twin (fakesnow + moto S3) if it is not running, and apply the warehouse's versioned setup as the
+   admin (``python -m snowseg.migrations --snowpipe``, what ``make setup-warehouse`` runs): the DAGs then run
+   as the least-privileged service role, which creates nothing;
 2. generate a seeded sample CSV (or take ``--file``);
 3. migrate the project-local Airflow metadata DB (SQLite) if needed;
 4. ``airflow dags test load_small_file`` (or load_bulk_stage / load_s3_snowpipe, ``--load``) with the file, then ``airflow dags test segment_customers``
@@ -42,10 +44,22 @@ def _airflow(args: list[str], log: Path) -> tuple[int, float]:
 
 
 def _fail(step: str, log: Path) -> int:
-    lines = log.read_text(errors="replace").splitlines()
-    print(f"\n{step} failed. Last lines of {log}:", file=sys.stderr)
+    """Say why first (the failed task's own message), then the log's tail for the details."""
+    text = log.read_text(errors="replace")
+    lines = text.splitlines()
+    reasons = list(dict.fromkeys(m.strip() for m in re.findall(r"AirflowFailException: (.+)", text)))
+    print(f"\n{step} failed" + (":" if reasons else "."), file=sys.stderr)
+    for reason in reasons:
+        print(f"  {reason}", file=sys.stderr)
+    print(f"\nLast lines of {log}:", file=sys.stderr)
     print("\n".join(lines[-40:]), file=sys.stderr)
     return 1
+
+
+def _skipped(log: Path) -> list[str]:
+    """The messages of tasks that skipped (eg: "sales.csv: skipped: this content was already loaded ... as batch")."""
+    text = log.read_text(errors="replace")
+    return list(dict.fromkeys(m.strip() for m in re.findall(r"AirflowSkipException: (.+)", text)))
 
 
 def _dag_state(log: Path) -> str:
@@ -71,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     logs = airflow_home / "logs" / "demo"
     logs.mkdir(parents=True, exist_ok=True)
 
-    print("== 1/5 local twin")
-    if ctl.up(twin_home()) != 0:
+    print("== 1/5 local twin and warehouse setup")
+    if ctl.up(twin_home()) != 0 or ctl.setup_warehouse() != 0:
         return 1
 
     print("== 2/5 input file")
@@ -103,7 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         log = logs / f"{dag_id}.log"
         rc, secs = _airflow(["dags", "test", dag_id, *extra], log)
         state = _dag_state(log)
-        print(f"{dag_id:18} {state:8} {secs:5.1f}s   log: {log}")
+        skipped = _skipped(log)
+        print(f"{dag_id:18} {'skipped' if skipped and state == 'success' else state:8} {secs:5.1f}s   log: {log}")
+        for reason in skipped:
+            print(f"  {reason}")
         if rc or state == "failed":
             return _fail(f"DAG {dag_id}", log)
 

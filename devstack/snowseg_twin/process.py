@@ -163,11 +163,13 @@ class TwinProcess:
                     proc.kill()
                     proc.wait()
 
-    def connect_kwargs(self, database: str | None = None) -> dict:
-        """snowflake.connector.connect() arguments for this twin."""
-        kw = dict(user="snowseg", password="x", account="twin", host="127.0.0.1", port=self.port, protocol="http",
-                  session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False}, login_timeout=10,
-                  network_timeout=600)
+    def connect_kwargs(self, database: str | None = None, *, admin: bool = False) -> dict:
+        """snowflake.connector.connect() arguments for this twin: the service user (role SNOWSEG_ROLE), or with
+        `admin` the admin user as SYSADMIN (which the service role is granted to: it sees everything the DAGs make)."""
+        user, role = ("snowseg_admin", "SYSADMIN") if admin else ("snowseg", "SNOWSEG_ROLE")
+        kw = dict(user=user, role=role, warehouse="SNOWSEG_WH", password="x", account="twin", host="127.0.0.1",
+                  port=self.port, protocol="http", session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+                  login_timeout=10, network_timeout=600)
         if database:
             kw["database"] = database
         return kw

@@ -10,9 +10,9 @@ This launcher keeps:
 - staged files under ``<home>/stages/<DB>/<SCHEMA>/<STAGE>/``;
 
 and turns ALTER SESSION, ALTER WAREHOUSE and USE SECONDARY ROLES into no-ops (the twin has no compute).
-Roles and grants are the twin's own (extensions.roles); privileges are checked when the server is started with env
-SNOWSEG_TWIN_PRIVILEGES=enforce (extensions.access_control), and then, as on Snowflake, logging in creates no database
-or schema. The provisioned users SNOWSEG and SNOWSEG_ADMIN log in with the keys under ``<home>/keys/``. It also serves ``GET /twin/health`` and Snowpipe's REST API
+Roles and grants are the twin's own (extensions.roles); privileges are checked (extensions.access_control) unless the
+server is started with env SNOWSEG_TWIN_PRIVILEGES=off, and, as on Snowflake, logging in creates no database or
+schema. The provisioned users SNOWSEG and SNOWSEG_ADMIN log in with the keys under ``<home>/keys/``. It also serves ``GET /twin/health`` and Snowpipe's REST API
 (``/v1/data/pipes/{pipe}/insertFiles|insertReport|loadHistoryScan``), and, when an S3/SQS endpoint is
 configured (``--s3-endpoint`` or env AWS_ENDPOINT_URL, moto locally), runs the Snowpipe auto-ingest
 worker.
@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.s3_endpoint:
         os.environ["AWS_ENDPOINT_URL"] = args.s3_endpoint
+    # the twin is as strict as Snowflake: privileges are checked unless SNOWSEG_TWIN_PRIVILEGES=off says otherwise
+    os.environ.setdefault("SNOWSEG_TWIN_PRIVILEGES", "enforce")
 
     from snowseg_twin.extensions import _account_catalog
     from snowseg_twin.keys import admin_key_path, ensure_key, public_key

@@ -8,20 +8,19 @@ order:
 1. **login**: the login works, with which auth (key pair from ``private_key_file`` / ``private_key_content``, or a
    password fallback, which is a warning), and as which user, role and warehouse;
 2. **warehouse**: ``USE WAREHOUSE`` works for the connection's warehouse;
-3. **database**: it exists, or the DAGs' own ``create database if not exists`` creates it;
-4. **schemas** RAW, AUDIT and ANALYTICS: each exists or is created (``create schema if not exists``), and the
-   role can create a table (and, in RAW and ANALYTICS, a view) in it: a transient probe, dropped at once;
-5. **file formats and stages** in RAW and ANALYTICS: a temporary file format and a temporary internal stage with
-   it, a tiny file PUT, LISTed and REMOVEd, then both dropped;
-6. **landing stage** ``RAW.SNOWSEG_LANDING``: it exists on the landing URL and LIST reaches the bucket; if it
-   does not exist yet, a temporary stage on the same URL and integration must work (load_s3_snowpipe creates
-   the real one on its first run: a warning);
+3. **database**: it exists and the role may use it (the DAGs create nothing: an admin's ``admin_setup.sql``
+   creates it);
+4. **setup**: the versioned setup (``make setup-warehouse``) is recorded in ``AUDIT.SCHEMA_VERSION`` for the
+   database and the contract's dataset (with its Snowpipe objects when ``snowpipe``);
+5. **stages** the DAGs use: the intake table's stage (the small path; the role must own that table), the bulk
+   stage and the writeback stage (READ and WRITE): a tiny file PUT under a probe path, LISTed and REMOVEd;
+6. **landing stage** ``RAW.SNOWSEG_LANDING``: it exists on the landing URL and LIST reaches the bucket;
 7. **storage integration**: the role can see (use) it, it is enabled and allows the landing URL;
-8. **pipe** ``RAW.<TABLE>_PIPE``: it has a notification channel and is running (``SYSTEM$PIPE_STATUS``); a missing
-   pipe is a warning, load_s3_snowpipe creates it on its first run;
+8. **pipe** ``RAW.<TABLE>_PIPE``: it exists, has a notification channel and is running (``SYSTEM$PIPE_STATUS``);
 9. **S3**: the AWS connection reaches the landing bucket and prefix (HeadBucket, ListObjectsV2,
    GetBucketNotificationConfiguration; no object is written, as a probe object would reach the pipe).
 
+No check creates an object: the role the DAGs run as may not, and a missing object is the setup's to make.
 Checks 6-9 are for load_s3_snowpipe only (``snowpipe=False`` / ``--no-snowpipe`` leaves them out). Each check
 runs whatever the others found; without a login only the S3 check can run. A failure's ``fix`` is the SQL to run
 (with the connection's real names) or what to do; Snowflake's error codes are turned into plain words
@@ -45,7 +44,6 @@ import re
 import socket
 import sys
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,8 +51,9 @@ from pathlib import Path
 from typing import Any
 
 from snowseg import warehouse as wh
-from snowseg.config import load_contract
-from snowseg.objects import LANDING_STAGE
+from snowseg.config import contract_path, load_contract
+from snowseg.migrations import SETUP_COMMAND
+from snowseg.objects import BULK_STAGE, LANDING_STAGE, WRITEBACK_STAGE, dataset_objects
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
@@ -111,6 +110,7 @@ class _Target:
     landing_error: str | None
     pipe: str
     aws_conn_id: str
+    contract: Any
 
 
 @dataclass
@@ -173,21 +173,6 @@ def _rows(cur: Any, name: str, params: dict | None = None, **fragments: str) -> 
     rows = wh.run(cur, name, params, **fragments)
     cols = [d[0].lower() for d in cur.description] if cur.description else []
     return [dict(zip(cols, r, strict=False)) for r in rows]
-
-
-def _probe_name() -> str:
-    return f"SNOWSEG_READINESS_{uuid.uuid4().hex[:10].upper()}"
-
-
-def _quiet(cur: Any, name: str, **fragments: str) -> None:  # noqa: ANN401
-    """Run a clean-up statement; its failure must not hide the check's own outcome."""
-    try:
-        wh.run(cur, name, **fragments)
-    except Exception as e:  # noqa: BLE001
-        log.warning("clean-up %s failed: %s", name, e)
-
-
-# --- login -----------------------------------------------------------------------------------------------------------
 
 
 def _hook_field(hook: Any, extra: dict, name: str) -> Any:  # noqa: ANN401
@@ -413,26 +398,12 @@ def check_warehouse(cur: Any, session: _Session) -> Check:  # noqa: ANN401
     return Check(f"warehouse {warehouse}", True, f"role {session.role} can use it")
 
 
-def database_failure(error: BaseException, database: str, role: str) -> Check:
-    """The database check when ``create database if not exists`` failed."""
-    name = f"database {database}"
-    admin = (f"an admin creates it and lets the role in:\nCREATE DATABASE IF NOT EXISTS {database};\n"
-             f"GRANT USAGE, CREATE SCHEMA ON DATABASE {database} TO ROLE {role};")
-    if _is_privilege(error):
-        return Check(name, False, f"database {database} does not exist and role {role} may not create databases: "
-                     f"{explain(error)}", admin)
-    if _errno(error) == 2002 or _is_missing(error):
-        return Check(name, False, f"database {database} exists but role {role} cannot use it: {explain(error)}",
-                     f"GRANT USAGE ON DATABASE {database} TO ROLE {role};")
-    return Check(name, False, f"create database if not exists {database} failed: {explain(error)}", admin)
-
-
 def _schemas(cur: Any, database: str) -> set[str] | None:  # noqa: ANN401
     """The schemas of a database the role can see, or None if it cannot see the database."""
     try:
         rows = _rows(cur, "readiness/show_schemas.sql", database=database)
     except Exception as e:  # noqa: BLE001
-        if _is_missing(e):
+        if _is_missing(e) or _is_privilege(e):
             return None
         raise
     names = {str(r.get("name", "")).upper() for r in rows}
@@ -440,107 +411,36 @@ def _schemas(cur: Any, database: str) -> set[str] | None:  # noqa: ANN401
 
 
 def check_database(cur: Any, names: Names, role: str) -> Check:  # noqa: ANN401
-    """The database exists, or the DAGs' own ``create database if not exists`` creates it."""
-    existed = _schemas(cur, names.database) is not None
+    """The database exists and the role may use it (the DAGs never create it)."""
+    name = f"database {names.database}"
+    if _schemas(cur, names.database) is None:
+        return Check(name, False, f"does not exist, or role {role} has no USAGE on it",
+                     f"an admin runs step 3 of {ADMIN_SCRIPT} (CREATE DATABASE and GRANT USAGE to {role}), then "
+                     f"{SETUP_COMMAND}")
+    return Check(name, True, f"exists; role {role} may use it")
+
+
+def check_setup(cur: Any, names: Names, contract: Any, role: str, *, snowpipe: bool) -> Check:  # noqa: ANN401
+    """The versioned setup is applied for the database and the dataset (and its Snowpipe objects)."""
+    from snowseg import migrations
+    from snowseg.errors import WarehouseNotSetUp
+
+    name = f"setup of {names.database} for {contract.name}"
     try:
-        wh.run(cur, "setup/create_database.sql", database=names.database)
-    except Exception as e:  # noqa: BLE001
-        return database_failure(e, names.database, role)
-    if existed:
-        return Check(f"database {names.database}", True, "exists")
-    return Check(f"database {names.database}", True, "did not exist: created it now, with the statement the DAGs run "
-                 "on their first run (create database if not exists)")
+        migrations.require(cur, names, contract, snowpipe=snowpipe)
+    except WarehouseNotSetUp as e:
+        return Check(name, False, f"not applied: missing {', '.join(e.missing)}", e.command)
+    done = migrations.applied_versions(cur, names) or {}
+    return Check(name, True, f"{len(done)} migrations recorded in {names.audit}.SCHEMA_VERSION, every one the DAGs "
+                 f"need{' (Snowpipe objects included)' if snowpipe else ''}; role {role} creates nothing")
 
 
-# what the DAGs create in each schema (for the admin's grants)
-def _needs(names: Names) -> dict[str, tuple[str, ...]]:
-    return {
-        names.raw: ("TABLE", "VIEW", "FILE FORMAT", "STAGE", "PIPE"),
-        names.audit: ("TABLE",),
-        names.analytics: ("TABLE", "VIEW", "FILE FORMAT", "STAGE"),
-    }
-
-
-def _schema_grants(names: Names, schema: str, role: str) -> str:
-    creates = ", ".join(f"CREATE {k}" for k in _needs(names).get(schema, ("TABLE",)))
-    return (f"GRANT USAGE ON SCHEMA {names.database}.{schema} TO ROLE {role};\n"
-            f"GRANT {creates} ON SCHEMA {names.database}.{schema} TO ROLE {role};")
-
-
-def schema_failure(error: BaseException, names: Names, schema: str, role: str, step: str) -> Check:
-    """The schema check when a step failed: ``create schema``, ``create table`` or ``create view``.
-
-    Examples
-    --------
-    >>> from snowflake.connector.errors import ProgrammingError
-    >>> c = schema_failure(ProgrammingError(msg="Insufficient privileges to operate on database 'SNOWSEG'",
-    ...                    errno=3001), Names(), "RAW", "SNOWSEG_ROLE", "create schema")
-    >>> c.detail.split(":")[0], c.fix.splitlines()[0]
-    ('schema SNOWSEG.RAW does not exist and role SNOWSEG_ROLE may not create schemas in database SNOWSEG', 'GRANT CREATE SCHEMA ON DATABASE SNOWSEG TO ROLE SNOWSEG_ROLE;')
-    """
-    db = names.database
-    name = f"schema {db}.{schema}"
-    if step == "create schema":
-        if _is_privilege(error):
-            return Check(name, False, f"schema {db}.{schema} does not exist and role {role} may not create schemas "
-                         f"in database {db}: {explain(error)}",
-                         f"GRANT CREATE SCHEMA ON DATABASE {db} TO ROLE {role};\n"
-                         f"(or an admin creates it: CREATE SCHEMA IF NOT EXISTS {db}.{schema}; and grants:\n"
-                         f"{_schema_grants(names, schema, role)})")
-        if _errno(error) == 2002:
-            return Check(name, False, f"schema {db}.{schema} exists but role {role} cannot use it: {explain(error)}",
-                         _schema_grants(names, schema, role))
-        if _is_missing(error):
-            return Check(name, False, f"role {role} cannot use database {db}: {explain(error)}",
-                         f"GRANT USAGE ON DATABASE {db} TO ROLE {role};")
-        return Check(name, False, f"create schema if not exists {db}.{schema} failed: {explain(error)}")
-    kind = step.removeprefix("create ").upper()
-    if _is_privilege(error):
-        return Check(name, False, f"role {role} may not create {kind.lower()}s in schema {db}.{schema}: "
-                     f"{explain(error)}", f"GRANT CREATE {kind} ON SCHEMA {db}.{schema} TO ROLE {role};")
-    if _is_missing(error):
-        return Check(name, False, f"role {role} cannot use schema {db}.{schema}: {explain(error)}",
-                     f"GRANT USAGE ON SCHEMA {db}.{schema} TO ROLE {role};")
-    return Check(name, False, f"{step} in {db}.{schema} failed: {explain(error)}")
-
-
-def check_schema(cur: Any, names: Names, schema: str, role: str) -> Check:  # noqa: ANN401
-    """The schema exists or is created, and the role can create a table (and a view where the DAGs make one)."""
-    existing = _schemas(cur, names.database) or set()
-    try:
-        wh.run(cur, "setup/create_schema.sql", database=names.database, schema=schema)
-    except Exception as e:  # noqa: BLE001
-        return schema_failure(e, names, schema, role, "create schema")
-    probe, view = _probe_name(), _probe_name()
-    kinds = [k for k in ("TABLE", "VIEW") if k in _needs(names).get(schema, ("TABLE",))]
-    target = dict(database=names.database, schema=schema, probe=probe, probe_view=view)
-    step = "create table"
-    try:
-        wh.run(cur, "readiness/create_table_probe.sql", **target)
-        if "VIEW" in kinds:
-            step = "create view"
-            wh.run(cur, "readiness/create_view_probe.sql", **target)
-    except Exception as e:  # noqa: BLE001
-        return schema_failure(e, names, schema, role, step)
-    finally:
-        _quiet(cur, "readiness/drop_view_probe.sql", **target)
-        _quiet(cur, "readiness/drop_table_probe.sql", **target)
-    how = "exists" if schema in existing else "did not exist: created it now (create schema if not exists, as the DAGs do)"
-    return Check(f"schema {names.database}.{schema}", True,
-                 f"{how}; role {role} can create {' and '.join(k.lower() + 's' for k in kinds)} in it")
-
-
-def stage_failure(error: BaseException, names: Names, schema: str, role: str, step: str) -> Check:
-    """The file format and stage check when a step failed (create file format / create stage / put / list)."""
-    db = names.database
-    name = f"file format and stage in {db}.{schema}"
-    if step in ("create file format", "create stage") and _is_privilege(error):
-        kind = step.removeprefix("create ").upper()
-        return Check(name, False, f"role {role} may not create {kind.lower()}s in schema {db}.{schema}: "
-                     f"{explain(error)}", f"GRANT CREATE {kind} ON SCHEMA {db}.{schema} TO ROLE {role};")
-    if _is_missing(error):
-        return Check(name, False, f"{step} in {db}.{schema}: {explain(error)}",
-                     f"GRANT USAGE ON SCHEMA {db}.{schema} TO ROLE {role};")
+def stage_failure(error: BaseException, stage: str, role: str, step: str, privilege: str) -> Check:
+    """The stage check when a step (put / list / remove) failed."""
+    name = f"stage {stage}"
+    if _is_privilege(error) or _is_missing(error):
+        return Check(name, False, f"{step} refused for role {role}: {explain(error)} (the DAGs need {privilege})",
+                     f"{SETUP_COMMAND}: its migrations create the stage and grant {privilege} to {role}")
     fix = ""
     if step in ("put", "list"):
         fix = ("PUT uploads straight to Snowflake's cloud storage: allow HTTPS from this machine to the account's "
@@ -548,39 +448,26 @@ def stage_failure(error: BaseException, names: Names, schema: str, role: str, st
     return Check(name, False, f"{step} failed: {explain(error)}", fix)
 
 
-def check_stage(cur: Any, names: Names, schema: str, role: str) -> Check:  # noqa: ANN401
-    """A temporary file format and internal stage in schema; PUT a tiny file, LIST it, REMOVE it; drop both."""
-    ff, stage = _probe_name(), _probe_name()
-    db = names.database
-    ff_target = dict(database=db, schema=schema, probe=ff)
-    stage_target = dict(database=db, schema=schema, probe=stage)
-    path = wh.stage_path(db, schema, stage)
-    step = "create file format"
+def check_stage(cur: Any, stage: str, role: str, privilege: str) -> Check:  # noqa: ANN401
+    """A tiny file PUT under a probe path of a stage the DAGs use, LISTed and REMOVEd (no object is created)."""
+    from snowseg.loading.common import put_file_url
+
+    path = f"@{stage}/{PROBE_PATH}"
+    step = "put"
     with tempfile.TemporaryDirectory(prefix="snowseg-readiness-") as tmp:
         local = Path(tmp) / "readiness_probe.csv"
         local.write_text("ok\ntrue\n", encoding="utf-8")
         try:
-            wh.run(cur, "readiness/create_file_format_probe.sql", **ff_target)
-            step = "create stage"
-            wh.run(cur, "readiness/create_stage_probe.sql", file_format=quote_literal(f"{db}.{schema}.{ff}"),
-                   **stage_target)
-            step = "put"
-            wh.run(cur, "loading/put_file.sql", file_url=quote_literal(local.resolve().as_uri()), stage_path=path,
-                   parallel="1")
+            wh.run(cur, "loading/put_file.sql", file_url=put_file_url(local), stage_path=path, parallel="1")
             step = "list"
-            listed = wh.run(cur, "readiness/list_stage.sql", stage_path=f"@{db}.{schema}.{stage}")  # the whole probe
+            listed = wh.run(cur, "readiness/list_stage.sql", stage_path=path)
             if not any("readiness_probe.csv" in str(r[0]) for r in listed):
-                return Check(f"file format and stage in {db}.{schema}", False,
-                             f"PUT to {path} ran but LIST does not show the file: {listed!r}")
+                return Check(f"stage {stage}", False, f"PUT to {path} ran but LIST does not show the file: {listed!r}")
             step = "remove"
             wh.run(cur, "loading/remove_staged_files.sql", stage_path=path)
         except Exception as e:  # noqa: BLE001
-            return stage_failure(e, names, schema, role, step)
-        finally:
-            _quiet(cur, "readiness/drop_stage_probe.sql", **stage_target)
-            _quiet(cur, "readiness/drop_file_format_probe.sql", **ff_target)
-    return Check(f"file format and stage in {db}.{schema}", True,
-                 f"role {role} can create file formats and stages; PUT, LIST and REMOVE work")
+            return stage_failure(e, stage, role, step, privilege)
+    return Check(f"stage {stage}", True, f"role {role} can PUT, LIST and REMOVE ({privilege})")
 
 
 # --- load_s3_snowpipe: landing stage, storage integration, pipe, S3 -------------------------------------------------
@@ -594,36 +481,22 @@ def _iam_fix(integration: str, url: str) -> str:
             f"s3:ListBucket on arn:aws:s3:::{bucket}")
 
 
-def _create_landing_sql(names: Names, url: str, integration: str) -> str:
-    return (f"CREATE STAGE IF NOT EXISTS {names.database}.{names.raw}.{LANDING_STAGE} URL = '{url}' "
-            f"STORAGE_INTEGRATION = {integration};")
-
-
 def landing_failure(error: BaseException, names: Names, target: _Target, role: str, step: str) -> Check:
     """The landing stage check when a step failed (show / create / list)."""
     stage = f"{names.database}.{names.raw}.{LANDING_STAGE}"
     name = f"landing stage {stage}"
     integration, url = str(target.integration), str(target.landing_url)
     msg = str(getattr(error, "raw_msg", None) or error)
-    if step == "create" and _is_privilege(error):
-        return Check(name, False, f"does not exist, and role {role} may not create stages in {names.database}."
-                     f"{names.raw}: {explain(error)}",
-                     f"GRANT CREATE STAGE ON SCHEMA {names.database}.{names.raw} TO ROLE {role};")
-    if step == "create" and _is_missing(error) and "integration" in msg.lower():
-        return Check(name, False, f"does not exist, and role {role} cannot use storage integration {integration} "
-                     f"to create it: {explain(error)}", f"GRANT USAGE ON INTEGRATION {integration} TO ROLE {role};")
     if step == "list" or _errno(error) == 91003 or "access denied" in msg.lower() or "assumerole" in msg.lower():
         return Check(name, False, f"Snowflake cannot read {url} through {integration}: {explain(error)}",
                      _iam_fix(integration, url))
-    if _is_missing(error):
-        return Check(name, False, f"role {role} cannot use schema {names.database}.{names.raw}: {explain(error)}",
-                     f"GRANT USAGE ON SCHEMA {names.database}.{names.raw} TO ROLE {role};")
+    if _is_missing(error) or _is_privilege(error):
+        return Check(name, False, f"role {role} cannot use it: {explain(error)}", SETUP_COMMAND)
     return Check(name, False, f"{step} failed: {explain(error)}")
 
 
 def check_landing_stage(cur: Any, names: Names, target: _Target, role: str) -> Check:  # noqa: ANN401
-    """The landing stage exists on the landing URL and LIST reaches the bucket; if missing, a temporary stage on the
-    same URL and integration must work (load_s3_snowpipe creates the real one: a warning)."""
+    """The landing stage (made by the setup) exists on the landing URL, and LIST reaches the bucket."""
     stage = f"{names.database}.{names.raw}.{LANDING_STAGE}"
     name = f"landing stage {stage}"
     url, integration = str(target.landing_url), str(target.integration)
@@ -637,27 +510,17 @@ def check_landing_stage(cur: Any, names: Names, target: _Target, role: str) -> C
             if have != url:
                 return Check(name, False, f"points at {have or 'no URL (an internal stage)'} but the landing URL is "
                              f"{url}: the pipe would never see the files",
-                             f"DROP STAGE {stage};\nDROP PIPE IF EXISTS {names.database}.{names.raw}.{target.pipe};\n"
-                             f"(load_s3_snowpipe recreates both on {url}), or set SNOWSEG_LANDING_URL={have}")
+                             f"an admin runs DROP STAGE {stage}; DROP PIPE IF EXISTS {names.database}.{names.raw}."
+                             f"{target.pipe}; then SNOWSEG_LANDING_URL={url} {SETUP_COMMAND}; or set "
+                             f"SNOWSEG_LANDING_URL={have}")
             step = "list"
             wh.run(cur, "readiness/list_stage.sql", stage_path=f"@{stage}/{PROBE_PATH}")
             via = found[0].get("storage_integration") or integration
             return Check(name, True, f"exists on {url} through {via}; LIST reaches the bucket")
-        probe = _probe_name()
-        probe_target = dict(database=names.database, schema=names.raw, probe=probe)
-        step = "create"
-        try:
-            wh.run(cur, "readiness/create_stage_landing_probe.sql", url=quote_literal(url),
-                   storage_integration=integration, **probe_target)
-            step = "list"
-            wh.run(cur, "readiness/list_stage.sql", stage_path=f"@{names.database}.{names.raw}.{probe}/{PROBE_PATH}")
-        finally:
-            _quiet(cur, "readiness/drop_stage_probe.sql", **probe_target)
     except Exception as e:  # noqa: BLE001
         return landing_failure(e, names, target, role, step)
-    return Check(name, True, f"does not exist yet: load_s3_snowpipe creates it on its first run; a temporary stage on "
-                 f"{url} through {integration} works (LIST reaches the bucket)",
-                 f"nothing to do, or create it now:\n{_create_landing_sql(names, url, integration)}", warning=True)
+    return Check(name, False, f"does not exist: the versioned setup makes it on {url} through {integration}",
+                 f"SNOWSEG_LANDING_URL={url} {SETUP_COMMAND}")
 
 
 def _covers(location: str, url: str) -> bool:
@@ -733,16 +596,14 @@ def check_pipe(cur: Any, names: Names, target: _Target, role: str) -> Check:  # 
         raise
     found = [r for r in rows if str(r.get("name", "")).upper() == target.pipe]
     if not found:
-        return Check(name, True, "does not exist yet: created by load_s3_snowpipe on its first run (AUTO_INGEST = "
-                     f"TRUE), which needs CREATE PIPE on {names.database}.{names.raw}",
-                     f"nothing to do if role {role} has it; otherwise: GRANT CREATE PIPE ON SCHEMA "
-                     f"{names.database}.{names.raw} TO ROLE {role};", warning=True)
+        return Check(name, False, f"does not exist, or role {role} has no MONITOR on it: the versioned setup makes "
+                     "it (AUTO_INGEST = TRUE) and grants OPERATE and MONITOR", f"{SETUP_COMMAND} (with Snowpipe)")
     channel = found[0].get("notification_channel")
     if not channel:
         return Check(name, False, "exists but has no notification channel (it is not AUTO_INGEST): notify=auto "
                      "cannot tell it about new files",
-                     f"DROP PIPE {qualified};\n(load_s3_snowpipe recreates it with AUTO_INGEST = TRUE), or run the "
-                     "DAG with notify=rest")
+                     f"an admin runs DROP PIPE {qualified}; then {SETUP_COMMAND} recreates it with AUTO_INGEST = "
+                     "TRUE; or run the DAG with notify=rest")
     ((raw,),) = wh.run(cur, "snowpipe/select_pipe_status.sql", {"pipe": qualified})
     status = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
     state = str(status.get("executionState", "UNKNOWN"))
@@ -752,8 +613,8 @@ def check_pipe(cur: Any, names: Names, target: _Target, role: str) -> Check:  # 
                      "but are not loaded", f"ALTER PIPE {qualified} SET PIPE_EXECUTION_PAUSED = FALSE;")
     if state != "RUNNING":
         return Check(name, False, f"executionState {state} ({pending} files pending)",
-                     f"see SYSTEM$PIPE_STATUS('{qualified}'); a pipe whose stage or table was dropped and recreated "
-                     f"must be recreated too: DROP PIPE {qualified}; (load_s3_snowpipe recreates it)")
+                     f"see SYSTEM$PIPE_STATUS('{qualified}'); a pipe whose stage, file format or table was dropped "
+                     f"and recreated must be recreated too: an admin drops it, then {SETUP_COMMAND}")
     return Check(name, True, f"running, auto-ingest on {channel}, {pending} files pending")
 
 
@@ -827,7 +688,6 @@ def check_s3(target: _Target) -> Check:
 def _target(database: str | None, landing_url: str | None, storage_integration: str | None,
             contract: str | None, aws_conn_id: str | None) -> _Target:  # fmt: skip
     from snowseg.loading.snowpipe import Landing
-    from snowseg.objects import dataset_objects
 
     names = Names.from_env(database)
     try:
@@ -836,7 +696,8 @@ def _target(database: str | None, landing_url: str | None, storage_integration: 
     except ValueError as e:
         url, integration, error = None, None, str(e)
     aws = aws_conn_id or os.environ.get("SNOWSEG_AWS_CONN_ID") or DEFAULT_AWS_CONN_ID
-    return _Target(names, url, integration, error, dataset_objects(load_contract(contract)).pipe, aws)
+    chosen = load_contract(contract_path(contract) if contract else None)
+    return _Target(names, url, integration, error, dataset_objects(chosen).pipe, aws, chosen)
 
 
 def _guarded(name: str, fn: Callable[[], Check]) -> Check:
@@ -917,12 +778,13 @@ def check_connection(
     with _closing(conn) as cur:
         checks.append(_guarded("warehouse", lambda: check_warehouse(cur, session)))
         checks.append(_guarded(f"database {names.database}", lambda: check_database(cur, names, role)))
-        for schema in (names.raw, names.audit, names.analytics):
-            checks.append(_guarded(f"schema {names.database}.{schema}",
-                                   lambda s=schema: check_schema(cur, names, s, role)))
-        for schema in (names.raw, names.analytics):
-            checks.append(_guarded(f"file format and stage in {names.database}.{schema}",
-                                   lambda s=schema: check_stage(cur, names, s, role)))
+        checks.append(_guarded(f"setup of {names.database} for {target.contract.name}",
+                               lambda: check_setup(cur, names, target.contract, role, snowpipe=snowpipe)))
+        objects = dataset_objects(target.contract)
+        for stage, privilege in ((f"{names.database}.{names.raw}.%{objects.intake}", "OWNERSHIP of the intake table"),
+                                 (f"{names.database}.{names.raw}.{BULK_STAGE}", "READ and WRITE"),
+                                 (f"{names.database}.{names.analytics}.{WRITEBACK_STAGE}", "READ and WRITE")):
+            checks.append(_guarded(f"stage {stage}", lambda s=stage, p=privilege: check_stage(cur, s, role, p)))
         if snowpipe:
             if target.landing_error:
                 checks.append(Check("landing URL", False, target.landing_error,

@@ -253,7 +253,7 @@ def _sizes_from_stage(cur: Any, names: Names, run: ModelRun, profiles: list[Segm
     total = sum(n for n, _ in sizes.values()) or 1
     for p in profiles:
         n, conf = sizes.get(p.segment_id, (0, None))
-        p.size, p.share = n, round(n / total, 4)
+        p.size, p.share = n, n / total
         p.mean_confidence = None if conf is None else round(float(conf), 4)
 
 

@@ -36,7 +36,7 @@ def test_seed_file_loads_exactly_1000_rows_once(run_dag, sf, database, seed_csv)
     )
     assert audit == [("LOADED", 1000, 1000, 0, "supermarket_sales.csv", dr.run_id)]
     # the web UI loader removes the staged file after a successful COPY
-    assert query(sf, f"list @{database}.RAW.%SALES_RAW") == []
+    assert query(sf, f"list @{database}.RAW.%SALES_RAW_INTAKE") == []
 
     # a second run with the same file loads nothing and is skipped
     dr2, states2 = run_dag("load_small_file", file_path=str(seed_csv))
@@ -106,9 +106,14 @@ def test_on_error_param(run_dag, sf, database, seed_csv, tmp_path, on_error, run
         assert query(sf, f"select LINE, COLUMN_NAME from {database}.RAW.SALES_REJECTED") == [(4, "QUANTITY")]
 
 
-def test_missing_file_fails_before_the_warehouse(run_dag, sf, database, tmp_path):
-    """A path that is not there: check_file fails and nothing is created (there is no file to put on record)."""
-    dr, states = run_dag("load_small_file", file_path=str(tmp_path / "missing.csv"))
+def test_missing_file_fails_before_the_warehouse(dagbag, twin, sf, bare_database, tmp_path):
+    """A path that is not there: check_file fails before the warehouse is reached (the database was never set up,
+    and no error about it comes first)."""
+    from tests.integration.conftest import dag_test
+
+    database = bare_database
+    dr = dag_test(dagbag.get_dag("load_small_file"), {"file_path": str(tmp_path / "missing.csv")})
+    states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
     assert dr.state == "failed"
     assert states == {"check_file": "failed", "put_and_copy": "upstream_failed"}
     assert database not in {row[1] for row in query(sf, "show databases")}

@@ -39,6 +39,7 @@ def install() -> None:
     with _lock:
         fakesnow.cursor.copy_into = copy_csv.copy_into
         put_paths.install()
+        put_paths.install_stage_qualification()
         _statements.register(s3_stages.handle)
         _statements.register(pipes.handle)
         _statements.register(remove.handle)

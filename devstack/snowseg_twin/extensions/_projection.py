@@ -14,6 +14,8 @@ Emulates both forms Snowflake accepts:
     part, -2 the one before: `SPLIT_PART(METADATA$FILENAME, '/', -2)` is the file's parent folder);
     a part out of range is '', an empty delimiter leaves the text whole (one part).
   - CONCAT(<item>, ...) and <item> || <item>: the items' text joined.
+  - CONVERT_TIMEZONE('<target tz>', <item>) and CONVERT_TIMEZONE('<source tz>', '<target tz>', <item>) of a
+    timestamp item (eg: METADATA$START_SCAN_TIME, a TIMESTAMP_LTZ in the session's zone).
   All three are NULL if any argument is NULL; arguments that aren't text are converted to VARCHAR
   first (numbers as written, eg: METADATA$FILE_ROW_NUMBER 7 as '7').
   ERROR_ON_COLUMN_COUNT_MISMATCH is ignored: a field past the end of the record is NULL.
@@ -224,10 +226,34 @@ def _compile(e: exp.Expression, opts: CopyOptions) -> Item:
             [_compile(a, opts) for a in args],
             lambda v: split_part(to_text(v[0]), to_text(v[1]), _part_number(v[2])),
         )
+    if isinstance(e, exp.ConvertTimezone):
+        return _convert_timezone(e, opts)
     if isinstance(e, exp.Concat | exp.DPipe):
         args = e.expressions if isinstance(e, exp.Concat) else [e.this, e.expression]
         return _combine(e, [_compile(a, opts) for a in args], lambda v: "".join(map(to_text, v)))
     raise NotImplementedError(f"COPY transformation item {e.sql(dialect='snowflake')}")
+
+
+def _convert_timezone(e: exp.ConvertTimezone, opts: CopyOptions) -> Item:
+    """CONVERT_TIMEZONE(target_tz, ts): a zoned (LTZ/TZ) value at the same instant in target_tz;
+    CONVERT_TIMEZONE(source_tz, target_tz, ts): a wall-clock (NTZ) value read in source_tz, as target_tz's wall clock
+    (https://docs.snowflake.com/en/sql-reference/functions/convert_timezone)."""
+    from zoneinfo import ZoneInfo
+
+    target, source = e.args.get("target_tz"), e.args.get("source_tz")
+    if not isinstance(target, exp.Literal) or (source is not None and not isinstance(source, exp.Literal)):
+        raise NotImplementedError(f"COPY transformation item {e.sql(dialect='snowflake')} (time zones as literals)")
+    to_zone = ZoneInfo(target.this)
+    from_zone = ZoneInfo(source.this) if source is not None else None
+
+    def convert(value: object) -> object:
+        if not isinstance(value, datetime.datetime):
+            raise NotImplementedError(f"COPY transformation item {e.sql(dialect='snowflake')} of a non-timestamp")
+        if from_zone is not None:  # NTZ in, NTZ out
+            return value.replace(tzinfo=from_zone).astimezone(to_zone).replace(tzinfo=None)
+        return (value if value.tzinfo else value.replace(tzinfo=datetime.UTC)).astimezone(to_zone)
+
+    return _wrap(_compile(e.args["timestamp"], opts), convert)
 
 
 def build_projection(

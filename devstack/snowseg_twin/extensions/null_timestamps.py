@@ -4,6 +4,11 @@ Snowflake sends a NULL TIMESTAMP_NTZ/LTZ/TZ as a null value. fakesnow 0.12.1 bui
 (epoch, fraction[, timezone]) struct the connector expects without the array's null mask, so a
 NULL timestamp reaches the client as 1970-01-01 00:00:00. This keeps the mask (children are
 filled with 0 under it, as the struct fields are declared non-nullable).
+
+fakesnow also refuses time zones other than UTC in zoned timestamps; a session whose TIMEZONE is not UTC
+(session_params) produces them. They are sent as the same instants in UTC.
+
+Differs from Snowflake: a TIMESTAMP_LTZ/TZ value reaches the client with offset +00:00, not the session's.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ def timestamp_to_sf_struct(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """fakesnow's conversion, with the null mask carried over to the struct."""
     if isinstance(ts, pa.ChunkedArray):
         ts = ts.combine_chunks()
+    if isinstance(ts.type, pa.TimestampType) and ts.type.tz and ts.type.tz != "UTC":
+        ts = ts.cast(pa.timestamp(ts.type.unit, tz="UTC"))  # the same instants
     struct = _original(ts.fill_null(0) if ts.null_count else ts)
     if not ts.null_count:
         return struct

@@ -8,6 +8,9 @@ characters or spaces, enclose the entire file URI in single quotes"). fakesnow d
 twin. This wraps fakesnow's PUT transform so that the path after ``file://`` is returned as written: a
 ``Path.as_uri()`` path then finds no file, as with the real connector ("File doesn't exist").
 
+It also keeps a stage reference in a COPY's FROM (``@DB.SCHEMA.STAGE/path``) out of fakesnow's check for
+unqualified tables: a session without a current database may still load from a qualified stage.
+
 Differs from Snowflake: Windows drive paths are not treated specially (the twin runs on POSIX).
 """
 
@@ -54,3 +57,27 @@ def install() -> None:
 
     if not getattr(transforms.put_stage, _MARK, False):
         transforms.put_stage = wrap_put_stage(transforms.put_stage)
+
+
+def _is_stage(table: exp.Table) -> bool:
+    return isinstance(table.this, exp.Var) and str(table.this.this).startswith("@")
+
+
+def wrap_relevant_tables(relevant_tables: Any) -> Any:  # noqa: ANN401
+    """fakesnow's check for unqualified tables, without stage references (``FROM @DB.SCHEMA.STAGE/path``): a
+    qualified stage needs no current database, as in Snowflake; an unqualified one is resolved by the COPY."""
+
+    @functools.wraps(relevant_tables)
+    def wrapped(expression: exp.Expression) -> list[exp.Table]:
+        return [t for t in relevant_tables(expression) if not _is_stage(t)]
+
+    setattr(wrapped, _MARK, True)
+    return wrapped
+
+
+def install_stage_qualification() -> None:
+    """Wrap fakesnow's qualification check (idempotent)."""
+    import fakesnow.checks as checks
+
+    if not getattr(checks._relevant_tables, _MARK, False):  # noqa: SLF001
+        checks._relevant_tables = wrap_relevant_tables(checks._relevant_tables)  # noqa: SLF001

@@ -167,7 +167,7 @@ def profile_segments(X: pd.DataFrame, labels, contract: DatasetContract, *, stab
                 segment_id=sid,
                 name="",
                 size=int(mask.sum()),
-                share=round(float(mask.mean()), 4),
+                share=float(mask.mean()),
                 mean_amount=round(float(X.loc[mask, amount_col].mean()), 4) if amount_col else None,
                 centroid={c: round(float(X.loc[mask, c].mean()), 4) for c in numeric},
                 categories=cats,

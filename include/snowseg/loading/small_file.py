@@ -1,20 +1,30 @@
-"""The web-UI style small-file load: PUT into the table stage, COPY INTO, remove the staged file.
+"""The web-UI style small-file load: PUT into a table stage, COPY INTO in the standard form, remove the file.
+
+Snowflake's rules shape it (https://docs.snowflake.com/en/user-guide/data-load-local-file-system-create-stage):
+a table stage can be used only by the table's owner, and it "does not support transforming data while
+loading it". So the file goes to the stage of the dataset's intake table (``RAW.<TABLE>_INTAKE``, owned by
+the service role, columns named as the file's header), and the COPY is the standard form with
+``MATCH_BY_COLUMN_NAME`` and ``INCLUDE_METADATA`` keeping each record's file and row. In the same
+transaction the rows move into the raw table with their lineage, the intake table is emptied, and the
+LOAD_AUDIT row is written: the raw table never holds rows the audit does not account for.
 
 Re-running never duplicates rows, at two levels:
 
 1. LOAD_AUDIT remembers each file's content hash; a file whose content was already loaded into the
    table is reported as ``SKIPPED`` without touching the stage.
-2. The staged path is ``@%TABLE/<content hash>/<file name>``, so even without the audit row
-   Snowflake's own COPY load metadata (64 days) answers ``LOAD_SKIPPED`` for a re-sent file.
+2. The staged path is ``@%<TABLE>_INTAKE/<content hash>/<file name>``, so even without the audit row
+   Snowflake's own COPY load metadata (64 days) leaves a re-sent file out ("0 files processed").
 
-The COPY and its LOAD_AUDIT row are committed in one transaction: the table never holds rows that
-the audit does not account for. A failed COPY (``ON_ERROR = ABORT_STATEMENT``, the default) loads
-nothing and is audited as ``FAILED`` with the file, line, character and column of the first error.
+A failed COPY (``ON_ERROR = ABORT_STATEMENT``, the default) loads nothing and is audited as ``FAILED`` with
+the file, line, character and column of the first error. Every rejected record comes from Snowflake's
+validator (``VALIDATION_MODE`` cannot be combined with ``MATCH_BY_COLUMN_NAME``, so the file is validated
+through the shadow table's own stage, in the standard form).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,13 +38,13 @@ from snowseg.loading.common import (
     LoadResult,
     already_loaded,
     batch_id_for,
-    copy_into_raw_args,
     fill,
     put_file_url,
     summarise_copy,
 )
 from snowseg.loading.rejects import store_rejected, validate_files
-from snowseg.warehouse import Names, quote_ident
+from snowseg.objects import dataset_objects, qualified
+from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +62,7 @@ def load_file(
     dag_id: str | None = None,
     run_id: str | None = None,
 ) -> LoadResult:
-    """Load one checked file into the contract's raw table through its table stage.
+    """Load one checked file into the contract's raw table through the intake table's stage.
 
     Parameters
     ----------
@@ -74,12 +84,14 @@ def load_file(
     ------
     LoadFailed
         If COPY rejected the file (after the failure was written to LOAD_AUDIT).
+    WarehouseNotSetUp
+        If the versioned setup was not applied for this dataset.
     """
     on_error = on_error.upper()
     if on_error not in ON_ERROR_CHOICES:
         raise ValueError(f"on_error {on_error!r} is not allowed for the small-file load; use one of {ON_ERROR_CHOICES}")
-    table = quote_ident(contract.table)
-    target = f"{names.database}.{names.raw}.{table}"
+    objects = dataset_objects(contract)
+    target = qualified(names, names.raw, objects.table)
     batch_id = batch_id_for(info, LOAD_PATH)
     started = datetime.now(UTC).replace(tzinfo=None)
 
@@ -88,12 +100,10 @@ def load_file(
         if skipped := already_loaded(cur, names, info, target):
             return skipped
 
-        stage = wh.stage_path(names.database, names.raw, f"%{table}", info.sha256[:16])
-        put = wh.run(
-            cur, "loading/put_file.sql", file_url=put_file_url(info.path),
-            stage_path=stage, parallel="4",
-        )
-        staged = str(put[0][1])  # PUT's target: the staged name (".gz" added by AUTO_COMPRESS)
+        folder = info.sha256[:16]
+        stage = wh.stage_path(names.database, names.raw, f"%{objects.intake}", folder)
+        put = wh.run(cur, "loading/put_file.sql", file_url=put_file_url(info.path), stage_path=stage, parallel="4")
+        staged = f"{folder}/{put[0][1]}"  # PUT's target (".gz" added by AUTO_COMPRESS), as METADATA$FILENAME names it
         log.info("staged %s at %s", info.path, stage)
 
         rec = audit.AuditRecord(
@@ -102,18 +112,18 @@ def load_file(
             file_path=info.path, stage_path=stage, bytes=info.bytes, checksum=info.sha256, dag_id=dag_id,
             run_id=run_id,
         )
+        where = dict(database=names.database, schema=names.raw, intake_table=objects.intake)
         cur.execute("begin")
         try:
-            results = wh.run(cur, "loading/copy_into_raw.sql", **copy_into_raw_args(
-                contract, names, stage, load_path=LOAD_PATH, batch_id=batch_id, on_error=on_error,
-            ))
+            results = wh.run(cur, "loading/copy_into_intake.sql", **where, stage_path=stage, on_error=on_error,
+                             file_format=quote_literal(qualified(names, names.raw, objects.file_format_by_name)))
         except Exception as e:  # the connector raises ProgrammingError; keep its text
             cur.execute("rollback")
-            err = audit.parse_copy_error(getattr(e, "msg", None) or str(e))
+            err = _contract_column(audit.parse_copy_error(getattr(e, "msg", None) or str(e)), contract)
             fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
             if not audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):  # once per content
                 cur.execute("begin")
-                _keep_rejected(cur, info, contract, names, stage, staged, batch_id)  # every error, not only the first
+                _keep_rejected(cur, info, contract, names, batch_id)  # every error, not only the first
                 audit.record(cur, names, rec)
                 cur.execute("commit")
             raise LoadFailed(
@@ -127,12 +137,11 @@ def load_file(
         except LoadFailed:
             cur.execute("rollback")
             raise
+        err = _contract_column(err, contract)
         if status == "SKIPPED":
-            # COPY load metadata knows this staged path: an earlier attempt loaded it; nothing new parsed
-            (held,) = wh.run(
-                cur, "raw/count_batch_rows.sql", {"batch_id": batch_id}, database=names.database,
-                schema=names.raw, table=table,
-            )[0]
+            # COPY's load metadata knows this staged path: an earlier attempt loaded it; nothing new parsed
+            (held,) = wh.run(cur, "raw/count_batch_rows.sql", {"batch_id": batch_id}, database=names.database,
+                             schema=names.raw, table=objects.table)[0]
             cur.execute("rollback")
             msg = (f"{info.name}: skipped: COPY's load metadata has this staged file as loaded before; batch {batch_id} "
                    f"holds {held} rows")
@@ -145,7 +154,15 @@ def load_file(
                              f"already recorded in {names.database}.{names.audit}.LOAD_AUDIT.", file=info.path,
                              batch_id=batch_id, error=err, audited=True)
         if err:  # CONTINUE / SKIP_FILE: keep each rejected record with its line, column and error
-            _keep_rejected(cur, info, contract, names, stage, staged, batch_id)
+            _keep_rejected(cur, info, contract, names, batch_id)
+        if loaded:
+            publish = dict(**where, table=objects.table,
+                           columns=", ".join(quote_ident(c.column) for c in contract.columns),
+                           # '%' doubled: the statement has bound (pyformat) parameters, eg: "Tax 5%"
+                           header_columns=", ".join('"' + c.name.replace("%", "%%") + '"' for c in contract.columns))
+            wh.run(cur, "raw/insert_raw_from_intake.sql", {"load_path": LOAD_PATH, "batch_id": batch_id,
+                   "staged_file": staged, "loaded_at": started}, **publish)
+            wh.run(cur, "raw/delete_intake_file.sql", {"staged_file": staged}, **where)
         audit.record(cur, names, rec)
         cur.execute("commit")
 
@@ -162,10 +179,25 @@ def load_file(
         return LoadResult(status, batch_id, info.name, info.rows, loaded, info.rows - loaded, msg)
 
 
-def _keep_rejected(cur: Any, info: FileInfo, contract: DatasetContract, names: Names, stage: str, staged: str,
-                   batch_id: str) -> int:
-    """Store every record Snowflake's validator rejects in the staged file; returns how many."""
-    rejected = validate_files(cur, names, contract, [staged], stage_path=stage)
+def _contract_column(err: audit.CopyError | None, contract: DatasetContract) -> audit.CopyError | None:
+    """The error with its column named as the contract names it (the intake table's columns are the file's header)."""
+    if err is None or err.column is None:
+        return err
+    by_header = {c.name: c.column for c in contract.columns}
+    return replace(err, column=by_header.get(err.column, err.column))
+
+
+def _keep_rejected(cur: Any, info: FileInfo, contract: DatasetContract, names: Names, batch_id: str) -> int:
+    """Store every record Snowflake's validator rejects in the file; returns how many.
+
+    ``VALIDATION_MODE`` takes only the standard load form into a table with exactly the contract's columns, and a
+    table stage loads only into its own table: the file is validated from the shadow table's stage, then removed.
+    """
+    folder = info.sha256[:16]
+    shadow_stage = wh.stage_path(names.database, names.raw, f"%{dataset_objects(contract).shadow}", folder)
+    put = wh.run(cur, "loading/put_file.sql", file_url=put_file_url(info.path), stage_path=shadow_stage, parallel="4")
+    rejected = validate_files(cur, names, contract, [str(put[0][1])], stage_path=shadow_stage)
+    wh.run(cur, "loading/remove_staged_files.sql", stage_path=shadow_stage)
     store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=info.name,
                    rejected=rejected)
     return len(rejected)

@@ -19,16 +19,17 @@
 -- need steps 1-4 only.
 --
 -- Other names (change them everywhere here, then in the Airflow connection and the environment):
---   SNOWSEG_ROLE (connection extra role), SNOWSEG_WH (extra warehouse), SNOWSEG_SVC (connection login),
---   database SNOWSEG and schemas RAW, AUDIT, ANALYTICS (SNOWSEG_DATABASE, SNOWSEG_RAW_SCHEMA, SNOWSEG_AUDIT_SCHEMA,
---   SNOWSEG_ANALYTICS_SCHEMA), storage integration SNOWSEG_S3_INT (SNOWSEG_STORAGE_INTEGRATION).
+--   SNOWSEG_ROLE (connection extra role; SNOWSEG_SERVICE_ROLE), SNOWSEG_WH (extra warehouse), SNOWSEG_SVC (connection
+--   login), database SNOWSEG (SNOWSEG_DATABASE), storage integration SNOWSEG_S3_INT (SNOWSEG_STORAGE_INTEGRATION).
 --
--- What the DAGs create themselves, as SNOWSEG_ROLE, on their first run: the tables, views, file formats, the
--- internal stages SNOWSEG_BULK and SNOWSEG_WRITEBACK, and the pipe RAW.SALES_RAW_PIPE (it needs the raw table and
--- file format first). What needs an admin is below: the role, warehouse, database and schemas with their grants,
--- the service user, and the storage integration (CREATE INTEGRATION is an ACCOUNTADMIN privilege).
+-- This script makes what needs an account admin: the role, the warehouse, the database, the service user and the
+-- storage integration. Everything inside the database (schemas, tables, views, file formats, stages, the pipe) comes
+-- from the versioned setup, run next as SYSADMIN (or a role that owns the database):
+--   make setup-warehouse CONN=<an Airflow connection that logs in as SYSADMIN>   (or the setup_warehouse DAG)
+-- It grants SNOWSEG_ROLE exactly what the DAGs use (SELECT/INSERT on tables, READ/WRITE on stages, USAGE on file
+-- formats, OPERATE/MONITOR on the pipe, ownership of two transient landing tables). SNOWSEG_ROLE creates nothing.
 
--- 1. The role the DAGs run as, under SYSADMIN so admins keep seeing what it creates.
+-- 1. The role the DAGs run as, under SYSADMIN so admins keep seeing what it uses.
 use role securityadmin;
 create role if not exists SNOWSEG_ROLE comment = 'Snowseg Airflow DAGs';
 grant role SNOWSEG_ROLE to role SYSADMIN;
@@ -43,28 +44,9 @@ create warehouse if not exists SNOWSEG_WH
     comment = 'Snowseg Airflow DAGs';
 grant usage on warehouse SNOWSEG_WH to role SNOWSEG_ROLE;
 
--- 3. Storage: the database and its three schemas. The DAGs run CREATE ... IF NOT EXISTS on them too.
+-- 3. Storage: the database, owned by SYSADMIN; the role may use it (the setup grants the rest).
 create database if not exists SNOWSEG;
-create schema if not exists SNOWSEG.RAW;
-create schema if not exists SNOWSEG.AUDIT;
-create schema if not exists SNOWSEG.ANALYTICS;
-grant usage, create schema on database SNOWSEG to role SNOWSEG_ROLE;
-grant usage on schema SNOWSEG.RAW to role SNOWSEG_ROLE;
-grant usage on schema SNOWSEG.AUDIT to role SNOWSEG_ROLE;
-grant usage on schema SNOWSEG.ANALYTICS to role SNOWSEG_ROLE;
--- RAW: the raw and rejected tables, the published view, the CSV file format, the bulk and landing stages, the pipe
-grant create table, create view, create file format, create stage, create pipe on schema SNOWSEG.RAW to role SNOWSEG_ROLE;
--- AUDIT: load audit, quality results, batch verdicts
-grant create table on schema SNOWSEG.AUDIT to role SNOWSEG_ROLE;
--- ANALYTICS: features, segments, profiles, model runs, the current-segments view, the writeback stage and format
-grant create table, create view, create file format, create stage on schema SNOWSEG.ANALYTICS to role SNOWSEG_ROLE;
--- Tables and views that someone else creates in these schemas later stay usable by the DAGs.
-use role securityadmin;
-grant select, insert, update, delete, truncate on future tables in schema SNOWSEG.RAW to role SNOWSEG_ROLE;
-grant select, insert, update, delete, truncate on future tables in schema SNOWSEG.AUDIT to role SNOWSEG_ROLE;
-grant select, insert, update, delete, truncate on future tables in schema SNOWSEG.ANALYTICS to role SNOWSEG_ROLE;
-grant select on future views in schema SNOWSEG.RAW to role SNOWSEG_ROLE;
-grant select on future views in schema SNOWSEG.ANALYTICS to role SNOWSEG_ROLE;
+grant usage on database SNOWSEG to role SNOWSEG_ROLE;
 
 -- 4. The service user Airflow logs in as: key-pair auth only (TYPE = SERVICE users have no password).
 create user if not exists SNOWSEG_SVC
@@ -97,9 +79,6 @@ grant usage on integration SNOWSEG_S3_INT to role SNOWSEG_ROLE;
 --    notify=auto.)
 describe integration SNOWSEG_S3_INT;
 
--- 7. Optional: create the landing stage now, owned by SNOWSEG_ROLE, so `make check-connection` can LIST the bucket
---    through the integration right away. Otherwise load_s3_snowpipe creates it on its first run.
-use role SNOWSEG_ROLE;
-create stage if not exists SNOWSEG.RAW.SNOWSEG_LANDING
-    url = 's3://<BUCKET>/<PREFIX>/'
-    storage_integration = SNOWSEG_S3_INT;
+-- 7. Then, from where Airflow runs (with SNOWSEG_LANDING_URL = s3://<BUCKET>/<PREFIX>/ for the pipe):
+--      make setup-warehouse CONN=<admin connection>      # the schemas, tables, stages, pipe and the role's grants
+--      make check-connection CONN=<service connection>   # every check OK

@@ -1,1 +1,0 @@
-drop file format if exists {database}.{schema}.{probe}

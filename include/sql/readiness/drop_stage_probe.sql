@@ -1,1 +1,0 @@
-drop stage if exists {database}.{schema}.{probe}

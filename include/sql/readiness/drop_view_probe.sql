@@ -1,1 +1,0 @@
-drop view if exists {database}.{schema}.{probe_view}
