@@ -19,6 +19,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SEED_CSV = REPO.parent / "shared" / "data" / "supermarket_sales.csv"
 _TMP = Path(tempfile.mkdtemp(prefix="snowseg-tests-"))
+# every statement the session twin runs, with its session's QUERY_TAG (tests/integration/test_zz_statement_catalogue.py)
+QUERY_LOG = _TMP / "twin_query_log.jsonl"
 
 os.environ["AIRFLOW_HOME"] = str(_TMP / "airflow")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
@@ -49,7 +51,7 @@ Twin = TwinProcess
 def twin():
     """The session's twin with its moto S3, wired as the Airflow connections `snowflake_default` and
     `aws_default`."""
-    t = Twin(_TMP / "twin", s3=True).start()
+    t = Twin(_TMP / "twin", s3=True, env={"SNOWSEG_TWIN_QUERY_LOG": str(QUERY_LOG)}).start()
     os.environ["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"] = t.connection_json()
     os.environ["AIRFLOW_CONN_SNOWFLAKE_ADMIN"] = t.admin_connection_json()
     os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = t.aws_connection_json()
@@ -57,7 +59,8 @@ def twin():
     t.stop()
 
 
-def set_up_warehouse(database: str, contracts: tuple[str, ...] = ("supermarket",), landing: str | None = None) -> None:
+def set_up_warehouse(database: str, contracts: tuple[str, ...] = ("supermarket",), landing: str | None = None,
+                     snowpipe: bool = True) -> None:
     """The versioned setup for `database`, as an admin applies it (``snowflake_admin``), with Snowpipe objects on
     `landing` (default: a prefix of the database's own, so that no other test's pipe sees its files)."""
     from snowseg import migrations
@@ -69,7 +72,7 @@ def set_up_warehouse(database: str, contracts: tuple[str, ...] = ("supermarket",
     try:
         migrations.apply(conn, Names.from_env(database), [load_contract(contract_path(c)) for c in contracts],
                          service_role=migrations.service_role(),
-                         landing=Landing.from_env(landing or landing_url_for(database)))
+                         landing=Landing.from_env(landing or landing_url_for(database)) if snowpipe else None)
     finally:
         conn.close()
 

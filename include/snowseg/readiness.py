@@ -52,6 +52,7 @@ from typing import Any
 
 from snowseg import warehouse as wh
 from snowseg.config import contract_path, load_contract
+from snowseg.loading.audit import error_text
 from snowseg.migrations import SETUP_COMMAND
 from snowseg.objects import BULK_STAGE, LANDING_STAGE, WRITEBACK_STAGE, dataset_objects
 from snowseg.warehouse import Names, quote_ident, quote_literal
@@ -144,7 +145,7 @@ def explain(error: BaseException) -> str:
     'Bad decrypt. Incorrect password?'
     """
     errno = getattr(error, "errno", None)
-    msg = str(getattr(error, "raw_msg", None) or getattr(error, "msg", None) or error)
+    msg = error_text(error)
     msg = re.sub(r"^\d{6}(?: \(\w+\))?: (?:(?:None|[0-9a-f-]{36}): )?", "", msg)  # the connector's errno prefix
     msg = re.sub(r"^Failed to connect to DB: \S+?:\d+\. ", "", msg)
     lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
@@ -486,7 +487,7 @@ def landing_failure(error: BaseException, names: Names, target: _Target, role: s
     stage = f"{names.database}.{names.raw}.{LANDING_STAGE}"
     name = f"landing stage {stage}"
     integration, url = str(target.integration), str(target.landing_url)
-    msg = str(getattr(error, "raw_msg", None) or error)
+    msg = error_text(error)
     if step == "list" or _errno(error) == 91003 or "access denied" in msg.lower() or "assumerole" in msg.lower():
         return Check(name, False, f"Snowflake cannot read {url} through {integration}: {explain(error)}",
                      _iam_fix(integration, url))

@@ -192,13 +192,35 @@ def connect(conn_id: str | None = None) -> Any:
 PIPELINE_SESSION = {"TIMEZONE": "UTC"}
 
 
+#: The Airflow task context a session's QUERY_TAG names (Airflow exports it to the task's environment).
+_TAG_CONTEXT = (("dag", "AIRFLOW_CTX_DAG_ID"), ("task", "AIRFLOW_CTX_TASK_ID"), ("run", "AIRFLOW_CTX_DAG_RUN_ID"),
+                ("try", "AIRFLOW_CTX_TRY_NUMBER"))
+
+
+def query_tag() -> str:
+    """The QUERY_TAG of every pipeline session: JSON naming Snowseg and the Airflow task that runs it, so that
+    Snowflake's query history attributes each query (and its cost) to a DAG, task, run and try.
+
+    Examples
+    --------
+    >>> import json; json.loads(query_tag())["app"]
+    'snowseg'
+    """
+    import json
+
+    return json.dumps({"app": "snowseg", **{k: os.environ[v] for k, v in _TAG_CONTEXT if os.environ.get(v)}},
+                      separators=(",", ":"))
+
+
 def snowflake_hook(conn_id: str | None = None) -> Any:
-    """The provider's SnowflakeHook for a connection id, with :data:`PIPELINE_SESSION` on every session it opens."""
+    """The provider's SnowflakeHook for a connection id, with :data:`PIPELINE_SESSION` and the :func:`query_tag` on
+    every session it opens (over the connection's own ``session_parameters``)."""
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
     conn_id = conn_id_from_env(conn_id)
     own = SnowflakeHook.get_connection(conn_id).extra_dejson.get("session_parameters") or {}
-    return SnowflakeHook(snowflake_conn_id=conn_id, session_parameters={**own, **PIPELINE_SESSION})
+    return SnowflakeHook(snowflake_conn_id=conn_id,
+                         session_parameters={**own, **PIPELINE_SESSION, "QUERY_TAG": query_tag()})
 
 
 def _check_reachable(conn_id: str, host: str, port: int) -> None:

@@ -65,12 +65,13 @@ def own_twin(tmp_path, monkeypatch):
     """A private twin (not the session's) that a test may kill and restart; wired as snowflake_default."""
     t = Twin(tmp_path / "twin").start()
     monkeypatch.setenv("AIRFLOW_CONN_SNOWFLAKE_DEFAULT", t.connection_json())
+    monkeypatch.setenv("AIRFLOW_CONN_SNOWFLAKE_ADMIN", t.admin_connection_json())
     yield t
     t.stop()
 
 
 @pytest.mark.parametrize("path", ["small", "bulk"])
-def test_twin_killed_between_put_and_copy_then_rerun_loads_once(dagbag, airflow_db, own_twin, database, tmp_path,
+def test_twin_killed_between_put_and_copy_then_rerun_loads_once(dagbag, airflow_db, own_twin, bare_database, tmp_path,
                                                                 path):
     """The first attempt stages the file(s) and dies before COPY; after a restart the DAG loads each row once."""
     from snowseg import warehouse
@@ -79,6 +80,10 @@ def test_twin_killed_between_put_and_copy_then_rerun_loads_once(dagbag, airflow_
     from snowseg.loading.small_file import load_file
     from snowseg.runtime import resolve
 
+    from tests.conftest import set_up_warehouse
+
+    database = bare_database
+    set_up_warehouse(database)  # on the private twin
     src = write_sales_csv(tmp_path / "sales.csv", 2000, seed=3)
     contract, names = resolve("supermarket")
     conn = _KillBeforeCopy(warehouse.connect(), own_twin)
@@ -91,7 +96,7 @@ def test_twin_killed_between_put_and_copy_then_rerun_loads_once(dagbag, airflow_
 
     own_twin.start()  # same state folder and port: what `make twin-up` does after a crash
     with snowflake.connector.connect(**own_twin.connect_kwargs()) as sf:
-        staged = query(sf, f"list @{database}.RAW.%SALES_RAW" if path == "small" else f"list @{database}.RAW.SNOWSEG_BULK")
+        staged = query(sf, f"list @{database}.RAW.%SALES_RAW_INTAKE" if path == "small" else f"list @{database}.RAW.SNOWSEG_BULK")
         assert staged, "the PUT before the crash should have survived it"
         assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(0,)]
 

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import pytest
 
 from snowseg.generator import write_sales_csv
+from tests.conftest import set_up_warehouse
 from tests.integration.conftest import dag_test, query
 
 pytestmark = pytest.mark.integration
@@ -66,6 +67,7 @@ def filled(dagbag, twin, tmp_path_factory):
     """A database filled by the load DAGs and segment_customers; yields the file names and run ids."""
     database = f"T_{uuid.uuid4().hex[:10].upper()}"
     tmp = tmp_path_factory.mktemp("monitor")
+    set_up_warehouse(database)
     # on_error always given: dag.test() in one process carries a run's conf over into the next run's params
     abort = {"on_error": "ABORT_STATEMENT"}
     files = {

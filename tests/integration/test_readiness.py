@@ -2,7 +2,8 @@
 
 The twin answers what real Snowflake does for these checks (warehouses, storage integrations, users with key
 pairs, SHOW / DESC, DROP STAGE: devstack/snowseg_twin/extensions/account.py and tests/twin/test_account_conformance.py).
-Privileges it cannot model (003001) are tested at the function level with the connector's own error objects.
+The twin checks privileges as Snowflake does; error texts it does not produce are tested at the function level with
+the connector's own error objects.
 Each test defines its own Airflow connection (AIRFLOW_CONN_<ID>) from the twin's and uses its own database.
 """
 
@@ -24,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from snowflake.connector.errors import DatabaseError, ProgrammingError
 
 from snowseg import readiness
-from snowseg import warehouse as wh
 from snowseg.readiness import Check, check_connection
 from snowseg.warehouse import Names
 from tests.conftest import REPO
@@ -32,7 +32,6 @@ from tests.integration.conftest import query
 
 pytestmark = pytest.mark.integration
 
-LANDING = "s3://snowseg-landing/sales/"
 
 
 def _unique(prefix: str) -> str:
@@ -80,104 +79,111 @@ def _by_name(checks: list[Check]) -> dict[str, Check]:
     return {c.name: c for c in checks}
 
 
-def _dag_objects() -> None:
-    """What the versioned setup leaves: the raw objects, the landing stage and the pipe."""
+SAMPLE_LANDING = "s3://snowseg-landing/sales/"
+
+
+def _set_up(snowpipe: bool = True) -> None:
+    """The versioned setup of this test's database (with its Snowpipe objects on SNOWSEG_LANDING_URL)."""
     from tests.conftest import set_up_warehouse
 
-    set_up_warehouse(Names.from_env().database, landing=os.environ.get("SNOWSEG_LANDING_URL"))
+    set_up_warehouse(Names.from_env().database, landing=os.environ["SNOWSEG_LANDING_URL"], snowpipe=snowpipe)
+
+
+def _landing() -> str:
+    """The landing URL the checks use: the test database's own (bare_database sets it), else the default."""
+    return os.environ.get("SNOWSEG_LANDING_URL", SAMPLE_LANDING)
 
 
 def _names(db: str) -> list[str]:
     return [
-        "login", "warehouse SNOWSEG_WH", f"database {db}", f"schema {db}.RAW", f"schema {db}.AUDIT",
-        f"schema {db}.ANALYTICS", f"file format and stage in {db}.RAW", f"file format and stage in {db}.ANALYTICS",
+        "login", "warehouse SNOWSEG_WH", f"database {db}", f"setup of {db} for supermarket_sales",
+        f"stage {db}.RAW.%SALES_RAW_INTAKE", f"stage {db}.RAW.SNOWSEG_BULK", f"stage {db}.ANALYTICS.SNOWSEG_WRITEBACK",
         f"landing stage {db}.RAW.SNOWSEG_LANDING", "storage integration SNOWSEG_S3_INT",
-        f"pipe {db}.RAW.SALES_RAW_PIPE", f"S3 {LANDING} (aws_default)",
+        f"pipe {db}.RAW.SALES_RAW_PIPE", f"S3 {_landing()} (aws_default)",
     ]  # fmt: skip
+
+
+SETUP = "make setup-warehouse CONN=<admin connection> (or trigger the setup_warehouse DAG)"
 
 
 # --- on the twin, every check passes -------------------------------------------------------------------------------
 
 
-def test_every_check_passes_once_the_dags_objects_exist(database: str) -> None:
-    _dag_objects()
+def test_every_check_passes_once_the_setup_is_applied(database: str, sf) -> None:
     checks = check_connection()
     assert [c.name for c in checks] == _names(database)
-    assert [(c.name, c.status) for c in checks if c.status != "OK"] == []
+    assert [(c.name, c.status, c.detail) for c in checks if c.status != "OK"] == []
     found = _by_name(checks)
     assert found["login"].detail.startswith(
         "logged in as user SNOWSEG with role SNOWSEG_ROLE and warehouse SNOWSEG_WH, by key pair (private_key_file "
     )
     assert found[f"pipe {database}.RAW.SALES_RAW_PIPE"].detail.startswith("running, auto-ingest on arn:aws:sqs:")
     assert found[f"landing stage {database}.RAW.SNOWSEG_LANDING"].detail == (
-        f"exists on {LANDING} through SNOWSEG_S3_INT; LIST reaches the bucket"
+        f"exists on {_landing()} through SNOWSEG_S3_INT; LIST reaches the bucket"
     )
+    assert found[f"stage {database}.RAW.%SALES_RAW_INTAKE"].detail == (
+        "role SNOWSEG_ROLE can PUT, LIST and REMOVE (OWNERSHIP of the intake table)"
+    )
+    # no probe file is left behind
+    assert query(sf, f"list @{database}.RAW.SNOWSEG_BULK") == []
 
 
-def test_fresh_database_is_created_and_the_dags_own_objects_are_warnings(database: str, sf) -> None:
+def test_a_database_never_set_up_fails_with_the_setup_command(bare_database: str, sf) -> None:
+    """The role creates nothing: every missing piece is a failure naming the admin's step, and nothing is created."""
+    database = bare_database
     checks = check_connection()
-    assert [c.status for c in checks] == ["OK"] * 8 + ["WARN", "OK", "WARN", "OK"]
+    assert [c.status for c in checks] == ["OK", "OK"] + ["FAIL"] * 6 + ["OK", "FAIL", "OK"]  # the integration is the account's
     found = _by_name(checks)
-    assert found[f"database {database}"].detail == (
-        "did not exist: created it now, with the statement the DAGs run on their first run (create database if not "
-        "exists)"
+    assert found[f"database {database}"].detail == "does not exist, or role SNOWSEG_ROLE has no USAGE on it"
+    assert found[f"database {database}"].fix == (
+        "an admin runs step 3 of include/sql/admin/admin_setup.sql (CREATE DATABASE and GRANT USAGE to SNOWSEG_ROLE), "
+        f"then {SETUP}"
     )
-    assert found[f"schema {database}.AUDIT"].detail == (
-        "did not exist: created it now (create schema if not exists, as the DAGs do); role SNOWSEG_ROLE can create "
-        "tables in it"
+    setup = found[f"setup of {database} for supermarket_sales"]
+    assert (setup.detail, setup.fix) == ("not applied: missing AUDIT.SCHEMA_VERSION", SETUP)
+    assert found[f"stage {database}.RAW.SNOWSEG_BULK"].fix == (
+        f"{SETUP}: its migrations create the stage and grant READ and WRITE to SNOWSEG_ROLE"
     )
-    # no probe is left behind
-    assert query(sf, f"show stages in schema {database}.RAW") == []
-    assert query(sf, f"show file formats in schema {database}.RAW") == []
-    assert query(sf, f"select table_name from {database}.information_schema.tables where table_schema = 'RAW'") == []
+    assert database not in {row[1] for row in query(sf, "show databases")}
 
 
-def test_landing_stage_missing_is_a_warning_with_the_create_statement(database: str) -> None:
-    landing = _by_name(check_connection())[f"landing stage {database}.RAW.SNOWSEG_LANDING"]
-    assert (landing.ok, landing.status) == (True, "WARN")
-    assert landing.detail == (
-        f"does not exist yet: load_s3_snowpipe creates it on its first run; a temporary stage on {LANDING} through "
-        "SNOWSEG_S3_INT works (LIST reaches the bucket)"
+def test_landing_stage_and_pipe_missing_without_the_snowpipe_setup(bare_database: str) -> None:
+    database = bare_database
+    _set_up(snowpipe=False)
+    found = _by_name(check_connection())
+    setup = found[f"setup of {database} for supermarket_sales"]
+    assert setup.status == "FAIL" and setup.detail == (
+        "not applied: missing snowpipe/V001__landing_stage, snowpipe/V002__pipe"
     )
-    assert landing.fix == (
-        "nothing to do, or create it now:\n"
-        f"CREATE STAGE IF NOT EXISTS {database}.RAW.SNOWSEG_LANDING URL = '{LANDING}' STORAGE_INTEGRATION = "
-        "SNOWSEG_S3_INT;"
-    )
+    landing = found[f"landing stage {database}.RAW.SNOWSEG_LANDING"]
+    assert (landing.status, landing.detail) == (
+        "FAIL", f"does not exist: the versioned setup makes it on {_landing()} through SNOWSEG_S3_INT")
+    assert landing.fix == f"SNOWSEG_LANDING_URL={_landing()} {SETUP}"
+    pipe = found[f"pipe {database}.RAW.SALES_RAW_PIPE"]
+    assert (pipe.status, pipe.fix) == ("FAIL", f"{SETUP} (with Snowpipe)")
+    assert found[f"stage {database}.RAW.SNOWSEG_BULK"].status == "OK"
+    assert check_connection(snowpipe=False)[3].status == "OK"  # the setup is complete for the other paths
 
 
 def test_landing_stage_on_another_url_fails(database: str, sf) -> None:
-    _dag_objects()
     with sf.cursor() as cur:
         cur.execute(f"drop stage {database}.RAW.SNOWSEG_LANDING")
         cur.execute(f"create stage {database}.RAW.SNOWSEG_LANDING url = 's3://snowseg-landing/other/' "
                     "storage_integration = SNOWSEG_S3_INT")
+        cur.execute(f"grant usage on stage {database}.RAW.SNOWSEG_LANDING to role SNOWSEG_ROLE")
     landing = _by_name(check_connection())[f"landing stage {database}.RAW.SNOWSEG_LANDING"]
     assert landing.status == "FAIL"
     assert landing.detail == (
-        f"points at s3://snowseg-landing/other/ but the landing URL is {LANDING}: the pipe would never see the files"
+        f"points at s3://snowseg-landing/other/ but the landing URL is {_landing()}: the pipe would never see the "
+        "files"
     )
     assert landing.fix == (
-        f"DROP STAGE {database}.RAW.SNOWSEG_LANDING;\nDROP PIPE IF EXISTS {database}.RAW.SALES_RAW_PIPE;\n"
-        f"(load_s3_snowpipe recreates both on {LANDING}), or set SNOWSEG_LANDING_URL=s3://snowseg-landing/other/"
-    )
-
-
-def test_pipe_missing_is_a_warning(database: str) -> None:
-    pipe = _by_name(check_connection())[f"pipe {database}.RAW.SALES_RAW_PIPE"]
-    assert (pipe.ok, pipe.status) == (True, "WARN")
-    assert pipe.detail == (
-        "does not exist yet: created by load_s3_snowpipe on its first run (AUTO_INGEST = TRUE), which needs CREATE "
-        f"PIPE on {database}.RAW"
-    )
-    assert pipe.fix == (
-        f"nothing to do if role SNOWSEG_ROLE has it; otherwise: GRANT CREATE PIPE ON SCHEMA {database}.RAW TO ROLE "
-        "SNOWSEG_ROLE;"
+        f"an admin runs DROP STAGE {database}.RAW.SNOWSEG_LANDING; DROP PIPE IF EXISTS {database}.RAW.SALES_RAW_PIPE; "
+        f"then SNOWSEG_LANDING_URL={_landing()} {SETUP}; or set SNOWSEG_LANDING_URL=s3://snowseg-landing/other/"
     )
 
 
 def test_paused_pipe_fails_with_the_resume_statement(database: str, sf) -> None:
-    _dag_objects()
     with sf.cursor() as cur:
         cur.execute(f"alter pipe {database}.RAW.SALES_RAW_PIPE set pipe_execution_paused = true")
     pipe = _by_name(check_connection())[f"pipe {database}.RAW.SALES_RAW_PIPE"]
@@ -204,7 +210,9 @@ def test_warehouse_missing(database: str, connection) -> None:
         f"(if it does not exist, an admin creates it first: CREATE WAREHOUSE IF NOT EXISTS {missing} WAREHOUSE_SIZE = "
         "XSMALL AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE;)"
     )
-    assert [c.status for c in checks[2:]] == ["OK"] * 6  # the other checks still ran
+    # the other checks still ran; the setup's check reads a table, which needs a warehouse (000606)
+    assert [c.status for c in checks[2:]] == ["OK", "FAIL", "OK", "OK", "OK"]
+    assert "no warehouse is in use" in checks[3].detail
 
 
 def test_storage_integration_missing(database: str, monkeypatch) -> None:
@@ -219,7 +227,7 @@ def test_storage_integration_missing(database: str, monkeypatch) -> None:
     assert integration.fix.splitlines() == [
         "an admin (ACCOUNTADMIN) runs:",
         f"CREATE STORAGE INTEGRATION IF NOT EXISTS {missing} TYPE = EXTERNAL_STAGE STORAGE_PROVIDER = 'S3' ENABLED = "
-        f"TRUE STORAGE_AWS_ROLE_ARN = '<AWS_ROLE_ARN>' STORAGE_ALLOWED_LOCATIONS = ('{LANDING}');",
+        f"TRUE STORAGE_AWS_ROLE_ARN = '<AWS_ROLE_ARN>' STORAGE_ALLOWED_LOCATIONS = ('{_landing()}');",
         f"GRANT USAGE ON INTEGRATION {missing} TO ROLE SNOWSEG_ROLE;",
         f"then puts the STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID of `DESC INTEGRATION {missing};` in the "
         "IAM role's trust policy (see include/sql/admin/admin_setup.sql)",
@@ -229,17 +237,19 @@ def test_storage_integration_missing(database: str, monkeypatch) -> None:
 def test_storage_integration_not_allowing_the_landing_url(database: str, monkeypatch, sf) -> None:
     name = _unique("ELSEWHERE_INT")
     with sf.cursor() as cur:
+        cur.execute("use role accountadmin")  # "Only account administrators ... can create storage integrations"
         cur.execute(f"create storage integration {name} type = external_stage storage_provider = 'S3' enabled = true "
                     "storage_aws_role_arn = 'arn:aws:iam::123456789012:role/r' "
                     "storage_allowed_locations = ('s3://elsewhere/')")
+        cur.execute(f"grant usage on integration {name} to role SNOWSEG_ROLE")
     monkeypatch.setenv("SNOWSEG_STORAGE_INTEGRATION", name)
     integration = _by_name(check_connection())[f"storage integration {name}"]
     assert (integration.status, integration.detail) == (
-        "FAIL", f"does not allow {LANDING} (STORAGE_ALLOWED_LOCATIONS: s3://elsewhere/)"
+        "FAIL", f"does not allow {_landing()} (STORAGE_ALLOWED_LOCATIONS: s3://elsewhere/)"
     )
     assert integration.fix == (
         f"an admin runs: ALTER STORAGE INTEGRATION {name} SET STORAGE_ALLOWED_LOCATIONS = ('s3://elsewhere/', "
-        f"'{LANDING}');"
+        f"'{_landing()}');"
     )
 
 
@@ -248,10 +258,13 @@ def test_key_pair_login_failing_with_a_wrong_key(twin, connection, sf, tmp_path:
     _, registered = _key_file(tmp_path / "registered.p8")
     wrong_path, wrong = _key_file(tmp_path / "wrong.p8")
     with sf.cursor() as cur:
+        cur.execute("use role useradmin")  # CREATE USER is USERADMIN's (or a role with CREATE USER on the account)
         cur.execute(f"create user {user} type = service default_role = SNOWSEG_ROLE "
                     f"rsa_public_key = '{_public(registered)}'")
+        cur.execute("use role securityadmin")  # a default role is not a grant: the role is granted to the user too
+        cur.execute(f"grant role SNOWSEG_ROLE to user {user}")
     checks = check_connection(connection(login=user, password="", private_key_file=str(wrong_path)))
-    assert [(c.name, c.status) for c in checks] == [("login", "FAIL"), (f"S3 {LANDING} (aws_default)", "OK")]
+    assert [(c.name, c.status) for c in checks] == [("login", "FAIL"), (f"S3 {_landing()} (aws_default)", "OK")]
     login = checks[0]
     _, fingerprint = readiness.public_key_of(wrong)
     assert re.fullmatch(
@@ -267,6 +280,7 @@ def test_key_pair_login_failing_with_a_wrong_key(twin, connection, sf, tmp_path:
     )
     # the fix works
     with sf.cursor() as cur:
+        cur.execute("use role useradmin")
         cur.execute(login.fix.splitlines()[1])
     conn_id = connection(login=user, password="", private_key_file=str(wrong_path))
     assert check_connection(conn_id, snowpipe=False)[0].status == "OK"
@@ -334,34 +348,38 @@ def _admin_statements(**replace: str) -> list[str]:
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
-def test_admin_script_then_every_check_passes(database: str, connection, sf, tmp_path: Path, monkeypatch) -> None:
+def test_admin_script_then_the_setup_then_every_check_passes(bare_database: str, connection, sf, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """An admin runs admin_setup.sql (role, warehouse, database, service user, integration), then the versioned setup
+    as SYSADMIN: the new service user, with only the grants these give, passes every check."""
+    database = bare_database
     user, integration = _unique("SNOWSEG_SVC"), _unique("SNOWSEG_S3_INT")
     key_path, key = _key_file(tmp_path / "svc.p8", passphrase="svc-passphrase")
     statements = _admin_statements(**{
         "<RSA_PUBLIC_KEY>": _public(key), "<AWS_ROLE_ARN>": "arn:aws:iam::123456789012:role/snowseg-snowflake-s3",
-        "<BUCKET>": "snowseg-landing", "<PREFIX>": "sales", "SNOWSEG": database, "SNOWSEG_SVC": user,
+        "<BUCKET>": "snowseg-landing", "<PREFIX>": database.lower(), "SNOWSEG": database, "SNOWSEG_SVC": user,
         "SNOWSEG_S3_INT": integration,
     })  # fmt: skip
     with sf.cursor() as cur:
         for statement in statements:
             cur.execute(statement)
     monkeypatch.setenv("SNOWSEG_STORAGE_INTEGRATION", integration)
+    _set_up()
     conn_id = connection(login=user, password="svc-passphrase", private_key_file=str(key_path), role=None,
                          warehouse=None)
     checks = check_connection(conn_id)
     assert [(c.name, c.status) for c in checks if c.status != "OK"] == [
         ("warehouse SNOWSEG_WH", "WARN"),  # the connection names none: the user's default is used
-        (f"pipe {database}.RAW.SALES_RAW_PIPE", "WARN"),  # the DAG creates it
     ]
     login = checks[0]
     assert login.detail.startswith(f"logged in as user {user} with role SNOWSEG_ROLE and warehouse SNOWSEG_WH, by key "
                                    f"pair (private_key_file {key_path}) (the connection names no role: the user's "
                                    "default role SNOWSEG_ROLE is used)")
     assert _by_name(checks)[f"landing stage {database}.RAW.SNOWSEG_LANDING"].detail == (
-        f"exists on {LANDING} through {integration}; LIST reaches the bucket"
+        f"exists on {_landing()} through {integration}; LIST reaches the bucket"
     )
     assert _by_name(checks)[f"storage integration {integration}"].detail == (
-        f"exists, is enabled, role SNOWSEG_ROLE may use it and it allows {LANDING}"
+        f"exists, is enabled, role SNOWSEG_ROLE may use it and it allows {_landing()}"
     )
 
 
@@ -369,12 +387,8 @@ def test_admin_script_then_every_check_passes(database: str, connection, sf, tmp
 
 NAMES = Names()
 ROLE = "SNOWSEG_ROLE"
-NO_PRIVILEGE_DB = ProgrammingError(msg="SQL access control error:\nInsufficient privileges to operate on database "
-                                   "'SNOWSEG'", errno=3001, sqlstate="42501")  # fmt: skip
 NO_PRIVILEGE_SCHEMA = ProgrammingError(msg="SQL access control error:\nInsufficient privileges to operate on schema "
                                        "'RAW'", errno=3001, sqlstate="42501")  # fmt: skip
-NO_DATABASE = ProgrammingError(msg="SQL compilation error:\nDatabase 'SNOWSEG' does not exist or not authorized.",
-                               errno=2003, sqlstate="02000")
 NO_SCHEMA = ProgrammingError(msg="SQL compilation error:\nSchema 'SNOWSEG.RAW' does not exist or not authorized.",
                              errno=2003, sqlstate="02000")
 
@@ -387,44 +401,21 @@ class Mapped(NamedTuple):
 
 MAPPED = [
     pytest.param(Mapped(
-        readiness.schema_failure(NO_PRIVILEGE_DB, NAMES, "RAW", ROLE, "create schema"),
-        "schema SNOWSEG.RAW does not exist and role SNOWSEG_ROLE may not create schemas in database SNOWSEG: the role "
-        "lacks the privilege for it (Snowflake 003001: Insufficient privileges to operate on database 'SNOWSEG')",
-        "GRANT CREATE SCHEMA ON DATABASE SNOWSEG TO ROLE SNOWSEG_ROLE;\n(or an admin creates it: CREATE SCHEMA IF NOT "
-        "EXISTS SNOWSEG.RAW; and grants:\nGRANT USAGE ON SCHEMA SNOWSEG.RAW TO ROLE SNOWSEG_ROLE;\nGRANT CREATE TABLE, "
-        "CREATE VIEW, CREATE FILE FORMAT, CREATE STAGE, CREATE PIPE ON SCHEMA SNOWSEG.RAW TO ROLE SNOWSEG_ROLE;)",
-    ), id="schema-cannot-be-created"),
+        readiness.stage_failure(NO_PRIVILEGE_SCHEMA, "SNOWSEG.RAW.SNOWSEG_BULK", ROLE, "put", "READ and WRITE"),
+        "put refused for role SNOWSEG_ROLE: the role lacks the privilege for it (Snowflake 003001: Insufficient "
+        "privileges to operate on schema 'RAW') (the DAGs need READ and WRITE)",
+        "make setup-warehouse CONN=<admin connection> (or trigger the setup_warehouse DAG): its migrations create the "
+        "stage and grant READ and WRITE to SNOWSEG_ROLE",
+    ), id="stage-not-writable"),
     pytest.param(Mapped(
-        readiness.schema_failure(NO_DATABASE, NAMES, "AUDIT", ROLE, "create schema"),
-        "role SNOWSEG_ROLE cannot use database SNOWSEG: it does not exist, or the role is not authorized to use it "
-        "(Snowflake does not say which) (Snowflake 002003: Database 'SNOWSEG' does not exist or not authorized.)",
-        "GRANT USAGE ON DATABASE SNOWSEG TO ROLE SNOWSEG_ROLE;",
-    ), id="database-not-usable"),
-    pytest.param(Mapped(
-        readiness.schema_failure(NO_PRIVILEGE_SCHEMA, NAMES, "RAW", ROLE, "create table"),
-        "role SNOWSEG_ROLE may not create tables in schema SNOWSEG.RAW: the role lacks the privilege for it "
-        "(Snowflake 003001: Insufficient privileges to operate on schema 'RAW')",
-        "GRANT CREATE TABLE ON SCHEMA SNOWSEG.RAW TO ROLE SNOWSEG_ROLE;",
-    ), id="no-create-table"),
-    pytest.param(Mapped(
-        readiness.schema_failure(NO_PRIVILEGE_SCHEMA, NAMES, "ANALYTICS", ROLE, "create view"),
-        "role SNOWSEG_ROLE may not create views in schema SNOWSEG.ANALYTICS: the role lacks the privilege for it "
-        "(Snowflake 003001: Insufficient privileges to operate on schema 'RAW')",
-        "GRANT CREATE VIEW ON SCHEMA SNOWSEG.ANALYTICS TO ROLE SNOWSEG_ROLE;",
-    ), id="no-create-view"),
-    pytest.param(Mapped(
-        readiness.schema_failure(NO_SCHEMA, NAMES, "RAW", ROLE, "create table"),
-        "role SNOWSEG_ROLE cannot use schema SNOWSEG.RAW: it does not exist, or the role is not authorized to use it "
-        "(Snowflake does not say which) (Snowflake 002003: Schema 'SNOWSEG.RAW' does not exist or not authorized.)",
-        "GRANT USAGE ON SCHEMA SNOWSEG.RAW TO ROLE SNOWSEG_ROLE;",
-    ), id="schema-not-usable"),
-    pytest.param(Mapped(
-        readiness.database_failure(NO_PRIVILEGE_DB, "SNOWSEG", ROLE),
-        "database SNOWSEG does not exist and role SNOWSEG_ROLE may not create databases: the role lacks the privilege "
-        "for it (Snowflake 003001: Insufficient privileges to operate on database 'SNOWSEG')",
-        "an admin creates it and lets the role in:\nCREATE DATABASE IF NOT EXISTS SNOWSEG;\nGRANT USAGE, CREATE "
-        "SCHEMA ON DATABASE SNOWSEG TO ROLE SNOWSEG_ROLE;",
-    ), id="database-cannot-be-created"),
+        readiness.stage_failure(NO_SCHEMA, "SNOWSEG.RAW.%SALES_RAW_INTAKE", ROLE, "list",
+                                "OWNERSHIP of the intake table"),
+        "list refused for role SNOWSEG_ROLE: it does not exist, or the role is not authorized to use it (Snowflake "
+        "does not say which) (Snowflake 002003: Schema 'SNOWSEG.RAW' does not exist or not authorized.) (the DAGs need "
+        "OWNERSHIP of the intake table)",
+        "make setup-warehouse CONN=<admin connection> (or trigger the setup_warehouse DAG): its migrations create the "
+        "stage and grant OWNERSHIP of the intake table to SNOWSEG_ROLE",
+    ), id="intake-stage-not-owned"),
     pytest.param(Mapped(
         readiness.warehouse_failure(ProgrammingError(msg="No active warehouse selected in the current session.  Select "
                                                      "an active warehouse with the 'use warehouse' command.",
@@ -437,33 +428,11 @@ MAPPED = [
         "INITIALLY_SUSPENDED = TRUE;)",
     ), id="no-active-warehouse"),
     pytest.param(Mapped(
-        readiness.stage_failure(NO_PRIVILEGE_SCHEMA, NAMES, "RAW", ROLE, "create stage"),
-        "role SNOWSEG_ROLE may not create stages in schema SNOWSEG.RAW: the role lacks the privilege for it "
-        "(Snowflake 003001: Insufficient privileges to operate on schema 'RAW')",
-        "GRANT CREATE STAGE ON SCHEMA SNOWSEG.RAW TO ROLE SNOWSEG_ROLE;",
-    ), id="no-create-stage"),
-    pytest.param(Mapped(
-        readiness.stage_failure(NO_PRIVILEGE_SCHEMA, NAMES, "ANALYTICS", ROLE, "create file format"),
-        "role SNOWSEG_ROLE may not create file formats in schema SNOWSEG.ANALYTICS: the role lacks the privilege for "
-        "it (Snowflake 003001: Insufficient privileges to operate on schema 'RAW')",
-        "GRANT CREATE FILE FORMAT ON SCHEMA SNOWSEG.ANALYTICS TO ROLE SNOWSEG_ROLE;",
-    ), id="no-create-file-format"),
-    pytest.param(Mapped(
-        readiness.landing_failure(
-            ProgrammingError(msg="SQL compilation error:\nIntegration 'SNOWSEG_S3_INT' does not exist or not "
-                             "authorized.", errno=2003, sqlstate="02000"),
-            NAMES, readiness._target("SNOWSEG", LANDING, "SNOWSEG_S3_INT", None, None), ROLE, "create"),
-        "does not exist, and role SNOWSEG_ROLE cannot use storage integration SNOWSEG_S3_INT to create it: it does not "
-        "exist, or the role is not authorized to use it (Snowflake does not say which) (Snowflake 002003: Integration "
-        "'SNOWSEG_S3_INT' does not exist or not authorized.)",
-        "GRANT USAGE ON INTEGRATION SNOWSEG_S3_INT TO ROLE SNOWSEG_ROLE;",
-    ), id="integration-not-granted"),
-    pytest.param(Mapped(
         readiness.landing_failure(
             ProgrammingError(msg="Failure using stage area. Cause: [Access Denied (Status Code: 403; Error Code: "
                              "AccessDenied)]", errno=91003, sqlstate="XX000"),
-            NAMES, readiness._target("SNOWSEG", LANDING, "SNOWSEG_S3_INT", None, None), ROLE, "list"),
-        f"Snowflake cannot read {LANDING} through SNOWSEG_S3_INT: Snowflake could not read the stage's storage (check "
+            NAMES, readiness._target("SNOWSEG", SAMPLE_LANDING, "SNOWSEG_S3_INT", None, None), ROLE, "list"),
+        f"Snowflake cannot read {SAMPLE_LANDING} through SNOWSEG_S3_INT: Snowflake could not read the stage's storage (check "
         "the storage integration and the IAM role) (Snowflake 091003: Failure using stage area. Cause: [Access Denied "
         "(Status Code: 403; Error Code: AccessDenied)])",
         "check the IAM role of storage integration SNOWSEG_S3_INT: its trust policy must name the "
@@ -511,13 +480,12 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 def test_cli_exit_codes(database: str, connection) -> None:
-    _dag_objects()
     ok = _cli("--conn", "snowflake_default", "--aws-conn", "aws_default")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     lines = ok.stdout.splitlines()
     assert lines[0] == "Snowflake connection 'snowflake_default':"
-    assert [ln.split()[0] for ln in lines[1:-1]] == ["OK"] * 12
-    assert lines[-1] == "12 ok, 0 warnings, 0 failed"
+    assert [ln.split()[0] for ln in lines[1:-1]] == ["OK"] * 11
+    assert lines[-1] == "11 ok, 0 warnings, 0 failed"
     assert "local-twin-no-secret" not in ok.stdout + ok.stderr  # the key's passphrase is never printed
 
     from snowseg_twin.process import free_port

@@ -31,6 +31,7 @@ from types import SimpleNamespace
 import pytest
 
 from snowseg.generator import write_sales_csv
+from tests.conftest import set_up_warehouse
 from tests.integration.conftest import dag_test, query
 
 pytestmark = pytest.mark.integration
@@ -199,6 +200,7 @@ def xss(dagbag, twin, tmp_path_factory):
     """A database whose loads carry script in a file name and a city, then segment_customers: its reports."""
     database = f"T_{uuid.uuid4().hex[:10].upper()}"
     tmp = tmp_path_factory.mktemp("xss")
+    set_up_warehouse(database)
     src = write_sales_csv(tmp / "src.csv", 150, seed=21)
     lines = src.read_text().splitlines()
     rows = [ln.split(",") for ln in lines]

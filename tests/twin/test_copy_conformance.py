@@ -368,6 +368,37 @@ def test_remove_named_stage(cur: Cursor, tmp_path: Path) -> None:
     assert listed(cur, "@LANDING") == []
 
 
+class ListCase(NamedTuple):
+    statement: str
+    names: list[str]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(ListCase("LIST @%T", ["p1/a.csv.gz", "p1/b.csv.gz", "p2/c.csv.gz"]), id="table-stage"),
+        pytest.param(ListCase("LIST @%T/p1/", ["p1/a.csv.gz", "p1/b.csv.gz"]), id="table-stage-path"),
+        pytest.param(ListCase("LIST @%T/p", ["p1/a.csv.gz", "p1/b.csv.gz", "p2/c.csv.gz"]), id="path-is-a-prefix"),
+        pytest.param(ListCase("LIST @%T/P1/", []), id="path-is-case-sensitive"),
+        pytest.param(ListCase("LIST @%T PATTERN = '.*b[.]csv[.]gz'", ["p1/b.csv.gz"]), id="pattern"),
+        pytest.param(ListCase("LIST @LANDING/day=1/", ["landing/day=1/a.csv.gz"]), id="named-stage-path"),
+        pytest.param(ListCase("LS @LANDING/day=2/", []), id="ls-empty-path"),
+    ],
+)  # fmt: skip
+def test_list_internal_stage_path_and_pattern(cur: Cursor, tmp_path: Path, case: ListCase) -> None:
+    """"LIST @my_stage/path1/": the path is a prefix of the staged files' paths; "PATTERN = 'regex_pattern'" a
+    regular expression the names match (https://docs.snowflake.com/en/sql-reference/sql/list). fakesnow's LIST
+    knows neither (a path gave "Stage '...P1/' does not exist")."""
+    cur.execute("CREATE TABLE T (A VARCHAR)")
+    cur.execute("CREATE STAGE LANDING")
+    for name, stage in [("a.csv", "@%T/p1/"), ("b.csv", "@%T/p1/"), ("c.csv", "@%T/p2/"), ("a.csv", "@LANDING/day=1/")]:
+        put(cur, tmp_path, name, "x\n", stage)
+    cur.execute(case.statement)
+    rows = cur.fetchall()
+    assert sorted(r["name"] for r in rows) == case.names
+    assert all(r["size"] > 0 and len(r["md5"]) == 32 and r["last_modified"].endswith(" GMT") for r in rows)
+
+
 # --- CSV parsing --------------------------------------------------------------------------------------------------
 
 

@@ -561,6 +561,26 @@ def test_integration_needs_usage(world: World) -> None:
 # --- the provisioned account -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        pytest.param("create user {u} type = service", id="create-user"),
+        pytest.param("create storage integration {u} type = external_stage storage_provider = 'S3' enabled = true "
+                     "storage_aws_role_arn = 'arn:aws:iam::123456789012:role/r' storage_allowed_locations = "
+                     "('s3://b/')", id="create-integration"),
+    ],
+)  # fmt: skip
+def test_sysadmin_cannot_create_users_or_integrations(twin: TwinProcess, sql: str) -> None:
+    """"Only user administrators (i.e. users with the USERADMIN role or higher), or another role with the CREATE USER
+    privilege on the account, can create users" (https://docs.snowflake.com/en/sql-reference/sql/create-user); "Only
+    account administrators (users with the ACCOUNTADMIN role) or a role with the global CREATE INTEGRATION privilege
+    can execute this SQL command" (.../create-storage-integration). The first admin_setup.sql created its service
+    user as SYSADMIN: this is what refuses it."""
+    with _admin(twin, "SYSADMIN") as conn, pytest.raises(ProgrammingError) as e:
+        _run(conn, sql.format(u=_name("X")))
+    assert (e.value.errno, _message(e.value)) == _insufficient("account", "TWIN")
+
+
 def test_new_account_has_the_service_role_users_and_admin_setup_grants(twin: TwinProcess) -> None:
     """What include/sql/admin/admin_setup.sql steps 1, 2 and 5 grant: SNOWSEG_ROLE under SYSADMIN, USAGE on the
     warehouse SNOWSEG_WH and on the storage integration; the pipeline's user SNOWSEG logs in by key pair with role

@@ -30,9 +30,9 @@ CASES = [
                  id="extra-column"),
     pytest.param(Case(f"{HEADER.replace(',Rating', '')}\n".encode(), HeaderMismatch, "missing: ['Rating']"),
                  id="missing-column"),
-    pytest.param(Case(f"{HEADER}\n{ROW}\n{ROW},9\n".encode(), RaggedRow, "line 3, column 18: record 2 has 18 fields"),
+    pytest.param(Case(f"{HEADER}\n{ROW}\n{ROW},9\n".encode(), RaggedRow, "1 record(s) with another number of fields than the header's 17"),
                  id="too-many-fields"),
-    pytest.param(Case(f"{HEADER}\n{ROW.rsplit(',', 1)[0]}\n".encode(), RaggedRow, "record 1 has 16 fields, expected 17"),
+    pytest.param(Case(f"{HEADER}\n{ROW.rsplit(',', 1)[0]}\n".encode(), RaggedRow, "line 2 has 16 fields"),
                  id="too-few-fields"),
     pytest.param(Case(f"{HEADER}\n{ROW}\n".encode().replace(b"Yangon", b"Yang\xf3n"), NotUtf8,
                       "line 2, column 19: a byte that is not valid UTF-8"), id="latin-1"),
@@ -101,3 +101,26 @@ def test_accepted_files_count_records(tmp_path, case: Good):
 def test_seed_file_passes(seed_csv):
     info = check_file(seed_csv, CONTRACT)
     assert (info.rows, info.name) == (1000, "supermarket_sales.csv")
+
+
+def test_every_ragged_record_is_counted_and_the_first_ten_listed(tmp_path: Path):
+    """Probe (issue 12): a fixed file was refused again at the next bad record; now the refusal names them all."""
+    p = tmp_path / "r.csv"
+    rows = [ROW + ",x" if i % 3 == 0 else ROW for i in range(40)]
+    p.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(RaggedRow) as err:
+        check_file(p, CONTRACT)
+    assert err.value.total == 14 and len(err.value.records) == 10
+    assert [r["line"] for r in err.value.records[:3]] == [2, 5, 8] and err.value.records[0]["column"] == 18
+    assert "14 record(s)" in str(err.value) and "line 2 has 18 fields" in str(err.value) and "(and 4 more)" in str(err.value)
+
+
+def test_ragged_records_can_be_collected_for_the_bulk_paths(tmp_path: Path):
+    """ragged="collect": the file is accepted, its ragged records listed with line, field count and raw text."""
+    p = tmp_path / "r.csv"
+    quoted = ROW.replace("Yangon", '"Yan\ngon"')
+    p.write_text(HEADER + "\n" + ROW + "\n" + quoted + ",extra\n" + ROW.rsplit(",", 2)[0] + "\n" + ROW + "\n")
+    info = check_file(p, CONTRACT, ragged="collect")
+    assert (info.rows, info.rows_to_load) == (4, 2)
+    assert [(r["line"], r["fields"], r["column"], r["row"]) for r in info.ragged] == [(3, 18, 18, 2), (5, 15, 16, 3)]
+    assert info.ragged[0]["record"] == quoted + ",extra"

@@ -4,14 +4,15 @@ install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.ser
 - COPY INTO <table> from staged CSV files streams in batches (pyarrow parses, DuckDB converts and
   inserts; Python's csv module and the per-value converters decide whatever those cannot vouch for)
   with Snowflake's ON_ERROR statuses, error messages, load history and rejected-record store (copy_csv).
-- REMOVE / RM deletes staged files (remove); ALTER FILE FORMAT changes a format in place (file_formats);
+- REMOVE / RM deletes staged files (remove); LIST of an internal stage takes a path and PATTERN (stage_list);
+  ALTER FILE FORMAT changes a format in place (file_formats);
   PUT's file:// path reaches the client as written, not percent-decoded (put_paths).
 - External S3 stages: CREATE STAGE keeps credentials and FILE_FORMAT, LIST and COPY read S3 through
   boto3 (s3_stages).
 - Pipes: CREATE / SHOW / DESC / DROP / ALTER PIPE, SYSTEM$PIPE_STATUS and Snowpipe's load queue (pipes).
 - Accounts (account): warehouses, storage integrations, users and key-pair login, the session's context, roles and
   grants (roles), ownership of every object created, and Snowflake's privilege checks on every statement when the
-  server runs with env SNOWSEG_TWIN_PRIVILEGES=enforce (access_control).
+  server does (the default; env SNOWSEG_TWIN_PRIVILEGES=off turns them off) (access_control).
 - Bulk-load checks: VALIDATE(t, JOB_ID => ...), COPY ... VALIDATION_MODE, INFORMATION_SCHEMA.COPY_HISTORY
   and LAST_QUERY_ID() (load_checks: validate, validation_mode, copy_history, query_ids).
 
@@ -34,6 +35,7 @@ def install() -> None:
     import fakesnow.cursor
 
     from snowseg_twin.extensions import _statements, copy_csv, file_formats, pipes, put_paths, remove, s3_stages
+    from snowseg_twin.extensions import stage_list
     from snowseg_twin.extensions import account, load_checks, null_timestamps
 
     with _lock:
@@ -41,6 +43,7 @@ def install() -> None:
         put_paths.install()
         put_paths.install_stage_qualification()
         _statements.register(s3_stages.handle)
+        _statements.register(stage_list.handle)  # after s3_stages: internal stages only
         _statements.register(pipes.handle)
         _statements.register(remove.handle)
         _statements.register(file_formats.handle)

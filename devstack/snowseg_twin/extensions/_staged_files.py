@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 import fakesnow.transforms.stage as stage
 import snowflake.connector.errors
@@ -46,6 +47,28 @@ def list_prefix(prefix: str, duck_conn: DuckDBPyConnection) -> list[StagedFile]:
     """Files whose path starts with prefix, a location within an internal stage."""
     rows = duck_conn.execute(stage.internal_files_sql(prefix)).fetchall()
     return sorted((staged_file(r[0]) for r in rows), key=lambda f: f.name)
+
+
+def internal_location(cursor: Any, target: str) -> str | None:  # noqa: ANN401
+    """The local directory (+ path) of an internal stage reference ``@stage[/path]``; None for an external stage.
+
+    Raises Snowflake's "Stage '...' does not exist or not authorized." for an unknown stage."""
+    conn = cursor._conn  # noqa: SLF001
+    var, _, path = target[1:].partition("/")
+    catalog, schema, name = stage.parts_from_var(var, conn.database, conn.schema)
+    lookup = stage.stage_lookup_sql(catalog, schema, name, conn.table_stages)
+    found = next(iter(cursor._duck_conn.execute(lookup).fetchall()), None)  # noqa: SLF001
+    if found is None:
+        raise stage.not_found_error(f"{catalog}.{schema}.{name}")
+    if not stage.is_table_stage(name):
+        urls = cursor._duck_conn.execute(  # noqa: SLF001
+            "SELECT url FROM _fs_global._fs_information_schema._fs_stages "
+            "WHERE database_name = ? AND schema_name = ? AND name = ?",
+            [catalog, schema, name],
+        ).fetchall()
+        if urls and urls[0][0]:
+            return None
+    return stage.internal_dir(found[0], path)
 
 
 def select_files(

@@ -20,6 +20,7 @@ def install() -> None:
                 stage_drops.handle, roles.handle)  # fmt: skip
     for handler in handlers:
         _statements.register(handler)
+    _statements.register_before(session_params.record)
     for pattern in [*integrations.UNPARSABLE, *users.UNPARSABLE, *stage_drops.UNPARSABLE, *roles.UNPARSABLE,
                     *session_params.UNPARSABLE]:
         if pattern not in _statements.UNPARSABLE:

@@ -19,11 +19,10 @@ import os
 import re
 from typing import Any
 
-import fakesnow.transforms.stage as stage
 import sqlglot
 from fakesnow.cursor import FakeSnowflakeCursor
 
-from snowseg_twin.extensions._staged_files import list_prefix
+from snowseg_twin.extensions._staged_files import internal_location, list_prefix
 
 _REMOVE = re.compile(
     r"""^\s*(?:REMOVE|RM)\s+
@@ -47,22 +46,10 @@ def remove_sql(cursor: FakeSnowflakeCursor, command: str) -> str | None:
     target = _unquote(m["target"])
     if not target.startswith("@"):
         raise NotImplementedError(f"REMOVE from {target}")
-    conn = cursor._conn  # noqa: SLF001
-    var, _, path = target[1:].partition("/")
-    catalog, schema, name = stage.parts_from_var(var, conn.database, conn.schema)
-    lookup = stage.stage_lookup_sql(catalog, schema, name, conn.table_stages)
-    found = next(iter(cursor._duck_conn.execute(lookup).fetchall()), None)  # noqa: SLF001
-    if found is None:
-        raise stage.not_found_error(f"{catalog}.{schema}.{name}")
-    if not stage.is_table_stage(name):
-        urls = cursor._duck_conn.execute(  # noqa: SLF001
-            "SELECT url FROM _fs_global._fs_information_schema._fs_stages "
-            "WHERE database_name = ? AND schema_name = ? AND name = ?",
-            [catalog, schema, name],
-        ).fetchall()
-        if urls and urls[0][0]:
-            raise NotImplementedError("REMOVE from an external stage")
-    files = list_prefix(stage.internal_dir(found[0], path), cursor._duck_conn)  # noqa: SLF001
+    location = internal_location(cursor, target)
+    if location is None:
+        raise NotImplementedError("REMOVE from an external stage")
+    files = list_prefix(location, cursor._duck_conn)  # noqa: SLF001
     if m["pattern"] is not None:
         regex = re.compile(m["pattern"].replace("''", "'"))
         files = [f for f in files if regex.fullmatch(f.name) or regex.fullmatch(f.listed_name)]

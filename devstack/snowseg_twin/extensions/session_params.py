@@ -1,4 +1,6 @@
-"""The session's TIMEZONE: America/Los_Angeles unless the client or ALTER SESSION says otherwise.
+"""The session's TIMEZONE and QUERY_TAG, and the twin's query log.
+
+TIMEZONE: America/Los_Angeles unless the client or ALTER SESSION says otherwise.
 
 Emulates Snowflake's TIMEZONE parameter (https://docs.snowflake.com/en/sql-reference/parameters#timezone):
 "Default: America/Los_Angeles". CURRENT_TIMESTAMP() is a TIMESTAMP_LTZ in the session's time zone, so
@@ -7,24 +9,40 @@ inserting it into a TIMESTAMP_NTZ column keeps that zone's wall-clock time. A se
 - `ALTER SESSION SET TIMEZONE = '<tz>'` changes it, `ALTER SESSION UNSET TIMEZONE` restores the default.
 Each twin session runs on its own DuckDB connection, whose TimeZone setting is set to the session's zone.
 
+QUERY_TAG (https://docs.snowflake.com/en/sql-reference/parameters#query-tag): a string the session sets at login
+(``session_parameters``) or with `ALTER SESSION SET QUERY_TAG = '...'` / `UNSET QUERY_TAG`, kept with every
+statement the session runs.
+
+The query log: with env SNOWSEG_TWIN_QUERY_LOG=<path>, every statement a logged-in session sends is appended
+to that file as a JSON line (time, user, role, query tag, SQL text), what Snowflake's QUERY_HISTORY would show.
+
 Differs from Snowflake: an account-level TIMEZONE (ALTER ACCOUNT) is not modelled; other ALTER SESSION
 parameters are left to fakesnow (which accepts and ignores them).
 """
 
 from __future__ import annotations
 
+import datetime
+import json
+import os
 import re
+import threading
 from typing import Any
 
 import snowflake.connector.errors
 import sqlglot
 
+from snowseg_twin.extensions import session_context
 from snowseg_twin.extensions._table_functions import literal
 
 DEFAULT_TIMEZONE = "America/Los_Angeles"
-_SET = re.compile(r"^\s*ALTER\s+SESSION\s+SET\s+TIMEZONE\s*=\s*'(?P<tz>[^']*)'\s*;?\s*$", re.IGNORECASE)
-_UNSET = re.compile(r"^\s*ALTER\s+SESSION\s+UNSET\s+TIMEZONE\s*;?\s*$", re.IGNORECASE)
+_SET = re.compile(r"^\s*ALTER\s+SESSION\s+SET\s+(?P<name>TIMEZONE|QUERY_TAG)\s*=\s*'(?P<value>(?:[^']|'')*)'\s*;?\s*$",
+                  re.IGNORECASE)
+_UNSET = re.compile(r"^\s*ALTER\s+SESSION\s+UNSET\s+(?P<name>TIMEZONE|QUERY_TAG)\s*;?\s*$", re.IGNORECASE)
 UNPARSABLE = [_SET, _UNSET]
+QUERY_LOG_ENV = "SNOWSEG_TWIN_QUERY_LOG"
+_TAG = "_snowseg_query_tag"
+_log_lock = threading.Lock()
 
 
 def set_timezone(conn: Any, tz: str | None) -> None:  # noqa: ANN401
@@ -40,17 +58,38 @@ def set_timezone(conn: Any, tz: str | None) -> None:  # noqa: ANN401
 
 
 def apply_login(conn: Any, session_parameters: dict[str, Any]) -> None:  # noqa: ANN401
-    """At login: the TIMEZONE the client asked for, else the default."""
-    tz = next((str(v) for k, v in (session_parameters or {}).items() if k.upper() == "TIMEZONE"), None)
-    set_timezone(conn, tz)
+    """At login: the TIMEZONE the client asked for, else the default; its QUERY_TAG."""
+    given = {str(k).upper(): v for k, v in (session_parameters or {}).items()}
+    set_timezone(conn, str(given["TIMEZONE"]) if "TIMEZONE" in given else None)
+    conn.__dict__[_TAG] = str(given.get("QUERY_TAG") or "")
+
+
+def query_tag(conn: Any) -> str:  # noqa: ANN401
+    """The session's QUERY_TAG ('' if none)."""
+    return conn.__dict__.get(_TAG, "")
+
+
+def record(cursor: Any, command: str, params: Any) -> None:  # noqa: ANN401
+    """Before-hook: append the statement to the query log (SNOWSEG_TWIN_QUERY_LOG), for sessions that logged in."""
+    path = os.environ.get(QUERY_LOG_ENV)
+    session = session_context.get(cursor._conn)  # noqa: SLF001
+    if not path or session is None:
+        return None
+    line = json.dumps({"at": datetime.datetime.now(datetime.UTC).isoformat(), "user": session.user,
+                       "role": session.role, "query_tag": query_tag(cursor._conn), "sql": command})  # noqa: SLF001
+    with _log_lock, open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+    return None
 
 
 def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwargs: Any) -> bool:  # noqa: ANN401
-    """ALTER SESSION SET / UNSET TIMEZONE; False for any other statement."""
+    """ALTER SESSION SET / UNSET TIMEZONE or QUERY_TAG; False for any other statement."""
+    conn = cursor._conn  # noqa: SLF001
     if m := _SET.match(command):
-        set_timezone(cursor._conn, m["tz"])  # noqa: SLF001
-    elif _UNSET.match(command):
-        set_timezone(cursor._conn, None)  # noqa: SLF001
+        value = m["value"].replace("''", "'")
+        set_timezone(conn, value) if m["name"].upper() == "TIMEZONE" else conn.__dict__.__setitem__(_TAG, value)
+    elif m := _UNSET.match(command):
+        set_timezone(conn, None) if m["name"].upper() == "TIMEZONE" else conn.__dict__.__setitem__(_TAG, "")
     else:
         return False
     cursor._execute(sqlglot.parse_one(  # noqa: SLF001

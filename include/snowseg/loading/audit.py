@@ -73,6 +73,12 @@ class CopyError:
         return f"{where}: {self.message}" if where else self.message
 
 
+def error_text(error: BaseException) -> str:
+    """A Snowflake error's own text, without the connector's ``"100038 (22018): <query id>: "`` prefix
+    (``raw_msg``; its ``msg`` carries the prefix, with ``None`` for a query id it does not know)."""
+    return str(getattr(error, "raw_msg", None) or getattr(error, "msg", None) or error)
+
+
 def parse_copy_error(message: str) -> CopyError:
     """Pull file, line, character and column out of a Snowflake COPY error message.
 

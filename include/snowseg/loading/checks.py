@@ -22,7 +22,7 @@ import gzip
 import hashlib
 import io
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from snowseg.config import DatasetContract
@@ -62,7 +62,13 @@ class HeaderMismatch(FileCheckError):
 
 
 class RaggedRow(FileCheckError):
-    """A record has more or fewer fields than the header."""
+    """Records with more or fewer fields than the header: ``records`` lists them (up to :data:`LISTED`), ``total``
+    counts them all; ``line``/``column`` locate the first."""
+
+    def __init__(self, message: str, *, records: list[dict], total: int):
+        first = records[0]
+        super().__init__(message, line=first["line"], column=first["column"])
+        self.records, self.total = records, total
 
 
 class CorruptGzip(FileCheckError):
@@ -70,6 +76,10 @@ class CorruptGzip(FileCheckError):
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+#: How many bad records a refusal lists (it counts them all).
+LISTED = 10
+#: Snowflake's error for a record whose field count is not the table's (ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE).
+COLUMN_COUNT_CODE = 100080
 
 
 def open_text(path: str | Path):
@@ -92,13 +102,22 @@ class FileInfo:
     sha256: str
     rows: int
     has_bom: bool
+    #: records with another field count than the header, kept out of the load and put on record as rejected
+    #: (``check_file(..., ragged="collect")``): line, column (first field past the header's), fields, record
+    ragged: list[dict] = field(default_factory=list)
+
+    @property
+    def rows_to_load(self) -> int:
+        """The records the warehouse is given: all but the ragged ones."""
+        return self.rows - len(self.ragged)
 
     def to_dict(self) -> dict:
         """A JSON-safe dict (for XCom)."""
         return asdict(self)
 
 
-def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None = None) -> FileInfo:
+def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None = None, *,
+               ragged: str = "refuse") -> FileInfo:
     """Check a CSV file against the small-file path's rules and the dataset contract.
 
     Parameters
@@ -110,6 +129,11 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
     max_mb : float, optional
         Size limit in MB (10**6 bytes); defaults to the contract's ``csv.max_file_mb`` (50, as the
         Snowflake web UI loader).
+    ragged : {'refuse', 'collect'}
+        Records whose field count is not the header's: ``refuse`` the file (the small path: its COPY would abort),
+        or ``collect`` them in ``FileInfo.ragged`` (bulk and Snowpipe: Snowflake rejects just those records under
+        ERROR_ON_COLUMN_COUNT_MISMATCH, but a COPY with a transformation would pad or cut them, so they are kept
+        out of the load and put on record as rejected).
 
     Returns
     -------
@@ -126,7 +150,8 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
     HeaderMismatch
         Lists expected and found columns, missing and unexpected ones.
     RaggedRow
-        A record with a different number of fields than the header, with its line.
+        Records with another number of fields than the header (``ragged="refuse"``), every one counted, the
+        first ten listed with their lines.
     """
     p = Path(path)
     if not p.is_file():
@@ -149,23 +174,31 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=contract.csv.delimiter, quotechar=contract.csv.quote)
     header = next(reader, [])
     _check_header(p, contract, header)
-    rows = 0
+    if ragged not in ("refuse", "collect"):
+        raise ValueError(f"ragged {ragged!r}: use 'refuse' or 'collect'")
+    lines = text.splitlines(keepends=True)
+    rows, bad = 0, []
+    previous_end = reader.line_num
     for record in reader:
-        if not record:  # csv yields [] for a blank line; COPY skips blank lines too
+        start, previous_end = previous_end + 1, reader.line_num
+        if not record:  # csv yields [] for a blank line; COPY skips blank lines too (SKIP_BLANK_LINES = TRUE)
             continue
         rows += 1
         if len(record) != len(header):
-            column = min(len(record), len(header)) + 1
-            raise RaggedRow(
-                f"{p}: line {reader.line_num}, column {column}: record {rows} has "
-                f"{len(record)} fields, expected {len(header)} ({', '.join(header)}); "
-                "fix the row or quote fields that contain the delimiter. Nothing was loaded from this file: "
-                "a COPY with a transformation would pad or cut such a record silently",
-                line=reader.line_num, column=column,
-            )
+            bad.append({"line": start, "column": min(len(record), len(header)) + 1, "fields": len(record),
+                        "row": rows, "record": "".join(lines[start - 1:previous_end]).rstrip("\r\n")})
+    if bad and ragged == "refuse":
+        listed = "; ".join(f"line {b['line']} has {b['fields']} fields" for b in bad[:LISTED])
+        more = f" (and {len(bad) - LISTED} more)" if len(bad) > LISTED else ""
+        raise RaggedRow(
+            f"{p}: {len(bad)} record(s) with another number of fields than the header's {len(header)} "
+            f"({', '.join(header)}): {listed}{more}; fix the rows or quote fields that contain the delimiter. Nothing "
+            "was loaded from this file",
+            records=[{k: v for k, v in b.items() if k != "record"} for b in bad[:LISTED]], total=len(bad),
+        )
     return FileInfo(
         path=str(p.resolve()), name=p.name, bytes=size, sha256=hashlib.sha256(raw).hexdigest(), rows=rows,
-        has_bom=has_bom,
+        has_bom=has_bom, ragged=bad,
     )
 
 

@@ -119,7 +119,7 @@ def load_file(
                              file_format=quote_literal(qualified(names, names.raw, objects.file_format_by_name)))
         except Exception as e:  # the connector raises ProgrammingError; keep its text
             cur.execute("rollback")
-            err = _contract_column(audit.parse_copy_error(getattr(e, "msg", None) or str(e)), contract)
+            err = _contract_column(audit.parse_copy_error(audit.error_text(e)), contract)
             fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
             if not audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):  # once per content
                 cur.execute("begin")

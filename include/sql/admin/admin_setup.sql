@@ -48,7 +48,9 @@ grant usage on warehouse SNOWSEG_WH to role SNOWSEG_ROLE;
 create database if not exists SNOWSEG;
 grant usage on database SNOWSEG to role SNOWSEG_ROLE;
 
--- 4. The service user Airflow logs in as: key-pair auth only (TYPE = SERVICE users have no password).
+-- 4. The service user Airflow logs in as: key-pair auth only (TYPE = SERVICE users have no password). Creating a
+--    user is USERADMIN's (SECURITYADMIN inherits it); granting the role, its owner's (SECURITYADMIN).
+use role securityadmin;
 create user if not exists SNOWSEG_SVC
     type = service
     rsa_public_key = '<RSA_PUBLIC_KEY>'
