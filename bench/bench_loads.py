@@ -194,7 +194,7 @@ def snowpipe_load(conn, csv: Path, contract, names, bucket: str, poll_seconds: f
         lap("setup")
         info = check_file(csv, contract, max_mb=float("inf"))
         lap("check")
-        landed = snowpipe.upload(hook, landing, info)
+        landed = snowpipe.upload(hook, landing, info, contract)
         lap("upload")
         deadline = time.monotonic() + timeout
         while (load := snowpipe.pipe_loads(cur, names, contract, pipe, [landed.staged_path]).get(landed.staged_path)) \

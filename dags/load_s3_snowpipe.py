@@ -137,7 +137,7 @@ def load_s3_snowpipe():
         if not todo:
             raise AirflowSkipException("every file was loaded before; nothing new: " + "; ".join(skipped))
         s3 = snowpipe.s3_hook(AWS_CONN_ID)
-        landed = [snowpipe.upload(s3, landing, info) for info in todo]
+        landed = [snowpipe.upload(s3, landing, info, contract) for info in todo]
         if params["notify"] == "rest":
             from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 

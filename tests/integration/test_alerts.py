@@ -92,7 +92,7 @@ def test_watch_loads_alerts_a_stale_landing_file_once_and_not_after_it_is_loaded
     src = write_sales_csv(tmp_path / "late.csv", 80, seed=21)
     contract, _ = resolve("supermarket")
     # a file that reached the landing area (as upload_files puts it) but that no run accounted for
-    landed = snowpipe.upload(snowpipe.s3_hook(), snowpipe.Landing.from_env(landing), check_file(src, contract))
+    landed = snowpipe.upload(snowpipe.s3_hook(), snowpipe.Landing.from_env(landing), check_file(src, contract), contract)
 
     dr, states = run_dag("watch_loads", landing_minutes=0, landing_url=landing)
     assert dr.state == "success", states

@@ -40,6 +40,8 @@ class Expect:
     audit: tuple  # (STATUS, ROWS_PARSED, ROWS_LOADED, ROWS_REJECTED) of the file's LOAD_AUDIT row
     error: str | None = None  # in FIRST_ERROR
     line: int | None = None  # FIRST_ERROR_LINE
+    column: str | None = None  # FIRST_ERROR_COLUMN (the contract's column)
+    rejected_lines: tuple = ()  # LINE of each SALES_REJECTED row, in the file as given (checked when given)
 
 
 def _records(src: Path) -> list[list[str]]:
@@ -70,6 +72,17 @@ def ragged_extra(src: Path) -> Path:
 def ragged_missing(src: Path) -> Path:
     recs = _records(src)
     recs[20].pop()  # line 21
+    return _write(src, recs)
+
+
+def ragged_and_malformed(src: Path) -> Path:
+    """Two ragged records (one spanning two lines through a quoted newline) before a bad value: the bad value's
+    line must not shift when the ragged records are kept out of the load."""
+    recs = _records(src)
+    recs[20].append("oops")  # line 21
+    recs[30][5] = "Food\nand beverages"  # line 31-32: one record on two lines...
+    recs[30].pop()  # ...with 16 fields
+    recs[60][7] = "x61"  # physical line 62 (the record of line 31 spans two lines), Quantity
     return _write(src, recs)
 
 
@@ -126,9 +139,25 @@ def truncated_gzip(src: Path) -> Path:
     return out
 
 
-def refused(error: str, line: int | None) -> dict[str, Expect]:
-    e = Expect("failed", 0, 0, ("REFUSED", 0, 0, 0), error, line)
+def refused(error: str, line: int | None, rows: int = 0, column: str | None = None) -> dict[str, Expect]:
+    """Refused before loading: the counted records are parsed and rejected as a whole (no SALES_REJECTED row)."""
+    e = Expect("failed", 0, 0, ("REFUSED", rows, 0, rows), error, line, column)
     return {p: e for p in PATHS}
+
+
+COLUMN_COUNT = "Number of columns in file ({}) does not match that of the corresponding table (17)"
+
+
+def ragged_outcome(fields: int, line: int, column: str | None) -> dict[str, Expect]:
+    """Snowflake rejects just the ragged record (ERROR_ON_COLUMN_COUNT_MISMATCH); the small path's ABORT_STATEMENT
+    aborts as for a bad value, keeping the rejected record."""
+    error = COLUMN_COUNT.format(fields)
+    return {
+        "small": Expect("failed", 0, 1, ("FAILED", ROWS, 0, ROWS), error, line, column, (line,)),
+        "bulk": Expect("success", ROWS - 1, 1, ("PARTIALLY_LOADED", ROWS, ROWS - 1, 1), error, line, column, (line,)),
+        "snowpipe": Expect("success", ROWS - 1, 1, ("PARTIALLY_LOADED", ROWS, ROWS - 1, 1), error, line, column,
+                           (line,)),
+    }
 
 
 def loaded(rows: int = ROWS) -> dict[str, Expect]:
@@ -142,15 +171,23 @@ CASES: dict[str, tuple[Callable[[Path], Path], dict[str, Expect]]] = {
         "bulk": Expect("success", ROWS - 2, 2, ("PARTIALLY_LOADED", ROWS, ROWS - 2, 2), "'x7'", 11),
         "snowpipe": Expect("success", ROWS - 2, 2, ("PARTIALLY_LOADED", ROWS, ROWS - 2, 2), "'x7'", 11),
     }),
-    "ragged-too-many-fields": (ragged_extra, refused("has 18 fields, expected 17", 21)),
-    "ragged-too-few-fields": (ragged_missing, refused("has 16 fields, expected 17", 21)),
+    "ragged-too-many-fields": (ragged_extra, ragged_outcome(18, 21, None)),
+    "ragged-too-few-fields": (ragged_missing, ragged_outcome(16, 21, "RATING")),
+    "ragged-and-malformed": (ragged_and_malformed, {
+        "small": Expect("failed", 0, 3, ("FAILED", ROWS, 0, ROWS), COLUMN_COUNT.format(18), 21, None, (21, 31, 62)),
+        "bulk": Expect("success", ROWS - 3, 3, ("PARTIALLY_LOADED", ROWS, ROWS - 3, 3), COLUMN_COUNT.format(18), 21,
+                       None, (21, 31, 62)),
+        "snowpipe": Expect("success", ROWS - 3, 3, ("PARTIALLY_LOADED", ROWS, ROWS - 3, 3), COLUMN_COUNT.format(18),
+                           21, None, (21, 31, 62)),
+    }),
     "quoted-newline-delimiter": (quoted, loaded()),
     "utf8-bom": (bom, loaded()),
-    "latin-1-bytes": (latin1, refused("is not valid UTF-8", 3)),
+    "latin-1-bytes": (latin1, refused("1 line(s) with bytes that are not valid UTF-8: line 3, column 2 (Branch)", 3,
+                                      ROWS, "BRANCH")),
     "empty-file": (empty, refused("the file is empty", 1)),
     "header-only": (header_only, loaded(0)),
-    "extra-column": (extra_column, refused("1 column(s) not in the contract at position(s) 18", 1)),
-    "missing-column": (missing_column, refused("missing: ['Rating']", 1)),
+    "extra-column": (extra_column, refused("1 column(s) not in the contract at position(s) 18", 1, ROWS)),
+    "missing-column": (missing_column, refused("missing: ['Rating']", 1, ROWS, "RATING")),
     "gzip-input": (gzipped, loaded()),
     "truncated-gzip": (truncated_gzip, refused("gzip stream is truncated or corrupt", None)),
 }
@@ -181,16 +218,24 @@ def test_bad_input(run_dag, sf, database, tmp_path, case, path):
     dr, states = run_load(run_dag, path, file, database)
     assert dr.state == want.state, states
     assert counts(sf, database) == (want.raw, want.rejected, 1)
-    ((status, parsed, n_loaded, n_rejected, error, line),) = query(
-        sf, f"select STATUS, ROWS_PARSED, ROWS_LOADED, ROWS_REJECTED, FIRST_ERROR, FIRST_ERROR_LINE "
-        f"from {database}.AUDIT.LOAD_AUDIT")
+    ((status, parsed, n_loaded, n_rejected, error, line, column),) = query(
+        sf, f"select STATUS, ROWS_PARSED, ROWS_LOADED, ROWS_REJECTED, FIRST_ERROR, FIRST_ERROR_LINE, "
+        f"FIRST_ERROR_COLUMN from {database}.AUDIT.LOAD_AUDIT")
     assert (status, parsed, n_loaded, n_rejected) == want.audit
     assert parsed == n_loaded + n_rejected
     if want.error:
         assert want.error in (error or ""), error
-        assert line == want.line
+        assert not error.startswith("None:") and "(22018): None" not in error  # the connector's prefix is gone
+        assert (line, column) == (want.line, want.column)
     else:
         assert error is None
+    if want.rejected_lines:
+        assert tuple(r[0] for r in query(sf, f"select LINE from {database}.RAW.SALES_REJECTED order by LINE")) == \
+            want.rejected_lines
+    if "ragged" in case and want.rejected:  # the raw record, as it is in the file, with Snowflake's error code
+        ((code, record),) = query(sf, f"select CODE, REJECTED_RECORD from {database}.RAW.SALES_REJECTED "
+                                      "where LINE = 21")
+        assert (code, record) == (100080, file.read_text().splitlines()[20])
     if case == "quoted-newline-delimiter":
         assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW where PRODUCT_LINE = %s", (QUOTED,)) == [(1,)]
     if case == "utf8-bom":

@@ -34,3 +34,18 @@ def test_answered_queries_pass_through(monkeypatch):
     monkeypatch.setattr(fakesnow.server, "query_request", fine)
     response = asyncio.run(server.query_request(None))
     assert response.status_code == 200 and json.loads(response.body)["success"] is True
+
+
+def test_a_failed_query_carries_snowflakes_own_message(cur):
+    """Snowflake's query response carries the error's own text; the connector formats ``msg`` as
+    "<errno> (<sqlstate>): <query id>: <text>" and keeps the text as ``raw_msg``. fakesnow sent its own formatted
+    ``str(error)``, so ``raw_msg`` began "100038 (22018): None: ..." and that reached LOAD_AUDIT.FIRST_ERROR."""
+    import re
+
+    import pytest
+    from snowflake.connector.errors import ProgrammingError
+
+    with pytest.raises(ProgrammingError) as e:
+        cur.execute("select * from NO_SUCH_TABLE")
+    assert not re.match(r"\d{6} \(", e.value.raw_msg), e.value.raw_msg
+    assert e.value.msg.startswith(f"{e.value.errno:06d} ({e.value.sqlstate}): ")

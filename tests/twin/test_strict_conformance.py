@@ -182,6 +182,11 @@ def test_session_timezone_defaults_to_los_angeles(twin_kwargs: dict, database: s
         return round((ntz - datetime.datetime.now(datetime.UTC).replace(tzinfo=None)).total_seconds() / 3600)
 
     la = datetime.datetime.now(__import__("zoneinfo").ZoneInfo("America/Los_Angeles")).utcoffset()
+    # each response names the session's TIMEZONE, which the connector writes back into the session_parameters dict
+    # it was given: a second connection with the same dict must still get the default (fakesnow said Etc/UTC)
+    for _ in range(2):
+        with snowflake.connector.connect(**twin_kwargs, database=database, schema="RAW") as first:
+            assert ntz_offset_hours(first) == la.total_seconds() / 3600
     with snowflake.connector.connect(**twin_kwargs, database=database, schema="RAW") as default:
         assert ntz_offset_hours(default) == la.total_seconds() / 3600
         with default.cursor() as c:

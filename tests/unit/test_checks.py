@@ -35,7 +35,8 @@ CASES = [
     pytest.param(Case(f"{HEADER}\n{ROW.rsplit(',', 1)[0]}\n".encode(), RaggedRow, "line 2 has 16 fields"),
                  id="too-few-fields"),
     pytest.param(Case(f"{HEADER}\n{ROW}\n".encode().replace(b"Yangon", b"Yang\xf3n"), NotUtf8,
-                      "line 2, column 19: a byte that is not valid UTF-8"), id="latin-1"),
+                      "1 line(s) with bytes that are not valid UTF-8: line 2, column 3 (City), character 19"),
+                 id="latin-1"),
 ]
 
 
@@ -116,11 +117,53 @@ def test_every_ragged_record_is_counted_and_the_first_ten_listed(tmp_path: Path)
 
 
 def test_ragged_records_can_be_collected_for_the_bulk_paths(tmp_path: Path):
-    """ragged="collect": the file is accepted, its ragged records listed with line, field count and raw text."""
+    """ragged="collect": the file is accepted, its ragged records listed with line, field count and column (not their
+    text, which would travel through XCom: snowseg.loading.ragged reads it back from the file)."""
     p = tmp_path / "r.csv"
     quoted = ROW.replace("Yangon", '"Yan\ngon"')
     p.write_text(HEADER + "\n" + ROW + "\n" + quoted + ",extra\n" + ROW.rsplit(",", 2)[0] + "\n" + ROW + "\n")
     info = check_file(p, CONTRACT, ragged="collect")
     assert (info.rows, info.rows_to_load) == (4, 2)
-    assert [(r["line"], r["fields"], r["column"], r["row"]) for r in info.ragged] == [(3, 18, 18, 2), (5, 15, 16, 3)]
-    assert info.ragged[0]["record"] == quoted + ",extra"
+    assert [(r["line"], r["lines"], r["fields"], r["column"], r["column_name"], r["row"]) for r in info.ragged] == [
+        (3, 2, 18, 18, None, 2), (5, 1, 15, 16, "GROSS_INCOME", 3)]
+    assert all("record" not in r for r in info.ragged)
+    from snowseg.loading import ragged
+
+    rejected = ragged.rejected_records(info, CONTRACT)
+    assert [(r.line, r.code, r.record) for r in rejected] == [(3, 100080, quoted + ",extra"), (5, 100080, ROW.rsplit(",", 2)[0])]
+    assert rejected[0].error.startswith("Number of columns in file (18) does not match that of the corresponding table (17)")
+    clean = ragged.write_without(info, CONTRACT, tmp_path / "clean")
+    assert clean.read_text() == HEADER + "\n" + ROW + "\n" + ROW + "\n"
+    assert [ragged.source_line(info, n) for n in (2, 3)] == [2, 6]
+
+
+def test_every_line_with_bad_bytes_is_counted_with_field_and_character(tmp_path: Path):
+    """Probe (issue 12): "column" was a character position in a 17-field file; now each listed line gives the field
+    number (as COPY counts columns), its contract column and the character, and every such line is counted."""
+    p = tmp_path / "latin1.csv"
+    bad = ROW.replace("Health and beauty", "Sant\xe9 et beaut\xe9").replace("Yangon", "Yang\xf3n")
+    lines = [ROW.encode()] * 3 + [bad.encode("latin-1")] * 12
+    p.write_bytes(HEADER.encode() + b"\n" + b"\n".join(lines) + b"\n")
+    with pytest.raises(NotUtf8) as err:
+        check_file(p, CONTRACT)
+    e = err.value
+    assert (e.total, len(e.lines), e.rows) == (12, 10, 15)
+    assert (e.line, e.column, e.column_name, e.character) == (5, 3, "CITY", 19)
+    assert [x["line"] for x in e.lines] == list(range(5, 15))
+    assert "12 line(s)" in str(e) and "(and 2 more)" in str(e)
+
+
+@pytest.mark.parametrize(
+    ("content", "rows"),
+    [
+        pytest.param(f"{HEADER},Extra\n{ROW},1\n{ROW},2\n", 2, id="header-mismatch"),
+        pytest.param(f"{HEADER}\n{ROW}\n{ROW},9\n{ROW}\n", 3, id="ragged"),
+    ],
+)
+def test_a_refusal_counts_the_records_it_parsed(tmp_path: Path, content: str, rows: int):
+    """Probe (issue 12): ROWS_PARSED was 0 for a refused file whose rows were counted."""
+    p = tmp_path / "f.csv"
+    p.write_text(content)
+    with pytest.raises((HeaderMismatch, RaggedRow)) as err:
+        check_file(p, CONTRACT, ragged="refuse")
+    assert err.value.rows == rows

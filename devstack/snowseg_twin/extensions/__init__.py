@@ -13,6 +13,8 @@ install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.ser
 - Accounts (account): warehouses, storage integrations, users and key-pair login, the session's context, roles and
   grants (roles), ownership of every object created, and Snowflake's privilege checks on every statement when the
   server does (the default; env SNOWSEG_TWIN_PRIVILEGES=off turns them off) (access_control).
+- Query responses: a failed query's message is the error's own text, and the session parameters name the
+  session's TIMEZONE, as Snowflake sends them (query_responses).
 - Bulk-load checks: VALIDATE(t, JOB_ID => ...), COPY ... VALIDATION_MODE, INFORMATION_SCHEMA.COPY_HISTORY
   and LAST_QUERY_ID() (load_checks: validate, validation_mode, copy_history, query_ids).
 
@@ -36,7 +38,7 @@ def install() -> None:
 
     from snowseg_twin.extensions import _statements, copy_csv, file_formats, pipes, put_paths, remove, s3_stages
     from snowseg_twin.extensions import stage_list
-    from snowseg_twin.extensions import account, load_checks, null_timestamps
+    from snowseg_twin.extensions import account, load_checks, null_timestamps, query_responses
 
     with _lock:
         fakesnow.cursor.copy_into = copy_csv.copy_into
@@ -52,6 +54,7 @@ def install() -> None:
         null_timestamps.install()
         load_checks.install()
         account.install()  # warehouses, storage integrations, users + key-pair login, session context
+        query_responses.install()  # a failed query's own message; the session's TIMEZONE in every response
         from snowseg_twin.extensions import copy_history
 
         copy_history.register_source(pipes.copy_history_rows)  # Snowpipe loads, with PIPE_NAME

@@ -7,7 +7,8 @@
    fastest way to name files) and ``ON_ERROR = CONTINUE``, keeping the ``METADATA$`` lineage columns.
 4. The rejected records of chunks with errors come from Snowflake's validator
    (:mod:`snowseg.loading.rejects`) and go to ``RAW.SALES_REJECTED`` with their line in the *source*
-   file (from the split manifest).
+   file (from the split manifest). Ragged records never reach a chunk: they are rejected as Snowflake
+   would reject them (:mod:`snowseg.loading.ragged`).
 5. One LOAD_AUDIT row for the source file, committed with the COPY and the rejected rows:
    ``rows_parsed = rows_loaded + rows_rejected``.
 
@@ -25,7 +26,7 @@ from typing import Any
 from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
-from snowseg.loading import audit
+from snowseg.loading import audit, ragged
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.common import (
     LoadFailed,
@@ -36,7 +37,7 @@ from snowseg.loading.common import (
     per_file_results,
     put_file_url,
 )
-from snowseg.loading.rejects import batches, store_rejected, validate_files
+from snowseg.loading.rejects import Rejected, batches, store_rejected, validate_files
 from snowseg.loading.splitting import Chunk
 from snowseg.objects import BULK_STAGE, dataset_objects
 from snowseg.warehouse import Names, quote_ident, quote_literal
@@ -135,22 +136,29 @@ def load_chunks(
             loaded = sum(int(r[3] or 0) for r in per_file.values())
             with_errors = [n for n, r in per_file.items() if int(r[5] or 0) > 0]
             rejected = validate_files(cur, names, contract, with_errors, stage_path=stage) if with_errors else []
+            rejected += ragged.rejected_records(info, contract)  # kept out of the chunks by load_path_files
+
+            def locate(r: Rejected) -> int | None:
+                """A rejected record's line in the source file (a chunk's line, or the source's own)."""
+                if r.staged_file not in by_name:
+                    return r.line
+                return ragged.source_line(info, source_line(by_name[r.staged_file], r.line))
+
             store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=info.name,
-                           rejected=rejected, source_line=lambda r: source_line(by_name[r.staged_file], r.line))
+                           rejected=rejected, source_line=locate)
             if loaded + len(rejected) != info.rows:
                 raise LoadFailed(
                     f"{info.path}: {info.rows} rows parsed but {loaded} loaded + {len(rejected)} rejected; "
                     "refusing to commit a load that does not add up"
                 )
             status = "LOADED" if not rejected else ("PARTIALLY_LOADED" if loaded else "FAILED")
-            first = min(rejected, key=lambda r: (r.line or 0), default=None)
+            first = min(rejected, key=lambda r: locate(r) or 0, default=None)
             rec = audit.AuditRecord(
                 batch_id=batch_id, file_name=info.name, load_path=LOAD_PATH, target_table=target, status=status,
                 rows_parsed=info.rows, rows_loaded=loaded, rows_rejected=len(rejected), started_at=started,
                 finished_at=datetime.now(UTC).replace(tzinfo=None), file_path=info.path, stage_path=stage,
                 bytes=info.bytes, checksum=info.sha256, dag_id=dag_id, run_id=run_id,
-                first_error=first.error if first else None,
-                first_error_line=source_line(by_name[first.staged_file], first.line) if first else None,
+                first_error=first.error if first else None, first_error_line=locate(first) if first else None,
                 first_error_character=first.character if first else None,
                 first_error_column=first.column_name if first else None,
             )
@@ -191,7 +199,9 @@ def load_path_files(
     results = []
     for info in infos:
         with tempfile.TemporaryDirectory(prefix="snowseg-bulk-") as tmp:
-            chunks = split_csv(info.path, tmp, target_bytes=chunk_bytes, delimiter=contract.csv.delimiter,
+            # ragged records stay out of the chunks: the COPY would pad or cut them (they are rejected instead)
+            source = ragged.write_without(info, contract, Path(tmp) / "clean") if info.ragged else info.path
+            chunks = split_csv(source, Path(tmp) / "chunks", target_bytes=chunk_bytes, delimiter=contract.csv.delimiter,
                                quotechar=contract.csv.quote)
             results.append(load_chunks(conn, info, chunks, contract, names, parallel=parallel, purge=purge,
                                        dag_id=dag_id, run_id=run_id))

@@ -17,10 +17,12 @@ HeaderMismatch: .../other.csv: the header does not match contract 'supermarket_s
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
 import io
+import threading
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,12 +35,17 @@ BOM = b"\xef\xbb\xbf"
 class FileCheckError(ValueError):
     """A file was refused before loading; the message names the file and what to do.
 
-    ``line`` and ``column`` locate the problem in the file when it has a place (1-based; else None).
+    Where the problem has a place (1-based; else None): ``line`` (physical line, header = 1), ``column`` (the field
+    number in the record, as COPY's errors count columns), ``character`` (position in the line) and ``column_name``
+    (the contract's column at that field). ``rows`` counts the file's records when they could be counted (the
+    refused file's ROWS_PARSED), else 0.
     """
 
-    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
+                 character: int | None = None, column_name: str | None = None, rows: int = 0):
         super().__init__(message)
-        self.line, self.column = line, column
+        self.line, self.column, self.character, self.column_name = line, column, character, column_name
+        self.rows = rows
 
 
 class FileTooLarge(FileCheckError):
@@ -46,7 +53,14 @@ class FileTooLarge(FileCheckError):
 
 
 class NotUtf8(FileCheckError):
-    """The file has bytes that are not UTF-8."""
+    """The file has bytes that are not UTF-8: ``lines`` lists the lines that do (up to :data:`LISTED`), ``total``
+    counts them all."""
+
+    def __init__(self, message: str, *, lines: list[dict], total: int, rows: int):
+        first = lines[0]
+        super().__init__(message, line=first["line"], column=first["column"], character=first["character"],
+                         column_name=first["column_name"], rows=rows)
+        self.lines, self.total = lines, total
 
 
 class HeaderMismatch(FileCheckError):
@@ -55,8 +69,8 @@ class HeaderMismatch(FileCheckError):
 
     def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
                  missing: list[str] | None = None, unexpected_positions: list[int] | None = None,
-                 found_count: int | None = None):
-        super().__init__(message, line=line, column=column)
+                 found_count: int | None = None, rows: int = 0, column_name: str | None = None):
+        super().__init__(message, line=line, column=column, column_name=column_name, rows=rows)
         self.missing, self.unexpected_positions = list(missing or []), list(unexpected_positions or [])
         self.found_count = found_count
 
@@ -65,9 +79,10 @@ class RaggedRow(FileCheckError):
     """Records with more or fewer fields than the header: ``records`` lists them (up to :data:`LISTED`), ``total``
     counts them all; ``line``/``column`` locate the first."""
 
-    def __init__(self, message: str, *, records: list[dict], total: int):
+    def __init__(self, message: str, *, records: list[dict], total: int, rows: int):
         first = records[0]
-        super().__init__(message, line=first["line"], column=first["column"])
+        super().__init__(message, line=first["line"], column=first["column"], column_name=first["column_name"],
+                         rows=rows)
         self.records, self.total = records, total
 
 
@@ -78,8 +93,6 @@ class CorruptGzip(FileCheckError):
 GZIP_MAGIC = b"\x1f\x8b"
 #: How many bad records a refusal lists (it counts them all).
 LISTED = 10
-#: Snowflake's error for a record whose field count is not the table's (ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE).
-COLUMN_COUNT_CODE = 100080
 
 
 def open_text(path: str | Path):
@@ -103,7 +116,8 @@ class FileInfo:
     rows: int
     has_bom: bool
     #: records with another field count than the header, kept out of the load and put on record as rejected
-    #: (``check_file(..., ragged="collect")``): line, column (first field past the header's), fields, record
+    #: (``check_file(..., ragged="collect")``): line, lines, column (first field past the header's), fields, row,
+    #: column_name -- not their text (FileInfo goes through XCom; :mod:`snowseg.loading.ragged` reads it back)
     ragged: list[dict] = field(default_factory=list)
 
     @property
@@ -130,10 +144,11 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
         Size limit in MB (10**6 bytes); defaults to the contract's ``csv.max_file_mb`` (50, as the
         Snowflake web UI loader).
     ragged : {'refuse', 'collect'}
-        Records whose field count is not the header's: ``refuse`` the file (the small path: its COPY would abort),
-        or ``collect`` them in ``FileInfo.ragged`` (bulk and Snowpipe: Snowflake rejects just those records under
-        ERROR_ON_COLUMN_COUNT_MISMATCH, but a COPY with a transformation would pad or cut them, so they are kept
-        out of the load and put on record as rejected).
+        Records whose field count is not the header's: ``refuse`` the file, or ``collect`` them in
+        ``FileInfo.ragged`` (what the load paths do: Snowflake rejects just those records under
+        ERROR_ON_COLUMN_COUNT_MISMATCH, as any bad record under the path's ON_ERROR; a COPY that transforms or
+        matches by name would pad or cut them instead, so the paths keep them out of such a COPY and put them on
+        record as rejected).
 
     Returns
     -------
@@ -168,38 +183,80 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
     if not data:
         raise HeaderMismatch(f"{p}: the file is empty; expected a header line: {','.join(contract.header)}",
                              line=1, column=1)
-    has_bom = data.startswith(BOM)
-    text = _decode(p, data[len(BOM):] if has_bom else data)
-
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=contract.csv.delimiter, quotechar=contract.csv.quote)
-    header = next(reader, [])
-    _check_header(p, contract, header)
     if ragged not in ("refuse", "collect"):
         raise ValueError(f"ragged {ragged!r}: use 'refuse' or 'collect'")
-    lines = text.splitlines(keepends=True)
-    rows, bad = 0, []
-    previous_end = reader.line_num
-    for record in reader:
-        start, previous_end = previous_end + 1, reader.line_num
-        if not record:  # csv yields [] for a blank line; COPY skips blank lines too (SKIP_BLANK_LINES = TRUE)
-            continue
-        rows += 1
-        if len(record) != len(header):
-            bad.append({"line": start, "column": min(len(record), len(header)) + 1, "fields": len(record),
-                        "row": rows, "record": "".join(lines[start - 1:previous_end]).rstrip("\r\n")})
+    has_bom = data.startswith(BOM)
+    body = data[len(BOM):] if has_bom else data
+    text, bad_bytes = _decode(body)
+    header, rows, bad = _scan(text, contract)
+    if bad_bytes:
+        raise _not_utf8(p, body, bad_bytes, contract, rows)
+    _check_header(p, contract, header, rows)
     if bad and ragged == "refuse":
         listed = "; ".join(f"line {b['line']} has {b['fields']} fields" for b in bad[:LISTED])
         more = f" (and {len(bad) - LISTED} more)" if len(bad) > LISTED else ""
         raise RaggedRow(
-            f"{p}: {len(bad)} record(s) with another number of fields than the header's {len(header)} "
-            f"({', '.join(header)}): {listed}{more}; fix the rows or quote fields that contain the delimiter. Nothing "
-            "was loaded from this file",
-            records=[{k: v for k, v in b.items() if k != "record"} for b in bad[:LISTED]], total=len(bad),
+            f"{p}: {len(bad)} record(s) with another number of fields than the header's {len(header)}: {listed}"
+            f"{more}; fix the rows or quote fields that contain the delimiter. Nothing was loaded from this file",
+            records=bad[:LISTED], total=len(bad), rows=rows,
         )
     return FileInfo(
         path=str(p.resolve()), name=p.name, bytes=size, sha256=hashlib.sha256(raw).hexdigest(), rows=rows,
         has_bom=has_bom, ragged=bad,
     )
+
+
+class RecordLines:
+    """Physical lines of a text file for csv.reader, keeping the text of the record it is reading (csv gives no
+    offsets): ``line`` is the last line read (``first_line`` lines already read), :meth:`take` the text since the
+    last take."""
+
+    def __init__(self, f: io.TextIOBase, first_line: int = 0):
+        self._f, self.line = f, first_line
+        self._buf: list[str] = []
+
+    def __iter__(self) -> RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._f.readline()
+        if not line:
+            raise StopIteration
+        self.line += 1
+        self._buf.append(line)
+        return line
+
+    def take(self) -> str:
+        text, self._buf = "".join(self._buf), []
+        return text
+
+
+def _scan(text: str, contract: DatasetContract) -> tuple[list[str], int, list[dict]]:
+    """The header, the number of records and the ragged ones (first line, physical lines, field number, contract
+    column, field count, record number; never the record's text, which would travel through XCom). Blank lines are
+    not records: the contract's format skips them (SKIP_BLANK_LINES)."""
+    lines = RecordLines(io.StringIO(text, newline=""))
+    reader = csv.reader(lines, delimiter=contract.csv.delimiter, quotechar=contract.csv.quote)
+    header = next(reader, [])
+    lines.take()
+    rows, bad = 0, []
+    width = len(header)
+    while True:
+        start = lines.line + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        lines.take()
+        if not record:
+            continue
+        rows += 1
+        if len(record) != width:
+            field = min(len(record), width) + 1
+            name = contract.columns[field - 1].column if field <= len(contract.columns) else None
+            bad.append({"line": start, "lines": lines.line - start + 1, "column": field, "fields": len(record),
+                        "row": rows, "column_name": name})
+    return header, rows, bad
 
 
 def _gunzip(path: Path, raw: bytes) -> bytes:
@@ -213,21 +270,61 @@ def _gunzip(path: Path, raw: bytes) -> bytes:
         ) from None
 
 
-def _decode(path: Path, data: bytes) -> str:
-    """Decode strictly as UTF-8, naming the line and column of the first bad byte."""
+_bad_positions = threading.local()
+
+
+def _note_bad_byte(e: UnicodeError) -> tuple[str, int]:
+    assert isinstance(e, UnicodeDecodeError)
+    _bad_positions.found.append(e.start)
+    return "\ufffd", e.end
+
+
+codecs.register_error("snowseg_note_bad_byte", _note_bad_byte)
+
+
+def _decode(data: bytes) -> tuple[str, list[int]]:
+    """The text (bad bytes as U+FFFD) and the offsets of the bytes that are not valid UTF-8 (one pass)."""
+    _bad_positions.found = []
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise NotUtf8(
-            f"{path}: line {line}, column {column}: a byte that is not valid UTF-8; "
-            "re-save the file as UTF-8 (it looks like Latin-1/Windows-1252 if accented letters are involved)",
-            line=line, column=column,
-        ) from None
+        return data.decode("utf-8", errors="snowseg_note_bad_byte"), _bad_positions.found
+    finally:
+        _bad_positions.found = []
 
 
-def _check_header(path: Path, contract: DatasetContract, found: list[str]) -> None:
+def _where(field: int, name: str | None) -> str:
+    return f"column {field} ({name})" if name else f"column {field}"
+
+
+def _not_utf8(path: Path, data: bytes, positions: list[int], contract: DatasetContract, rows: int) -> NotUtf8:
+    """NotUtf8 listing each line with bad bytes (the first ten: line, field, column, character), counting all."""
+    lines: list[dict] = []
+    total, line_no, scanned, last_line = 0, 1, 0, 0
+    for pos in positions:
+        line_no += data.count(b"\n", scanned, pos)
+        scanned = pos
+        if line_no == last_line:
+            continue
+        last_line, total = line_no, total + 1
+        if len(lines) >= LISTED:
+            continue
+        line_start = data.rfind(b"\n", 0, pos) + 1
+        prefix = data[line_start:pos].decode("utf-8", errors="replace")
+        field = len(next(csv.reader([prefix], delimiter=contract.csv.delimiter, quotechar=contract.csv.quote),
+                         [""])) if prefix else 1
+        lines.append({"line": line_no, "column": field, "character": len(prefix) + 1,
+                      "header": contract.header[field - 1] if field <= len(contract.header) else None,
+                      "column_name": contract.columns[field - 1].column if field <= len(contract.columns) else None})
+    listed = "; ".join(f"line {x['line']}, {_where(x['column'], x['header'])}, character {x['character']}"
+                       for x in lines)
+    more = f" (and {total - LISTED} more)" if total > LISTED else ""
+    return NotUtf8(
+        f"{path}: {total} line(s) with bytes that are not valid UTF-8: {listed}{more}; re-save the file as UTF-8 (it "
+        "looks like Latin-1/Windows-1252 if accented letters are involved). Nothing was loaded from this file",
+        lines=lines, total=total, rows=rows,
+    )
+
+
+def _check_header(path: Path, contract: DatasetContract, found: list[str], rows: int) -> None:
     """Compare the header with the contract's, by name and order.
 
     The error names only the contract's own column names and counts: a header that is not the
@@ -253,5 +350,6 @@ def _check_header(path: Path, contract: DatasetContract, found: list[str]) -> No
         f"{path}: line 1: the header does not match contract {contract.name!r} ({'; '.join(detail)}). "
         f"Expected: {expected}. Fix the file, or describe its schema in a dataset contract ({contract.source.name}).",
         line=1, column=unexpected[0] if unexpected else None, missing=missing, unexpected_positions=unexpected,
-        found_count=len(found),
+        found_count=len(found), rows=rows,
+        column_name=next((c.column for c in contract.columns if c.name == missing[0]), None) if missing else None,
     )

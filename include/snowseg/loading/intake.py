@@ -1,10 +1,11 @@
 """Intake: check every input file before anything is loaded, and put refused files on record.
 
-A file the checks refuse (:mod:`snowseg.loading.checks`: not UTF-8, wrong header, ragged record, empty,
-truncated gzip, too big for the small-file path) loads no row. So that every file's fate is visible in
-one place, it gets a LOAD_AUDIT row with status ``REFUSED``, 0 rows, and the error with its line and
-column. Re-sending the same refused content does not add another row. The other files of the same run
-are still loaded; the task then fails, naming each refused file.
+A file the checks refuse (:mod:`snowseg.loading.checks`: not UTF-8, wrong header, empty, truncated gzip,
+too big for the small-file path) loads no row. So that every file's fate is visible in one place, it gets a
+LOAD_AUDIT row with status ``REFUSED``, its counted records as parsed and rejected, and the error with its
+line, character and column. Re-sending the same refused content does not add another row. The other files
+of the same run are still loaded; the task then fails, naming each refused file. Ragged records do not refuse
+a file: each path rejects just those records (:mod:`snowseg.loading.ragged`).
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ class Refusal:
     name: str
     error: str
     line: int | None
-    column: int | None
+    column: int | None  # the field number
     bytes: int | None
     sha256: str | None
+    character: int | None = None
+    column_name: str | None = None
+    rows: int = 0  # the records counted before the refusal
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,12 +48,13 @@ def check_inputs(paths: list[str | Path], contract: DatasetContract, *, max_mb: 
     infos, refused = [], []
     for path in paths:
         try:
-            infos.append(check_file(path, contract, max_mb=max_mb))
+            infos.append(check_file(path, contract, max_mb=max_mb, ragged="collect"))
         except FileCheckError as e:
             p = Path(path)
             data = p.read_bytes()
             refused.append(Refusal(path=str(p.resolve()), name=p.name, error=str(e), line=e.line, column=e.column,
-                                   bytes=len(data), sha256=hashlib.sha256(data).hexdigest()))
+                                   bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), character=e.character,
+                                   column_name=e.column_name, rows=e.rows))
     return infos, refused
 
 
@@ -64,9 +69,10 @@ def record_refusals(cur: Any, names: Names, contract: DatasetContract, refused: 
         now = datetime.now(UTC).replace(tzinfo=None)
         audit.record(cur, names, audit.AuditRecord(
             batch_id=f"{load_path}_{(r.sha256 or '')[:16]}", file_name=r.name, load_path=load_path,
-            target_table=target, status="REFUSED", rows_parsed=0, rows_loaded=0, rows_rejected=0, started_at=now,
-            finished_at=now, file_path=r.path, bytes=r.bytes, checksum=r.sha256, dag_id=dag_id, run_id=run_id,
-            first_error=r.error.splitlines()[0][:4000], first_error_line=r.line, first_error_character=r.column,
+            target_table=target, status="REFUSED", rows_parsed=r.rows, rows_loaded=0, rows_rejected=r.rows,
+            started_at=now, finished_at=now, file_path=r.path, bytes=r.bytes, checksum=r.sha256, dag_id=dag_id,
+            run_id=run_id, first_error=r.error.splitlines()[0][:4000], first_error_line=r.line,
+            first_error_character=r.character, first_error_column=r.column_name,
         ))
         written += 1
     return written

@@ -24,14 +24,15 @@ through the shadow table's own stage, in the standard form).
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
-from snowseg.loading import audit
+from snowseg.loading import audit, ragged
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.common import (
     LoadFailed,
@@ -42,7 +43,7 @@ from snowseg.loading.common import (
     put_file_url,
     summarise_copy,
 )
-from snowseg.loading.rejects import store_rejected, validate_files
+from snowseg.loading.rejects import Rejected, store_rejected, validate_files
 from snowseg.objects import dataset_objects, qualified
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
@@ -100,83 +101,103 @@ def load_file(
         if skipped := already_loaded(cur, names, info, target):
             return skipped
 
-        folder = info.sha256[:16]
-        stage = wh.stage_path(names.database, names.raw, f"%{objects.intake}", folder)
-        put = wh.run(cur, "loading/put_file.sql", file_url=put_file_url(info.path), stage_path=stage, parallel="4")
-        staged = f"{folder}/{put[0][1]}"  # PUT's target (".gz" added by AUTO_COMPRESS), as METADATA$FILENAME names it
-        log.info("staged %s at %s", info.path, stage)
+        if info.ragged and on_error != "CONTINUE":
+            _fail_ragged(cur, info, contract, names, batch_id, target, on_error, started, dag_id, run_id)
 
-        rec = audit.AuditRecord(
-            batch_id=batch_id, file_name=info.name, load_path=LOAD_PATH, target_table=target, status="",
-            rows_parsed=0, rows_loaded=0, rows_rejected=0, started_at=started, finished_at=started,
-            file_path=info.path, stage_path=stage, bytes=info.bytes, checksum=info.sha256, dag_id=dag_id,
-            run_id=run_id,
-        )
-        where = dict(database=names.database, schema=names.raw, intake_table=objects.intake)
-        cur.execute("begin")
-        try:
-            results = wh.run(cur, "loading/copy_into_intake.sql", **where, stage_path=stage, on_error=on_error,
-                             file_format=quote_literal(qualified(names, names.raw, objects.file_format_by_name)))
-        except Exception as e:  # the connector raises ProgrammingError; keep its text
-            cur.execute("rollback")
-            err = _contract_column(audit.parse_copy_error(audit.error_text(e)), contract)
-            fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
-            if not audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):  # once per content
-                cur.execute("begin")
-                _keep_rejected(cur, info, contract, names, batch_id)  # every error, not only the first
-                audit.record(cur, names, rec)
-                cur.execute("commit")
-            raise LoadFailed(
-                f"{info.path}: COPY INTO {target} failed, nothing was loaded ({err.describe()}). "
-                f"Recorded in {names.database}.{names.audit}.LOAD_AUDIT as batch {batch_id}.",
-                file=info.path, batch_id=batch_id, error=err, audited=True,
-            ) from e
+        with tempfile.TemporaryDirectory(prefix="snowseg-small-") as tmp:
+            # ON_ERROR = CONTINUE: the ragged records stay out of the COPY, which would pad or cut them
+            source = str(ragged.write_without(info, contract, tmp)) if info.ragged else info.path
+            return _stage_and_copy(cur, info, source, contract, names, batch_id=batch_id, target=target,
+                                   on_error=on_error, started=started, dag_id=dag_id, run_id=run_id)
 
-        try:
-            status, loaded, err = summarise_copy(results)
-        except LoadFailed:
-            cur.execute("rollback")
-            raise
-        err = _contract_column(err, contract)
-        if status == "SKIPPED":
-            # COPY's load metadata knows this staged path: an earlier attempt loaded it; nothing new parsed
-            (held,) = wh.run(cur, "raw/count_batch_rows.sql", {"batch_id": batch_id}, database=names.database,
-                             schema=names.raw, table=objects.table)[0]
-            cur.execute("rollback")
-            msg = (f"{info.name}: skipped: COPY's load metadata has this staged file as loaded before; batch {batch_id} "
-                   f"holds {held} rows")
-            log.info(msg)
-            return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
-        fill(rec, status, parsed=info.rows, loaded=loaded, err=err)
-        if status == "FAILED" and audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):
-            cur.execute("rollback")  # this content's failure is on record already (with its rejected rows)
-            raise LoadFailed(f"{info.path}: COPY skipped the whole file again ({err.describe() if err else ''}); "
-                             f"already recorded in {names.database}.{names.audit}.LOAD_AUDIT.", file=info.path,
-                             batch_id=batch_id, error=err, audited=True)
-        if err:  # CONTINUE / SKIP_FILE: keep each rejected record with its line, column and error
-            _keep_rejected(cur, info, contract, names, batch_id)
-        if loaded:
-            publish = dict(**where, table=objects.table,
-                           columns=", ".join(quote_ident(c.column) for c in contract.columns),
-                           # '%' doubled: the statement has bound (pyformat) parameters, eg: "Tax 5%"
-                           header_columns=", ".join('"' + c.name.replace("%", "%%") + '"' for c in contract.columns))
-            wh.run(cur, "raw/insert_raw_from_intake.sql", {"load_path": LOAD_PATH, "batch_id": batch_id,
-                   "staged_file": staged, "loaded_at": started}, **publish)
-            wh.run(cur, "raw/delete_intake_file.sql", {"staged_file": staged}, **where)
-        audit.record(cur, names, rec)
-        cur.execute("commit")
 
-        if status in {"LOADED", "PARTIALLY_LOADED"}:
-            # the web UI removes the staged file once it is loaded; load metadata still remembers it
-            wh.run(cur, "loading/remove_staged_files.sql", stage_path=stage)
-        msg = f"{info.name}: {status} {loaded} of {info.rows} rows into {target} (batch {batch_id})"
-        if err:
-            msg += f"; first error: {err.describe()}"
-        if status == "FAILED":  # ON_ERROR = SKIP_FILE skipped the whole file
-            raise LoadFailed(f"{info.path}: {msg}. Recorded in {names.database}.{names.audit}.LOAD_AUDIT.",
-                             file=info.path, batch_id=batch_id, error=err, audited=True)
+def _stage_and_copy(cur: Any, info: FileInfo, source: str, contract: DatasetContract, names: Names, *, batch_id: str,
+                    target: str, on_error: str, started: datetime, dag_id: str | None,
+                    run_id: str | None) -> LoadResult:
+    """PUT `source` (the file, or its copy without ragged records) to the intake table's stage, COPY it, publish the
+    rows to the raw table with the audit row in one transaction; keep every rejected record."""
+    objects = dataset_objects(contract)
+    folder = info.sha256[:16]
+    stage = wh.stage_path(names.database, names.raw, f"%{objects.intake}", folder)
+    put = wh.run(cur, "loading/put_file.sql", file_url=put_file_url(source), stage_path=stage, parallel="4")
+    staged = f"{folder}/{put[0][1]}"  # PUT's target (".gz" added by AUTO_COMPRESS), as METADATA$FILENAME names it
+    log.info("staged %s at %s", info.path, stage)
+
+    rec = audit.AuditRecord(
+        batch_id=batch_id, file_name=info.name, load_path=LOAD_PATH, target_table=target, status="",
+        rows_parsed=0, rows_loaded=0, rows_rejected=0, started_at=started, finished_at=started,
+        file_path=info.path, stage_path=stage, bytes=info.bytes, checksum=info.sha256, dag_id=dag_id,
+        run_id=run_id,
+    )
+    where = dict(database=names.database, schema=names.raw, intake_table=objects.intake)
+    cur.execute("begin")
+    try:
+        results = wh.run(cur, "loading/copy_into_intake.sql", **where, stage_path=stage, on_error=on_error,
+                         file_format=quote_literal(qualified(names, names.raw, objects.file_format_by_name)))
+    except Exception as e:  # the connector raises ProgrammingError; keep its text
+        cur.execute("rollback")
+        err = _contract_column(audit.parse_copy_error(audit.error_text(e)), contract)
+        fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
+        if not audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):  # once per content
+            cur.execute("begin")
+            _keep_rejected(cur, info, source, contract, names, batch_id)  # every error, not only the first
+            audit.record(cur, names, rec)
+            cur.execute("commit")
+        raise LoadFailed(
+            f"{info.path}: COPY INTO {target} failed, nothing was loaded ({err.describe()}). "
+            f"Recorded in {names.database}.{names.audit}.LOAD_AUDIT as batch {batch_id}.",
+            file=info.path, batch_id=batch_id, error=err, audited=True,
+        ) from e
+
+    try:
+        status, loaded, err = summarise_copy(results)
+    except LoadFailed:
+        cur.execute("rollback")
+        raise
+    err = _contract_column(err, contract)
+    rejected: list[Rejected] = []
+    if status != "SKIPPED" and (err or info.ragged):  # every rejected record, with its line in the file as given
+        rejected = _keep_rejected(cur, info, source, contract, names, batch_id)
+        status, err = _with_ragged(status, err, rejected, info)
+    if status == "SKIPPED":
+        # COPY's load metadata knows this staged path: an earlier attempt loaded it; nothing new parsed
+        (held,) = wh.run(cur, "raw/count_batch_rows.sql", {"batch_id": batch_id}, database=names.database,
+                         schema=names.raw, table=objects.table)[0]
+        cur.execute("rollback")
+        msg = (f"{info.name}: skipped: COPY's load metadata has this staged file as loaded before; batch {batch_id} "
+               f"holds {held} rows")
         log.info(msg)
-        return LoadResult(status, batch_id, info.name, info.rows, loaded, info.rows - loaded, msg)
+        return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
+    fill(rec, status, parsed=info.rows, loaded=loaded, err=err)
+    if status == "FAILED" and audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):
+        cur.execute("rollback")  # this content's failure is on record already (with its rejected rows)
+        raise LoadFailed(f"{info.path}: COPY skipped the whole file again ({err.describe() if err else ''}); "
+                         f"already recorded in {names.database}.{names.audit}.LOAD_AUDIT.", file=info.path,
+                         batch_id=batch_id, error=err, audited=True)
+    if loaded:
+        publish = dict(**where, table=objects.table,
+                       columns=", ".join(quote_ident(c.column) for c in contract.columns),
+                       # '%' doubled: the statement has bound (pyformat) parameters, eg: "Tax 5%"
+                       header_columns=", ".join('"' + c.name.replace("%", "%%") + '"' for c in contract.columns))
+        wh.run(cur, "raw/insert_raw_from_intake.sql", {"load_path": LOAD_PATH, "batch_id": batch_id,
+               "staged_file": staged, "loaded_at": started}, **publish)
+        wh.run(cur, "raw/delete_intake_file.sql", {"staged_file": staged}, **where)
+    audit.record(cur, names, rec)
+    cur.execute("commit")
+
+    if status in {"LOADED", "PARTIALLY_LOADED"}:
+        # the web UI removes the staged file once it is loaded; load metadata still remembers it
+        wh.run(cur, "loading/remove_staged_files.sql", stage_path=stage)
+    msg = f"{info.name}: {status} {loaded} of {info.rows} rows into {target} (batch {batch_id})"
+    if err:
+        msg += f"; first error: {err.describe()}"
+    if status == "FAILED":  # ON_ERROR = SKIP_FILE skipped the whole file
+        raise LoadFailed(f"{info.path}: {msg}. Recorded in {names.database}.{names.audit}.LOAD_AUDIT.",
+                         file=info.path, batch_id=batch_id, error=err, audited=True)
+    log.info(msg)
+    return LoadResult(status, batch_id, info.name, info.rows, loaded, info.rows - loaded, msg)
+
+
 
 
 def _contract_column(err: audit.CopyError | None, contract: DatasetContract) -> audit.CopyError | None:
@@ -187,17 +208,77 @@ def _contract_column(err: audit.CopyError | None, contract: DatasetContract) -> 
     return replace(err, column=by_header.get(err.column, err.column))
 
 
-def _keep_rejected(cur: Any, info: FileInfo, contract: DatasetContract, names: Names, batch_id: str) -> int:
-    """Store every record Snowflake's validator rejects in the file; returns how many.
+def _keep_rejected(cur: Any, info: FileInfo, source: str, contract: DatasetContract, names: Names,
+                   batch_id: str) -> list[Rejected]:
+    """Store every record Snowflake's validator rejects in `source` (the file, or its copy without ragged records,
+    whose lines are mapped back), and the ragged records; returns them, located in the file as given.
 
     ``VALIDATION_MODE`` takes only the standard load form into a table with exactly the contract's columns, and a
     table stage loads only into its own table: the file is validated from the shadow table's stage, then removed.
     """
     folder = info.sha256[:16]
     shadow_stage = wh.stage_path(names.database, names.raw, f"%{dataset_objects(contract).shadow}", folder)
-    put = wh.run(cur, "loading/put_file.sql", file_url=put_file_url(info.path), stage_path=shadow_stage, parallel="4")
-    rejected = validate_files(cur, names, contract, [str(put[0][1])], stage_path=shadow_stage)
+    put = wh.run(cur, "loading/put_file.sql", file_url=put_file_url(source), stage_path=shadow_stage, parallel="4")
+    validated = validate_files(cur, names, contract, [str(put[0][1])], stage_path=shadow_stage)
     wh.run(cur, "loading/remove_staged_files.sql", stage_path=shadow_stage)
+    if source != info.path:  # the copy without ragged records: its lines are not the file's
+        validated = [replace(r, line=ragged.source_line(info, r.line)) for r in validated]
+        validated += ragged.rejected_records(info, contract)
+    rejected = sorted(validated, key=lambda r: r.line or 0)
     store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=info.name,
                    rejected=rejected)
-    return len(rejected)
+    return rejected
+
+
+def _first_error(rejected: list[Rejected], info: FileInfo, contract: DatasetContract) -> audit.CopyError | None:
+    first = min(rejected, key=lambda r: r.line or 0, default=None)
+    if first is None:
+        return None
+    return _contract_column(audit.CopyError(message=first.error, file=info.name, line=first.line,
+                                            character=first.character, column=first.column_name), contract)
+
+
+def _with_ragged(status: str, err: audit.CopyError | None, rejected: list[Rejected],
+                 info: FileInfo) -> tuple[str, audit.CopyError | None]:
+    """COPY's outcome for the copy without ragged records, as the outcome for the file: its ragged records are
+    rejected too, so a file the COPY loaded whole is partly loaded, and the first error is the file's first."""
+    if not info.ragged:
+        return status, err
+    first = min(rejected, key=lambda r: r.line or 0)
+    err = audit.CopyError(message=first.error, file=info.name, line=first.line, character=first.character,
+                          column=first.column_name)
+    return ("PARTIALLY_LOADED" if status == "LOADED" else status), err
+
+
+def _fail_ragged(cur: Any, info: FileInfo, contract: DatasetContract, names: Names, batch_id: str, target: str,
+                 on_error: str, started: datetime, dag_id: str | None, run_id: str | None) -> NoReturn:
+    """A file with ragged records under ABORT_STATEMENT or SKIP_FILE: as Snowflake's COPY would, load nothing and
+    report the first error; every rejected record (ragged or not) is kept, from Snowflake's validator.
+
+    The COPY itself is not run: it matches columns by name, which pads or cuts a ragged record instead of failing.
+    """
+    rec = audit.AuditRecord(
+        batch_id=batch_id, file_name=info.name, load_path=LOAD_PATH, target_table=target, status="",
+        rows_parsed=0, rows_loaded=0, rows_rejected=0, started_at=started, finished_at=started, file_path=info.path,
+        bytes=info.bytes, checksum=info.sha256, dag_id=dag_id, run_id=run_id,
+    )
+    cur.execute("begin")
+    try:
+        known = audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED")
+        rejected = _keep_rejected(cur, info, info.path, contract, names, batch_id) if not known else []
+        err = _first_error(rejected, info, contract) if rejected else None
+        if not known:
+            fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
+            audit.record(cur, names, rec)
+        cur.execute("commit")
+    except Exception:
+        cur.execute("rollback")
+        raise
+    what = err.describe() if err else f"{len(info.ragged)} ragged records, first at line {info.ragged[0]['line']}"
+    raise LoadFailed(
+        f"{info.path}: ON_ERROR = {on_error}: nothing was loaded ({what}); {len(info.ragged)} record(s) have another "
+        f"number of fields than the header. Every rejected record is in {names.raw}."
+        f"{dataset_objects(contract).rejected}; recorded in {names.database}.{names.audit}.LOAD_AUDIT as batch "
+        f"{batch_id}. Fix the rows, or load with ON_ERROR = CONTINUE to load the others.",
+        file=info.path, batch_id=batch_id, error=err, audited=True,
+    )

@@ -30,7 +30,7 @@ import json
 import logging
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +38,7 @@ from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.errors import ConfigurationError
-from snowseg.loading import audit
+from snowseg.loading import audit, ragged
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.common import LoadFailed, LoadResult, batch_id_for, copy_into_raw_args, per_file_results
 from snowseg.loading.rejects import store_rejected, validate_files
@@ -241,12 +241,20 @@ def s3_hook(aws_conn_id: str = "aws_default") -> Any:
     return hook
 
 
-def upload(s3_hook: Any, landing: Landing, info: FileInfo) -> Landed:
-    """Upload one checked file to its content-addressed key (replacing an identical earlier upload)."""
+def upload(s3_hook: Any, landing: Landing, info: FileInfo, contract: DatasetContract) -> Landed:
+    """Upload one checked file to its content-addressed key (replacing an identical earlier upload).
+
+    A file with ragged records is uploaded without them (the pipe's COPY would pad or cut them);
+    :func:`account_files` rejects them."""
+    import tempfile
+
     path = staged_path(info)
     key = landing.prefix + path
-    s3_hook.load_file(filename=info.path, key=key, bucket_name=landing.bucket, replace=True)
-    log.info("uploaded %s (%d bytes) to s3://%s/%s", info.path, info.bytes, landing.bucket, key)
+    with tempfile.TemporaryDirectory(prefix="snowseg-landing-") as tmp:
+        source = ragged.write_without(info, contract, tmp) if info.ragged else info.path
+        s3_hook.load_file(filename=str(source), key=key, bucket_name=landing.bucket, replace=True)
+    log.info("uploaded %s (%d bytes%s) to s3://%s/%s", info.path, info.bytes,
+             f", without {len(info.ragged)} ragged records" if info.ragged else "", landing.bucket, key)
     return Landed(info=info, key=key, staged_path=path)
 
 
@@ -381,7 +389,7 @@ def account_files(
                                           f"{f.info.name}: already accounted for as batch {earlier[0]}"))
                 continue
             if load.status == "LOADED":
-                results.append(_audit_loaded(cur, f, load, names, target, batch_id, stage, dag_id, run_id))
+                results.append(_audit_loaded(cur, f, load, contract, names, target, batch_id, stage, dag_id, run_id))
             elif load.status == "LOAD_FAILED":
                 results.append(_reload_skipped(cur, f, load, contract, names, target, batch_id, stage, dag_id, run_id))
             else:
@@ -406,20 +414,33 @@ def _record(f: Landed, status: str, loaded: int, rejected: int, target: str, bat
     )
 
 
-def _audit_loaded(cur: Any, f: Landed, load: PipeLoad, names: Names, target: str, batch_id: str, stage: str,
-                  dag_id: str | None, run_id: str | None) -> LoadResult:
-    """Audit a file the pipe loaded whole."""
+def _audit_loaded(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContract, names: Names, target: str,
+                  batch_id: str, stage: str, dag_id: str | None, run_id: str | None) -> LoadResult:
+    """Audit a file the pipe loaded whole (with its ragged records, kept out of the upload, as rejected)."""
     started = datetime.now(UTC).replace(tzinfo=None)
-    if load.rows_loaded != f.info.rows:
+    if load.rows_loaded != f.info.rows_to_load:
         raise LoadFailed(
-            f"{f.info.path}: {f.info.rows} rows parsed locally but the pipe loaded {load.rows_loaded} "
+            f"{f.info.path}: {f.info.rows_to_load} rows to load parsed locally but the pipe loaded {load.rows_loaded} "
             f"({f.staged_path}); not auditing a load that does not add up"
         )
-    audit.record(cur, names, _record(f, "LOADED", load.rows_loaded, 0, target, batch_id, stage, None, dag_id, run_id,
-                                     started))
-    return LoadResult("LOADED", batch_id, f.info.name, f.info.rows, load.rows_loaded, 0,
-                      f"{f.info.name}: LOADED {load.rows_loaded} of {f.info.rows} rows into {target} by the pipe "
-                      f"(batch {batch_id})")
+    rejected = ragged.rejected_records(f.info, contract)
+    status = "PARTIALLY_LOADED" if rejected else "LOADED"
+    cur.execute("begin")
+    try:
+        if rejected:
+            store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=f.info.name,
+                           rejected=rejected)
+        audit.record(cur, names, _record(f, status, load.rows_loaded, len(rejected), target, batch_id, stage,
+                                         rejected[0] if rejected else None, dag_id, run_id, started))
+        cur.execute("commit")
+    except Exception:
+        cur.execute("rollback")
+        raise
+    msg = f"{f.info.name}: {status} {load.rows_loaded} of {f.info.rows} rows into {target} by the pipe (batch {batch_id})"
+    if rejected:
+        msg += (f"; {len(rejected)} ragged records rejected, in {names.raw}.{dataset_objects(contract).rejected} "
+                f"(first at line {rejected[0].line})")
+    return LoadResult(status, batch_id, f.info.name, f.info.rows, load.rows_loaded, len(rejected), msg)
 
 
 def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContract, names: Names, target: str,
@@ -439,7 +460,10 @@ def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContra
             return LoadResult("SKIPPED", batch_id, f.info.name, f.info.rows, 0, 0,
                               f"{f.info.name}: the table's load metadata has {f.staged_path} loaded already")
         loaded = int(rows[0][3] or 0)
-        rejected = validate_files(cur, names, contract, [f.staged_path], stage_path=stage)
+        # lines of the uploaded file (without the ragged records) located in the file as given
+        rejected = [replace(r, line=ragged.source_line(f.info, r.line))
+                    for r in validate_files(cur, names, contract, [f.staged_path], stage_path=stage)]
+        rejected += ragged.rejected_records(f.info, contract)
         store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=f.info.name,
                        rejected=rejected)
         if loaded + len(rejected) != f.info.rows:

@@ -23,12 +23,11 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from snowseg.loading.checks import open_text
+from snowseg.loading.checks import RecordLines, open_text
 
 DEFAULT_TARGET_BYTES = 100 * 1024 * 1024  # Snowflake's recommended 100-250 MB compressed
 
@@ -95,7 +94,8 @@ def split_csv(
     chunks: list[Chunk] = []
 
     with open_text(src) as f:
-        tracker = _LineTracker(f)
+        header = f.readline()
+        tracker = RecordLines(f, first_line=1)  # the header is line 1
         reader = csv.reader(tracker, delimiter=delimiter, quotechar=quotechar)
         writer = None
         row_no = 0
@@ -110,43 +110,17 @@ def split_csv(
                 continue  # blank line: COPY skips it too
             row_no += 1
             if writer is None:
-                writer = _ChunkWriter(out, stem, len(chunks) + 1, src, tracker.header, record_start_line, row_no,
+                writer = _ChunkWriter(out, stem, len(chunks) + 1, src, header, record_start_line, row_no,
                                       compresslevel)
             writer.write(text)
             if writer.rows % rows_per_check == 0 and writer.gz_bytes() >= target_bytes:
                 chunks.append(writer.close())
                 writer = None
         if writer is None and not chunks:
-            writer = _ChunkWriter(out, stem, 1, src, tracker.header, 2, 1, compresslevel)
+            writer = _ChunkWriter(out, stem, 1, src, header, 2, 1, compresslevel)
         if writer is not None:
             chunks.append(writer.close())
     return chunks
-
-
-class _LineTracker:
-    """Iterator over physical lines that remembers the text of the record csv just consumed."""
-
-    def __init__(self, f: io.TextIOBase):
-        self._f = f
-        self.line = 1  # the header is line 1
-        self.header = f.readline()
-        self._buf: list[str] = []
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = self._f.readline()
-        if not line:
-            raise StopIteration
-        self.line += 1
-        self._buf.append(line)
-        return line
-
-    def take(self) -> str:
-        """The physical text consumed since the last take()."""
-        text, self._buf = "".join(self._buf), []
-        return text
 
 
 class _ChunkWriter:
