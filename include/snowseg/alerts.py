@@ -246,6 +246,33 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
+def typed_locations(exc: BaseException | None) -> list[dict]:
+    """The files a failure names, from the typed exceptions in its chain: refusals (``refusals``: path, line, field,
+    contract column, error) or a failed load (``file`` and ``error``: a located COPY error). Empty if none is typed.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> e = RuntimeError("2 file(s) refused")
+    >>> e.refusals = [R(path="/d/b.csv", name="b.csv", line=3, column=2, column_name="BRANCH",
+    ...                 error="/d/b.csv: 1 line(s) with bytes that are not valid UTF-8: line 3")]
+    >>> typed_locations(e)
+    [{'file': '/d/b.csv', 'name': 'b.csv', 'line': 3, 'column': 'BRANCH', 'error': '1 line(s) with bytes that are not valid UTF-8: line 3'}]
+    """
+    for e in _chain(exc):
+        refusals = getattr(e, "refusals", None)
+        if refusals:
+            return [{"file": r.path, "name": r.name, "line": r.line,
+                     "column": r.column_name or (str(r.column) if r.column else None),
+                     "error": r.error.splitlines()[0].removeprefix(f"{r.path}: ")} for r in refusals]
+        located = getattr(e, "error", None)
+        file = getattr(e, "file", None)
+        if file and located is not None and hasattr(located, "line"):
+            return [{"file": file, "name": _base_name(file), "line": located.line, "column": located.column,
+                     "error": located.message}]
+    return []
+
+
 def locate(text: str) -> list[dict]:
     """The files an error message names, each with the line, column and error it gives for it.
 
@@ -351,7 +378,7 @@ def failure_alert(context: Mapping[str, Any], *, scope: str = "task") -> Alert |
                                "exception_type": type(exc).__name__ if exc is not None else None,
                                "log_url": _safe(lambda: ti.log_url)}
     upstream = _upstream_xcoms(context, ti)
-    files = _merge_files(files_from_xcom(upstream), locate(error))
+    files = _merge_files(files_from_xcom(upstream), typed_locations(exc) or locate(error))
     if files:
         details["files"] = files
     fill: dict[str, Any] = {"error": error.strip().splitlines()[0][:500] if error.strip() else ""}  # template only

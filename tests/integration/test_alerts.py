@@ -9,7 +9,7 @@ import pytest
 
 from snowseg.generator import write_sales_csv
 from tests.integration.conftest import query
-from tests.integration.test_bad_input import ROWS, malformed, ragged_extra
+from tests.integration.test_bad_input import ROWS, latin1, malformed
 from tests.integration.test_quality_gate import N, _edit, unknown_branch
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,8 @@ def _xcom(dr, task_id: str):
 
 @pytest.mark.parametrize(("breaker", "task_id", "line", "column", "error"), [
     pytest.param(malformed, "put_and_copy", 11, "QUANTITY", "Numeric value 'x7' is not recognized", id="copy-error"),
-    pytest.param(ragged_extra, "check_file", 21, "18", "record 20 has 18 fields, expected 17", id="refused"),
+    pytest.param(latin1, "check_file", 3, "BRANCH", "1 line(s) with bytes that are not valid UTF-8: line 3, column 2 (Branch)",
+                 id="refused"),
 ])
 def test_a_failed_load_alerts_once_naming_file_line_and_column(run_dag, database, tmp_path, alerts, breaker, task_id,
                                                                 line, column, error):

@@ -12,7 +12,6 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from snowseg import alerts
-from snowseg.loading.checks import RaggedRow
 from snowseg.loading.small_file import LoadFailed
 from snowseg.quality.gate import BatchVerdict, GateFailed, RuleResult
 from snowseg.quality.suite import Rule
@@ -62,9 +61,16 @@ def _raised(exc: BaseException) -> AirflowFailException:
         return outer
 
 
-def _ragged() -> BaseException:
-    return RaggedRow("/data/sales.csv: line 21, column 18: record 20 has 18 fields, expected 17 (A, B); fix the row or "
-                     "quote fields that contain the delimiter.", line=21, column=18)
+def _refused() -> BaseException:
+    """A refusal as the checks raise it (intake.FilesRefused): the alert reads its typed fields, not its text."""
+    from snowseg.loading.intake import FilesRefused, Refusal
+
+    error = ("/data/sales.csv: 1 line(s) with bytes that are not valid UTF-8: line 3, column 2 (Branch), character "
+             "19; re-save the file as UTF-8")
+    refusal = Refusal(path="/data/sales.csv", name="sales.csv", error=error, line=3, column=2, bytes=10, sha256="x",
+                      character=19, column_name="BRANCH", rows=120)
+    return FilesRefused("1 file(s) refused (nothing loaded from them; recorded in AUDIT.LOAD_AUDIT as REFUSED):\n  - "
+                        + error, refusals=[refusal])
 
 
 def _copy_failed() -> BaseException:
@@ -104,10 +110,12 @@ class Case(NamedTuple):
 
 
 CASES = [
-    pytest.param(Case(_raised(_ragged()), "check_file", {}, "file_refused",
-                      "sales.csv at line 21, column 18 (record 20 has 18 fields, expected 17 (A, B))",
-                      "Fix sales.csv at line 21, column 18 (record 20 has 18 fields, expected 17 (A, B)) and load it "
-                      "again with load_small_file"), id="refused-by-checks"),
+    pytest.param(Case(_raised(_refused()), "check_file", {}, "file_refused",
+                      "sales.csv at line 3, column BRANCH (1 line(s) with bytes that are not valid UTF-8: line 3, "
+                      "column 2 (Branch), character 19; re-save the file as UTF-8)",
+                      "Fix sales.csv at line 3, column BRANCH (1 line(s) with bytes that are not valid UTF-8: line 3, "
+                      "column 2 (Branch), character 19; re-save the file as UTF-8) and load it again with "
+                      "load_small_file"), id="refused-by-checks"),
     pytest.param(Case(_raised(_copy_failed()), "put_and_copy", {"check_file": CHECKED}, "file_refused",
                       "sales.csv at line 11, column QUANTITY (Numeric value 'x7' is not recognized)",
                       "Fix sales.csv at line 11, column QUANTITY (Numeric value 'x7' is not recognized) and load it "

@@ -130,7 +130,8 @@ def test_ragged_records_can_be_collected_for_the_bulk_paths(tmp_path: Path):
     from snowseg.loading import ragged
 
     rejected = ragged.rejected_records(info, CONTRACT)
-    assert [(r.line, r.code, r.record) for r in rejected] == [(3, 100080, quoted + ",extra"), (5, 100080, ROW.rsplit(",", 2)[0])]
+    # the line Snowflake reports: the first extra field's (line 4: the quoted newline is before it)
+    assert [(r.line, r.code, r.record) for r in rejected] == [(4, 100080, quoted + ",extra"), (5, 100080, ROW.rsplit(",", 2)[0])]
     assert rejected[0].error.startswith("Number of columns in file (18) does not match that of the corresponding table (17)")
     clean = ragged.write_without(info, CONTRACT, tmp_path / "clean")
     assert clean.read_text() == HEADER + "\n" + ROW + "\n" + ROW + "\n"

@@ -102,14 +102,15 @@ def parse_copy_error(message: str) -> CopyError:
 
 
 def column_name(reference: str | None) -> str | None:
-    """The column of a Snowflake column reference such as ``"SALES_RAW"["QUANTITY":8]``.
+    """The column of a Snowflake column reference such as ``"SALES_RAW"["QUANTITY":8]``; None for a field past the
+    table's columns (``"SALES_RAW"[18]``, a record with too many fields).
 
     Examples
     --------
-    >>> column_name('"SALES_RAW"["QUANTITY":8]'), column_name("QUANTITY"), column_name(None)
+    >>> column_name('"SALES_RAW"["QUANTITY":8]'), column_name("QUANTITY"), column_name('"SALES_RAW"[18]')
     ('QUANTITY', 'QUANTITY', None)
     """
-    if reference is None:
+    if reference is None or re.fullmatch(r'"[^"]*"\[\d+\]', reference):
         return None
     m = _COLUMN.search(f"column {reference}")
     return m.group("column") if m else reference

@@ -116,7 +116,8 @@ class FileInfo:
     rows: int
     has_bom: bool
     #: records with another field count than the header, kept out of the load and put on record as rejected
-    #: (``check_file(..., ragged="collect")``): line, lines, column (first field past the header's), fields, row,
+    #: (``check_file(..., ragged="collect")``): line, lines, error_line, column (first field past the header's),
+    #: fields, row,
     #: column_name -- not their text (FileInfo goes through XCom; :mod:`snowseg.loading.ragged` reads it back)
     ragged: list[dict] = field(default_factory=list)
 
@@ -232,8 +233,8 @@ class RecordLines:
 
 
 def _scan(text: str, contract: DatasetContract) -> tuple[list[str], int, list[dict]]:
-    """The header, the number of records and the ragged ones (first line, physical lines, field number, contract
-    column, field count, record number; never the record's text, which would travel through XCom). Blank lines are
+    """The header, the number of records and the ragged ones (first line, physical lines, the line Snowflake reports
+    the error at, field number, contract column, field count, record number; never the record's text, which would travel through XCom). Blank lines are
     not records: the contract's format skips them (SKIP_BLANK_LINES)."""
     lines = RecordLines(io.StringIO(text, newline=""))
     reader = csv.reader(lines, delimiter=contract.csv.delimiter, quotechar=contract.csv.quote)
@@ -254,8 +255,11 @@ def _scan(text: str, contract: DatasetContract) -> tuple[list[str], int, list[di
         if len(record) != width:
             field = min(len(record), width) + 1
             name = contract.columns[field - 1].column if field <= len(contract.columns) else None
-            bad.append({"line": start, "lines": lines.line - start + 1, "column": field, "fields": len(record),
-                        "row": rows, "column_name": name})
+            # Snowflake reports the line of the field where the count goes wrong: the first extra field's, or the
+            # record's last line when fields are missing (a quoted field may span lines)
+            at = start + (sum(f.count("\n") for f in record[:width]) if len(record) > width else lines.line - start)
+            bad.append({"line": start, "lines": lines.line - start + 1, "error_line": at, "column": field,
+                        "fields": len(record), "row": rows, "column_name": name})
     return header, rows, bad
 
 

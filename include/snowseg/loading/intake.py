@@ -78,14 +78,25 @@ def record_refusals(cur: Any, names: Names, contract: DatasetContract, refused: 
     return written
 
 
-def refused_error(refused: list[Refusal], names: Names) -> FileCheckError:
+class FilesRefused(FileCheckError):
+    """Files the checks refused: ``refusals`` says which, where and why (for alerts: never parsed from the text)."""
+
+    def __init__(self, message: str, *, refusals: list[Refusal]):
+        first = refusals[0] if refusals else None
+        super().__init__(message, line=first.line if first else None, column=first.column if first else None,
+                         character=first.character if first else None,
+                         column_name=first.column_name if first else None, rows=sum(r.rows for r in refusals))
+        self.refusals = list(refusals)
+
+
+def refused_error(refused: list[Refusal], names: Names) -> FilesRefused:
     """One error naming every refused file (for the failing task's log)."""
     head = f"{len(refused)} file(s) refused (nothing loaded from them; recorded in {names.audit}.LOAD_AUDIT as REFUSED):"
-    return FileCheckError("\n".join([head, *(f"  - {r.error}" for r in refused)]))
+    return FilesRefused("\n".join([head, *(f"  - {r.error}" for r in refused)]), refusals=refused)
 
 
 def put_on_record(conn: Any, names: Names, contract: DatasetContract, refused: list[Refusal], *, load_path: str,
-                  dag_id: str | None = None, run_id: str | None = None) -> FileCheckError:
+                  dag_id: str | None = None, run_id: str | None = None) -> FilesRefused:
     """Record the refusals (the warehouse must be set up), and return the error for the task to raise."""
     from snowseg import migrations
 

@@ -42,14 +42,15 @@ def column_count_message(fields: int, width: int) -> str:
 
 
 def rejected_records(info: FileInfo, contract: DatasetContract) -> list[Rejected]:
-    """The file's ragged records as rejected records, located in the file itself (``staged_file`` = its name),
-    with their text read back from the file (None if the file is gone or changed since the checks)."""
+    """The file's ragged records as rejected records, located in the file itself (``staged_file`` = its name) at the
+    line Snowflake's validator gives (the first extra field's, or the record's last line), with their text read back
+    from the file (None if the file is gone or changed since the checks)."""
     if not info.ragged:
         return []
     width = len(contract.columns)
     texts = _texts(info, contract)
     return [
-        Rejected(staged_file=info.name, line=r["line"], character=1, column_name=r["column_name"],
+        Rejected(staged_file=info.name, line=r.get("error_line", r["line"]), character=1, column_name=r["column_name"],
                  error=column_count_message(r["fields"], width), code=COLUMN_COUNT_CODE, record=texts.get(r["line"]))
         for r in info.ragged
     ]
