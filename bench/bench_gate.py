@@ -1,8 +1,9 @@
 """Cost of the quality gate on one load batch: fetch + validate in pandas, or GX validating in SQL.
 
 Starts its own twin (a `snowseg_twin.server` process on a free port, state in a temp folder). For
-each size, a generated CSV (seed 42) is loaded with the bulk path core into a fresh database, then
-the batch is judged, ``--repeats`` times, by two strategies with the same rules (``contract_rules``):
+each size, a fresh database gets the versioned setup as the admin, a generated CSV (seed 42) is
+loaded into it with the bulk path core as the service role, then the batch is judged, ``--repeats``
+times, by two strategies with the same rules (``contract_rules``), as the service role too:
 
 - fetch: ``run_gate`` with ``quality.strategy: fetch``. The batch's rows are fetched once
   (``fetch_batches``: one query, with the money identities' residuals computed in the warehouse) and
@@ -32,18 +33,14 @@ import os
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "include"), str(REPO / "devstack")]
+from benchstack import REPO, bench_twin, set_up_database
 
-from snowseg_twin.process import TwinProcess  # noqa: E402
-
-CONN_ID = "snowflake_default"
+CONN_ID = "snowflake_default"  # the service role's Airflow connection, which bench_twin points at this bench's twin
 STRATEGIES = ("fetch", "sql")
 PHASES = ("setup", "fetch", "validate")
 
@@ -173,24 +170,21 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="snowseg-bench-gate-"))
     # this process's own twin and Airflow home, not whatever the shell (e.g. the Makefile) points at
-    os.environ["AIRFLOW_HOME"] = str(tmp / "airflow")
-    twin = TwinProcess(tmp / "twin")
-    os.environ["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"] = twin.connection_json()
+    twin = bench_twin(tmp)
     os.environ["SNOWSEG_SNOWFLAKE_CONN_ID"] = CONN_ID
 
     import great_expectations  # noqa: F401  (GX's ~6 s import is not part of either strategy)
-    import snowflake.connector
-    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook  # noqa: F401  (installs the shim)
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook  # noqa: F401  (Airflow's import cost)
 
     from snowseg.config import load_contract
     from snowseg.generator import write_sales_csv
     from snowseg.loading.bulk import load_path_files
-    from snowseg.quality.gate import ensure_quality_objects, new_batches
+    from snowseg.quality.gate import new_batches
     from snowseg.quality.suite import contract_rules
-    from snowseg.warehouse import Names
+    from snowseg.warehouse import Names, connect
 
     contract = load_contract()
-    runs, sql_rules, engine_check = [], {}, None
+    runs, sql_rules, engine_check, setups = [], {}, None, {}
     try:
         twin.start()
         import great_expectations as gx
@@ -203,21 +197,21 @@ def main() -> int:
         print(f"hook engine: {engine_check}", flush=True)
         for n in args.sizes:
             csv = write_sales_csv(tmp / f"sales_{n}.csv", n, seed=42)
-            names = Names(database=f"G{uuid.uuid4().hex[:8].upper()}")
+            names = Names.from_env(f"G{uuid.uuid4().hex[:8].upper()}")
             os.environ["SNOWSEG_DATABASE"] = names.database
-            conn = snowflake.connector.connect(**twin.connect_kwargs())
+            setups[n] = setup_s = set_up_database(names.database, [contract])  # as the admin, untimed
+            conn = connect(CONN_ID)  # the service role, as the DAG tasks connect
             t = time.perf_counter()
             (res,) = load_path_files(conn, str(csv), contract, names, chunk_bytes=25_000_000)
             load_s = time.perf_counter() - t
             assert res.rows_loaded == n, res
             with conn.cursor() as cur:
-                ensure_quality_objects(cur, names, contract)
                 (batch,) = new_batches(cur, names, contract)
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
             rules = contract_rules(contract, expected_rows=batch["ROWS_LOADED"], today=now.date().isoformat(),
                                    now=now.isoformat(sep=" "))
-            print(f"{n} rows loaded in {load_s:.1f} s into {names.database} (batch {batch['BATCH_ID']}, "
-                  f"{len(rules)} rules)", flush=True)
+            print(f"{n} rows loaded in {load_s:.1f} s into {names.database} (set up in {setup_s:.1f} s; batch "
+                  f"{batch['BATCH_ID']}, {len(rules)} rules)", flush=True)
             for rep in range(args.repeats):
                 outcomes, statements = {}, {}
                 # alternate the order so neither strategy always runs on a warmer warehouse
@@ -282,6 +276,7 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": {"cores": os.cpu_count(), "python": platform.python_version()},
                                "repeats": args.repeats, "budget_s": args.budget_s, "hook_engine": engine_check,
+                               "warehouse_setup_s": {str(n): round(s, 3) for n, s in setups.items()},
                                "table": table, "sql_rules": {str(n): c for n, c in sql_rules.items()},
                                "runs": runs}, indent=2, default=str))
     print(f"\nsaved {out}")

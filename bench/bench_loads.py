@@ -10,16 +10,18 @@ load) per load. ``--gzip-levels 1 6`` also times the splitter alone at each gzip
 compressed MB).
 
 For each size, a generated CSV (seed 42) is loaded into a fresh database by:
-- small_file: check + PUT to the table stage + COPY (only up to the 50 MB limit);
+- small_file: check + PUT to the intake table's stage + COPY (only up to the 50 MB limit);
 - bulk_stage: check + split into gzip chunks + parallel PUT + COPY FILES (ON_ERROR=CONTINUE);
-- snowpipe: external stage + auto-ingest pipe + the bucket's S3 event notification to the pipe's SQS
-  queue (as production sets it up), check + S3Hook upload to the twin's moto S3 + polling COPY_HISTORY
-  until the pipe has loaded the file + the LOAD_AUDIT row. The twin's auto-ingest worker reads the
-  queue every 0.5 s; the per-phase seconds are kept in the JSON;
+- snowpipe: setup = the pipe found (``find_pipe``) + the bucket's S3 event notification to the pipe's
+  SQS queue (as ``load_s3_snowpipe``'s prepare_pipe does), check + S3Hook upload to the twin's moto S3
+  + polling COPY_HISTORY until the pipe has loaded the file + the LOAD_AUDIT row. The twin's
+  auto-ingest worker reads the queue every 0.5 s; the per-phase seconds are kept in the JSON;
 and, on the same file, DuckDB ``read_csv`` (typed, in-process) gives the physical limit of this
 machine for parsing it. Each load goes into a fresh database (snowpipe: and its own landing prefix,
-``s3://<bucket>/<database>/``). Prints medians and the ratio path/limit; saves
-bench/results/bench_loads.json.
+``s3://<bucket>/<database>/``) that the versioned setup made first, as the admin (raw objects;
+snowpipe: also the landing stage and the auto-ingest pipe): untimed, its seconds are
+``warehouse_setup_s`` in the JSON. The loads run as the service role, as the DAG tasks do. Prints
+medians and the ratio path/limit; saves bench/results/bench_loads.json.
 
     python bench/bench_loads.py [--sizes 100000 1000000] [--repeats 3] [--chunk-mb 25] [--poll-seconds 0.2]
     python bench/bench_loads.py --sizes 10000000 --repeats 1 --paths bulk_stage --out bench/results/bench_loads_1e7.json
@@ -32,16 +34,12 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "include"), str(REPO / "devstack")]
-
-from snowseg_twin.process import AWS_TWIN_ENV, TwinProcess  # noqa: E402
+from benchstack import REPO, bench_twin, set_up_database
 
 
 def duckdb_limit(path: Path) -> float:
@@ -172,11 +170,11 @@ def splitter_levels(csv: Path, levels: list[int], tmp: Path, contract) -> list[d
     return out
 
 
-def snowpipe_load(conn, csv: Path, contract, names, bucket: str, poll_seconds: float, timeout: float) -> dict:
-    """Seconds per phase of one auto-ingest Snowpipe load of `csv` into `names`, from nothing to its audit row."""
+def snowpipe_load(conn, csv: Path, contract, names, landing, poll_seconds: float, timeout: float) -> dict:
+    """Seconds per phase of one auto-ingest Snowpipe load of `csv` into `names` (set up with its pipe on `landing`),
+    from finding the pipe to the file's audit row."""
     from snowseg.loading import snowpipe
     from snowseg.loading.checks import check_file
-    from snowseg.loading.objects import ensure_raw_objects
 
     phases, t = {}, time.perf_counter()
 
@@ -185,11 +183,9 @@ def snowpipe_load(conn, csv: Path, contract, names, bucket: str, poll_seconds: f
         now = time.perf_counter()
         phases[phase], t = now - t, now
 
-    landing = snowpipe.Landing.from_env(f"s3://{bucket}/{names.database.lower()}/")
     hook = snowpipe.s3_hook()
     with conn.cursor() as cur:
-        ensure_raw_objects(cur, names, contract)
-        pipe = snowpipe.ensure_pipe(cur, names, contract, landing)
+        pipe = snowpipe.find_pipe(cur, names, contract, landing)
         snowpipe.ensure_notification(hook.get_conn(), landing, pipe)
         lap("setup")
         info = check_file(csv, contract, max_mb=float("inf"))
@@ -235,35 +231,32 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "bench_loads.json")
     args = parser.parse_args()
 
-    import snowflake.connector
+    tmp = Path(tempfile.mkdtemp(prefix="snowseg-bench-loads-"))
+    # this process's own twin, Airflow home and connections, not whatever the shell (e.g. the Makefile) points at
+    twin = bench_twin(tmp, s3=True)
+
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook  # noqa: F401  (Airflow's import cost, not timed)
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook  # noqa: F401  (likewise)
 
     from snowseg.config import load_contract
     from snowseg.generator import write_sales_csv
     from snowseg.loading import intake
     from snowseg.loading.bulk import load_path_files
     from snowseg.loading.checks import check_file
-    from snowseg.loading.objects import ensure_raw_objects
     from snowseg.loading.small_file import load_file
-    from snowseg.warehouse import Names
-
-    tmp = Path(tempfile.mkdtemp(prefix="snowseg-bench-loads-"))
-    os.environ.setdefault("AIRFLOW_HOME", str(tmp / "airflow"))  # the S3Hook imports Airflow: not ~/airflow
-    for k, v in AWS_TWIN_ENV.items():
-        os.environ.setdefault(k, v)
-    twin = TwinProcess(tmp / "twin", s3=True)
-    # this process's own twin, not whatever the shell (e.g. the Makefile) points at
-    os.environ["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"] = twin.connection_json()
-    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = twin.aws_connection_json()
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook  # noqa: F401  (Airflow's import cost, not timed)
-
     from snowseg.loading.snowpipe import Landing
+    from snowseg.warehouse import Names, connect
 
-    bucket = Landing.from_env().bucket  # the one the twin creates (SNOWSEG_LANDING_URL or the default)
+    bucket = Landing.from_env().bucket  # the one the twin creates (the default landing URL's)
     contract = load_contract()
     runs = []
 
-    def connect():
-        return snowflake.connector.connect(**twin.connect_kwargs())
+    def fresh_database(snowpipe: bool = False) -> tuple[Names, Landing | None, float]:
+        """A new database set up by the versioned setup as the admin (with `snowpipe`, also its pipe on the
+        database's own landing prefix): its names, that landing (or None) and the setup's seconds."""
+        names = Names.from_env(f"L{uuid.uuid4().hex[:8].upper()}")
+        landing = Landing.from_env(f"s3://{bucket}/{names.database.lower()}/") if snowpipe else None
+        return names, landing, set_up_database(names.database, [contract], landing_url=landing and landing.url)
 
     try:
         twin.start()
@@ -280,9 +273,8 @@ def main() -> int:
                 runs.append({"rows": n, "mb": round(mb, 1), "path": "duckdb_read_csv", "seconds": duckdb_limit(csv)})
                 pid = twin.proc.pid
                 if "small_file" in args.paths and mb <= contract.csv.max_file_mb:
-                    conn, names = connect(), Names(database=f"L{uuid.uuid4().hex[:8].upper()}")
-                    with conn.cursor() as cur:
-                        ensure_raw_objects(cur, names, contract)
+                    names, _, setup_s = fresh_database()
+                    conn = connect()  # the service role, as the DAG tasks connect
                     phases: dict = {}
                     reset_peak_rss(pid)
                     t = time.perf_counter()
@@ -290,11 +282,12 @@ def main() -> int:
                                     contract, names)
                     runs.append({"rows": n, "mb": round(mb, 1), "path": "small_file",
                                  "seconds": time.perf_counter() - t,
-                                 "phases": phases, "peak_rss_mb": peak_rss_mb(pid)})
+                                 "phases": phases, "peak_rss_mb": peak_rss_mb(pid), "warehouse_setup_s": setup_s})
                     assert res.rows_loaded == n, res
                     conn.close()
                 if "bulk_stage" in args.paths:
-                    conn, names = connect(), Names(database=f"L{uuid.uuid4().hex[:8].upper()}")
+                    names, _, setup_s = fresh_database()
+                    conn = connect()
                     phases = {}
                     restores = [_timed_split(phases), _timed_check(phases, intake)]
                     reset_peak_rss(pid)
@@ -306,15 +299,16 @@ def main() -> int:
                         for restore in restores:
                             restore()
                     runs.append({"rows": n, "mb": round(mb, 1), "path": "bulk_stage", "seconds": time.perf_counter() - t,
-                                 "phases": phases, "peak_rss_mb": peak_rss_mb(pid)})
+                                 "phases": phases, "peak_rss_mb": peak_rss_mb(pid), "warehouse_setup_s": setup_s})
                     assert res.rows_loaded == n, res
                     conn.close()
                 if "snowpipe" in args.paths:
-                    conn, names = connect(), Names(database=f"L{uuid.uuid4().hex[:8].upper()}")
+                    names, landing, setup_s = fresh_database(snowpipe=True)
+                    conn = connect()
                     reset_peak_rss(pid)
-                    phases = snowpipe_load(conn, csv, contract, names, bucket, args.poll_seconds, args.pipe_timeout)
+                    phases = snowpipe_load(conn, csv, contract, names, landing, args.poll_seconds, args.pipe_timeout)
                     runs.append({"rows": n, "mb": round(mb, 1), "path": "snowpipe", "seconds": sum(phases.values()),
-                                 "phases": phases, "peak_rss_mb": peak_rss_mb(pid)})
+                                 "phases": phases, "peak_rss_mb": peak_rss_mb(pid), "warehouse_setup_s": setup_s})
                     conn.close()
                 print(json.dumps(runs[first:]), flush=True)
     finally:
