@@ -67,8 +67,8 @@ setup-warehouse: setup ## apply the versioned warehouse setup as an admin (CONN=
 check-connection: setup ## is a connection ready for the DAGs? (CONN=snowflake_default, AWS_CONN=, SNOWPIPE=no) starts nothing
 	$(PY) -m snowseg.readiness --conn $(CONN) $(if $(AWS_CONN),--aws-conn $(AWS_CONN)) $(if $(filter no false 0,$(SNOWPIPE)),--no-snowpipe)
 
-test-snowflake: setup ## the step before production: every statement form + the DAGs, in a throwaway database (CONN=, ADMIN_CONN=, AWS_CONN=, SNOWPIPE=no, KEEP=1)
-	$(PY) -m snowseg.smoke $(if $(filter command line environment,$(origin CONN)),--conn $(CONN)) $(if $(ADMIN_CONN),--admin-conn $(ADMIN_CONN)) $(if $(AWS_CONN),--aws-conn $(AWS_CONN)) $(if $(filter no false 0,$(SNOWPIPE)),--no-snowpipe) $(if $(KEEP),--keep)
+test-snowflake: setup ## the step before production: every statement form + the DAGs, in a throwaway database (CONN=, ADMIN_CONN=, AWS_CONN=, SNOWPIPE=no, LANDING_URL=, KEEP=1)
+	$(PY) -m snowseg.smoke $(if $(filter command line environment,$(origin CONN)),--conn $(CONN)) $(if $(ADMIN_CONN),--admin-conn $(ADMIN_CONN)) $(if $(AWS_CONN),--aws-conn $(AWS_CONN)) $(if $(filter no false 0,$(SNOWPIPE)),--no-snowpipe) $(if $(LANDING_URL),--landing-url $(LANDING_URL)) $(if $(KEEP),--keep)
 
 airflow: setup twin-up ## start Airflow (api-server, scheduler, dag-processor, triggerer) on the twin, in the background
 	$(PY) -m snowseg_twin.airflow_ui up

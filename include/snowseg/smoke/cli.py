@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         failed = code != 0
         return code
     finally:
-        if not failed:  # a failure's log stays, for the details
+        if not (failed and (workdir / "smoke.log").exists()):  # a failure's log stays, for the details
             shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -196,8 +196,10 @@ def _run(args: argparse.Namespace, workdir: Path, say: Any) -> int:
     secrets = known_secrets([c for c in (args.conn, admin, aws) if c])
     log_file = workdir / "smoke.log"
     _log_to(log_file, secrets)
-    with _quiet(log_file):
-        db.initdb()  # the private metadata database of the DAG runs
+
+    def airflow_db() -> None:
+        with _quiet(log_file):
+            db.initdb()  # the private metadata database of the DAG runs
     database = new_name()
     aws_text = repr(aws) if aws else "none (the Snowpipe path is skipped)"
     say(redact(f"make test-snowflake: Snowflake connection {args.conn!r}, admin {admin or args.conn!r}, AWS "
@@ -206,7 +208,7 @@ def _run(args: argparse.Namespace, workdir: Path, say: Any) -> int:
                             landing_url=args.landing_url, own_landing=bool(args.landing_url), keep=args.keep,
                             rows=args.rows, wait_seconds=args.wait_minutes * 60)
     checks = suite.run(options, lambda c: say(redact(format_checks([c], NAME_WIDTH), secrets)),
-                       lambda: _quiet(log_file), workdir)
+                       lambda: _quiet(log_file), workdir, airflow_db)
     failed = [c for c in checks if c.status == "FAIL"]
     skipped = [c for c in checks if c.status == "SKIP"]
     summary = f"{len(checks) - len(failed) - len(skipped)} ok, {len(skipped)} skipped, {len(failed)} failed"

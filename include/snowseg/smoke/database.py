@@ -38,11 +38,12 @@ PRIVILEGE_ERRORS = (3001, 2003, 2043)
 
 class SmokeSetupFailed(Exception):
     """The throwaway database could not be set up: ``conn_id`` and ``role`` say who tried, ``errno`` Snowflake's code
-    (if any), ``step`` what failed (create the database, or a migration)."""
+    (if any), ``step`` what failed (``create``: a privilege was missing, or ``migrations``), ``fix`` what to do."""
 
-    def __init__(self, message: str, *, conn_id: str, role: str | None, step: str, errno: int | None = None):
+    def __init__(self, message: str, *, conn_id: str, role: str | None, step: str, errno: int | None = None,
+                 fix: str = ""):
         super().__init__(message)
-        self.conn_id, self.role, self.step, self.errno = conn_id, role, step, errno
+        self.conn_id, self.role, self.step, self.errno, self.fix = conn_id, role, step, errno, fix
 
 
 @dataclass(frozen=True)
@@ -100,13 +101,15 @@ def set_up(admin_conn: Any, admin_conn_id: str, throwaway: Throwaway, contract: 
         who = f"connection {admin_conn_id!r}" + (f" (role {role})" if role else "")
         if errno in PRIVILEGE_ERRORS:
             raise SmokeSetupFailed(
-                f"{who} cannot create database {throwaway.database} and its objects: {explain(e)}. The role the DAGs "
-                f"run as has no CREATE DATABASE; give an admin connection (a role with CREATE DATABASE, eg: SYSADMIN, "
-                f"see {ADMIN_SCRIPT}): make test-snowflake CONN=... ADMIN_CONN=<admin connection>",
-                conn_id=admin_conn_id, role=role, step="create", errno=errno) from e
+                f"{who} cannot create database {throwaway.database} and its objects: {explain(e)}",
+                conn_id=admin_conn_id, role=role, step="create", errno=errno,
+                fix=(f"the role the DAGs run as has no CREATE DATABASE: give a connection of a role that has it (eg: "
+                     f"SYSADMIN, see {ADMIN_SCRIPT}): make test-snowflake CONN=... ADMIN_CONN=<admin connection>"),
+            ) from e
         raise SmokeSetupFailed(f"{who}: the versioned setup of {throwaway.database} failed: {explain(e)}",
                                conn_id=admin_conn_id, role=role, step="migrations",
-                               errno=errno if isinstance(errno, int) else None) from e
+                               errno=errno if isinstance(errno, int) else None,
+                               fix="make setup-warehouse shows the same failure on a database of your choice") from e
     applied = sum(r.status == "APPLIED" for r in results)
     snowpipe = f", Snowpipe objects on {throwaway.landing_url}" if landing else " (no Snowpipe objects)"
     return Check("setup", True, f"{admin_conn_id!r} (role {role}) created {throwaway.database} and applied "
@@ -118,11 +121,12 @@ def drop(admin_conn: Any, admin_conn_id: str, database: str) -> Check:
     name = f"drop {database}"
     try:
         with admin_conn.cursor() as cur:
-            wh.run(cur, "smoke/drop_database.sql", database=wh.quote_ident(database))
+            rows = wh.run(cur, "smoke/drop_database.sql", database=wh.quote_ident(database))
     except Exception as e:  # noqa: BLE001  (the connector's errors, whatever their class)
         return Check(name, False, f"{admin_conn_id!r} could not drop it: {explain(e)}",
                      f"DROP DATABASE IF EXISTS {database};  (as its owner, the admin role)")
-    return Check(name, True, f"dropped by {admin_conn_id!r}")
+    said = str(rows[0][0]) if rows and rows[0] else "done"
+    return Check(name, True, f"{admin_conn_id!r}: {said}")
 
 
 def clean_landing(aws_conn_id: str, landing_url: str, pipe: Any) -> Check:

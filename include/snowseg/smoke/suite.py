@@ -97,8 +97,13 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def run(options: Options, emit: Emit, quiet: Callable[[], AbstractContextManager], workdir: Any) -> list[Check]:
-    """Run the suite; every check is passed to `emit` as it is done, and returned."""
+def run(options: Options, emit: Emit, quiet: Callable[[], AbstractContextManager], workdir: Any,
+        prepare_dags: Callable[[], None] = lambda: None) -> list[Check]:
+    """Run the suite; every check is passed to `emit` as it is done, and returned.
+
+    `quiet` keeps the DAG runs' logs out of the report, `workdir` takes the sample files, and `prepare_dags` readies
+    Airflow for ``dag.test()`` (the command's private metadata database), just before the DAGs run.
+    """
     from snowseg.config import load_contract
     from snowseg.loading.snowpipe import Landing
 
@@ -131,7 +136,8 @@ def run(options: Options, emit: Emit, quiet: Callable[[], AbstractContextManager
                 report(Check("login", False, f"admin connection {options.admin_conn_id!r} could not log in: "
                              f"{explain(e)}", f"make check-connection CONN={options.admin_conn_id} says why"))
                 return checks
-        _set_up_and_run(options, conn, admin_conn, admin_id, throwaway, contract, report, quiet, workdir)
+        _set_up_and_run(options, conn, admin_conn, admin_id, throwaway, contract, report, quiet, workdir,
+                        prepare_dags)
     finally:
         if admin_conn is not conn:
             admin_conn.close()
@@ -141,7 +147,7 @@ def run(options: Options, emit: Emit, quiet: Callable[[], AbstractContextManager
 
 def _set_up_and_run(options: Options, conn: Any, admin_conn: Any, admin_id: str, throwaway: Throwaway,
                     contract: Any, report: Callable[[Check], Check], quiet: Callable[[], AbstractContextManager],
-                    workdir: Any) -> None:
+                    workdir: Any, prepare_dags: Callable[[], None]) -> None:
     from snowseg.loading.snowpipe import Landing
 
     role = session_role(conn)
@@ -153,7 +159,7 @@ def _set_up_and_run(options: Options, conn: Any, admin_conn: Any, admin_id: str,
         try:
             report(set_up(admin_conn, admin_id, throwaway, contract, service_role=role))
         except SmokeSetupFailed as e:
-            report(Check("setup", False, str(e)))
+            report(Check("setup", False, str(e), e.fix))
             return
         env = {"SNOWSEG_DATABASE": throwaway.database, "SNOWSEG_SNOWFLAKE_CONN_ID": options.conn_id,
                "SNOWSEG_INPUT_ROOTS": os.pathsep.join([str(workdir), *filter(None, [os.environ.get(
@@ -161,13 +167,13 @@ def _set_up_and_run(options: Options, conn: Any, admin_conn: Any, admin_id: str,
         if options.aws_conn_id and throwaway.landing_url:
             env.update(SNOWSEG_AWS_CONN_ID=options.aws_conn_id, SNOWSEG_LANDING_URL=throwaway.landing_url)
         with _environment(env):
-            _checks(options, ctx, throwaway, report, quiet)
+            _checks(options, ctx, throwaway, report, quiet, prepare_dags)
     finally:
         _tear_down(options, ctx, admin_conn, admin_id, throwaway, report)
 
 
 def _checks(options: Options, ctx: forms.Context, throwaway: Throwaway, report: Callable[[Check], Check],
-            quiet: Callable[[], AbstractContextManager]) -> None:
+            quiet: Callable[[], AbstractContextManager], prepare_dags: Callable[[], None]) -> None:
     snowpipe = bool(options.aws_conn_id)
     no_pipe = ("no AWS connection: the Snowpipe path is not checked",
                ("give one: make test-snowflake ... AWS_CONN=<Airflow AWS connection> (it needs s3:PutObject under the "
@@ -186,10 +192,11 @@ def _checks(options: Options, ctx: forms.Context, throwaway: Throwaway, report: 
         else:
             report(_guarded(f"form: {name}", partial(fn, ctx)))
     try:
+        prepare_dags()
         bag = dag_runs.dagbag()  # parsed here: the DAG files read the suite's environment
     except Exception as e:
         log.exception("parsing the DAGs failed")
-        report(Check("dags", False, f"the project's DAGs could not be parsed: {explain(e)}"))
+        report(Check("dags", False, f"Airflow could not get ready to run the project's DAGs: {explain(e)}"))
         return
     for dag_id in dag_runs.LOAD_DAGS:
         if dag_id == "load_s3_snowpipe" and not snowpipe:
