@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 NAME_WIDTH = 40
-DEFAULT_AWS_CONN_ID = "aws_default"
 BUNDLES = '[{"name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle", "kwargs": {}}]'
 DOCS = "docs/real-snowflake.md"
 
@@ -178,7 +177,7 @@ def _optional_conn(given: str | None, default: str | None, what: str, say: Any) 
 
 def _run(args: argparse.Namespace, workdir: Path, say: Any) -> int:
     from snowseg import settings
-    from snowseg.readiness import format_checks
+    from snowseg.readiness import DEFAULT_AWS_CONN_ID, format_checks
     from snowseg.redaction import redact
     from snowseg.smoke import suite
     from snowseg.smoke.database import new_name

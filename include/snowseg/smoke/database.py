@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from snowseg import warehouse as wh
-from snowseg.readiness import Check, explain
+from snowseg.readiness import ADMIN_SCRIPT, Check, explain
 from snowseg.warehouse import Names
 
 #: The throwaway databases' names (the statement catalogue's test reads them as ``db``, as the tests' own).
 SMOKE_DATABASE = re.compile(r"SNOWSEG_SMOKE_[0-9A-F]{8}", re.IGNORECASE)
-ADMIN_SCRIPT = "include/sql/admin/admin_setup.sql"
 PRIVILEGE_ERRORS = (3001, 2003, 2043)
 
 
