@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from snowseg.smoke.database import SMOKE_DATABASE
@@ -117,6 +119,9 @@ def test_the_service_role_alone_cannot_create_the_database_and_says_so(twin, sf)
     assert detail.startswith(f"connection 'snowflake_default' (role SNOWSEG_ROLE) cannot create database {database}")
     assert "fix: the role the DAGs run as has no CREATE DATABASE" in done.stdout
     assert "ADMIN_CONN=<admin connection>" in done.stdout
+    log = Path(done.stdout.splitlines()[-1].rsplit("log: ", 1)[1])  # a failure keeps the suite's log, and names it
+    assert log.is_file()
+    shutil.rmtree(log.parent)
     with sf.cursor() as cur:
         cur.execute("show databases")
         assert database not in {r[1] for r in cur.fetchall()}
