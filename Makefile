@@ -30,9 +30,10 @@ export AWS_SECRET_ACCESS_KEY ?= local-twin-no-secret
 export AWS_DEFAULT_REGION ?= us-east-1
 # `make check-connection` checks this Airflow connection (and AWS_CONN, default aws_default); SNOWPIPE=no skips S3.
 # `make setup-warehouse` applies the versioned setup through CONN (default: the admin connection snowflake_admin).
+# `make test-snowflake` runs only with CONN given (ADMIN_CONN default snowflake_admin, AWS_CONN default aws_default).
 CONN ?= snowflake_default
 
-.PHONY: help setup demo test airflow airflow-stop twin-up twin-down twin-status setup-warehouse check-connection lock bench clean
+.PHONY: help setup demo test airflow airflow-stop twin-up twin-down twin-status setup-warehouse check-connection test-snowflake lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -65,6 +66,9 @@ setup-warehouse: setup ## apply the versioned warehouse setup as an admin (CONN=
 
 check-connection: setup ## is a connection ready for the DAGs? (CONN=snowflake_default, AWS_CONN=, SNOWPIPE=no) starts nothing
 	$(PY) -m snowseg.readiness --conn $(CONN) $(if $(AWS_CONN),--aws-conn $(AWS_CONN)) $(if $(filter no false 0,$(SNOWPIPE)),--no-snowpipe)
+
+test-snowflake: setup ## the step before production: every statement form + the DAGs, in a throwaway database (CONN=, ADMIN_CONN=, AWS_CONN=, SNOWPIPE=no, LANDING_URL=, KEEP=1)
+	$(PY) -m snowseg.smoke $(if $(filter command line environment,$(origin CONN)),--conn $(CONN)) $(if $(ADMIN_CONN),--admin-conn $(ADMIN_CONN)) $(if $(AWS_CONN),--aws-conn $(AWS_CONN)) $(if $(filter no false 0,$(SNOWPIPE)),--no-snowpipe) $(if $(LANDING_URL),--landing-url $(LANDING_URL)) $(if $(KEEP),--keep)
 
 airflow: setup twin-up ## start Airflow (api-server, scheduler, dag-processor, triggerer) on the twin, in the background
 	$(PY) -m snowseg_twin.airflow_ui up

@@ -86,7 +86,9 @@ class Check:
     """One readiness check: its name, whether the DAGs can work with it, what was found, and the fix.
 
     A warning is ``ok`` (it does not fail the run) with ``warning=True``: something the DAGs create themselves
-    on their first run, or something that works but should change.
+    on their first run, or something that works but should change. A check that could not run for a reason that
+    is no failure (``make test-snowflake`` without an AWS connection) is ``ok`` with ``skipped=True``, and its
+    ``fix`` says how to run it.
     """
 
     name: str
@@ -94,11 +96,12 @@ class Check:
     detail: str
     fix: str = ""
     warning: bool = False
+    skipped: bool = False
 
     @property
     def status(self) -> str:
-        """``OK``, ``WARN`` or ``FAIL``."""
-        return "FAIL" if not self.ok else "WARN" if self.warning else "OK"
+        """``OK``, ``WARN``, ``SKIP`` or ``FAIL``."""
+        return "FAIL" if not self.ok else "SKIP" if self.skipped else "WARN" if self.warning else "OK"
 
 
 @dataclass(frozen=True)
@@ -800,9 +803,12 @@ def check_connection(
     return checks + s3()
 
 
-def format_checks(checks: list[Check]) -> str:
-    """One line per check (``OK  `` / ``WARN`` / ``FAIL``, name, detail), the fix indented under failures and warnings."""
-    width = max((len(c.name) for c in checks), default=0)
+def format_checks(checks: list[Check], width: int | None = None) -> str:
+    """One line per check (``OK  `` / ``WARN`` / ``SKIP`` / ``FAIL``, name, detail), the fix indented under the others.
+
+    Names are padded to `width` (default: the longest name), so that checks printed one at a time line up too.
+    """
+    width = max((len(c.name) for c in checks), default=0) if width is None else width
     lines = []
     for c in checks:
         lines.append(f"{c.status:<4} {c.name:<{width}}  {c.detail}")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 #: Key names whose values are secret, in mappings and in ``name=value`` text.
@@ -88,13 +88,14 @@ def sensitive(name: str) -> bool:
     return any(s in name.lower() for s in SENSITIVE_WORDS)
 
 
-def known_secrets() -> list[str]:
-    """Passwords and sensitive extras of the connections Snowseg uses, and the values of environment variables
-    named like secrets, longest first. Read afresh each call: callers redacting many texts read it once."""
+def known_secrets(conn_ids: Iterable[str] = ()) -> list[str]:
+    """Passwords and sensitive extras of the connections Snowseg uses (and of `conn_ids`, eg: the admin connection
+    of ``make test-snowflake``), and the values of environment variables named like secrets, longest first. Read
+    afresh each call: callers redacting many texts read it once."""
     from snowseg.warehouse import conn_id_from_env
 
     ids = {conn_id_from_env(), os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default"),
-           os.environ.get("SNOWSEG_ALERT_SMTP_CONN_ID", "smtp_default")}
+           os.environ.get("SNOWSEG_ALERT_SMTP_CONN_ID", "smtp_default"), *conn_ids}
     secrets: set[str] = {v for k, v in os.environ.items() if sensitive(k) and v and k not in ("PWD", "OLDPWD")}
     for conn_id in ids:
         try:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import sqlglot
 import yaml
+from snowseg.smoke.database import SMOKE_DATABASE
 from sqlglot import exp
 
 from tests.conftest import QUERY_LOG, REPO
@@ -33,17 +34,20 @@ CATALOGUE = REPO / "include" / "sql" / "statement_catalogue.yaml"
 
 
 def normalise(sql: str) -> str:
-    """One line, lower case, string and number literals as ``?``, the tests' database names as ``db``.
+    """One line, lower case, string and number literals as ``?``, the tests' database names (and the smoke suite's
+    throwaway databases, ``SNOWSEG_SMOKE_<id>``) as ``db``.
 
     Examples
     --------
     >>> normalise("COPY INTO T_0A1B2C3D4E.RAW.X  FILES = ('a.csv', 'b''c.csv')\\n ON_ERROR = continue")
-    "copy into db.raw.x files = (?, ?) on_error = continue"
+    'copy into db.raw.x files = (?, ?) on_error = continue'
+    >>> normalise("drop database if exists SNOWSEG_SMOKE_0A1B2C3D")
+    'drop database if exists db'
     >>> normalise("select 1.5, -2 from t where x = 'it''s'")
     'select ?, ? from t where x = ?'
     """
     text = re.sub(r"'(?:[^'\\]|''|\\.)*'", "?", sql)
-    text = re.sub(r"\bt_[0-9a-f]{10}\b", "db", text, flags=re.I)
+    text = re.sub(rf"\b(?:t_[0-9a-f]{{10}}|{SMOKE_DATABASE.pattern})\b", "db", text, flags=re.IGNORECASE)
     text = re.sub(r"(?<![\w$.])-?\d+(?:\.\d+)?(?![\w$])", "?", text)
     return " ".join(text.split()).lower()
 

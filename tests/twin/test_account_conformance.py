@@ -256,3 +256,51 @@ def test_drop_stage_and_file_format(cur: DictCursor, database: str) -> None:
     assert (e.value.errno, _message(e.value)) == (
         2003, f"SQL compilation error:\nFile format '{database}.RAW.FF' does not exist or not authorized."
     )
+
+
+# --- DROP DATABASE ---------------------------------------------------------------------------------------------------
+
+
+def test_drop_database_takes_every_object_in_it(twin_kwargs: dict, tmp_path) -> None:
+    """``DROP DATABASE [IF EXISTS] <name> [CASCADE | RESTRICT]`` "Removes a database from the system" and, by default
+    (CASCADE), "drops the database and all objects in the database" (https://docs.snowflake.com/en/sql-reference/sql/
+    drop-database): its tables, stages (with their staged files), file formats and pipes go with it, and a database
+    created again under the same name is empty. A missing database is 002003 unless IF EXISTS. (The twin keeps no
+    Time Travel copy for UNDROP DATABASE.)"""
+    name = _name("DROPPED")
+    local = tmp_path / "one.csv"
+    local.write_text("a\n1\n", encoding="utf-8")
+    with _connect(twin_kwargs) as conn, conn.cursor(DictCursor) as cur:
+        for sql in (f"create database {name}", f"create schema {name}.RAW", f"create table {name}.RAW.T (a int)",
+                    f"create stage {name}.RAW.ST", f"create file format {name}.RAW.FF type = csv",
+                    f"create pipe {name}.RAW.P as copy into {name}.RAW.T from @{name}.RAW.ST",
+                    f"put 'file://{local}' @{name}.RAW.ST/in/", f"put 'file://{local}' @{name}.RAW.%T/in/"):
+            cur.execute(sql)
+        cur.execute(f"use database {name}")  # the session goes on without a current database
+        cur.execute(f"drop database {name} cascade")
+        assert cur.fetchone() == {"status": f"{name} successfully dropped."}
+        cur.execute("show databases")
+        assert name not in [d["name"] for d in cur.fetchall()]
+        cur.execute("show pipes like 'P' in account")
+        assert [p for p in cur.fetchall() if p["database_name"] == name] == []
+        with pytest.raises(ProgrammingError) as e:
+            cur.execute(f"select * from {name}.RAW.T")
+        assert e.value.errno == 2003
+        cur.execute(f"create database {name}")
+        cur.execute(f"create schema {name}.RAW")
+        cur.execute(f"show stages in schema {name}.RAW")
+        assert cur.fetchall() == []
+        cur.execute(f"show file formats in schema {name}.RAW")
+        assert cur.fetchall() == []
+        cur.execute(f"create table {name}.RAW.T (a int)")
+        cur.execute(f"list @{name}.RAW.%T")
+        assert cur.fetchall() == []  # the old table stage's files went with the database
+        cur.execute(f"drop database {name} restrict")
+        assert cur.fetchone() == {"status": f"{name} successfully dropped."}
+        cur.execute(f"drop database if exists {name}")
+        assert cur.fetchone() == {"status": f"Drop statement executed successfully ({name} already dropped)."}
+        with pytest.raises(ProgrammingError) as e:
+            cur.execute(f"drop database {name}")
+    assert (e.value.errno, _message(e.value)) == (
+        2003, f"SQL compilation error:\nDatabase '{name}' does not exist or not authorized."
+    )

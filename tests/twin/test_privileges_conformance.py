@@ -238,6 +238,10 @@ CASES = [
                       (3001, "Insufficient privileges to operate on table '{s}.T'"),
                       "OWNERSHIP: Grants ability to delete, alter, and grant or revoke access to an object."),
                  id="drop-table-needs-ownership"),
+    pytest.param(Case(USAGE, "drop database {db}", (3001, "Insufficient privileges to operate on database '{db}'"),
+                      "OWNERSHIP: Grants ability to delete, alter, and grant or revoke access to an object (a "
+                      "database too: https://docs.snowflake.com/en/sql-reference/sql/drop-database)."),
+                 id="drop-database-needs-ownership"),
     pytest.param(Case((*USAGE, "grant create stage on schema {s} to role {r}"),
                       "create stage {s}.LANDING url = 's3://snowseg-landing/sales/' storage_integration = SNOWSEG_S3_INT_X",
                       (2003, "Integration 'SNOWSEG_S3_INT_X' does not exist or not authorized."),

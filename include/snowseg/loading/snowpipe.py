@@ -216,7 +216,7 @@ def ensure_notification(s3_client: Any, landing: Landing, pipe: Pipe) -> bool:
     if any(q["QueueArn"] == pipe.notification_channel and prefix_of(q) == landing.prefix for q in queues):
         return False
     wanted = {
-        "Id": f"snowseg-{pipe.qualified}".lower(), "QueueArn": pipe.notification_channel,
+        "Id": notification_id(pipe), "QueueArn": pipe.notification_channel,
         "Events": ["s3:ObjectCreated:*"],
         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": landing.prefix}]}},
     }
@@ -226,6 +226,32 @@ def ensure_notification(s3_client: Any, landing: Landing, pipe: Pipe) -> bool:
     s3_client.put_bucket_notification_configuration(Bucket=landing.bucket, NotificationConfiguration=current)
     log.info("bucket %s: ObjectCreated events under %r now go to %s", landing.bucket, landing.prefix,
              pipe.notification_channel)
+    return True
+
+
+def notification_id(pipe: Pipe) -> str:
+    """The Id of the bucket notification configuration :func:`ensure_notification` writes for a pipe.
+
+    Examples
+    --------
+    >>> notification_id(Pipe("SNOWSEG", "RAW", "SALES_RAW_PIPE", None))
+    'snowseg-snowseg.raw.sales_raw_pipe'
+    """
+    return f"snowseg-{pipe.qualified}".lower()
+
+
+def remove_notification(s3_client: Any, landing: Landing, pipe: Pipe) -> bool:
+    """Take the pipe's configuration (:func:`notification_id`) out of the bucket's notifications, keeping the others
+    (for a pipe that is dropped, eg: ``make test-snowflake``'s). Returns True if the configuration was changed."""
+    current = s3_client.get_bucket_notification_configuration(Bucket=landing.bucket)
+    current.pop("ResponseMetadata", None)
+    queues = current.get("QueueConfigurations", [])
+    kept = [q for q in queues if q.get("Id") != notification_id(pipe)]
+    if len(kept) == len(queues):
+        return False
+    current["QueueConfigurations"] = kept
+    s3_client.put_bucket_notification_configuration(Bucket=landing.bucket, NotificationConfiguration=current)
+    log.info("bucket %s: the notification for pipe %s is removed", landing.bucket, pipe.qualified)
     return True
 
 
