@@ -88,7 +88,7 @@ def load_s3_snowpipe():
             error = record_refusals(refused, contract, names, load_path=LOAD_PATH, dag_id=dag_run.dag_id,
                                     run_id=dag_run.run_id)
             if not infos:
-                raise fail(error)
+                raise fail(error) from error
             print(redact(str(error)))  # the good files go on; account_loads fails the run at the end
         return {"files": [i.to_dict() for i in infos], "refused": [r.to_dict() for r in refused]}
 

@@ -71,7 +71,7 @@ def load_small_file():
         if refused:
             error = record_refusals(refused, contract, names, load_path=LOAD_PATH, dag_id=dag_run.dag_id,
                                     run_id=dag_run.run_id)
-            raise fail(error)
+            raise fail(error) from error
         return infos[0].to_dict()
 
     @task(outlets=[RAW_SALES])

@@ -43,6 +43,7 @@ FILL = {
     "column": "C",
     "column_type": "number(6, 0)",
     "header_columns": '    "Invoice ID" varchar, "Unit price" number(10, 2)',
+    "header_names": '"Invoice ID", "Unit price"',
     "column_names": "A, B",
     "target_table": "'DB.RAW.T'",
     "service_role": "SNOWSEG_ROLE",

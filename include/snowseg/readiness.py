@@ -454,15 +454,14 @@ def stage_failure(error: BaseException, stage: str, role: str, step: str, privil
 
 def check_stage(cur: Any, stage: str, role: str, privilege: str) -> Check:  # noqa: ANN401
     """A tiny file PUT under a probe path of a stage the DAGs use, LISTed and REMOVEd (no object is created)."""
-    from snowseg.loading.common import put_file_url
-
+    
     path = f"@{stage}/{PROBE_PATH}"
     step = "put"
     with tempfile.TemporaryDirectory(prefix="snowseg-readiness-") as tmp:
         local = Path(tmp) / "readiness_probe.csv"
         local.write_text("ok\ntrue\n", encoding="utf-8")
         try:
-            wh.run(cur, "loading/put_file.sql", file_url=put_file_url(local), stage_path=path, parallel="1")
+            wh.run(cur, "loading/put_file.sql", file_url=wh.put_file_url(local), stage_path=path, parallel="1")
             step = "list"
             listed = wh.run(cur, "readiness/list_stage.sql", stage_path=path)
             if not any("readiness_probe.csv" in str(r[0]) for r in listed):

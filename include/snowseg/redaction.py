@@ -45,6 +45,12 @@ _REDACTIONS = (
 )
 
 
+
+try:  # imported here, once: its first import logs Airflow's configuration, which must not land in a result
+    from airflow.sdk._shared.secrets_masker import redact as _airflow_redact
+except Exception:  # noqa: BLE001  (no Airflow: our own patterns still apply)
+    _airflow_redact = None
+
 def redact(value: Any, secrets: list[str] | None = None) -> Any:
     """`value` (a string, or mappings/lists of them) with secrets and secret-looking text replaced by ``***``.
 
@@ -69,12 +75,11 @@ def redact(value: Any, secrets: list[str] | None = None) -> Any:
             value = value.replace(secret, "***")
         for pattern, repl in _REDACTIONS:
             value = pattern.sub(repl, value)
-        try:  # whatever Airflow's masker learnt in this process (connections and variables the task read)
-            from airflow.sdk._shared.secrets_masker import redact as airflow_redact
-
-            value = airflow_redact(value)
-        except Exception:
-            pass
+        if _airflow_redact is not None:  # whatever Airflow's masker learnt in this process (connections, variables)
+            try:
+                value = _airflow_redact(value)
+            except Exception:  # noqa: BLE001  (Airflow's masker is a bonus: ours ran already)
+                pass
         return value
     if isinstance(value, Mapping):
         return {k: ("***" if sensitive(str(k)) and value[k] else redact(v, secrets)) for k, v in value.items()}

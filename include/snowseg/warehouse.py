@@ -112,6 +112,15 @@ def quote_literal(value: str) -> str:
     return f"'{escaped}'"
 
 
+
+def put_file_url(path: str | Path) -> str:
+    """PUT's source as the connector takes it: ``'file://<absolute path>'``, quoted, never percent-encoded.
+
+    The connector globs the path literally (``*`` and ``?`` are wildcards), so a space or a non-ASCII
+    character stays as it is; the quotes are what Snowflake asks for when the path has special characters.
+    """
+    return quote_literal(f"file://{Path(path).absolute().as_posix()}")
+
 def stage_path(database: str, schema: str, stage: str, prefix: str = "") -> str:
     """A stage reference such as ``@SNOWSEG.RAW.%SALES_RAW/abc/`` (``%NAME`` is a table stage).
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from snowseg import warehouse as wh
 from snowseg.clustering.profiles import SegmentProfile
+from snowseg.objects import WRITEBACK_FORMAT, WRITEBACK_STAGE
 from snowseg.warehouse import Names, quote_literal
 
 log = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ def publish(
 
 
 def _writeback_path(names: Names, run: ModelRun) -> str:
-    return wh.stage_path(names.database, names.analytics, "SNOWSEG_WRITEBACK", run.model_run_id)
+    return wh.stage_path(names.database, names.analytics, WRITEBACK_STAGE, run.model_run_id)
 
 
 def _stage_query(cur: Any, names: Names, run: ModelRun, assignments: WarehouseAssignments) -> int:
@@ -273,10 +274,10 @@ def _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance
                 w.writerow([str(e), int(s), by_id[int(s)], _csv_num(c), _csv_num(d)])
                 n += 1
         wh.run(cur, "segments/delete_staged_assignments.sql", {"model_run_id": run.model_run_id}, **target)
-        wh.run(cur, "loading/put_file.sql", file_url=quote_literal(path.as_uri()), stage_path=stage, parallel="4")
+        wh.run(cur, "loading/put_file.sql", file_url=wh.put_file_url(path), stage_path=stage, parallel="4")
     result = wh.run(
         cur, "segments/copy_into_assignments_stage.sql", model_run_id=quote_literal(run.model_run_id),
-        stage_path=stage, file_format=quote_literal(f"{names.database}.{names.analytics}.SNOWSEG_WRITEBACK_CSV"),
+        stage_path=stage, file_format=quote_literal(f"{names.database}.{names.analytics}.{WRITEBACK_FORMAT}"),
         **target,
     )
     loaded = sum(int(r[3]) for r in result if len(r) > 3)

@@ -35,7 +35,6 @@ from snowseg.loading.common import (
     batch_id_for,
     copy_into_raw_args,
     per_file_results,
-    put_file_url,
 )
 from snowseg.loading.rejects import Rejected, batches, store_rejected, validate_files
 from snowseg.loading.splitting import Chunk
@@ -114,7 +113,7 @@ def load_chunks(
             return skipped
 
         stage = wh.stage_path(names.database, names.raw, BULK_STAGE, info.sha256[:16])
-        put = wh.run(cur, "loading/put_file.sql", file_url=put_file_url(Path(folders.pop()) / "*.csv.gz"),
+        put = wh.run(cur, "loading/put_file.sql", file_url=wh.put_file_url(Path(folders.pop()) / "*.csv.gz"),
                      stage_path=stage, parallel=str(parallel))
         log.info("PUT %d chunks to %s (parallel=%d): %s", len(put), stage, parallel, [r[6] for r in put][:5])
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from snowseg.config import DatasetContract
@@ -66,15 +65,6 @@ def batch_id_for(info: FileInfo, load_path: str) -> str:
     'small_file_abababababababab'
     """
     return f"{load_path}_{info.sha256[:16]}"
-
-
-def put_file_url(path: str | Path) -> str:
-    """PUT's source as the connector takes it: ``'file://<absolute path>'``, quoted, never percent-encoded.
-
-    The connector globs the path literally (``*`` and ``?`` are wildcards), so a space or a non-ASCII
-    character stays as it is; the quotes are what Snowflake asks for when the path has special characters.
-    """
-    return quote_literal(f"file://{Path(path).absolute().as_posix()}")
 
 
 def already_loaded(cur: Any, names: Names, info: FileInfo, target: str) -> LoadResult | None:

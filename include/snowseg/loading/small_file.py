@@ -40,7 +40,6 @@ from snowseg.loading.common import (
     already_loaded,
     batch_id_for,
     fill,
-    put_file_url,
     summarise_copy,
 )
 from snowseg.loading.rejects import Rejected, store_rejected, validate_files
@@ -119,7 +118,7 @@ def _stage_and_copy(cur: Any, info: FileInfo, source: str, contract: DatasetCont
     objects = dataset_objects(contract)
     folder = info.sha256[:16]
     stage = wh.stage_path(names.database, names.raw, f"%{objects.intake}", folder)
-    put = wh.run(cur, "loading/put_file.sql", file_url=put_file_url(source), stage_path=stage, parallel="4")
+    put = wh.run(cur, "loading/put_file.sql", file_url=wh.put_file_url(source), stage_path=stage, parallel="4")
     staged = f"{folder}/{put[0][1]}"  # PUT's target (".gz" added by AUTO_COMPRESS), as METADATA$FILENAME names it
     log.info("staged %s at %s", info.path, stage)
 
@@ -178,7 +177,7 @@ def _stage_and_copy(cur: Any, info: FileInfo, source: str, contract: DatasetCont
         publish = dict(**where, table=objects.table,
                        columns=", ".join(quote_ident(c.column) for c in contract.columns),
                        # '%' doubled: the statement has bound (pyformat) parameters, eg: "Tax 5%"
-                       header_columns=", ".join('"' + c.name.replace("%", "%%") + '"' for c in contract.columns))
+                       header_names=", ".join('"' + c.name.replace("%", "%%") + '"' for c in contract.columns))
         wh.run(cur, "raw/insert_raw_from_intake.sql", {"load_path": LOAD_PATH, "batch_id": batch_id,
                "staged_file": staged, "loaded_at": started}, **publish)
         wh.run(cur, "raw/delete_intake_file.sql", {"staged_file": staged}, **where)
@@ -218,7 +217,7 @@ def _keep_rejected(cur: Any, info: FileInfo, source: str, contract: DatasetContr
     """
     folder = info.sha256[:16]
     shadow_stage = wh.stage_path(names.database, names.raw, f"%{dataset_objects(contract).shadow}", folder)
-    put = wh.run(cur, "loading/put_file.sql", file_url=put_file_url(source), stage_path=shadow_stage, parallel="4")
+    put = wh.run(cur, "loading/put_file.sql", file_url=wh.put_file_url(source), stage_path=shadow_stage, parallel="4")
     validated = validate_files(cur, names, contract, [str(put[0][1])], stage_path=shadow_stage)
     wh.run(cur, "loading/remove_staged_files.sql", stage_path=shadow_stage)
     if source != info.path:  # the copy without ragged records: its lines are not the file's
