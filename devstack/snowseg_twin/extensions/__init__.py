@@ -9,7 +9,8 @@ install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.ser
   PUT's file:// path reaches the client as written, not percent-decoded (put_paths).
 - External S3 stages: CREATE STAGE keeps credentials and FILE_FORMAT, LIST and COPY read S3 through
   boto3 (s3_stages).
-- Pipes: CREATE / SHOW / DESC / DROP / ALTER PIPE, SYSTEM$PIPE_STATUS and Snowpipe's load queue (pipes).
+- Pipes: CREATE / SHOW / DESC / DROP / ALTER PIPE, SYSTEM$PIPE_STATUS and Snowpipe's load queue; a pipe stops
+  when the file format or stage its COPY uses is dropped or replaced (pipes).
 - Accounts (account): warehouses, storage integrations, users and key-pair login, the session's context, roles and
   grants (roles), ownership of every object created, and Snowflake's privilege checks on every statement when the
   server does (the default; env SNOWSEG_TWIN_PRIVILEGES=off turns them off) (access_control).
