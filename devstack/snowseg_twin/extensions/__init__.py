@@ -1,11 +1,13 @@
 """Snowflake behaviours the Snowseg twin adds to fakesnow 0.12.1.
 
 install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.server() use them:
-- COPY INTO <table> from staged CSV files streams in batches (pyarrow parses, DuckDB converts and
+- COPY INTO <table> from staged CSV files (Snowflake's CSV defaults: backslash escapes in unenclosed fields, blank
+  lines are records) streams in batches (pyarrow parses, DuckDB converts and
   inserts; Python's csv module and the per-value converters decide whatever those cannot vouch for)
   with Snowflake's ON_ERROR statuses, error messages, load history and rejected-record store (copy_csv).
 - REMOVE / RM deletes staged files (remove); LIST of an internal stage takes a path and PATTERN (stage_list);
-  ALTER FILE FORMAT changes a format in place (file_formats);
+  ALTER FILE FORMAT changes a format in place, and CSV formats default to Snowflake's ESCAPE_UNENCLOSED_FIELD =
+  backslash (file_formats);
   PUT's file:// path reaches the client as written, not percent-decoded (put_paths).
 - External S3 stages: CREATE STAGE keeps credentials and FILE_FORMAT, LIST and COPY read S3 through
   boto3 (s3_stages).
@@ -48,6 +50,7 @@ def install() -> None:
         _statements.register(pipes.handle)
         _statements.register(remove.handle)
         _statements.register(file_formats.handle)
+        file_formats.install_defaults()
         _statements.UNPARSABLE[:] = [pipes.DESC_PIPE, *file_formats.UNPARSABLE]
         _statements.install()
         null_timestamps.install()
