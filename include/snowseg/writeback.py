@@ -26,6 +26,7 @@ import numpy as np
 
 from snowseg import warehouse as wh
 from snowseg.clustering.profiles import SegmentProfile
+from snowseg.loading.common import put_file_url
 from snowseg.warehouse import Names, quote_literal
 
 log = logging.getLogger(__name__)
@@ -259,7 +260,12 @@ def _sizes_from_stage(cur: Any, names: Names, run: ModelRun, profiles: list[Segm
 
 def _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance, profiles) -> int:
     """Write the assignments as one gzip CSV, PUT it and COPY it into the staging table (outside the
-    publishing transaction, so the transaction itself is a few set-based statements)."""
+    publishing transaction, so the transaction itself is a few set-based statements).
+
+    Python's csv module encloses a value in '"' only when it must and never escapes: the file format
+    SNOWSEG_WRITEBACK_CSV says so (migration database/V011: no escape character, only '' is NULL), so an
+    entity id with a backslash, or reading \\N, arrives as written."""
+
     by_id = {p.segment_id: p.name for p in profiles}
     target = dict(database=names.database, schema=names.analytics)
     stage = _writeback_path(names, run)
@@ -273,7 +279,7 @@ def _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance
                 w.writerow([str(e), int(s), by_id[int(s)], _csv_num(c), _csv_num(d)])
                 n += 1
         wh.run(cur, "segments/delete_staged_assignments.sql", {"model_run_id": run.model_run_id}, **target)
-        wh.run(cur, "loading/put_file.sql", file_url=quote_literal(path.as_uri()), stage_path=stage, parallel="4")
+        wh.run(cur, "loading/put_file.sql", file_url=put_file_url(path), stage_path=stage, parallel="4")
     result = wh.run(
         cur, "segments/copy_into_assignments_stage.sql", model_run_id=quote_literal(run.model_run_id),
         stage_path=stage, file_format=quote_literal(f"{names.database}.{names.analytics}.SNOWSEG_WRITEBACK_CSV"),
