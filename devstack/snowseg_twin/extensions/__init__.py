@@ -16,6 +16,7 @@ install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.ser
 - Accounts (account): warehouses, storage integrations, users and key-pair login, the session's context, roles and
   grants (roles), ownership of every object created, and Snowflake's privilege checks on every statement when the
   server does (the default; env SNOWSEG_TWIN_PRIVILEGES=off turns them off) (access_control).
+- DDL commits the session's open transaction, then runs as its own (ddl_commits).
 - Bulk-load checks: VALIDATE(t, JOB_ID => ...), COPY ... VALIDATION_MODE, INFORMATION_SCHEMA.COPY_HISTORY
   and LAST_QUERY_ID() (load_checks: validate, validation_mode, copy_history, query_ids).
 
@@ -56,6 +57,9 @@ def install() -> None:
         null_timestamps.install()
         load_checks.install()
         account.install()  # warehouses, storage integrations, users + key-pair login, session context
+        from snowseg_twin.extensions import ddl_commits
+
+        ddl_commits.install()  # after the privilege checks
         from snowseg_twin.extensions import copy_history
 
         copy_history.register_source(pipes.copy_history_rows)  # Snowpipe loads, with PIPE_NAME
