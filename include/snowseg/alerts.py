@@ -627,7 +627,8 @@ def _landing_hint(d: Mapping[str, Any], folder: str, pipe_state: Mapping[str, An
         return (f"The pipe skipped it ({d.get('first_error')} at line {d.get('first_error_line')}): re-run "
                 "load_s3_snowpipe with the file; it loads the good rows with ON_ERROR = CONTINUE and keeps the "
                 "rejected ones, or fix the file at that line and send it again.")
-    if (state := pipe_states.execution_state(pipe_state)) != pipe_states.RUNNING:
+    state = pipe_states.execution_state(pipe_state)
+    if state == pipe_states.PAUSED or not pipe_states.waitable(pipe_state):
         return "The pipe has not loaded it. " + pipe_states.advice(pipe, state)
     return (f"The pipe has no finished load of it: if it is pending, see SYSTEM$PIPE_STATUS('{pipe}'); if the "
             f"pipe never heard of it, check the bucket notification (notify=auto) or "

@@ -13,8 +13,8 @@ whose format the docs leave open (``"oldestFileTimestamp":<value>`` is even show
 
 Examples
 --------
->>> waitable({"executionState": "PAUSED"}), waitable({"executionState": "STOPPED_FILE_FORMAT_DROPPED"})
-(True, False)
+>>> waitable({"executionState": "PAUSED"}), waitable({"executionState": "STOPPED_FILE_FORMAT_DROPPED"}), waitable({})
+(True, False, True)
 >>> require_waitable("DB.RAW.P", {"executionState": "STOPPED_FILE_FORMAT_DROPPED", "pendingFileCount": 2,
 ...                               "error": "File format DB.RAW.F was dropped"})
 Traceback (most recent call last):
@@ -78,8 +78,9 @@ def execution_state(status: Mapping[str, Any] | None) -> str:
 
 
 def waitable(status: Mapping[str, Any] | None) -> bool:
-    """Whether files queued on the pipe still load without anyone recreating or fixing its objects."""
-    return execution_state(status) in WAITABLE
+    """Whether files queued on the pipe still load without anyone recreating or fixing its objects (a status without
+    an executionState gives nothing to judge by: it is waited on)."""
+    return not (status or {}).get("executionState") or execution_state(status) in WAITABLE
 
 
 def advice(pipe: str, state: str) -> str:
