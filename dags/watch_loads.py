@@ -10,9 +10,10 @@ in `SNOWSEG_ALERTS_FILE`, plus e-mail or Slack if configured):
   older than `landing_minutes` that no `AUDIT.LOAD_AUDIT` row accounts for (loaded, failed or
   refused). The alert names the file, its age and size, what the pipe's load history says about it
   (loaded but never accounted, skipped, or never seen) and what to do.
-- `check_pipe`: the pipe `RAW.SALES_RAW_PIPE` with files pending longer than `pipe_minutes`
-  (`SYSTEM$PIPE_STATUS`: `pendingFileCount`, `oldestFileTimestamp`, `executionState`), e.g. a paused
-  pipe.
+- `check_pipe`: the pipe `RAW.SALES_RAW_PIPE` in a state where it loads nothing (`executionState`
+  STOPPED_*, e.g. its file format was replaced, STALLED_*, READ_ONLY), at once; else with files pending
+  longer than `pipe_minutes` (`SYSTEM$PIPE_STATUS`: `pendingFileCount`, `oldestFileTimestamp`), e.g. a
+  paused pipe.
 
 `send_alerts` sends each finding once: the alerted keys (file URL + ETag, pipe + oldest pending
 file) are kept for `SNOWSEG_ALERT_REPEAT_HOURS` (24) in the Airflow Variable `snowseg_alerted_keys`,

@@ -43,6 +43,7 @@ from typing import Any
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
+from snowseg.loading import pipe_states
 from snowseg.objects import dataset_objects
 from snowseg.redaction import known_secrets, redact
 
@@ -69,6 +70,7 @@ WHAT_TO_DO = {
                     "Otherwise check the bucket's event notification to the pipe's channel (notify=auto) or the "
                     "insertFiles call (notify=rest), or queue the files with ALTER PIPE {pipe} REFRESH PREFIX = "
                     "'<folder>/'. Then re-run load_s3_snowpipe: loaded files are not loaded twice.",
+    "pipe_stopped": "{pipe_advice}",
     "task_failed": "Open the task log: {log_url}",
     "run_failed": "The run failed without a failed task ({reason}): open it in the Airflow UI and clear or "
                   "re-trigger it: {run_url}",
@@ -83,8 +85,6 @@ _HELD = re.compile(r"batch (?P<batch_id>\S+): HELD; (?P<rows>\d+) rows, (?P<quar
 _REPORT = re.compile(r"file://(\S+?\.html)")
 _PIPE = re.compile(r"not loaded by pipe (\S+)")
 _PENDING = re.compile(r"after \d+s: (\[[^\]]*\])")
-_PAUSED = ("The pipe is PAUSED: resume it with ALTER PIPE {pipe} SET PIPE_EXECUTION_PAUSED = FALSE; its pending files "
-           "then load. Then re-run load_s3_snowpipe for them so that they are accounted for (nothing is loaded twice).")
 
 
 # --- the way out ------------------------------------------------------------------------------------------------
@@ -218,6 +218,8 @@ def classify(exc: BaseException | str | None) -> str:
     'warehouse_unreachable'
     >>> classify("2 of 2 files not loaded by pipe SALES_RAW_PIPE after 6s: ['a/b.csv']")
     'pipe_pending'
+    >>> classify(pipe_states.PipeNotRunning("DB.RAW.P", "STOPPED_STAGE_DROPPED"))
+    'pipe_stopped'
     >>> classify(None)
     'task_failed'
     """
@@ -226,6 +228,8 @@ def classify(exc: BaseException | str | None) -> str:
     text = "\n".join(str(e) for e in chain) if chain else str(exc or "")
     if "GateFailed" in types or "held back by the quality gate" in text:
         return "quality_gate_held"
+    if "PipeNotRunning" in types:
+        return "pipe_stopped"
     if "WarehouseUnreachable" in types or re.search(
             r"does not answer|Could not connect to Snowflake|Failed to connect to DB|250001", text):
         return "warehouse_unreachable"
@@ -401,6 +405,12 @@ def failure_alert(context: Mapping[str, Any], *, scope: str = "task") -> Alert |
             details["execution_state"] = m.group(1)
         headline = f"files still pending on pipe {details['pipe']}" + (
             f" ({details['execution_state']})" if details.get("execution_state") else "")
+    elif kind == "pipe_stopped":
+        stopped = next(e for e in _chain(exc) if isinstance(e, pipe_states.PipeNotRunning))
+        details |= {"pipe": stopped.pipe, "execution_state": stopped.state, "pipe_error": stopped.error,
+                    "pending_files": stopped.pending_files}
+        fill["pipe_advice"] = stopped.command
+        headline = f"pipe {stopped.pipe} is {stopped.state}: it loads nothing until it is fixed"
     elif kind == "warehouse_unreachable":
         from snowseg.warehouse import conn_id_from_env
 
@@ -413,8 +423,8 @@ def failure_alert(context: Mapping[str, Any], *, scope: str = "task") -> Alert |
     else:
         headline = fill["error"][:300] or "failed"
     details = _with_what_to_do(kind, details, **fill)
-    if kind == "pipe_pending" and str(details.get("execution_state", "")).upper() == "PAUSED":
-        details["what_to_do"] = _PAUSED.format(pipe=details["pipe"])
+    if kind == "pipe_pending" and str(details.get("execution_state", "")).upper() == pipe_states.PAUSED:
+        details["what_to_do"] = pipe_states.advice(details["pipe"], pipe_states.PAUSED)
     lines = [f"{dag_id}.{task_id} failed: {headline}",
              f"run {run_id}, try {details['try_number']}; kind {kind}"]
     if files:
@@ -644,8 +654,9 @@ def _landing_hint(d: Mapping[str, Any], folder: str, pipe_state: Mapping[str, An
         return (f"The pipe skipped it ({d.get('first_error')} at line {d.get('first_error_line')}): re-run "
                 "load_s3_snowpipe with the file; it loads the good rows with ON_ERROR = CONTINUE and keeps the "
                 "rejected ones, or fix the file at that line and send it again.")
-    if str(pipe_state.get("executionState", "")).upper() == "PAUSED":
-        return "The pipe has not loaded it. " + _PAUSED.format(pipe=pipe)
+    state = pipe_states.execution_state(pipe_state)
+    if state == pipe_states.PAUSED or not pipe_states.waitable(pipe_state):
+        return "The pipe has not loaded it. " + pipe_states.advice(pipe, state)
     return (f"The pipe has no finished load of it: if it is pending, see SYSTEM$PIPE_STATUS('{pipe}'); if the "
             f"pipe never heard of it, check the bucket notification (notify=auto) or "
             f"insertFiles (notify=rest), or queue it with ALTER PIPE {pipe} REFRESH PREFIX = '{folder}'. If it was "
@@ -675,7 +686,7 @@ def pipe_pending_finding(pipe: str, status: Mapping[str, Any], *, minutes: float
     since = status.get("oldestFileTimestamp") or status.get("lastIngestedTimestamp")
     if not since:
         return None  # nothing to date the wait by; the next look may have it
-    oldest = _parse_ts(str(since))
+    oldest = pipe_states.parse_timestamp(since)
     age = now - oldest
     if age < timedelta(minutes=minutes):
         return None
@@ -685,12 +696,34 @@ def pipe_pending_finding(pipe: str, status: Mapping[str, Any], *, minutes: float
                "oldest_file": status.get("oldestPendingFilePath"), "oldest_since": oldest.isoformat(),
                "execution_state": state, "pipe_status": dict(status)}
     details = _with_what_to_do("pipe_pending", details)
-    if state.upper() == "PAUSED":
-        details["what_to_do"] = _PAUSED.format(pipe=pipe)
+    if state.upper() == pipe_states.PAUSED:
+        details["what_to_do"] = pipe_states.advice(pipe, pipe_states.PAUSED)
     message = (f"pipe {pipe} ({state}) has {pending} file(s) pending, the oldest for {details['age_minutes']:g} min"
                + (f" ({details['oldest_file']})" if details["oldest_file"] else "")
                + f"\nwhat to do: {details['what_to_do']}")
     return Finding("pipe_pending", f"pipe_pending:{pipe}:{oldest_path}", message, details)
+
+
+def pipe_state_finding(pipe: str, status: Mapping[str, Any]) -> Finding | None:
+    """A finding when the pipe is in a state where it loads nothing (STOPPED_*, STALLED_*, READ_ONLY...), pending
+    files or not: every file that lands from now on waits for someone to fix the pipe.
+
+    Examples
+    --------
+    >>> f = pipe_state_finding("DB.RAW.P", {"executionState": "STOPPED_FILE_FORMAT_DROPPED", "pendingFileCount": 0})
+    >>> f.key, f.details["what_to_do"].split(" (")[0]
+    ('pipe_stopped:DB.RAW.P:STOPPED_FILE_FORMAT_DROPPED', 'The pipe stopped because the named file format its COPY uses was dropped or replaced')
+    >>> pipe_state_finding("DB.RAW.P", {"executionState": "PAUSED", "pendingFileCount": 3}) is None
+    True
+    """
+    if pipe_states.waitable(status):
+        return None
+    error = pipe_states.PipeNotRunning.from_status(pipe, status)
+    details = {"pipe": pipe, "execution_state": error.state, "pipe_error": error.error,
+               "pending_files": error.pending_files, "pipe_status": dict(status), "what_to_do": error.command}
+    message = (f"pipe {pipe} is {error.state}: it loads nothing ({error.pending_files} file(s) pending)"
+               + (f"\nSnowflake says: {error.error}" if error.error else "") + f"\nwhat to do: {error.command}")
+    return Finding("pipe_stopped", f"pipe_stopped:{pipe}:{error.state}", message, details)
 
 
 def check_landing(conn: Any, s3_hook: Any, landing: Any, names: Any, contract: Any, *, minutes: float,
@@ -714,7 +747,8 @@ def check_landing(conn: Any, s3_hook: Any, landing: Any, names: Any, contract: A
 
 
 def check_pipe(conn: Any, names: Any, contract: Any, *, minutes: float, now: datetime | None = None) -> list[Finding]:
-    """:func:`pipe_pending_finding` on the contract's pipe (none if the pipe does not exist yet)."""
+    """:func:`pipe_state_finding`, else :func:`pipe_pending_finding`, on the contract's pipe (none if the pipe does not
+    exist yet)."""
     from snowseg.loading import snowpipe
 
     pipe = snowpipe.Pipe(names.database, names.raw, dataset_objects(contract).pipe, None)
@@ -724,7 +758,8 @@ def check_pipe(conn: Any, names: Any, contract: Any, *, minutes: float, now: dat
         log.info("pipe %s does not exist: nothing to watch", pipe.qualified)
         return []
     log.info("SYSTEM$PIPE_STATUS(%s) = %s", pipe.qualified, status)
-    finding = pipe_pending_finding(pipe.qualified, status, minutes=minutes, now=now or datetime.now(UTC))
+    finding = (pipe_state_finding(pipe.qualified, status)
+               or pipe_pending_finding(pipe.qualified, status, minutes=minutes, now=now or datetime.now(UTC)))
     return [finding] if finding else []
 
 

@@ -615,9 +615,11 @@ def check_pipe(cur: Any, names: Names, target: _Target, role: str) -> Check:  # 
         return Check(name, False, f"is paused (executionState PAUSED, {pending} files pending): files land in S3 "
                      "but are not loaded", f"ALTER PIPE {qualified} SET PIPE_EXECUTION_PAUSED = FALSE;")
     if state != "RUNNING":
-        return Check(name, False, f"executionState {state} ({pending} files pending)",
-                     f"see SYSTEM$PIPE_STATUS('{qualified}'); a pipe whose stage, file format or table was dropped "
-                     f"and recreated must be recreated too: an admin drops it, then {SETUP_COMMAND}")
+        from snowseg.loading import pipe_states
+
+        said = f"; Snowflake says: {status['error']}" if status.get("error") else ""
+        return Check(name, False, f"executionState {state} ({pending} files pending){said}",
+                     pipe_states.advice(qualified, state))
     return Check(name, True, f"running, auto-ingest on {channel}, {pending} files pending")
 
 

@@ -4,8 +4,12 @@
 slot is held while Snowpipe works): every ``poll_interval`` seconds it reads the pipe's load history
 (``COPY_HISTORY``) for the files and logs ``SYSTEM$PIPE_STATUS``. It fires when every file has a
 finished load (LOADED, LOAD_FAILED or PARTIALLY_LOADED); the sensor then returns the outcomes, by
-staged path, as its XCom. After ``timeout`` seconds it fires with the files still pending, and the
-sensor fails naming them, with the pipe's status (paused? pending count? last ingest?) and what to do.
+staged path, as its XCom. A pipe in a state where it loads nothing (STOPPED_*, STALLED_*, READ_ONLY:
+:mod:`snowseg.loading.pipe_states`) ends the wait at once: the sensor fails with
+:class:`~snowseg.loading.pipe_states.PipeNotRunning` (the state, Snowflake's error, what to do), without
+retries. A PAUSED pipe is waited for (its files load once it is resumed). After ``timeout`` seconds it
+fires with the files still pending, and the sensor fails naming them, with the pipe's status (paused?
+pending count? last ingest?) and what to do.
 
 With ``deferrable=False`` the same check runs as a classic ``poke`` (use ``mode="reschedule"``).
 The warehouse work is :mod:`snowseg.loading.snowpipe`'s; this module is only the Airflow plumbing.
@@ -22,6 +26,12 @@ from typing import Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+
+def _waitable(status: dict) -> bool:
+    from snowseg.loading import pipe_states
+
+    return pipe_states.waitable(status)
 
 
 def _check(conn_id: str | None, database: str, contract_name: str, table: str, pipe: dict, paths: list[str]) -> dict:
@@ -73,6 +83,9 @@ class SnowpipeLoadTrigger(BaseTrigger):
                           state["pending"][:10])
             if not state["pending"]:
                 yield TriggerEvent({"status": "done", **state})
+                return
+            if not _waitable(status):
+                yield TriggerEvent({"status": "not_running", **state})
                 return
             if time.time() >= self.deadline:
                 yield TriggerEvent({"status": "timeout", **state})
@@ -129,12 +142,31 @@ class SnowpipeLoadSensor(BaseSensorOperator):
             method_name="execute_complete",
         )
 
+    def _pipe_name(self) -> str:
+        """DATABASE.SCHEMA.NAME of the pipe (as much of it as the pipe dict gives)."""
+        pipe = self.pipe or {}
+        return ".".join(str(pipe[k]) for k in ("database", "schema", "name") if pipe.get(k))
+
+    def _not_running(self, status: dict) -> Exception:
+        """The task's failure for a pipe that loads nothing: PipeNotRunning, as an AirflowFailException (no retry)."""
+        from snowseg.loading.pipe_states import PipeNotRunning
+        from snowseg.runtime import fail
+
+        error = PipeNotRunning.from_status(self._pipe_name(), status)
+        failure = fail(error)
+        failure.__cause__ = error
+        return failure
+
     def poke(self, context: Any) -> PokeReturnValue:
         state = _check(self.conn_id, self._database(), self.contract, self.table, self.pipe, self._paths())
         self.log.info("SYSTEM$PIPE_STATUS: %s; pending: %s", state["pipe_status"], state["pending"][:10])
+        if state["pending"] and not _waitable(state["pipe_status"]):
+            raise self._not_running(state["pipe_status"])
         return PokeReturnValue(is_done=not state["pending"], xcom_value=state["loads"])
 
     def execute_complete(self, context: Any, event: dict) -> dict:
+        if event.get("status") == "not_running":
+            raise self._not_running(event.get("pipe_status") or {})
         if event.get("status") != "timeout":
             failed = {p: v for p, v in event["loads"].items() if v["status"] != "LOADED"}
             for path, v in failed.items():
@@ -143,10 +175,12 @@ class SnowpipeLoadSensor(BaseSensorOperator):
             self.log.info("all %d files finished: %d loaded, %d skipped", len(event["loads"]),
                           len(event["loads"]) - len(failed), len(failed))
             return event["loads"]
+        from snowseg.loading import pipe_states
+
         status = event.get("pipe_status") or {}
+        state = pipe_states.execution_state(status)
         hint = (
-            "the pipe is PAUSED: resume it with ALTER PIPE ... SET PIPE_EXECUTION_PAUSED = FALSE and re-run"
-            if str(status.get("executionState", "")).upper() == "PAUSED"
+            pipe_states.advice(self._pipe_name(), state) if state == pipe_states.PAUSED
             else "check the bucket notification (auto) or the insertFiles call (rest), or queue the files with "
             "ALTER PIPE ... REFRESH PREFIX = '<folder>/', then re-run: loaded files are not loaded twice"
         )

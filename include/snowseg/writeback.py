@@ -260,7 +260,12 @@ def _sizes_from_stage(cur: Any, names: Names, run: ModelRun, profiles: list[Segm
 
 def _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance, profiles) -> int:
     """Write the assignments as one gzip CSV, PUT it and COPY it into the staging table (outside the
-    publishing transaction, so the transaction itself is a few set-based statements)."""
+    publishing transaction, so the transaction itself is a few set-based statements).
+
+    Python's csv module encloses a value in '"' only when it must and never escapes: the file format
+    SNOWSEG_WRITEBACK_CSV says so (migration database/V011: no escape character, only '' is NULL), so an
+    entity id with a backslash, or reading \\N, arrives as written."""
+
     by_id = {p.segment_id: p.name for p in profiles}
     target = dict(database=names.database, schema=names.analytics)
     stage = _writeback_path(names, run)

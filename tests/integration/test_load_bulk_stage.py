@@ -49,6 +49,34 @@ def test_bulk_load_keeps_every_row_once_and_locates_rejects(run_dag, sf, databas
     assert query(sf, f"select count(*) from {r}.SALES_REJECTED") == [(2,)]
 
 
+def test_blank_lines_and_backslashes_load_as_the_checks_read_them(run_dag, sf, database, tmp_path):
+    """The file checks skip blank lines and read a backslash as data; so does the contract's format (migration
+    dataset/V003: SKIP_BLANK_LINES = TRUE, ESCAPE_UNENCLOSED_FIELD = NONE, where Snowflake's defaults would make a
+    blank line an error and a backslash an escape). A rejected row after blank lines is reported on its line of the
+    source (the splitter keeps blank lines inside a chunk)."""
+    src = write_sales_csv(tmp_path / "sales.csv", 600, seed=7)
+    lines = src.read_text().splitlines()
+    city = lines[10].split(",")
+    city[2] = "Yan\\gon\\"  # a backslash inside and at the end of an unenclosed value
+    lines[10] = ",".join(city)
+    fields = lines[450].split(",")
+    fields[7] = "x7"  # QUANTITY
+    lines[450] = ",".join(fields)
+    for at in (400, 300, 200, 5):  # blank lines before the bad record
+        lines[at:at] = [""]
+    src.write_text("\n".join(lines) + "\n")
+    bad_line = lines.index(",".join(fields)) + 1
+
+    dr, states = run_dag("load_bulk_stage", path=str(src), chunk_mb=0.02, parallel=2)
+    assert dr.state == "success", states
+    r = f"{database}.RAW"
+    assert query(sf, f"select FILE_NAME, LINE, COLUMN_NAME from {r}.SALES_REJECTED") == [("sales.csv", bad_line,
+                                                                                          "QUANTITY")]
+    assert query(sf, f"select STATUS, ROWS_PARSED, ROWS_LOADED, ROWS_REJECTED from {database}.AUDIT.LOAD_AUDIT") == [
+        ("PARTIALLY_LOADED", 600, 599, 1)]
+    assert query(sf, f"select CITY from {r}.SALES_RAW where INVOICE_ID = %s", (city[0],)) == [("Yan\\gon\\",)]
+
+
 def test_bulk_load_of_a_folder_audits_each_file(run_dag, sf, database, tmp_path):
     """A folder of two clean files: two LOADED audit rows, every row once."""
     folder = tmp_path / "in"

@@ -74,3 +74,33 @@ def test_a_moved_landing_url_is_a_clear_error_not_a_silent_wait(run_dag, sf, dat
     dr, states = run_dag("load_s3_snowpipe", path=str(other), landing_url=landing + "moved/", poll_seconds=0.5)
     assert dr.state == "failed" and states["prepare_pipe"] == "failed" and states["upload_files"] == "upstream_failed"
     assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(50,)]
+
+
+def test_a_replaced_file_format_stops_the_pipe_and_the_next_run_says_so_before_uploading(
+        run_dag, sf, database, tmp_path, landing, s3, monkeypatch):
+    """064b242 ran ``create or replace file format`` on every load (raw/create_file_format_csv.sql). In Snowflake that
+    drops the format under the pipe, which stops (executionState STOPPED_FILE_FORMAT_DROPPED) and loads nothing from
+    then on: every later run waited out wait_minutes. The setup now creates the format once and ALTERs it; a format
+    replaced by hand still stops the pipe, and the next run fails in prepare_pipe, before any upload, with an alert
+    naming the state and the fix (recreate the pipe)."""
+    import json
+
+    from snowseg.config import contract_path, load_contract
+    from snowseg.objects import dataset_objects
+
+    alerts_file = tmp_path / "alerts.jsonl"
+    monkeypatch.setenv("SNOWSEG_ALERTS_FILE", str(alerts_file))
+    first = write_sales_csv(tmp_path / "first.csv", 50, seed=5)
+    assert run_dag("load_s3_snowpipe", path=str(first), landing_url=landing, poll_seconds=0.5)[0].state == "success"
+    csv_format = dataset_objects(load_contract(contract_path("supermarket"))).file_format
+    query(sf, f"create or replace file format {database}.RAW.{csv_format} type = csv skip_header = 1")  # 064b242's form
+
+    second = write_sales_csv(tmp_path / "second.csv", 50, seed=6)
+    dr, states = run_dag("load_s3_snowpipe", path=str(second), landing_url=landing, poll_seconds=0.5)
+    assert dr.state == "failed" and states["prepare_pipe"] == "failed" and states["upload_files"] == "upstream_failed"
+    assert len(_keys(s3, landing)) == 1 and query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(50,)]
+    [(raw,)] = query(sf, f"select system$pipe_status('{database}.RAW.SALES_RAW_PIPE')")
+    assert json.loads(raw)["executionState"] == "STOPPED_FILE_FORMAT_DROPPED"
+    alert = next(a for a in map(json.loads, alerts_file.read_text().splitlines()) if a["task_id"] == "prepare_pipe")
+    assert (alert["kind"], alert["details"]["execution_state"]) == ("pipe_stopped", "STOPPED_FILE_FORMAT_DROPPED")
+    assert alert["what_to_do"].startswith("The pipe stopped because the named file format its COPY uses was dropped")

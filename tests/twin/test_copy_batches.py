@@ -189,3 +189,21 @@ def test_values_sql_cannot_vouch_for_still_load(cur: Cursor, tmp_path: Path) -> 
     cur.execute("SELECT K, Q, CAST(F AS VARCHAR) AS F, B FROM T WHERE K >= 40 ORDER BY K")
     assert [tuple(r.values()) for r in cur.fetchall()] == [(40, 7, "nan", False), (41, 8, "-inf", False)]
     assert count(cur, "T") == 41
+
+
+def test_an_escape_later_in_the_file_reads_the_rest_exactly(cur: Cursor, tmp_path: Path) -> None:
+    """A backslash (ESCAPE_UNENCLOSED_FIELD's default) batches into the file: the records before it load as usual, an
+    escaped delimiter and an escaped newline after it are data, and a bad value after the escaped newline is reported
+    on its physical line and character, with its row number counting records, not lines."""
+    cur.execute("CREATE TABLE T (A VARCHAR, B NUMBER, N NUMBER)")
+    cur.execute("CREATE STAGE S")
+    good = [f"a{i},{i}" for i in range(1, 41)]
+    lines = [*good[:30], "x\\,y,31", "two\\", "lines,32", "bad,x33", *good[30:]]
+    put(cur, tmp_path, "e.csv", "\n".join(lines) + "\n", "@S")
+    cur.execute("COPY INTO T FROM (SELECT $1, $2, METADATA$FILE_ROW_NUMBER FROM @S) ON_ERROR = CONTINUE")
+    assert cur.fetchall() == [result("s/e.csv.gz", "PARTIALLY_LOADED", 43, 42, 43, 1,
+                                     "Numeric value 'x33' is not recognized", 34, 5, '"T"["B":2]')]
+    cur.execute("SELECT A, B, N FROM T WHERE N BETWEEN 30 AND 33 ORDER BY N")
+    assert [tuple(r.values()) for r in cur.fetchall()] == [("a30", 30, 30), ("x,y", 31, 31), ("two\nlines", 32, 32)]
+    cur.execute("SELECT COUNT(*) AS N, MAX(N) AS LAST FROM T")
+    assert cur.fetchall() == [{"N": 42, "LAST": 43}]

@@ -641,7 +641,8 @@ def test_the_pipelines_statement_forms_run_as_snowseg_role_after_admin_setup(twi
         f"copy into {raw}.SALES (ID, AMOUNT) from @{raw}.%SALES file_format = (format_name = '{raw}.CSV') "
         "on_error = abort_statement",
         f"put file://{src.as_posix()} @{raw}.SNOWSEG_BULK/b2 auto_compress = true",
-        f"copy into {raw}.SALES (ID, AMOUNT) from @{raw}.SNOWSEG_BULK/b2 file_format = (format_name = '{raw}.CSV')",
+        f"copy into {raw}.SALES (ID, AMOUNT, _FILE, _ROW, _BATCH_ID) from (select $1, $2, metadata$filename, "
+        f"metadata$file_row_number, 'B1' from @{raw}.SNOWSEG_BULK/b2) file_format = (format_name = '{raw}.CSV')",
         f"remove @{raw}.SNOWSEG_BULK/b2",
         "begin", f"insert into {audit}.LOAD_AUDIT (BATCH_ID, ROWS_LOADED) values ('B1', 2)", "commit",
         f"update {audit}.LOAD_AUDIT set ROWS_LOADED = 2 where BATCH_ID = 'B1'",

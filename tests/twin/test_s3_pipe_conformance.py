@@ -380,6 +380,98 @@ def test_paused_pipe_keeps_files_pending(cur: Cursor, database: str, s3, bucket:
     assert rows(cur, "SELECT COUNT(*) AS N FROM T") == [{"N": 2}]
 
 
+class Dependency(NamedTuple):
+    statement: str  # run once the pipe has loaded a.csv
+    state: str  # executionState afterwards
+    error: str | None  # what SYSTEM$PIPE_STATUS's "error" says (a part of it)
+
+
+DEPENDENCY_CASES = [
+    pytest.param(Dependency("CREATE OR REPLACE FILE FORMAT {db}.RAW.F TYPE = CSV SKIP_HEADER = 1",
+                            "STOPPED_FILE_FORMAT_DROPPED", "file format {db}.RAW.F that the pipe's COPY uses was replaced"),
+                 id="create-or-replace-file-format"),
+    pytest.param(Dependency("DROP FILE FORMAT {db}.RAW.F", "STOPPED_FILE_FORMAT_DROPPED",
+                            "file format {db}.RAW.F that the pipe's COPY uses was dropped"), id="drop-file-format"),
+    pytest.param(Dependency("CREATE OR REPLACE STAGE {db}.RAW.LANDING URL = 's3://{bucket}/in/'", "STOPPED_STAGE_DROPPED",
+                            "stage {db}.RAW.LANDING that the pipe's COPY uses was replaced"), id="create-or-replace-stage"),
+    pytest.param(Dependency("DROP STAGE {db}.RAW.LANDING", "STOPPED_STAGE_DROPPED",
+                            "stage {db}.RAW.LANDING that the pipe's COPY uses was dropped"), id="drop-stage"),
+    pytest.param(Dependency("ALTER FILE FORMAT {db}.RAW.F SET SKIP_HEADER = 1 FIELD_DELIMITER = ','", "RUNNING", None),
+                 id="alter-file-format-keeps-it-running"),
+]
+
+
+@pytest.mark.parametrize("case", DEPENDENCY_CASES)
+def test_pipe_stops_when_its_file_format_or_stage_is_dropped_or_replaced(
+    cur: Cursor, database: str, s3, bucket: str, case: Dependency
+) -> None:
+    """A pipe stops when the named file format or stage its COPY uses is dropped, or replaced: SYSTEM$PIPE_STATUS's
+    executionState "could be any one of the following: ... STOPPED_STAGE_DROPPED, STOPPED_FILE_FORMAT_DROPPED, ...",
+    and its "error" is the "Error message produced when the pipe was last compiled for execution (if applicable);
+    often caused by problems accessing the necessary objects (i.e. table, stage, file format) due to permission
+    problems or dropped objects" (https://docs.snowflake.com/en/sql-reference/functions/system_pipe_status).
+    Replacing is dropping: "CREATE OR REPLACE <object> statements are atomic. That is, when an object is replaced,
+    the old object is deleted and the new object is created in a single transaction"
+    (https://docs.snowflake.com/en/sql-reference/sql/create). ALTER FILE FORMAT changes the same object, so the pipe
+    keeps running. A stopped pipe loads nothing (queued files stay pending) and resuming it does not restart it
+    (the twin's stricter reading); recreating it does ("Change the COPY INTO statement ... CREATE OR REPLACE PIPE",
+    https://docs.snowflake.com/en/user-guide/data-load-snowpipe-manage)."""
+    from snowseg_twin.extensions import pipes
+
+    upload(s3, bucket, {"in/sales/a.csv": CSV_A})
+    cur.execute(TABLE.format(db=database))
+    external_stage(cur, database, bucket)
+    cur.execute(f"CREATE FILE FORMAT {database}.RAW.F TYPE = CSV SKIP_HEADER = 1")
+    copy = f"COPY INTO T FROM @LANDING/sales/ FILE_FORMAT = (FORMAT_NAME = '{database}.RAW.F')"
+    cur.execute(f"CREATE PIPE {database}.RAW.P AS {copy}")
+    name = f"{database}.RAW.P"
+    cur.execute("ALTER PIPE P REFRESH")
+    assert wait_loaded(cur, name)["executionState"] == "RUNNING"
+
+    cur.execute("ALTER PIPE P SET PIPE_EXECUTION_PAUSED = TRUE")
+    upload(s3, bucket, {"in/sales/b.csv": CSV_B})
+    cur.execute("ALTER PIPE P REFRESH PREFIX = 'b'")  # queued while paused: pending
+    cur.execute(case.statement.format(db=database, bucket=bucket))
+    cur.execute("ALTER PIPE P SET PIPE_EXECUTION_PAUSED = FALSE")
+    pipes.wait_idle()  # the resumed pipe's loads (if any) have run
+    status = pipe_status(cur, name)
+    assert status["executionState"] == case.state
+    if case.error is None:
+        assert "error" not in status and status["pendingFileCount"] == 0
+        assert rows(cur, "SELECT ID FROM T ORDER BY ID") == [{"ID": 1}, {"ID": 2}, {"ID": 3}]
+        return
+    assert case.error.format(db=database) in status["error"]
+    assert (status["pendingFileCount"], status["oldestPendingFilePath"]) == (1, "b.csv")
+    assert rows(cur, "SELECT ID FROM T ORDER BY ID") == [{"ID": 1}, {"ID": 2}]
+
+    if case.statement.startswith("DROP FILE FORMAT"):
+        cur.execute(f"CREATE FILE FORMAT {database}.RAW.F TYPE = CSV SKIP_HEADER = 1")
+    if case.statement.startswith("DROP STAGE"):
+        external_stage(cur, database, bucket)
+    cur.execute(f"CREATE OR REPLACE PIPE {database}.RAW.P AS {copy}")
+    assert pipe_status(cur, name)["executionState"] == "RUNNING"
+    cur.execute("ALTER PIPE P REFRESH PREFIX = 'b'")  # a recreated pipe has no load history: only b.csv
+    status = wait_loaded(cur, name)
+    assert (status["executionState"], status["pendingFileCount"]) == ("RUNNING", 0)
+    assert rows(cur, "SELECT ID FROM T ORDER BY ID") == [{"ID": 1}, {"ID": 2}, {"ID": 3}]
+
+
+def test_create_pipe_needs_its_file_format_and_stage(cur: Cursor, database: str, bucket: str) -> None:
+    """CREATE PIPE compiles its COPY: a named file format or stage that does not exist is 002003 "... does not exist
+    or not authorized." (the COPY's own error), and no pipe is created."""
+    cur.execute(TABLE.format(db=database))
+    with pytest.raises(ProgrammingError) as e:
+        cur.execute("CREATE PIPE P AS COPY INTO T FROM @LANDING/sales/ FILE_FORMAT = (TYPE = CSV)")
+    assert (e.value.errno, message(e.value)) == (
+        2003, f"SQL compilation error:\nStage '{database}.RAW.LANDING' does not exist or not authorized.")
+    external_stage(cur, database, bucket)
+    with pytest.raises(ProgrammingError) as e:
+        cur.execute("CREATE PIPE P AS COPY INTO T FROM @LANDING/sales/ FILE_FORMAT = (FORMAT_NAME = 'NO_SUCH')")
+    assert (e.value.errno, message(e.value)) == (
+        2003, f"SQL compilation error:\nFile format '{database}.RAW.NO_SUCH' does not exist or not authorized.")
+    assert rows(cur, f"SHOW PIPES IN SCHEMA {database}.RAW") == []
+
+
 def test_pipe_default_on_error_is_skip_file(cur: Cursor, database: str, s3, bucket: str) -> None:  # noqa: ANN001
     """Snowpipe's COPY defaults to ON_ERROR = SKIP_FILE: a file with a bad row loads nothing, the others load."""
     from snowseg_twin.extensions import pipes

@@ -199,3 +199,68 @@ def test_session_timezone_defaults_to_los_angeles(twin_kwargs: dict, database: s
     with snowflake.connector.connect(**{**twin_kwargs, "session_parameters": params}, database=database,
                                      schema="RAW") as utc:
         assert ntz_offset_hours(utc) == 0
+
+
+DDL_IN_A_TRANSACTION = [
+    pytest.param("CREATE TABLE U (X NUMBER)", id="create-table"),
+    pytest.param("-- a comment first\nCREATE OR REPLACE VIEW V AS SELECT * FROM T", id="create-view-after-comment"),
+    pytest.param("ALTER TABLE T ADD COLUMN NOTE VARCHAR", id="alter-table"),
+    pytest.param("DROP TABLE IF EXISTS NO_SUCH", id="drop-if-exists"),
+    pytest.param("CREATE STAGE S", id="create-stage"),
+    pytest.param("CREATE FILE FORMAT F TYPE = CSV", id="create-file-format"),
+    pytest.param("ALTER FILE FORMAT G SET SKIP_HEADER = 1", id="alter-file-format"),
+    pytest.param("SHOW TABLES", id="show"),
+    pytest.param("DESCRIBE TABLE T", id="describe"),
+    pytest.param("USE SCHEMA RAW", id="use"),
+]
+
+
+@pytest.mark.parametrize("ddl", DDL_IN_A_TRANSACTION)
+def test_ddl_commits_the_open_transaction(cur: Cursor, ddl: str) -> None:
+    """"Each DDL statement executes as a separate transaction. If a DDL statement is executed while a transaction is
+    active, the DDL statement: 1. Implicitly commits the active transaction. 2. Executes the DDL statement as a
+    separate transaction." "Because a DDL statement is its own transaction, you cannot roll back a DDL statement"
+    (https://docs.snowflake.com/en/sql-reference/transactions#ddl). DDL is the DDL summary's commands: ALTER, COMMENT,
+    CREATE, DESCRIBE, DROP, SHOW, USE (https://docs.snowflake.com/en/sql-reference/sql-ddl-summary; the twin reads
+    the list literally). So BEGIN; INSERT; <DDL>; ROLLBACK keeps the insert; an INSERT after the DDL is outside the
+    rolled-back transaction (AUTOCOMMIT commits it)."""
+    cur.execute("CREATE TABLE T (A NUMBER)")
+    cur.execute("CREATE FILE FORMAT G TYPE = CSV")
+    cur.execute("BEGIN")
+    cur.execute("INSERT INTO T (A) VALUES (1)")
+    cur.execute(ddl)
+    cur.execute("INSERT INTO T (A) VALUES (2)")
+    cur.execute("ROLLBACK")
+    cur.execute("SELECT A FROM T ORDER BY A")
+    assert [r["A"] for r in cur.fetchall()] == [1, 2]
+
+
+def test_without_ddl_rollback_takes_back_the_transaction(cur: Cursor) -> None:
+    """The control: DML and queries inside BEGIN ... ROLLBACK leave nothing behind ("Explicit transactions should
+    contain only DML statements and query statements", https://docs.snowflake.com/en/sql-reference/transactions)."""
+    cur.execute("CREATE TABLE T (A NUMBER)")
+    cur.execute("BEGIN")
+    cur.execute("INSERT INTO T (A) VALUES (1)")
+    cur.execute("SELECT COUNT(*) AS N FROM T")
+    cur.execute("UPDATE T SET A = 3")
+    cur.execute("ROLLBACK")
+    cur.execute("SELECT COUNT(*) AS N FROM T")
+    assert cur.fetchall() == [{"N": 0}]
+
+
+def test_ddl_commits_with_autocommit_off(twin_kwargs: dict, database: str) -> None:
+    """With AUTOCOMMIT off a DML statement begins a transaction implicitly; a DDL statement still commits it."""
+    import snowflake.connector
+
+    with snowflake.connector.connect(**twin_kwargs, database=database, schema="RAW") as conn:
+        with conn.cursor() as c:
+            c.execute("CREATE TABLE T (A NUMBER)")
+        conn.autocommit(False)
+        with conn.cursor() as c:
+            c.execute("INSERT INTO T (A) VALUES (1)")
+            c.execute("SHOW TABLES")
+            c.execute("INSERT INTO T (A) VALUES (2)")
+        conn.rollback()
+        with conn.cursor() as c:
+            c.execute("SELECT A FROM T ORDER BY A")
+            assert [r[0] for r in c.fetchall()] == [1]

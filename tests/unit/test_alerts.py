@@ -100,6 +100,21 @@ def _pipe_timeout(state: str) -> BaseException:
     raise AssertionError("the sensor did not fail")
 
 
+def _pipe_stopped() -> BaseException:
+    from snowseg.sensors import SnowpipeLoadSensor
+
+    sensor = SnowpipeLoadSensor(task_id="wait_for_pipe", pipe={"database": "DB", "schema": "RAW",
+                                                               "name": "SALES_RAW_PIPE"},
+                                files=[{"staged_path": "snowpipe_aa/a.csv"}], contract="supermarket", max_wait=60)
+    try:
+        sensor.execute_complete(None, {"status": "not_running", "loads": {}, "pending": ["snowpipe_aa/a.csv"],
+                                       "pipe_status": {"executionState": "STOPPED_FILE_FORMAT_DROPPED",
+                                                       "pendingFileCount": 1}})
+    except AirflowFailException as e:
+        return e
+    raise AssertionError("the sensor did not fail")
+
+
 class Case(NamedTuple):
     exc: BaseException | None
     task_id: str
@@ -141,6 +156,10 @@ CASES = [
                       "files still pending on pipe SALES_RAW_PIPE (RUNNING)",
                       "If the pipe is PAUSED, resume it: ALTER PIPE SALES_RAW_PIPE SET PIPE_EXECUTION_PAUSED = FALSE. "
                       "Otherwise check the bucket's event notification"), id="pipe-pending"),
+    pytest.param(Case(_pipe_stopped(), "wait_for_pipe", {}, "pipe_stopped",
+                      "pipe DB.RAW.SALES_RAW_PIPE is STOPPED_FILE_FORMAT_DROPPED: it loads nothing until it is fixed",
+                      "The pipe stopped because the named file format its COPY uses was dropped or replaced"),
+                 id="pipe-stopped"),
     pytest.param(Case(_raised(FileNotFoundError("/data/nope.csv: no such file (check the file_path parameter)")),
                       "check_file", {}, "input_missing", "/data/nope.csv: no such file (check the file_path parameter)",
                       "Check the run's file/path param: /data/nope.csv: no such file"), id="input-missing"),
@@ -321,6 +340,9 @@ class Hint(NamedTuple):
                       "The pipe skipped it (Numeric value 'x7' is not recognized at line 11): re-run"), id="skipped"),
     pytest.param(Hint(None, {"executionState": "PAUSED", "pendingFileCount": 1},
                       "The pipe has not loaded it. The pipe is PAUSED: resume it with ALTER PIPE DB.RAW.P"), id="paused"),
+    pytest.param(Hint(None, {"executionState": "STOPPED_FILE_FORMAT_DROPPED", "pendingFileCount": 1},
+                      "The pipe has not loaded it. The pipe stopped because the named file format its COPY uses was "
+                      "dropped or replaced"), id="stopped"),
     pytest.param(Hint(None, RUNNING, "The pipe has no finished load of it: if it is pending, see "
                                      "SYSTEM$PIPE_STATUS('DB.RAW.P'); if the pipe never heard of it, check the bucket "
                                      "notification"), id="never-seen"),
@@ -351,6 +373,15 @@ def test_audited_or_young_landing_files_are_not_findings():
     pytest.param({"executionState": "RUNNING", "pendingFileCount": 1,
                   "lastIngestedTimestamp": "2026-01-01T10:00:00.000Z"}, 15, True, id="no-oldest-timestamp"),
     pytest.param({"executionState": "RUNNING", "pendingFileCount": 1}, 0, False, id="undatable"),
+    # the docs leave the timestamps' form open ("oldestFileTimestamp":<value>, unquoted): each form dates the wait
+    pytest.param({"executionState": "RUNNING", "pendingFileCount": 1, "oldestFileTimestamp": 1767267600000}, 15,
+                 True, id="epoch-milliseconds"),
+    pytest.param({"executionState": "RUNNING", "pendingFileCount": 1, "oldestFileTimestamp": "1767267600"}, 15,
+                 True, id="epoch-seconds-text"),
+    pytest.param({"executionState": "RUNNING", "pendingFileCount": 1,
+                  "oldestFileTimestamp": "2026-01-01 03:50:00.123456789 -0800"}, 15, False, id="offset-nanoseconds"),
+    pytest.param({"executionState": "RUNNING", "pendingFileCount": 1,
+                  "oldestFileTimestamp": "2026-01-01T11:40:00"}, 15, True, id="no-zone-is-utc"),
 ])
 def test_pipe_pending_deadline(status, minutes, found):
     f = alerts.pipe_pending_finding("DB.RAW.P", status, minutes=minutes, now=NOW)
@@ -382,3 +413,57 @@ def test_a_finding_alerts_once_per_window_then_again(alerts_file):
     recs = _lines(alerts_file)
     assert [r["kind"] for r in recs] == ["landing_stale", "landing_stale"]
     assert recs[0]["details"]["key"] == f.key and recs[0]["details"]["file"] == "a.csv"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    pytest.param("2026-01-01T11:40:00.000Z", "2026-01-01T11:40:00+00:00", id="iso-z-millis"),
+    pytest.param("2026-01-01T11:40:00Z", "2026-01-01T11:40:00+00:00", id="iso-z"),
+    pytest.param("2026-01-01T11:40:00.123456789+00:00", "2026-01-01T11:40:00.123456+00:00", id="nanoseconds"),
+    pytest.param("2026-01-01 03:40:00.000 -0800", "2026-01-01T11:40:00+00:00", id="space-compact-offset"),
+    pytest.param("2026-01-01 11:40:00 UTC", "2026-01-01T11:40:00+00:00", id="utc-word"),
+    pytest.param("2026-01-01T11:40:00", "2026-01-01T11:40:00+00:00", id="no-zone"),
+    pytest.param(1767267600, "2026-01-01T11:40:00+00:00", id="epoch-seconds"),
+    pytest.param(1767267600000, "2026-01-01T11:40:00+00:00", id="epoch-millis"),
+    pytest.param("1767267600000000", "2026-01-01T11:40:00+00:00", id="epoch-micros-text"),
+    pytest.param(1767267600000000000, "2026-01-01T11:40:00+00:00", id="epoch-nanos"),
+])
+def test_pipe_status_timestamps_in_every_documented_form(value, expected):
+    from snowseg.loading.pipe_states import parse_timestamp
+
+    assert parse_timestamp(value).astimezone(UTC).isoformat() == expected
+
+
+@pytest.mark.parametrize("value", [None, "", "yesterday", True, "2026-13-01T00:00:00Z"])
+def test_a_pipe_status_timestamp_that_is_none_of_them_is_named(value):
+    from snowseg.loading.pipe_states import parse_timestamp
+
+    with pytest.raises(ValueError, match=r"pipe status timestamp .* is not a timestamp"):
+        parse_timestamp(value)
+
+
+class StateFinding(NamedTuple):
+    status: dict
+    key: str | None
+    what_to_do: str
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(StateFinding({"executionState": "STOPPED_FILE_FORMAT_DROPPED", "pendingFileCount": 0,
+                               "error": "The file format DB.RAW.F was replaced"},
+                              "pipe_stopped:DB.RAW.P:STOPPED_FILE_FORMAT_DROPPED",
+                              "The pipe stopped because the named file format its COPY uses"), id="file-format"),
+    pytest.param(StateFinding({"executionState": "STALLED_STAGE_PERMISSION_ERROR", "pendingFileCount": 4},
+                              "pipe_stopped:DB.RAW.P:STALLED_STAGE_PERMISSION_ERROR",
+                              "Snowpipe cannot run the pipe's COPY (STALLED_STAGE_PERMISSION_ERROR)"), id="stalled"),
+    pytest.param(StateFinding({"executionState": "READ_ONLY", "pendingFileCount": 0}, "pipe_stopped:DB.RAW.P:READ_ONLY",
+                              "The pipe is READ_ONLY"), id="read-only"),
+    pytest.param(StateFinding({"executionState": "PAUSED", "pendingFileCount": 9}, None, ""), id="paused-waits"),
+    pytest.param(StateFinding({"executionState": "RUNNING", "pendingFileCount": 9}, None, ""), id="running"),
+])
+def test_a_pipe_that_loads_nothing_is_a_finding_at_once(case: StateFinding):
+    f = alerts.pipe_state_finding("DB.RAW.P", case.status)
+    assert (f.key if f else None) == case.key
+    if f:
+        assert f.details["what_to_do"].startswith(case.what_to_do)
+        assert f.details["execution_state"] == case.status["executionState"]
+        assert f.message.startswith(f"pipe DB.RAW.P is {case.status['executionState']}: it loads nothing")

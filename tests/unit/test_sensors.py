@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
@@ -44,3 +46,84 @@ def test_trigger_serializes_to_its_own_classpath_and_kwargs():
     path, kwargs = trigger.serialize()
     assert path == "snowseg.sensors.SnowpipeLoadTrigger"
     assert SnowpipeLoadTrigger(**kwargs).serialize() == (path, kwargs)
+
+
+STOPPED = {"executionState": "STOPPED_FILE_FORMAT_DROPPED", "pendingFileCount": 2,
+           "error": "The file format DB.RAW.SALES_RAW_CSV that the pipe's COPY uses was replaced"}
+
+
+class StateCase(NamedTuple):
+    status: dict
+    fires: str | None  # the trigger's event at once, or None: it keeps polling
+
+
+STATE_CASES = [
+    pytest.param(StateCase(STOPPED, "not_running"), id="stopped-file-format"),
+    pytest.param(StateCase({"executionState": "STOPPED_STAGE_DROPPED", "pendingFileCount": 1}, "not_running"),
+                 id="stopped-stage"),
+    pytest.param(StateCase({"executionState": "STALLED_EXECUTION_ERROR", "pendingFileCount": 1}, "not_running"),
+                 id="stalled"),
+    pytest.param(StateCase({"executionState": "READ_ONLY", "pendingFileCount": 0}, "not_running"), id="read-only"),
+    pytest.param(StateCase({"executionState": "RUNNING", "pendingFileCount": 1}, None), id="running"),
+    pytest.param(StateCase({"executionState": "PAUSED", "pendingFileCount": 2}, None), id="paused-is-waited-for"),
+    pytest.param(StateCase({"executionState": "FAILING_OVER", "pendingFileCount": 2}, None), id="failing-over"),
+]
+
+
+@pytest.mark.parametrize("case", STATE_CASES)
+def test_the_trigger_gives_up_at_once_on_a_pipe_that_loads_nothing(monkeypatch, case: StateCase):
+    import asyncio
+    import time
+
+    from snowseg import sensors
+
+    looks = []
+
+    def check(*_args):
+        looks.append(1)
+        return {"loads": {}, "pending": ["snowpipe_aa/a.csv"], "pipe_status": case.status}
+
+    monkeypatch.setattr(sensors, "_check", check)
+    trigger = SnowpipeLoadTrigger(None, "DB", "supermarket", "", PIPE, ["snowpipe_aa/a.csv"],
+                                  deadline=time.time() + 0.3, poll_interval=0.05)
+
+    async def first_event():
+        async for event in trigger.run():
+            return event.payload
+
+    event = asyncio.run(first_event())
+    assert event["status"] == (case.fires or "timeout")
+    assert (len(looks) == 1) == (case.fires is not None)
+
+
+def test_a_stopped_pipe_fails_the_sensor_with_the_state_the_error_and_the_fix():
+    from snowseg.loading.pipe_states import PipeNotRunning
+
+    event = {"status": "not_running", "loads": {}, "pending": ["snowpipe_aa/a.csv"], "pipe_status": STOPPED}
+    with pytest.raises(AirflowFailException) as e:
+        _sensor().execute_complete(context=None, event=event)
+    error = e.value.__cause__
+    assert isinstance(error, PipeNotRunning)
+    assert (error.pipe, error.state, error.pending_files, error.error) == (
+        "DB.RAW.SALES_RAW_PIPE", "STOPPED_FILE_FORMAT_DROPPED", 2, STOPPED["error"])
+    assert error.command.startswith("The pipe stopped because the named file format its COPY uses was dropped or "
+                                    "replaced")
+    assert "CREATE OR REPLACE PIPE DB.RAW.SALES_RAW_PIPE AUTO_INGEST = TRUE AS" in error.command
+    assert str(e.value).startswith("pipe DB.RAW.SALES_RAW_PIPE is STOPPED_FILE_FORMAT_DROPPED (2 files pending; it "
+                                   "loads nothing in this state); Snowflake says: The file format")
+
+
+def test_poke_fails_on_a_stopped_pipe_and_waits_on_a_paused_one(monkeypatch):
+    from snowseg import sensors
+    from snowseg.loading.pipe_states import PipeNotRunning
+
+    sensor = _sensor()
+    sensor.database = "DB"
+    status = dict(STOPPED)
+    monkeypatch.setattr(sensors, "_check", lambda *_: {"loads": {}, "pending": ["snowpipe_aa/a.csv"],
+                                                        "pipe_status": status})
+    with pytest.raises(AirflowFailException) as e:
+        sensor.poke(context=None)
+    assert isinstance(e.value.__cause__, PipeNotRunning)
+    status.update(executionState="PAUSED")
+    assert sensor.poke(context=None).is_done is False

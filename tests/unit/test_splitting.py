@@ -61,3 +61,27 @@ def test_chunks_are_deterministic(tmp_path: Path):
 def test_bad_target(tmp_path):
     with pytest.raises(ValueError, match="target_bytes must be >= 1, got 0"):
         split_csv(tmp_path / "x.csv", tmp_path, target_bytes=0)
+
+
+def test_blank_lines_keep_chunk_lines_on_the_source_lines(tmp_path: Path):
+    """Blank lines are no records (the contract's format skips them: SKIP_BLANK_LINES = TRUE), but a chunk keeps
+    those between its records, so that a chunk line reported by COPY is found again in the source (source_line)."""
+    from snowseg.loading.bulk import source_line
+
+    lines = ["id,note"]
+    for i in range(1, 41):
+        lines.append(f"{i},n{i}")
+        if i % 7 == 0:
+            lines += ["", ""] if i % 14 == 0 else [""]
+    src = tmp_path / "blank.csv"
+    src.write_text("\n".join(lines) + "\n")
+    chunks = split_csv(src, tmp_path / "out", target_bytes=1, rows_per_check=10)
+
+    assert [c.rows for c in chunks] == [10, 10, 10, 10]
+    for c in chunks:
+        with gzip.open(c.path, "rt", encoding="utf-8", newline="") as f:
+            chunk_lines = f.read().splitlines()
+        for n, text in enumerate(chunk_lines[1:], start=2):
+            assert lines[source_line(c, n) - 1] == text  # blank or record, the same line of the source
+        assert chunk_lines[1] != ""  # a chunk starts with a record
+    assert sum(len(_records(c.path)) - 1 for c in chunks) == 40 + lines.count("")  # csv reads a blank as []

@@ -5,10 +5,15 @@ options given inline override the named format's; FILES, PATTERN, ON_ERROR (ABOR
 CONTINUE, SKIP_FILE, SKIP_FILE_<n>, 'SKIP_FILE_<n>%'), FORCE, PURGE, TRUNCATECOLUMNS/ENFORCE_LENGTH,
 RETURN_FAILED_ONLY and LOAD_UNCERTAIN_FILES (accepted; the twin has no files of uncertain status).
 
+CSV options a format doesn't set take Snowflake's defaults
+(https://docs.snowflake.com/en/sql-reference/sql/create-file-format): ESCAPE_UNENCLOSED_FIELD = '\\'
+(backslash: "A singlebyte character string used as the escape character for unenclosed field values only"),
+SKIP_BLANK_LINES = FALSE, NULL_IF = ('\\N'), EMPTY_FIELD_AS_NULL = TRUE, ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE,
+SKIP_BYTE_ORDER_MARK = TRUE, ESCAPE = NONE, FIELD_OPTIONALLY_ENCLOSED_BY = NONE.
+
 Differs from Snowflake: options the twin can't honour raise NotImplementedError naming the option
-(eg: multi-character FIELD_DELIMITER, RECORD_DELIMITER other than newline, ESCAPE,
-ESCAPE_UNENCLOSED_FIELD other than NONE, ENCODING other than UTF8, VALIDATION_MODE, SIZE_LIMIT).
-Snowflake's default ESCAPE_UNENCLOSED_FIELD is backslash; the twin never treats backslash specially.
+(eg: multi-character FIELD_DELIMITER, RECORD_DELIMITER other than newline, ESCAPE other than NONE,
+ENCODING other than UTF8, VALIDATION_MODE, SIZE_LIMIT).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class CsvFormat:
     skip_header: int = 0
     skip_blank_lines: bool = False
     quote: str | None = None
+    escape_unenclosed: str | None = "\\"  # ESCAPE_UNENCLOSED_FIELD; None for NONE
     null_if: frozenset[str] = frozenset({"\\N"})
     empty_field_as_null: bool = True
     trim_space: bool = False
@@ -199,7 +205,7 @@ def _char(name: str, value: Any) -> str | None:  # noqa: ANN401
     s = str(value)
     if s.upper() == "NONE":
         return None
-    s = {"\\t": "\t", "\\|": "|"}.get(s, s)
+    s = {"\\t": "\t", "\\|": "|", "\\\\": "\\"}.get(s, s)
     if len(s) != 1:
         raise NotImplementedError(f"FILE_FORMAT option {name} = '{value}' (only single characters)")
     return s
@@ -249,7 +255,9 @@ def csv_format(options: dict[str, Any]) -> CsvFormat:
         elif name == "ENCODING":
             if str(value).upper().replace("-", "") != "UTF8":
                 raise NotImplementedError(f"FILE_FORMAT option ENCODING = '{value}'")
-        elif name in {"ESCAPE", "ESCAPE_UNENCLOSED_FIELD"}:
+        elif name == "ESCAPE_UNENCLOSED_FIELD":
+            kw["escape_unenclosed"] = _char(name, value)
+        elif name == "ESCAPE":
             if str(value).upper() != "NONE":
                 raise NotImplementedError(f"FILE_FORMAT option {name} = '{value}'")
         elif name == "BINARY_FORMAT":

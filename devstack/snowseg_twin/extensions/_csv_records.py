@@ -4,19 +4,25 @@ Emulates Snowflake's CSV parsing for loading: decompression (COMPRESSION = AUTO 
 by content, GZIP, BZ2, NONE), SKIP_BYTE_ORDER_MARK (default TRUE strips a UTF-8 BOM),
 SKIP_HEADER (physical lines), FIELD_DELIMITER, FIELD_OPTIONALLY_ENCLOSED_BY with doubled quotes
 inside enclosed fields, delimiters and newlines inside enclosed fields, \\n or \\r\\n record
-delimiters, SKIP_BLANK_LINES, TRIM_SPACE. Invalid UTF-8 bytes survive decoding (as surrogate escapes)
-so the loader can reject just the affected records, or they are replaced by U+FFFD with
-REPLACE_INVALID_CHARACTERS = TRUE.
+delimiters, SKIP_BLANK_LINES (default FALSE: a blank line is a record of one empty field), TRIM_SPACE, and
+ESCAPE_UNENCLOSED_FIELD (default backslash): in an unenclosed field the escape character is dropped and the
+character after it is taken literally, be it the delimiter, itself, or the line's newline (the record then
+goes on on the next line: "If a row in a data file ends in the backslash (\\) character, this character
+escapes the newline"); a field written exactly as a NULL_IF string (the default \\N) is NULL. Invalid UTF-8
+bytes survive decoding (as surrogate escapes) so the loader can reject just the affected records, or they are
+replaced by U+FFFD with REPLACE_INVALID_CHARACTERS = TRUE.
 
 The file is streamed: batches() decompresses it and cuts it into Batches of about BATCH_BYTES
 (SNOWSEG_TWIN_COPY_BATCH_BYTES) at record boundaries, so memory is bounded by a batch, not by the file.
 A batch is either
 - fast: bytes pyarrow's CSV reader parses exactly as Python's csv module does (checked: valid UTF-8,
-  no blank line, no lone CR, no NUL, and every enclosing quote opens at a field's start and closes at
-  its end, so quote parity finds record boundaries); its record n starts on line first_line + n plus
+  no blank line, no lone CR, no NUL, no escape character, and every enclosing quote opens at a field's
+  start and closes at its end, so quote parity finds record boundaries); its record n starts on line first_line + n plus
   the newlines inside the records before it;
-- exact: records already parsed by Python's csv module, for anything else. Once a batch's quoting is
-  not clean, the rest of the file is read this way (quote parity can no longer find boundaries).
+- exact: records already parsed by Python's csv module (or, when the data holds the
+  ESCAPE_UNENCLOSED_FIELD character, by _EscapingReader), for anything else. Once a batch's quoting is
+  not clean, or an escape character appears, the rest of the file is read this way (quote parity can no
+  longer find boundaries).
 CsvFile gives an exact batch's (or a fast batch's, when it has rejected records) raw records and field
 positions; character positions are only computed when a record is rejected.
 
@@ -92,12 +98,109 @@ def invalid_utf8(field: str) -> str | None:
 
 
 def _reader(lines: Iterator[str], fmt: CsvFormat) -> Iterator[list[str]]:
+    if fmt.escape_unenclosed is not None:
+        return _EscapingReader(lines, fmt)
     kwargs = (
         {"quotechar": fmt.quote, "doublequote": True, "quoting": csv.QUOTE_MINIMAL}
         if fmt.quote
         else {"quoting": csv.QUOTE_NONE}
     )
     return csv.reader(lines, delimiter=fmt.field_delimiter, strict=False, **kwargs)
+
+
+class _EscapingReader:
+    """Records as csv.reader yields them (lists of fields, [] for a blank line, ``line_num``), for a format with an
+    ESCAPE_UNENCLOSED_FIELD character.
+
+    Python's csv module applies its escapechar inside enclosed fields too, where Snowflake's ESCAPE_UNENCLOSED_FIELD
+    does not apply; so this reads them itself: an enclosed field as csv does (doubled quotes, newlines inside, text
+    after the closing quote appended), an unenclosed one with the escape character taking the next character
+    literally. An unenclosed field written exactly as a NULL_IF string is returned as written, so that it is NULL.
+    """
+
+    def __init__(self, lines: Iterator[str], fmt: CsvFormat) -> None:
+        self.lines = iter(lines)
+        self.line_num = 0
+        self.delimiter, self.quote, self.escape = fmt.field_delimiter, fmt.quote, fmt.escape_unenclosed
+        self.null_if = fmt.null_if
+
+    def __iter__(self) -> _EscapingReader:
+        return self
+
+    def _next_line(self) -> str | None:
+        line = next(self.lines, None)
+        if line is not None:
+            self.line_num += 1
+        return line
+
+    def __next__(self) -> list[str]:
+        line = self._next_line()
+        if line is None:
+            raise StopIteration
+        if line in ("\n", "\r\n"):
+            return []
+        fields: list[str] = []
+        i = 0
+        while True:
+            if self.quote is not None and line[i : i + 1] == self.quote:
+                value, line, i = self._enclosed(line, i + 1)
+            else:
+                value, line, i = self._unenclosed(line, i)
+            fields.append(value)
+            if i < len(line) and line[i] == self.delimiter:
+                i += 1
+                continue
+            return fields
+
+    def _enclosed(self, line: str, i: int) -> tuple[str, str, int]:
+        """The field whose opening quote is before line[i]: (value, line, index after it)."""
+        out: list[str] = []
+        while True:
+            if i >= len(line):
+                nxt = self._next_line()
+                if nxt is None:
+                    break  # unterminated at the end of the data: what was read (csv's strict=False)
+                line, i = nxt, 0
+                continue
+            ch = line[i]
+            if ch == self.quote:
+                if line[i + 1 : i + 2] == self.quote:
+                    out.append(ch)
+                    i += 2
+                    continue
+                i += 1
+                break
+            out.append(ch)
+            i += 1
+        while i < len(line) and line[i] != self.delimiter and line[i] not in "\r\n":
+            out.append(line[i])  # after the closing quote, as csv's strict=False keeps it
+            i += 1
+        return "".join(out), line, i
+
+    def _unenclosed(self, line: str, i: int) -> tuple[str, str, int]:
+        """The unenclosed field starting at line[i]: (value, line, index of the delimiter or line end after it)."""
+        out: list[str] = []
+        raw: list[str] = []
+        while i < len(line):
+            ch = line[i]
+            if ch == self.escape and i + 1 < len(line):
+                nxt = line[i + 1 :] if line[i + 1 :] in ("\n", "\r\n") else line[i + 1]
+                out.append(nxt)
+                raw.append(ch + nxt)
+                i += 1 + len(nxt)
+                if i >= len(line):  # an escaped newline: the record goes on on the next line
+                    following = self._next_line()
+                    if following is None:
+                        break
+                    line, i = following, 0
+                continue
+            if ch == self.delimiter or ch == "\n" or (ch == "\r" and line[i + 1 : i + 2] == "\n"):
+                break
+            out.append(ch)
+            raw.append(ch)
+            i += 1
+        written = "".join(raw)
+        return (written if written in self.null_if else "".join(out)), line, i
 
 
 @dataclass
@@ -133,7 +236,7 @@ class CsvFile:
         For an index past the last field, the position just after the record's end.
         """
         text = self.raw_record(start, end)
-        offsets = _field_offsets(text, self.fmt.field_delimiter, self.fmt.quote)
+        offsets = _field_offsets(text, self.fmt.field_delimiter, self.fmt.quote, self.fmt.escape_unenclosed)
         offset = offsets[index] if index < len(offsets) else len(text)
         line = start + text.count("\n", 0, offset)
         line_start = text.rfind("\n", 0, offset) + 1
@@ -154,12 +257,15 @@ def _records(lines: Iterator[str], fmt: CsvFormat, first_line: int) -> Iterator[
         yield fields, start, end
 
 
-def _field_offsets(text: str, delimiter: str, quote: str | None) -> list[int]:
+def _field_offsets(text: str, delimiter: str, quote: str | None, escape: str | None = None) -> list[int]:
     offsets = [0]
     in_quotes = False
     i = 0
     while i < len(text):
         ch = text[i]
+        if not in_quotes and ch == escape and ch != quote:
+            i += 2  # the escaped character is the field's, whatever it is
+            continue
         if in_quotes:
             if ch == quote:
                 if i + 1 < len(text) and text[i + 1] == quote:
@@ -373,12 +479,17 @@ def _batches(stream: _Stream, fmt: CsvFormat, size: int) -> Iterator[Batch]:
 
     fast_format = _fast_format(fmt)
     quote = fmt.quote.encode() if fmt.quote else None
+    escape = fmt.escape_unenclosed.encode() if fmt.escape_unenclosed else None
     row = 1
     target = size
     while True:
         fill(target)
         buf = b"".join(parts) if len(parts) != 1 else parts[0]
         if not buf:
+            return
+        if escape is not None and escape in buf:
+            # escaped delimiters and newlines: neither pyarrow nor quote parity can read them
+            yield from _exact_batches(buf, [], stream, fmt, size, line, row, eof)
             return
         cut = len(buf) if eof else _cut(buf, quote)
         if cut is None:

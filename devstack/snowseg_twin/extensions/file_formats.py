@@ -11,6 +11,10 @@ Result: "Statement executed successfully.".
 Options are parsed by sqlglot's Snowflake dialect as in CREATE FILE FORMAT (fakesnow's parse_options), and kept in
 fakesnow's file-format catalog, which COPY and DESCRIBE read.
 
+CREATE FILE FORMAT records Snowflake's default ESCAPE_UNENCLOSED_FIELD = '\\' (backslash) for a CSV format that
+doesn't set it (fakesnow's own default is NONE, the only value its DuckDB reader could honour; the twin's COPY engine
+honours both): install_defaults().
+
 Differs from Snowflake: RENAME TO and SET TAG are not supported (NotImplementedError).
 """
 
@@ -35,6 +39,13 @@ _ALTER = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 UNPARSABLE = [_ALTER]
+
+
+def install_defaults() -> None:
+    """Make fakesnow's CSV defaults (what CREATE FILE FORMAT stores and DESCRIBE shows, what UNSET restores)
+    Snowflake's: ESCAPE_UNENCLOSED_FIELD = '\\' ("Default: backslash",
+    https://docs.snowflake.com/en/sql-reference/sql/create-file-format)."""
+    CSV_DEFAULT_OPTIONS["ESCAPE_UNENCLOSED_FIELD"] = "\\"
 
 
 def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwargs: Any) -> bool:  # noqa: ANN401

@@ -13,8 +13,8 @@ Emulates Snowflake's pipes over the twin's COPY engine (copy_csv, s3_stages):
   `DROP PIPE [IF EXISTS] p`, `ALTER PIPE p SET PIPE_EXECUTION_PAUSED = TRUE|FALSE`, `ALTER PIPE p SET
   COMMENT = '..'`, `ALTER PIPE p REFRESH [PREFIX = '..']` (queues the files under the pipe's FROM
   location + PREFIX that the pipe has not loaded; result rows File / Status = SENT).
-- `SELECT SYSTEM$PIPE_STATUS('db.schema.p')`: Snowflake's JSON (executionState RUNNING | PAUSED,
-  pendingFileCount, oldestPendingFilePath / oldestFileTimestamp while files are pending,
+- `SELECT SYSTEM$PIPE_STATUS('db.schema.p')`: Snowflake's JSON (executionState RUNNING | PAUSED |
+  STOPPED_FILE_FORMAT_DROPPED | STOPPED_STAGE_DROPPED, with "error" when stopped; pendingFileCount, oldestPendingFilePath / oldestFileTimestamp while files are pending,
   lastIngestedTimestamp, lastIngestedFilePath, notificationChannelName,
   numOutstandingMessagesOnChannel, lastReceivedMessageTimestamp, lastForwardedMessageTimestamp,
   lastPulledFromChannelTimestamp, lastForwardedFilePath).
@@ -29,10 +29,21 @@ Emulates Snowflake's pipes over the twin's COPY engine (copy_csv, s3_stages):
   PARTIALLY_LOADED | LOAD_FAILED, counts, first error, TABLE_*), which COPY_HISTORY, insertReport
   and loadHistoryScan read.
 
+A pipe depends on the named file format its COPY names (FILE_FORMAT = (FORMAT_NAME = ..)) and on the named
+stage it reads: CREATE PIPE fails with 002003 when either does not exist (Snowflake compiles the COPY), and the
+pipe remembers which object it found (its created_on). Once that object is dropped, or replaced by CREATE OR
+REPLACE ("the old object is deleted and the new object is created",
+https://docs.snowflake.com/en/sql-reference/sql/create), the pipe stops: SYSTEM$PIPE_STATUS reports
+executionState STOPPED_FILE_FORMAT_DROPPED (or STOPPED_STAGE_DROPPED) and an "error", queued files stay pending
+and nothing loads. ALTER FILE FORMAT keeps the object, so the pipe keeps running. Resuming (PIPE_EXECUTION_PAUSED
+= FALSE) does not restart a stopped pipe (the twin's stricter reading); recreating it (CREATE OR REPLACE PIPE) does,
+after which ALTER PIPE ... REFRESH queues the files again.
+
 Differs from Snowflake: paths in REST calls and in pipe status are relative to the pipe's FROM
 location (stage + path); a file that failed (LOAD_FAILED) may be queued again; a dropped or
 recreated pipe loses its load metadata and queued files at once; loads start within about a second
-rather than within a minute; the definition's COPY is not validated beyond parsing at CREATE.
+rather than within a minute; the definition's COPY is not validated at CREATE beyond parsing and its named file
+format and stage existing; a dropped or replaced target table does not stop the pipe (STOPPED_MISSING_TABLE).
 """
 
 from __future__ import annotations
@@ -125,6 +136,11 @@ class Pipe:
     comment: str
     created_on: datetime.datetime
     pattern: str | None
+    # the named objects the COPY depends on, as CREATE PIPE found them: DB.SCHEMA.NAME and their created_on
+    file_format: str | None = None
+    file_format_created: datetime.datetime | None = None
+    stage_name: str | None = None
+    stage_created: datetime.datetime | None = None
 
     @property
     def fqname(self) -> str:
@@ -162,6 +178,8 @@ def _ensure_tables(duck_conn: DuckDBPyConnection) -> None:
         )
         """
     )
+    for column, kind in _DEPENDENCY_COLUMNS:  # twin homes made before pipes tracked their dependencies
+        duck_conn.execute(f"ALTER TABLE {PIPES} ADD COLUMN IF NOT EXISTS {column} {kind}")
     duck_conn.execute(
         f"""
         CREATE TABLE IF NOT EXISTS {PIPE_FILES} (
@@ -176,6 +194,11 @@ def _ensure_tables(duck_conn: DuckDBPyConnection) -> None:
     )
 
 
+_DEPENDENCY_COLUMNS = [("file_format", "VARCHAR"), ("file_format_created", "TIMESTAMPTZ"), ("stage_name", "VARCHAR"),
+                       ("stage_created", "TIMESTAMPTZ")]
+_catalog_ready = False
+
+
 def root_connection() -> DuckDBPyConnection:
     """The twin's DuckDB instance: the one a pipe statement last ran on, else the fakesnow server's."""
     if _root is not None:
@@ -187,20 +210,22 @@ def root_connection() -> DuckDBPyConnection:
 
 def _meta() -> DuckDBPyConnection:
     """A connection of its own for the pipe catalog (it never joins a session's transaction)."""
+    global _catalog_ready
     conn = root_connection().cursor()
     found = conn.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = '_fs_global' "
         "AND table_name IN ('_twin_pipes', '_twin_pipe_files')"
     ).fetchall()[0][0]
-    if found < 2:
+    if found < 2 or not _catalog_ready:
         with _tables_lock:
             _ensure_tables(conn)
+            _catalog_ready = True
     return conn
 
 
 _PIPE_COLUMNS = (
     "pipe_id, database_name, schema_name, name, definition, auto_ingest, paused, notification_channel, comment, "
-    "created_on, pattern"
+    "created_on, pattern, file_format, file_format_created, stage_name, stage_created"
 )
 
 
@@ -245,6 +270,75 @@ def lookup(name: str, current_database: str | None, current_schema: str | None) 
     if pipe is None:
         raise not_found(f"{catalog}.{schema}.{pipe_name}")
     return pipe
+
+
+# --- dependencies: the named file format and stage of the COPY --------------------------------------------------
+
+STOPPED_FILE_FORMAT_DROPPED = "STOPPED_FILE_FORMAT_DROPPED"
+STOPPED_STAGE_DROPPED = "STOPPED_STAGE_DROPPED"
+_FILE_FORMATS = "_fs_global._fs_information_schema._fs_file_formats"
+_STAGES = "_fs_global._fs_information_schema._fs_stages"
+
+
+def _created_on(duck: DuckDBPyConnection, table: str, fqname: str) -> datetime.datetime | None:
+    """created_on of the file format or stage DB.SCHEMA.NAME, or None if it does not exist."""
+    catalog, schema, name = fqname.split(".", 2)
+    rows = duck.execute(
+        f"SELECT created_on FROM {table} WHERE database_name = ? AND schema_name = ? AND name = ?",
+        [catalog, schema, name],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def format_name(copy: exp.Copy) -> str | None:
+    """The FORMAT_NAME of the COPY's FILE_FORMAT, as written (None for inline options or none)."""
+    from fakesnow.transforms.options import parse_options
+
+    for param in copy.args.get("params") or []:
+        if param.this.name.upper() == "FILE_FORMAT":
+            named = parse_options(param.expressions).get("FORMAT_NAME")
+            return None if named is None else str(named)
+    return None
+
+
+def dependencies(copy: exp.Copy, catalog: str, schema: str, duck: DuckDBPyConnection) -> dict[str, Any]:
+    """The named file format and stage the COPY uses, with their created_on (Pipe fields); a missing one fails
+    with 002003, as Snowflake's compilation of the COPY does. Table stages have no object to depend on."""
+    found: dict[str, Any] = {}
+    if (named := format_name(copy)) is not None:
+        fq = ".".join(stage.parts_from_var(named, catalog, schema))
+        created = _created_on(duck, _FILE_FORMATS, fq)
+        if created is None:
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=f"SQL compilation error:\nFile format '{fq}' does not exist or not authorized.", errno=2003,
+                sqlstate="02000")
+        found |= {"file_format": fq, "file_format_created": created}
+    var = fs_copy._from_source(copy)[1:].split("/", 1)[0]
+    if not var.split(".")[-1].startswith(("%", "~")):
+        fq = ".".join(stage.parts_from_var(var, catalog, schema))
+        created = _created_on(duck, _STAGES, fq)
+        if created is None:
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=f"SQL compilation error:\nStage '{fq}' does not exist or not authorized.", errno=2003,
+                sqlstate="02000")
+        found |= {"stage_name": fq, "stage_created": created}
+    return found
+
+
+def stopped(pipe: Pipe) -> tuple[str, str] | None:
+    """(executionState, error) if an object the pipe depends on was dropped or replaced since CREATE PIPE."""
+    checks = [(pipe.stage_name, pipe.stage_created, _STAGES, STOPPED_STAGE_DROPPED, "stage"),
+              (pipe.file_format, pipe.file_format_created, _FILE_FORMATS, STOPPED_FILE_FORMAT_DROPPED, "file format")]
+    with _meta() as meta:
+        for fq, created, table, state, label in checks:
+            if fq is None:
+                continue
+            now = _created_on(meta, table, fq)
+            if now is None or now != created:
+                how = "dropped" if now is None else "replaced (dropped and created again)"
+                return state, (f"The {label} {fq} that the pipe's COPY uses was {how} after the pipe was created; "
+                               "recreate the pipe (CREATE OR REPLACE PIPE).")
+    return None
 
 
 # --- notification channel ------------------------------------------------------------------------------------------
@@ -399,7 +493,7 @@ def process(pipe_id: str) -> None:
     """Load every pending file of a running pipe, in batches, recording the outcome per file."""
     with _process_lock:
         pipe = by_id(pipe_id)
-        if pipe is None or pipe.paused:
+        if pipe is None or pipe.paused or stopped(pipe) is not None:
             return
         with _meta() as meta:
             pending = meta.execute(
@@ -520,13 +614,16 @@ def status(pipe: Pipe) -> dict[str, Any]:
             f"SELECT max(last_load_time) FROM {PIPE_FILES} WHERE pipe_id = ? AND status = 'LOAD_FAILED'",
             [pipe.pipe_id],
         ).fetchall()[0][0]
-    out: dict[str, Any] = {"executionState": "PAUSED" if pipe.paused else "RUNNING"}
+    stop = stopped(pipe)
+    out: dict[str, Any] = {"executionState": stop[0] if stop else "PAUSED" if pipe.paused else "RUNNING"}
     if pending:
         out["oldestPendingFilePath"] = pending[0][0]
         out["oldestFileTimestamp"] = _ts(pending[0][1])
     out["pendingFileCount"] = len(pending)
     if last_error is not None:
         out["lastPipeErrorTimestamp"] = _ts(last_error)
+    if stop:
+        out["error"] = stop[1]
     if last:
         out["lastIngestedTimestamp"] = _ts(last[0][1])
         out["lastIngestedFilePath"] = last[0][0]
@@ -586,14 +683,18 @@ def create_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
         raise snowflake.connector.errors.ProgrammingError(
             msg=f"SQL compilation error:\nObject '{name}' already exists.", errno=2002, sqlstate="42710"
         )
+    depends = dependencies(copy, catalog, schema, cursor._duck_conn)
     channel = notification_channel() if auto_ingest else None
     with _meta() as meta:
         if existing is not None:
             _delete(meta, existing)
         meta.execute(
-            f"INSERT INTO {PIPES} VALUES (?, ?, ?, ?, ?, ?, 'SYSADMIN', ?, ?, ?, ?, FALSE)",
+            f"INSERT INTO {PIPES} (pipe_id, created_on, database_name, schema_name, name, definition, owner, "
+            "notification_channel, comment, pattern, auto_ingest, paused, file_format, file_format_created, stage_name, "
+            "stage_created) VALUES (?, ?, ?, ?, ?, ?, 'SYSADMIN', ?, ?, ?, ?, FALSE, ?, ?, ?, ?)",
             [str(uuid.uuid4()), _now(), catalog, schema, name, copy_text, channel, props.get("COMMENT", ""), pattern,
-             auto_ingest],
+             auto_ingest, depends.get("file_format"), depends.get("file_format_created"), depends.get("stage_name"),
+             depends.get("stage_created")],
         )  # fmt: skip
     return _status_sql(f"Pipe {name} successfully created.")
 

@@ -11,7 +11,10 @@ Emulates Snowflake's:
 
 Names resolve against the session's database and schema, as in Snowflake.
 
-Differs from Snowflake: a pipe reading from a dropped stage is not marked STOPPED_STAGE_DROPPED; TEMPORARY stages
+A pipe whose COPY reads a dropped stage or names a dropped file format stops (pipes: STOPPED_STAGE_DROPPED,
+STOPPED_FILE_FORMAT_DROPPED).
+
+Differs from Snowflake: TEMPORARY stages
 and file formats live until dropped (Snowflake drops them when the session ends), so a client that wants none
 left behind drops them itself, which Snowflake allows too.
 """

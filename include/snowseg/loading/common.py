@@ -1,9 +1,7 @@
-"""What the three load paths share: results, the typed load failure, batch ids, PUT paths and COPY's result.
+"""What the three load paths share: results, the typed load failure, batch ids and COPY's result.
 
 Examples
 --------
->>> put_file_url("/data/in/sales 2019.csv")
-"'file:///data/in/sales 2019.csv'"
 >>> summarise_copy([("Copy executed with 0 files processed.",)])
 ('SKIPPED', 0, None)
 """

@@ -8,7 +8,8 @@
 2. The external stage ``RAW.SNOWSEG_LANDING`` (URL = the landing prefix, through a storage
    integration) and the pipe ``RAW.<TABLE>_PIPE`` (``AUTO_INGEST = TRUE``, ``ON_ERROR = SKIP_FILE``,
    Snowpipe's default) come from the versioned setup (:mod:`snowseg.migrations`, ``--snowpipe``);
-   :func:`find_pipe` checks that they are there and on this landing URL. The pipe's COPY keeps the
+   :func:`find_pipe` checks that they are there, on this landing URL, and that the pipe can load (not
+   stopped: :mod:`snowseg.loading.pipe_states`) before any file is uploaded. The pipe's COPY keeps the
    ``METADATA$`` lineage and takes the batch id from the file's folder.
 3. The pipe learns about the files in one of two ways:
    - ``auto``: the bucket's event notification sends ``s3:ObjectCreated:*`` under the prefix to the
@@ -38,7 +39,7 @@ from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.errors import ConfigurationError
-from snowseg.loading import audit, ragged
+from snowseg.loading import audit, pipe_states, ragged
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.common import LoadFailed, LoadResult, batch_id_for, copy_into_raw_args, per_file_results
 from snowseg.loading.rejects import store_rejected, validate_files
@@ -167,7 +168,7 @@ class LandingMoved(ConfigurationError):
 
 def find_pipe(cur: Any, names: Names, contract: DatasetContract, landing: Landing) -> Pipe:
     """The dataset's pipe and its notification channel, after checking that the setup made the landing stage
-    and the pipe, and that the stage reads `landing`'s URL.
+    and the pipe, that the stage reads `landing`'s URL, and that the pipe is in a state where it loads.
 
     Raises
     ------
@@ -175,6 +176,8 @@ def find_pipe(cur: Any, names: Names, contract: DatasetContract, landing: Landin
         The Snowpipe objects were not set up (``make setup-warehouse ... --snowpipe``).
     LandingMoved
         The stage reads another URL.
+    PipeNotRunning
+        The pipe loads nothing in its state (eg: STOPPED_FILE_FORMAT_DROPPED): uploading would only strand files.
     """
     migrations.require(cur, names, contract, snowpipe=True)
     table, pipe = quote_ident(contract.table), dataset_objects(contract).pipe
@@ -188,8 +191,11 @@ def find_pipe(cur: Any, names: Names, contract: DatasetContract, landing: Landin
     rows = wh.run(cur, "snowpipe/describe_pipe.sql", database=names.database, schema=names.raw, pipe=pipe)
     cols = [d[0].lower() for d in cur.description]
     described = dict(zip(cols, rows[0])) if rows else {}
-    log.info("pipe %s.%s.%s on %s (table %s)", names.database, names.raw, pipe, landing.url, table)
-    return Pipe(names.database, names.raw, pipe, described.get("notification_channel"))
+    found = Pipe(names.database, names.raw, pipe, described.get("notification_channel"))
+    status = pipe_status(cur, found)
+    pipe_states.require_waitable(found.qualified, status)
+    log.info("pipe %s on %s (table %s): %s", found.qualified, landing.url, table, status)
+    return found
 
 
 def ensure_notification(s3_client: Any, landing: Landing, pipe: Pipe) -> bool:

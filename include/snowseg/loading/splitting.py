@@ -107,7 +107,12 @@ def split_csv(
                 break
             text = tracker.take()
             if not text.strip("\r\n"):
-                continue  # blank line: COPY skips it too
+                # a blank line is no record: the contract's format skips it (SKIP_BLANK_LINES = TRUE, migration
+                # dataset/V003). Inside a chunk it is kept, so that the chunk's lines stay the source's lines
+                # (source_line); before a chunk's first record it is dropped (first_line is that record's line).
+                if writer is not None:
+                    writer.write_blank(text)
+                continue
             row_no += 1
             if writer is None:
                 writer = _ChunkWriter(out, stem, len(chunks) + 1, src, header, record_start_line, row_no,
@@ -145,6 +150,10 @@ class _ChunkWriter:
     def write(self, record_text: str) -> None:
         self._write(record_text if record_text.endswith("\n") else record_text + "\n")
         self.rows += 1
+
+    def write_blank(self, line: str) -> None:
+        """A blank line between records: written, not counted."""
+        self._write(line if line.endswith("\n") else line + "\n")
 
     def gz_bytes(self) -> int:
         # zlib holds output back until a block fills; a sync flush (only every rows_per_check records)
