@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SEED_CSV = REPO.parent / "shared" / "data" / "supermarket_sales.csv"
 _TMP = Path(tempfile.mkdtemp(prefix="snowseg-tests-"))
-# every statement the session twin runs, with its session's QUERY_TAG (tests/integration/test_zz_statement_catalogue.py)
-QUERY_LOG = _TMP / "twin_query_log.jsonl"
+# every statement the session twin runs, with its session's QUERY_TAG (tests/integration/test_zz_statement_catalogue.py):
+# one log per pytest-xdist worker in a folder the controller makes (its environment reaches the workers it starts)
+QUERY_LOGS = Path(os.environ.setdefault("SNOWSEG_TEST_QUERY_LOGS", tempfile.mkdtemp(prefix="snowseg-query-logs-")))
+QUERY_LOG = QUERY_LOGS / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.jsonl"
 
 os.environ["AIRFLOW_HOME"] = str(_TMP / "airflow")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
@@ -82,13 +85,24 @@ def landing_url_for(database: str) -> str:
     return f"s3://snowseg-landing/{database.lower()}/"
 
 
+def drop_database(twin, name: str) -> None:
+    """Drop a test's database from the session twin (as its admin): a twin with fewer databases answers faster (every
+    catalog lookup scans them all), and each test's database is its own anyway."""
+    import snowflake.connector
+
+    with snowflake.connector.connect(**twin.connect_kwargs(admin=True)) as conn:
+        conn.cursor().execute(f"drop database if exists {name}")
+
+
 @pytest.fixture()
-def bare_database(twin, monkeypatch) -> str:
-    """A fresh database name that nothing set up; pipeline code picks it up from SNOWSEG_DATABASE."""
+def bare_database(twin, monkeypatch) -> Iterator[str]:
+    """A fresh database name that nothing set up; pipeline code picks it up from SNOWSEG_DATABASE. Dropped after the
+    test."""
     name = f"T_{uuid.uuid4().hex[:10].upper()}"
     monkeypatch.setenv("SNOWSEG_DATABASE", name)
     monkeypatch.setenv("SNOWSEG_LANDING_URL", landing_url_for(name))
-    return name
+    yield name
+    drop_database(twin, name)
 
 
 @pytest.fixture()
@@ -129,3 +143,24 @@ def seed_csv() -> Path:
     if not SEED_CSV.exists():
         pytest.skip(f"seed file {SEED_CSV} is not present (tests and benchmarks only)")
     return SEED_CSV
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With pytest-xdist, the statement catalogue is checked here, in the controller, over every worker's log (a test on
+    one worker would see only that worker's statements)."""
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return  # a worker, or a run without workers: test_zz_statement_catalogue checks it as a test
+    from tests.integration.test_zz_statement_catalogue import catalogue_problems, pipeline_statements
+
+    logged, problems = len(pipeline_statements()), catalogue_problems()
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", f"statement catalogue: {logged} pipeline statements logged, "
+                                f"{'problems' if problems else 'each catalogued'}")
+        for line in problems:
+            reporter.write_line(line)
+    if problems and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from snowseg_twin import REPO_ROOT
 from snowseg_twin import __main__ as ctl
-from snowseg_twin import twin_home
+from snowseg_twin import snowflake_port, twin_home
+from snowseg_twin.process import admin_connection_json
 
 
 # load path -> (DAG, its file param)
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
 
     print("== 1/5 local twin and warehouse setup")
+    # the setup step's admin connection (`make` exports it; a direct `python -m snowseg_twin.demo` gets the twin's)
+    os.environ.setdefault("AIRFLOW_CONN_SNOWFLAKE_ADMIN", admin_connection_json(snowflake_port(), twin_home()))
     if ctl.up(twin_home()) != 0 or ctl.setup_warehouse() != 0:
         return 1
 

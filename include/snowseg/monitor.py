@@ -393,7 +393,8 @@ def quality_results(cur: Any, names: Names, *, limit: int = VERDICTS, report_roo
         ``verdicts`` (batch, status, rows checked and quarantined, failed error rules, run, time);
         ``latest_run`` (run id, rules checked and failed, batches, time) or None; ``failures`` (the
         latest run's failed rules: expectation, column, severity, unexpected count, observed value);
-        ``report_path``; ``available`` false when the gate has never run.
+        ``report_path``; ``available`` false when the gate's tables cannot be read (the setup was not applied);
+        ``message`` when the gate has never run.
     """
     where = {"database": names.database, "schema": names.audit}
     verdicts = _query(cur, "monitor/select_gate_verdicts.sql", {"limit": max(1, int(limit))}, **where)

@@ -145,6 +145,7 @@ def test_bad_files_are_refused_before_any_put_and_put_on_record(run_dag, sf, dat
         assert dr.state == "failed"
         assert states == {"check_file": "failed", "put_and_copy": "upstream_failed"}
     assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(0,)]
-    ((status, rows, error, err_line),) = query(
-        sf, f"select STATUS, ROWS_PARSED, FIRST_ERROR, FIRST_ERROR_LINE from {database}.AUDIT.LOAD_AUDIT")
-    assert (status, rows, err_line) == ("REFUSED", 0, line) and message in error
+    ((status, parsed, rejected, error, err_line),) = query(
+        sf, f"select STATUS, ROWS_PARSED, ROWS_REJECTED, FIRST_ERROR, FIRST_ERROR_LINE from {database}.AUDIT.LOAD_AUDIT")
+    # the refused file's rows were counted: each one parsed and rejected, none loaded
+    assert (status, parsed, rejected, err_line) == ("REFUSED", 1000, 1000, line) and message in error

@@ -3,7 +3,7 @@
 One module-scoped warehouse is filled through the real DAGs (``dag.test()``): a good file with one
 out-of-range rating (loaded; the gate quarantines that row), a file with two malformed values loaded
 with ``ON_ERROR = CONTINUE`` (partially loaded), the same kind of file under the default
-``ABORT_STATEMENT`` (failed) and a ragged file (refused); then ``segment_customers``. The tests read
+``ABORT_STATEMENT`` (failed) and a ragged file (failed: its ragged record aborts the COPY); then ``segment_customers``. The tests read
 it through the plugin's FastAPI app, as Airflow's ``init_plugins`` mounts it under ``/snowseg``.
 """
 
@@ -146,15 +146,15 @@ def test_loads_list_every_file_with_counts_that_add_up(client, filled):
         "good.csv": ("LOADED", ROWS, ROWS, 0, True),
         "bad.csv": ("PARTIALLY_LOADED", ROWS, ROWS - 2, 2, True),
         "aborted.csv": ("FAILED", ROWS, 0, ROWS, True),
-        "ragged.csv": ("REFUSED", 0, 0, 0, True),
+        "ragged.csv": ("FAILED", ROWS, 0, ROWS, True),  # ABORT_STATEMENT: the ragged record aborts the file's COPY
     }
     for name, f in files.items():
         assert f["airflow_run_id"] == filled.runs[name] and f["airflow_dag_id"] == "load_small_file"
         assert f["duration_s"] is not None and f["duration_s"] >= 0
-        assert (f["rejects_url"] is not None) == (f["rejects_api_url"] is not None) == (name in {"bad.csv", "aborted.csv"})
+        assert (f["rejects_url"] is not None) == (f["rejects_api_url"] is not None) == (name in {"bad.csv", "aborted.csv", "ragged.csv"})
     assert files["ragged.csv"]["first_error_line"] == 21
     small = loads["paths"][0]["summary"]
-    assert small == {"files": 4, "rows_parsed": 3 * ROWS, "rows_loaded": 2 * ROWS - 2, "rows_rejected": ROWS + 2,
+    assert small == {"files": 4, "rows_parsed": 4 * ROWS, "rows_loaded": 2 * ROWS - 2, "rows_rejected": 2 * ROWS + 2,
                      "files_failed": 2, "files_mismatched": 0}
     assert loads["paths"][1]["files"] == [] and loads["paths"][1]["summary"]["files"] == 0
 
@@ -163,10 +163,10 @@ def test_loads_list_every_file_with_counts_that_add_up(client, filled):
     html = page.text
     for name in files:
         assert f'data-file="{name}"' in html
-    for status in ("LOADED", "PARTIALLY_LOADED", "FAILED", "REFUSED"):
+    for status in ("LOADED", "PARTIALLY_LOADED", "FAILED"):
         assert f"st-{status}" in html
     assert 'id="counts-ok"' in html and 'id="mismatch"' not in html
-    assert (f"last 24 h: <b>4</b> files, <b>{2 * ROWS - 2}</b> rows loaded, <b>{ROWS + 2}</b> rows rejected, "
+    assert (f"last 24 h: <b>4</b> files, <b>{2 * ROWS - 2}</b> rows loaded, <b>{2 * ROWS + 2}</b> rows rejected, "
             f'<span class="flag">2 failed or refused</span>') in " ".join(html.split())
     assert f'href="rejects?file=bad.csv&amp;batch={files["bad.csv"]["batch_id"]}"' in html
 
@@ -261,7 +261,8 @@ def test_empty_warehouse_shows_nothing_loaded_yet(client, database):
     assert "no quality gate has run yet" in html.text and "no segmentation run has been published yet" in html.text
     loads = client.get("/snowseg/api/loads").json()
     assert (loads["available"], loads["files"], loads["message"]) == (True, 0, "nothing loaded yet")  # set up, empty
-    assert client.get("/snowseg/api/quality").json()["available"] is False
+    quality = client.get("/snowseg/api/quality").json()
+    assert (quality["available"], quality["latest_run"], quality["message"]) == (True, None, "no quality gate has run yet")
     assert client.get("/snowseg/api/segments").json()["message"] == "no segmentation run has been published yet"
     assert client.get("/snowseg/api/rejects?file=a.csv").json()["total"] == 0
     assert "no rejected rows yet" in client.get("/snowseg/rejects?file=a.csv").text

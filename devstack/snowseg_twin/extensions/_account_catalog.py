@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import weakref
 from typing import Any
 
 from duckdb import DuckDBPyConnection
@@ -157,6 +158,8 @@ def set_provisioned_keys(service_public_key: str, admin_public_key: str) -> None
 def catalog(duck_conn: DuckDBPyConnection) -> DuckDBPyConnection:
     """A connection of its own on the catalog (account objects never join a session's transaction)."""
     conn = duck_conn.cursor()
+    if duck_conn in _ready:  # checked once per connection: duckdb_tables() scans every attached database
+        return conn
     found = conn.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = '_fs_global' "
         f"AND table_name IN ({', '.join(repr(t) for t in _TABLES)})"
@@ -164,7 +167,12 @@ def catalog(duck_conn: DuckDBPyConnection) -> DuckDBPyConnection:
     if found < len(_TABLES):
         with _lock:
             _ensure_tables(conn)
+    _ready.add(duck_conn)
     return conn
+
+
+# connections whose _fs_global holds every catalog table (the tables are never dropped)
+_ready: weakref.WeakSet[DuckDBPyConnection] = weakref.WeakSet()
 
 
 def _table_exists(conn: DuckDBPyConnection, name: str) -> bool:

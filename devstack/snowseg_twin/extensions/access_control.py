@@ -148,6 +148,7 @@ class Access:
         self.session = session
         self.role = session.role or "PUBLIC"
         self._roles: set[str] | None = None
+        self._held: dict[tuple[str, str], set[str]] = {}  # one statement's checks ask about the same objects again
 
     def meta(self) -> Any:  # noqa: ANN401
         return catalog(self.cursor._duck_conn)  # noqa: SLF001
@@ -160,8 +161,10 @@ class Access:
         return self._roles
 
     def held(self, on: str, name: str) -> set[str]:
-        with self.meta() as meta:
-            return _grants.held(meta, self.roles, on, name)
+        if (on, name) not in self._held:
+            with self.meta() as meta:
+                self._held[on, name] = _grants.held(meta, self.roles, on, name)
+        return self._held[on, name]
 
     def has(self, on: str, name: str, privileges: frozenset[str] | set[str]) -> bool:
         got = self.held(on, name)
@@ -873,6 +876,7 @@ def before(cursor: Any, command: str, params: Any) -> Callable[[], None] | None:
         return None
 
     def on_success() -> None:
+        a._held.clear()  # the statement ran: what the checks read may have changed  # noqa: SLF001
         for effect in plan.effects:
             effect(a)
 

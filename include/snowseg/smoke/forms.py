@@ -190,7 +190,7 @@ def pipe_load(ctx: Context) -> str:
     info = _info(ctx, "pipe_bad")
     hook = snowpipe.s3_hook(ctx.aws_conn_id or "aws_default")
     snowpipe.ensure_notification(hook.get_conn(), ctx.landing, ctx.pipe)
-    landed = snowpipe.upload(hook, ctx.landing, info)
+    landed = snowpipe.upload(hook, ctx.landing, info, ctx.contract)
     started = time.monotonic()
     load = _wait_for_pipe(ctx, landed.staged_path)
     took = time.monotonic() - started
