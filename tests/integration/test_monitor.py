@@ -24,7 +24,8 @@ from snowseg.generator import write_sales_csv
 from tests.conftest import set_up_warehouse
 from tests.integration.conftest import dag_test, query
 
-pytestmark = pytest.mark.integration
+# one worker runs the whole module: its module-scoped fixtures are set up once (pytest-xdist --dist loadgroup)
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("test_monitor")]
 
 ROWS = 120
 
