@@ -34,8 +34,7 @@ from snowseg.generator import write_sales_csv
 from tests.conftest import set_up_warehouse
 from tests.integration.conftest import dag_test, query
 
-# one worker runs the whole module: its module-scoped fixtures are set up once (pytest-xdist --dist loadgroup)
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("test_security")]
+pytestmark = pytest.mark.integration
 
 PASSWD = "root:x:0:0"
 XSS_NAME = 'x"><img src=x onerror=alert(1)>.csv'

@@ -24,8 +24,7 @@ from snowseg.features import feature_sql, onehot_groups, read_features
 from snowseg.generator import write_sales_csv
 from tests.integration.conftest import query
 
-# one worker runs the whole module: its module-scoped fixtures are set up once (pytest-xdist --dist loadgroup)
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("test_sql_assign")]
+pytestmark = pytest.mark.integration
 
 N = 2000
 

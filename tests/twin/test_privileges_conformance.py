@@ -49,10 +49,6 @@ def _key(path: Path) -> object:
     return serialization.load_pem_private_key(path.read_bytes(), DEV_KEY_PASSPHRASE.encode())
 
 
-# one worker runs the whole module: its module-scoped twin starts once (pytest-xdist --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("test_privileges_conformance")
-
-
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinProcess]:
     t = TwinProcess(tmp_path_factory.mktemp("privileges") / "twin", env={ENV: "enforce"}).start()
