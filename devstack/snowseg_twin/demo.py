@@ -57,10 +57,29 @@ def _fail(step: str, log: Path) -> int:
     return 1
 
 
+# how `airflow dags test` logs a task that skipped: Airflow 3.3's task runner ("Skipping task." with the reason as a
+# structlog field), or the exception's own line
+_SKIP_LINES = (re.compile(r"Skipping task\..*?\breason=(['\"])(?P<reason>.+?)\1(?:\s|$)"),
+               re.compile(r"AirflowSkipException: (?P<reason>.+)"))
+
+
+def skipped_reasons(text: str) -> list[str]:
+    """The messages of tasks that skipped, in a DAG test's log (eg: "sales.csv: skipped: ... as batch ...").
+
+    Examples
+    --------
+    >>> skipped_reasons("x [info ] Skipping task. [task] loc=task_runner.py:1622 reason='a.csv: skipped: as batch b1'")
+    ['a.csv: skipped: as batch b1']
+    >>> skipped_reasons("airflow.exceptions.AirflowSkipException: a.csv: skipped\\nSkipping task. reason='a.csv: skipped'")
+    ['a.csv: skipped']
+    """
+    found = [m["reason"].strip() for line in text.splitlines() for pattern in _SKIP_LINES
+             for m in [pattern.search(line)] if m]
+    return list(dict.fromkeys(found))
+
+
 def _skipped(log: Path) -> list[str]:
-    """The messages of tasks that skipped (eg: "sales.csv: skipped: this content was already loaded ... as batch")."""
-    text = log.read_text(errors="replace")
-    return list(dict.fromkeys(m.strip() for m in re.findall(r"AirflowSkipException: (.+)", text)))
+    return skipped_reasons(log.read_text(errors="replace"))
 
 
 def _dag_state(log: Path) -> str:

@@ -51,5 +51,9 @@ def test_demo_twice_prints_segments_and_same_row_counts(tmp_path):
         second = demo()
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
         assert re.search(r"^row counts: (.*)$", second.stdout, re.M).group(1) == counts
+        # the second run says the file was skipped, and which batch holds its content
+        assert "load_small_file    skipped" in second.stdout, second.stdout
+        assert re.search(r"^  sample_1000_seed\d+\.csv: skipped: this content was already loaded into \S+ as batch "
+                         r"small_file_[0-9a-f]+", second.stdout, re.M), second.stdout
     finally:
         subprocess.run([sys.executable, "-m", "snowseg_twin", "down"], env=env, timeout=60)
