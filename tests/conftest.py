@@ -8,6 +8,7 @@ Airflow connection `snowflake_default` at it. Tests isolate themselves by databa
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -37,6 +38,17 @@ for var in ("SNOWSEG_DATABASE", "AIRFLOW_CONN_SNOWFLAKE_DEFAULT", "AIRFLOW_CONN_
             "SNOWSEG_TWIN_HOME", "SNOWSEG_TWIN_PRIVILEGES",
             "SNOWSEG_DEFAULT_FILE", "SNOWSEG_LANDING_URL", "AWS_ENDPOINT_URL", "SNOWSEG_CONTRACTS_DIR"):
     os.environ.pop(var, None)
+
+def pipeline_sql(log_line: str) -> str | None:
+    """The statement of one query-log line when the pipeline sent it (its session's QUERY_TAG has app "snowseg",
+    :func:`snowseg.warehouse.query_tag`), else None (a test looking at tables)."""
+    entry = json.loads(log_line)
+    try:
+        tag = json.loads(entry.get("query_tag") or "{}")
+    except ValueError:
+        return None
+    return entry["sql"] if isinstance(tag, dict) and tag.get("app") == "snowseg" else None
+
 
 # The dev-only hook shim, as `make` applies it through devstack/sitecustomize for every process.
 sys.path.insert(0, str(REPO / "devstack" / "sitecustomize"))

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from snowseg.smoke.database import SMOKE_DATABASE
 
-from tests.conftest import QUERY_LOG, REPO
+from tests.conftest import QUERY_LOG, REPO, pipeline_sql
 from tests.integration.test_zz_statement_catalogue import catalogue, normalise
 
 pytestmark = pytest.mark.integration
@@ -44,18 +44,9 @@ def _checks(stdout: str) -> list[tuple[str, str, str]]:
 
 def _logged_since(offset: int) -> list[str]:
     """The pipeline's statements (QUERY_TAG app=snowseg) the twin logged after `offset`."""
-    found = []
     with QUERY_LOG.open(encoding="utf-8") as f:
         f.seek(offset)
-        for line in f:
-            entry = json.loads(line)
-            try:
-                tag = json.loads(entry.get("query_tag") or "{}")
-            except ValueError:
-                continue
-            if isinstance(tag, dict) and tag.get("app") == "snowseg":
-                found.append(entry["sql"])
-    return found
+        return [sql for sql in map(pipeline_sql, f) if sql is not None]
 
 
 def test_smoke_suite_passes_on_the_twin_and_leaves_nothing_behind(twin, sf) -> None:

@@ -17,7 +17,6 @@ With pytest-xdist each worker logs its own statements and the controller checks 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from functools import cache
@@ -29,7 +28,7 @@ import yaml
 from snowseg.smoke.database import SMOKE_DATABASE
 from sqlglot import exp
 
-from tests.conftest import QUERY_LOGS, REPO
+from tests.conftest import QUERY_LOGS, REPO, pipeline_sql
 
 pytestmark = pytest.mark.integration
 
@@ -67,17 +66,8 @@ def catalogue() -> list[dict]:
 
 
 def pipeline_statements() -> list[str]:
-    found = set()
-    for line in (line for log in sorted(Path(QUERY_LOGS).glob("*.jsonl"))
-                 for line in log.read_text(encoding="utf-8").splitlines()):
-        entry = json.loads(line)
-        try:
-            tag = json.loads(entry.get("query_tag") or "{}")
-        except ValueError:
-            continue
-        if isinstance(tag, dict) and tag.get("app") == "snowseg":
-            found.add(entry["sql"])
-    return sorted(found)
+    lines = (line for log in sorted(Path(QUERY_LOGS).glob("*.jsonl")) for line in log.read_text(encoding="utf-8").splitlines())
+    return sorted({sql for sql in map(pipeline_sql, lines) if sql is not None})
 
 
 def test_catalogue_entries_name_their_documentation():
