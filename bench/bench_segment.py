@@ -5,7 +5,7 @@ For each size, in a fresh twin and Airflow home (temp folder, free ports), runs 
 generated CSV, then ``airflow dags test segment_customers`` with the DAG's default params (quality
 gate in the warehouse, k scores 2..10 on a 20,000-row sample, the stability ensemble k=3 R=20, and
 above ``max_fit_rows`` = 200,000 feature rows the fit on a hash sample with every row assigned in the
-warehouse). Reports the wall time of each DAG run and the segment task's own stage timings (from the
+warehouse). Reports the wall time of each DAG run and the stage timings (from the publish
 task's return value in its log), and saves bench/results/bench_segment.json.
 
     python bench/bench_segment.py [--sizes 100000 1000000] [--repeats 1]
@@ -38,7 +38,7 @@ def _free_port() -> int:
 
 
 def _segment_result(log: Path) -> dict:
-    """The segment task's return value, as `airflow dags test` logged it."""
+    """The publish task's return value (every stage's timings), as `airflow dags test` logged it."""
     text = log.read_text(errors="replace")
     found = re.findall(r"Returned value was: (\{'model_run_id'.*?\}) \[", text)
     if not found:

@@ -8,27 +8,29 @@ break a row-level `error` rule go to `RAW.SALES_QUARANTINE`; a batch with a fail
 rules and counts. Every rule's result goes to `AUDIT.DQ_RESULTS`; the rules' results and the batch's
 pictures go to the run's quality report. Only published rows (`RAW.SALES_PUBLISHED`) feed the model.
 
-Then segments (``snowseg.segmentation``):
+Then one task per stage (``snowseg.segmentation.stages``), each retryable on its own; they hand over
+through the run's working folder (`SNOWSEG_WORK_DIR`), passing only references through XCom:
 
-1. **Features** in the warehouse, from SQL generated from the dataset contract: invoice level (the
-   seed's view: numeric columns and encoded categoricals) or customer level (recency, frequency,
-   monetary, basket, tenure, category shares, payment mix, membership). Features with |r| >= 0.95
-   to another are dropped; skewed money columns are logged; standard or robust scaling.
-2. **k**: inertia and its knee, silhouette, and the stability of subsample fits for k = `k_min`..`k_max`;
-   `k` = 0 chooses by the documented rule, any other `k` is used as given (default 3, the seed's),
-   and MODEL_RUNS records the scores and why.
-3. **Stability ensemble**: `n_runs` k-means++ fits on `subsample` shares of the rows, aligned to a
-   reference, vote for each row's segment; each row gets a confidence (share of runs that agree) and
-   each segment a stability (clusterboot Jaccard).
-4. Segment ids carry over from the previous run where segments match; names read like
-   "High spend · Member · Food and beverages".
-5. **Publish** `ANALYTICS.SEGMENT_ASSIGNMENTS` (history; `CURRENT_SEGMENTS` is the open rows),
-   `SEGMENT_PROFILES` and `MODEL_RUNS` in one transaction. Above `max_fit_rows` the model is fitted
-   on a sample and every row is assigned in the warehouse by SQL. Publishing the same data with the
-   same params again writes nothing.
+1. **features**: SQL generated from the dataset contract, run in the warehouse on published rows: invoice
+   level (numeric columns and encoded categoricals) or customer level (recency, frequency, monetary,
+   basket, tenure, category shares). Features with |r| >= 0.95 to another are dropped; skewed money
+   columns are logged; standard or robust scaling. Above `max_fit_rows` a hash sample is fitted.
+2. **k_scores**: inertia and its knee, silhouette, and stability for k = `k_min`..`k_max`; `k` = 0 chooses
+   by the documented rule (and fails, with a report, on data without cluster structure), any other `k`
+   is used as given (default 3, the seed's); MODEL_RUNS records the scores and why.
+3. **ensemble**: the least-inertia partition of a reference fit and `n_runs` subsample fits; each row
+   gets a confidence (share of runs that agree), each segment a stability (clusterboot Jaccard).
+4. **profiles**: segment ids carry over from the dataset's previous run where segments match; names.
+5. **report**: k scores, profiles, confidence and PCA pictures in an HTML report (path in the log).
+6. **publish**: `ANALYTICS.SEGMENT_ASSIGNMENTS` (history; `CURRENT_SEGMENTS` is the open rows, per
+   dataset), `SEGMENT_PROFILES` and `MODEL_RUNS` in one transaction; above `max_fit_rows` every row is
+   assigned in the warehouse by SQL. Publishing the same data with the same params again writes nothing.
+7. **summarise**: the dataset's current segments as a table.
 
-Runs whenever a load raises the `raw_sales` Asset; trigger it by hand to change params. The run's
-HTML report (k scores, profiles, confidence, PCA) path is in the task log and the return value.
+Runs whenever a load raises the `raw_sales` Asset, or on `SNOWSEG_SEGMENT_SCHEDULE` (default Mondays
+06:00 UTC: recency ages even without new sales), whichever comes first; trigger it by hand to change
+params or pick another dataset (contract). Datasets are kept apart: segmenting one never changes another's
+current segments.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from snowseg.alerts import SnowsegNotifier
-from snowseg.assets import RAW_SALES
+from snowseg.assets import segment_schedule
 
 DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=1),
                 "on_failure_callback": SnowsegNotifier()}  # one alert per failed task (snowseg.alerts)
@@ -47,7 +49,7 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timede
 
 @dag(
     dag_id="segment_customers",
-    schedule=[RAW_SALES],
+    schedule=segment_schedule(),  # new published data (the raw_sales Asset) or the weekly refresh, first wins
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -75,19 +77,17 @@ def segment_customers():
     @task(retries=0)
     def quality_gate(params=None, dag_run=None) -> dict:
         """Validate the new load batches with GX; publish, quarantine or hold them (write-audit-publish)."""
-        import re
-
         from snowseg import warehouse
         from snowseg.quality.gate import GateFailed, run_gate
+        from snowseg.monitor import quality_report_dir
         from snowseg.report import report_root
         from snowseg.runtime import fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
-        report_dir = report_root() / "quality" / re.sub(r"[^A-Za-z0-9_.-]", "_", dag_run.run_id)
         conn = warehouse.connect()
         try:
             result = run_gate(conn, contract, names, run_id=dag_run.run_id, dag_id=dag_run.dag_id,
-                              report_dir=report_dir)
+                              report_dir=report_root() / quality_report_dir(dag_run.run_id))
         except GateFailed as e:
             raise fail(e) from e
         finally:
@@ -99,49 +99,110 @@ def segment_customers():
         return result.summary()
 
     @task
-    def segment(gate: dict, params=None, dag_run=None) -> dict:
-        """Features -> k scores -> stability ensemble -> profiles -> report -> atomic publish."""
-        from snowseg import warehouse
-        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
-        from snowseg.segmentation import SegmentationParams, run_segmentation
+    def features(gate: dict, params=None, dag_run=None) -> dict:
+        """Feature query in the warehouse (published rows), redundant features dropped, transform fitted."""
+        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve, segmentation_params, stage_connection
+        from snowseg.segmentation import stages
+        from snowseg.segmentation.workspace import Workspace
 
         contract, names = resolve(params["contract"], params["table"])
         try:
-            seg_params = SegmentationParams(
-                k=params["k"], k_min=params["k_min"], k_max=params["k_max"], n_init=params["n_init"],
-                random_state=params["random_state"], encoding=params["encoding"] or None, n_runs=params["n_runs"],
-                subsample=params["subsample"], scaling=params["scaling"], max_fit_rows=params["max_fit_rows"],
-            )
-        except PERMANENT_ERRORS as e:
-            raise fail(e) from e
-        conn = warehouse.connect()
-        try:
-            links = {"Quality gate report": f"file://{gate['report_path']}"} if gate.get("report_path") else None
-            result = run_segmentation(conn, contract, names, seg_params, dag_id=dag_run.dag_id, run_id=dag_run.run_id,
-                                      links=links)
+            seg_params = segmentation_params(params)
+            with stage_connection() as conn:
+                out = stages.features(conn, contract, names, seg_params, Workspace.for_run(dag_run.run_id))
         except PERMANENT_ERRORS as e:  # e.g. no published rows yet: a retry cannot help
             raise fail(e) from e
-        finally:
-            conn.close()
-        print(f"k = {result.k}: {result.k_reason}")
-        for w in result.warnings:
+        print(f"model run {out['model_run_id']}: {out['fit_rows']} of {out['rows']} rows, features {out['features']}")
+        return out
+
+    @task
+    def k_scores(feats: dict, params=None, dag_run=None) -> dict:
+        """Inertia and knee, silhouette, stability per k; the k decision (k = 0: chosen, or no structure)."""
+        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
+        from snowseg.segmentation import stages
+        from snowseg.segmentation.workspace import Workspace
+
+        contract, _ = resolve(params["contract"], params["table"])
+        try:
+            out = stages.k_scores(contract, Workspace.for_run(dag_run.run_id))
+        except PERMANENT_ERRORS as e:
+            raise fail(e) from e
+        print(f"k = {out['k']}: {out['k_reason']}")
+        for w in out["warnings"]:
             print(f"WARNING: {w}")
+        return out
+
+    @task
+    def ensemble(k: dict, dag_run=None) -> dict:
+        """The stability ensemble: consensus segments, confidence per row, stability per segment."""
+        from snowseg.segmentation import stages
+        from snowseg.segmentation.workspace import Workspace
+
+        out = stages.ensemble(Workspace.for_run(dag_run.run_id))
+        print(f"k = {out['k']}: stability per cluster {out['stability']}, ARI of runs with the consensus "
+              f"{out['runs_ari']}")
+        return out
+
+    @task
+    def profiles(fit: dict, params=None, dag_run=None) -> dict:
+        """Segment ids carried over from the dataset's previous run; profiles and names."""
+        from snowseg.runtime import resolve, stage_connection
+        from snowseg.segmentation import stages
+        from snowseg.segmentation.workspace import Workspace
+
+        contract, names = resolve(params["contract"], params["table"])
+        with stage_connection() as conn:
+            out = stages.profiles(conn, contract, names, Workspace.for_run(dag_run.run_id))
+        for s in out["segments"]:
+            print(f"segment {s['id']}: {s['name']} ({s['size']} rows, stability {s['stability']})")
+        for w in out["warnings"]:
+            print(f"WARNING: {w}")
+        return out
+
+    @task
+    def report(profs: dict, gate: dict, params=None, dag_run=None) -> dict:
+        """Pictures (k scores, profiles, confidence, PCA) and the HTML run report."""
+        from snowseg.runtime import resolve
+        from snowseg.segmentation import stages
+        from snowseg.segmentation.workspace import Workspace
+
+        contract, _ = resolve(params["contract"], params["table"])
+        links = {"Quality gate report": f"file://{gate['report_path']}"} if gate.get("report_path") else None
+        out = stages.report(contract, Workspace.for_run(dag_run.run_id), links=links)
+        print(f"Run report: file://{out['report_path']}")
+        return out
+
+    @task
+    def publish(rep: dict, params=None, dag_run=None) -> dict:
+        """Assignments, profiles and the model run in one transaction (nothing when already published)."""
+        from snowseg.runtime import resolve, stage_connection
+        from snowseg.segmentation import stages
+        from snowseg.segmentation.workspace import Workspace
+
+        contract, names = resolve(params["contract"], params["table"])
+        with stage_connection() as conn:
+            result = stages.publish(conn, contract, names, Workspace.for_run(dag_run.run_id),
+                                    dag_id=dag_run.dag_id, run_id=dag_run.run_id)
+        print(f"model run {result.model_run_id}: {'published' if result.published else 'already published'}")
         print(f"Run report: file://{result.report_path}")
         return result.to_dict()
 
     @task
-    def summarise(result: dict, params=None) -> None:
-        """Log the current segments as a table."""
+    def summarise(result: dict, params=None, dag_run=None) -> None:
+        """Log the dataset's current segments as a table; remove the run's working folder."""
         from snowseg import warehouse
         from snowseg.runtime import resolve
+        from snowseg.segmentation.workspace import Workspace
         from snowseg.summary import format_table, segment_table
 
         contract, names = resolve(params["contract"], params["table"])
         with warehouse.cursor() as cur:
             print(format_table(segment_table(cur, names, contract)))
         print(f"model run {result['model_run_id']} ({'published' if result['published'] else 'already published'})")
+        Workspace.for_run(dag_run.run_id).remove()  # it holds customer-level data
 
-    summarise(segment(quality_gate()))
+    gate = quality_gate()
+    summarise(publish(report(profiles(ensemble(k_scores(features(gate)))), gate)))
 
 
 segment_customers()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
 from snowseg.config import ContractError, DatasetContract, contract_path, load_contract
 from snowseg.errors import ConfigurationError, InputError
 from snowseg.loading.checks import FileCheckError
@@ -23,6 +27,29 @@ def resolve(contract_name: str | None, table: str | None = None, database: str |
     if table:
         contract = replace(contract, table=quote_ident(table))
     return contract, Names.from_env(database)
+
+
+def segmentation_params(params: Mapping[str, Any]):
+    """The segmentation parameters from a ``segment_customers`` run's params (ValueError when invalid)."""
+    from snowseg.segmentation import SegmentationParams
+
+    return SegmentationParams(
+        k=params["k"], k_min=params["k_min"], k_max=params["k_max"], n_init=params["n_init"],
+        random_state=params["random_state"], encoding=params["encoding"] or None, n_runs=params["n_runs"],
+        subsample=params["subsample"], scaling=params["scaling"], max_fit_rows=params["max_fit_rows"],
+    )
+
+
+@contextmanager
+def stage_connection() -> Iterator[Any]:
+    """A task's Snowflake connection (the DAGs' connection id), closed when the task's work is done."""
+    from snowseg import warehouse
+
+    conn = warehouse.connect()
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def record_refusals(refused: list, contract: DatasetContract, names: Names, *, load_path: str, dag_id: str,

@@ -43,6 +43,13 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_SERVICE_ROLE", "SNOWSEG_ROLE",
             "The role the DAGs run as (the Snowflake connection's `role`); the versioned setup grants it what the "
             "DAGs need and nothing more."),
+    Setting("SNOWSEG_WORK_DIR", "<report dir>/../snowseg_work",
+            "Working folders of segmentation runs: each stage of `segment_customers` writes its output (feature "
+            "matrix, k scores, ensemble arrays, profiles) there for the next; a run's folder is removed once it "
+            "published, folders older than 7 days at the next run. Holds customer-level data: keep it private."),
+    Setting("SNOWSEG_SEGMENT_SCHEDULE", "0 6 * * 1",
+            "When `segment_customers` runs even without new data (recency ages every day): a cron expression "
+            "(default Mondays 06:00 UTC), or `off` for new data only. It always runs when a load publishes rows."),
     Setting("SNOWSEG_ADMIN_CONN_ID", "snowflake_admin",
             "Airflow connection of an admin role (e.g. SYSADMIN) that `make setup-warehouse` and the "
             "`setup_warehouse` DAG apply the versioned setup with."),

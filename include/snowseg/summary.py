@@ -11,8 +11,9 @@ from snowseg.warehouse import Names
 
 
 def segment_table(cur: Any, names: Names, contract: DatasetContract) -> list[dict]:
-    """Rows for the current model run's segments, with the contract's profile columns."""
-    rows = wh.run(cur, "segments/select_current_profiles.sql", database=names.database, schema=names.analytics)
+    """Rows for the dataset's (the contract's) current model run's segments, with the contract's profile columns."""
+    rows = wh.run(cur, "segments/select_current_profiles.sql", {"dataset": contract.name}, database=names.database,
+                  schema=names.analytics)
     amount = contract.column_for_role("amount")
     out = []
     for sid, name, size, share, mean_amount, top_json, run_id, stability, band, confidence in rows:

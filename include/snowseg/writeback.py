@@ -85,19 +85,20 @@ def run_id_for(fingerprint: str, follows: str | None) -> str:
     return "mr_" + hashlib.sha256(f"{fingerprint}|{follows}".encode()).hexdigest()[:16]
 
 
-def current_run(cur: Any, names: Names) -> tuple[str, str] | None:
-    """(MODEL_RUN_ID, FINGERPRINT) of the run the current assignments come from, or None."""
-    rows = wh.run(cur, "segments/select_current_run.sql", database=names.database, schema=names.analytics)
+def current_run(cur: Any, names: Names, dataset: str) -> tuple[str, str] | None:
+    """(MODEL_RUN_ID, FINGERPRINT) of the run the dataset's current assignments come from, or None."""
+    rows = wh.run(cur, "segments/select_current_run.sql", {"dataset": dataset}, database=names.database,
+                  schema=names.analytics)
     return (rows[0][0], rows[0][1]) if rows else None
 
 
-def plan_run(cur: Any, names: Names, fingerprint: str) -> tuple[str | None, bool]:
-    """What a run with this fingerprint would be: (the run it follows, already current?).
+def plan_run(cur: Any, names: Names, dataset: str, fingerprint: str) -> tuple[str | None, bool]:
+    """What a run of the dataset with this fingerprint would be: (the run it follows, already current?).
 
     Re-running the same data and params while their run is current publishes nothing; the same
     fingerprint after another run was published is published again, as a new run.
     """
-    current = current_run(cur, names)
+    current = current_run(cur, names, dataset)
     if current is None:
         return None, False
     if current[1] == fingerprint:
@@ -138,9 +139,10 @@ def fingerprint(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def previous_centers(cur: Any, names: Names) -> dict[int, dict[str, float]]:
-    """The latest published run's segment centres in original units (empty before the first run)."""
-    rows = wh.run(cur, "segments/select_previous_centers.sql", database=names.database, schema=names.analytics)
+def previous_centers(cur: Any, names: Names, dataset: str) -> dict[int, dict[str, float]]:
+    """The dataset's latest published run's segment centres in original units (empty before its first run)."""
+    rows = wh.run(cur, "segments/select_previous_centers.sql", {"dataset": dataset}, database=names.database,
+                  schema=names.analytics)
     return {int(sid): json.loads(center) for sid, center in rows if center}
 
 
@@ -170,7 +172,7 @@ def publish(
     target = dict(database=names.database, schema=names.analytics)
     key = {"model_run_id": run.model_run_id}
     with conn.cursor() as cur:
-        current = current_run(cur, names)
+        current = current_run(cur, names, run.contract)
         if current is not None and current[1] == run.fingerprint:
             log.info("model run %s is current (same data and parameters); nothing to write", current[0])
             return current[0], False
@@ -183,13 +185,14 @@ def publish(
                                         assignments.confidence, assignments.distance, profiles)
         cur.execute("begin")
         try:
-            now_current = current_run(cur, names)
+            now_current = current_run(cur, names, run.contract)
             if now_current is not None and now_current[1] == run.fingerprint:  # a concurrent run won the race
                 cur.execute("rollback")
                 return now_current[0], False
             now = datetime.now(UTC).replace(tzinfo=None)
-            wh.run(cur, "segments/close_open_assignments.sql", {"valid_from": now}, **target)
-            wh.run(cur, "segments/insert_segment_assignments_from_stage.sql", {**key, "valid_from": now}, **target)
+            dataset = {"dataset": run.contract, "valid_from": now}
+            wh.run(cur, "segments/close_open_assignments.sql", dataset, **target)
+            wh.run(cur, "segments/insert_segment_assignments_from_stage.sql", {**key, **dataset}, **target)
             cur.executemany(
                 wh.render("segments/insert_segment_profile.sql", **target),
                 [

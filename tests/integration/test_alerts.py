@@ -69,7 +69,7 @@ def test_segment_customers_held_at_the_gate_alerts_with_the_held_batch(run_dag, 
     assert run_dag("load_small_file", file_path=str(bad))[0].state == "success"
     assert alerts() == []
     dr, states = run_dag("segment_customers")
-    assert dr.state == "failed" and states["quality_gate"] == "failed" and states["segment"] == "upstream_failed"
+    assert dr.state == "failed" and states["quality_gate"] == "failed" and states["features"] == "upstream_failed"
 
     ((batch_id,),) = query(sf, f"select BATCH_ID from {database}.AUDIT.BATCH_GATE where STATUS = 'HELD'")
     (alert,) = alerts()

@@ -270,7 +270,7 @@ def test_segment_customers_runs_the_gate_first_and_fails_on_a_held_batch(run_dag
     bad = _edit(write_sales_csv(tmp_path / "bad.csv", N, seed=19), list(range(1, 21)), unknown_branch)
     assert run_dag("load_small_file", file_path=str(bad))[0].state == "success"
     dr, states = run_dag("segment_customers")
-    assert dr.state == "failed" and states["quality_gate"] == "failed" and states["segment"] == "upstream_failed"
+    assert dr.state == "failed" and states["quality_gate"] == "failed" and states["features"] == "upstream_failed"
     assert query(sf, f"select STATUS, count(*) from {database}.AUDIT.BATCH_GATE group by 1 order by 1") == [
         ("HELD", 1), ("PUBLISHED", 1)]
     assert query(sf, f"select count(*) from {database}.ANALYTICS.CURRENT_SEGMENTS") == [(300,)]

@@ -110,10 +110,13 @@ def test_seed_segments_k3_and_rerun_publishes_nothing_twice(run_dag, sf, databas
 
 
 def test_segment_without_data_fails_clearly(run_dag, database):
-    """No data yet: the gate has nothing to judge, and segment fails saying to load a file first."""
+    """No data yet: the gate has nothing to judge, and the features stage fails saying to load a file first;
+    the later stages do not run."""
     dr, states = run_dag("segment_customers")
     assert dr.state == "failed"
-    assert states["quality_gate"] == "success" and states["segment"] == "failed"
+    assert states["quality_gate"] == "success" and states["features"] == "failed"
+    assert {states[t] for t in ("k_scores", "ensemble", "profiles", "report", "publish", "summarise")} == {
+        "upstream_failed"}
 
 
 def test_segment_ids_carry_over_and_k_can_be_chosen(run_dag, sf, database, seed_csv):
@@ -133,5 +136,6 @@ def test_segment_ids_carry_over_and_k_can_be_chosen(run_dag, sf, database, seed_
     assert any(m["previous"] == first[high] for m in json.loads(matches))
 
     dr, states = run_dag("segment_customers", k=0)
-    assert dr.state == "failed" and states["segment"] == "failed"
+    assert dr.state == "failed" and states["features"] == "success" and states["k_scores"] == "failed"
+    assert states["ensemble"] == "upstream_failed"
     assert query(sf, f"select count(*) from {a}.MODEL_RUNS") == [(2,)]

@@ -129,9 +129,16 @@ def test_tables_of_an_earlier_version_get_the_new_columns(bare_database, sf):
     with sf.cursor() as cur:
         cur.execute(f"create database if not exists {database}")
         cur.execute(f"create schema if not exists {database}.ANALYTICS")
-        cur.execute(f"create table {database}.ANALYTICS.MODEL_RUNS (MODEL_RUN_ID varchar(64) not null, K number(4, 0))")
-        cur.execute(f"insert into {database}.ANALYTICS.MODEL_RUNS values ('mr_old', 3)")
+        # the first Snowseg's MODEL_RUNS had CONTRACT (the dataset) from the start
+        cur.execute(f"create table {database}.ANALYTICS.MODEL_RUNS (MODEL_RUN_ID varchar(64) not null, "
+                    "CONTRACT varchar not null, K number(4, 0))")
+        cur.execute(f"insert into {database}.ANALYTICS.MODEL_RUNS values ('mr_old', 'supermarket_sales', 3)")
         cur.execute(f"create table {database}.ANALYTICS.SEGMENT_PROFILES (MODEL_RUN_ID varchar(64), SEGMENT_ID number(4, 0))")
+        cur.execute(f"create table {database}.ANALYTICS.SEGMENT_ASSIGNMENTS (ENTITY_ID varchar not null, SEGMENT_ID "
+                    "number(4, 0) not null, SEGMENT_NAME varchar not null, CONFIDENCE float, DISTANCE float, "
+                    "MODEL_RUN_ID varchar(64) not null, VALID_FROM timestamp_ntz not null, VALID_TO timestamp_ntz)")
+        cur.execute(f"insert into {database}.ANALYTICS.SEGMENT_ASSIGNMENTS values "
+                    "('I-1', 0, 'Low spend', 1.0, 0.5, 'mr_old', '2026-01-01 00:00:00', null)")
     for _ in range(2):
         set_up_warehouse(database)
     cols = {(t, c) for t, c in query(sf, f"select TABLE_NAME, COLUMN_NAME from {database}.INFORMATION_SCHEMA.COLUMNS "
@@ -143,3 +150,39 @@ def test_tables_of_an_earlier_version_get_the_new_columns(bare_database, sf):
     versions = query(sf, f"select VERSION, count(*) from {database}.AUDIT.SCHEMA_VERSION group by 1")
     assert all(n == 1 for _, n in versions) and ("database/V009", 1) in versions  # each applied once
     assert query(sf, f"select MODEL_RUN_ID, K, N_RUNS from {database}.ANALYTICS.MODEL_RUNS") == [("mr_old", 3, None)]
+    # assignments written before segments were kept per dataset take their model run's dataset
+    assert query(sf, f"select DATASET, ENTITY_ID, MODEL_RUN_ID from {database}.ANALYTICS.CURRENT_SEGMENTS") == [
+        ("supermarket_sales", "I-1", "mr_old")]
+
+
+def test_datasets_keep_their_own_current_segments(twin, bare_database, sf, tmp_path):
+    """Two datasets segmented one after the other: each keeps its current segments, its model runs and its
+    own segment ids; re-segmenting one (another k) never closes the other's assignments."""
+    from snowseg.segmentation import SegmentationParams, run_segmentation
+
+    database = bare_database
+    conn_a, a_contract, names = _load_and_publish("supermarket", write_sales_csv(tmp_path / "a.csv", 400, seed=3))
+    conn_b, b_contract, _ = _load_and_publish(
+        "supermarket_customers",
+        write_sales_csv(tmp_path / "b.csv", 600, seed=4, contract="supermarket_customers", n_customers=60))
+    a = f"{database}.ANALYTICS"
+    first = run_segmentation(conn_a, a_contract, names, SegmentationParams(k=3, n_runs=5), report_dir=tmp_path / "r")
+    run_segmentation(conn_b, b_contract, names, SegmentationParams(k=2, n_runs=5), report_dir=tmp_path / "r")
+    n_b = len({line.split(",")[1] for line in (tmp_path / "b.csv").read_text().splitlines()[1:]})  # Customer ID
+    current = f"select DATASET, count(*), min(SEGMENT_ID), max(SEGMENT_ID) from {a}.CURRENT_SEGMENTS group by 1 order by 1"
+    assert query(sf, current) == [("supermarket_sales", 400, 0, 2), ("supermarket_sales_customers", n_b, 0, 1)]
+    # B again with another k: a new run of B; A's assignments stay open and unchanged
+    again = run_segmentation(conn_b, b_contract, names, SegmentationParams(k=3, n_runs=5), report_dir=tmp_path / "r")
+    assert again.published
+    assert query(sf, current) == [("supermarket_sales", 400, 0, 2), ("supermarket_sales_customers", n_b, 0, 2)]
+    assert query(sf, f"select distinct MODEL_RUN_ID from {a}.CURRENT_SEGMENTS where DATASET = 'supermarket_sales'"
+                 ) == [(first.model_run_id,)]
+    assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS where DATASET = 'supermarket_sales' "
+                     "and VALID_TO is not null") == [(0,)]
+    assert query(sf, f"select CONTRACT, count(*) from {a}.MODEL_RUNS group by 1 order by 1") == [
+        ("supermarket_sales", 1), ("supermarket_sales_customers", 2)]
+    # A again on the same data and params: its own run is still current, so nothing is written
+    assert not run_segmentation(conn_a, a_contract, names, SegmentationParams(k=3, n_runs=5),
+                                report_dir=tmp_path / "r").published
+    conn_a.close()
+    conn_b.close()

@@ -1,4 +1,4 @@
--- End the current assignments of every entity; the new run's rows open at the same instant.
+-- End the current assignments of every entity of the dataset; the new run's rows open at the same instant.
 update {database}.{schema}.SEGMENT_ASSIGNMENTS
 set VALID_TO = %(valid_from)s
-where VALID_TO is null
+where VALID_TO is null and DATASET = %(dataset)s

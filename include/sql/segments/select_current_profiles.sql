@@ -1,6 +1,7 @@
--- The profiles of the model run that the current assignments come from.
+-- The profiles of the model run that the dataset's current assignments come from.
 with current_run as (
-    select MODEL_RUN_ID from {database}.{schema}.MODEL_RUNS order by PUBLISHED_AT desc limit 1
+    select MODEL_RUN_ID from {database}.{schema}.MODEL_RUNS where CONTRACT = %(dataset)s
+    order by PUBLISHED_AT desc limit 1
 ),
 final as (
     select p.SEGMENT_ID, p.SEGMENT_NAME, p.SIZE, p.SHARE, p.MEAN_AMOUNT, p.TOP_CATEGORIES, p.MODEL_RUN_ID,

@@ -1,2 +1,4 @@
--- The model run the current assignments come from (the latest published).
-select MODEL_RUN_ID, FINGERPRINT from {database}.{schema}.MODEL_RUNS order by PUBLISHED_AT desc limit 1
+-- The model run the dataset's current assignments come from (its latest published).
+select MODEL_RUN_ID, FINGERPRINT from {database}.{schema}.MODEL_RUNS
+where CONTRACT = %(dataset)s
+order by PUBLISHED_AT desc limit 1

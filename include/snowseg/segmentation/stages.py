@@ -1,0 +1,369 @@
+"""The stages of a segmentation run, each one Airflow task: features -> k scores -> ensemble -> profiles ->
+report -> publish.
+
+Every stage reads its inputs from the run's :class:`~snowseg.segmentation.workspace.Workspace` and writes
+its outputs there, and returns a small JSON-safe summary (what the DAG passes on through XCom and
+prints). Stages that talk to the warehouse take a connection; none knows about Airflow.
+
+1. :func:`features`: the contract's feature query in the warehouse (published rows only); above
+   ``max_fit_rows`` a deterministic hash sample of the entities (every row is assigned in the warehouse
+   at publish). Redundant features dropped, the transform fitted. The run's fingerprint and model-run id
+   are fixed here (they name the report's folder).
+2. :func:`k_scores`: inertia and knee, silhouette, stability for ``k_min..k_max`` on at most
+   ``k_sample_rows`` rows; ``k = 0`` takes the rule's choice and fails (:class:`NoStructure`, with a
+   report of the scores) on data without cluster structure; a fixed k is used as given.
+3. :func:`ensemble`: :class:`~snowseg.clustering.ensemble.StableKMeans`.
+4. :func:`profiles`: segment ids carried over from the dataset's previous run, profiles and names.
+5. :func:`report`: the pictures and the HTML run report.
+6. :func:`publish`: assignments (Python, or one query in the warehouse on the scale path), profiles
+   and the model run, atomically (:mod:`snowseg.writeback`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from snowseg import features as feats
+from snowseg import report as reports
+from snowseg import warehouse as wh
+from snowseg import writeback
+from snowseg.clustering.profiles import SegmentProfile
+from snowseg.config import DatasetContract
+from snowseg.segmentation.params import SegmentationParams, SegmentationResult
+from snowseg.segmentation.workspace import Workspace
+from snowseg.warehouse import Names
+
+log = logging.getLogger(__name__)
+
+
+class NoStructure(ValueError):
+    """k was to be chosen, and the data show no cluster structure: segments would be invented.
+
+    Attributes
+    ----------
+    reason : str
+        What the scores say.
+    report_path : str
+        The report of the k scores.
+    """
+
+    def __init__(self, reason: str, report_path: str):
+        self.reason, self.report_path = reason, report_path
+        super().__init__(f"k was to be chosen and the data show no cluster structure, so no segments were "
+                         f"published: {reason} See the report file://{report_path}. Set k to force segments.")
+
+
+@contextmanager
+def _timed(ws: Workspace, key: str) -> Iterator[None]:
+    """Record the seconds a stage took in the run's timings (MODEL_RUNS.TIMINGS)."""
+    t = time.perf_counter()
+    yield
+    timings = ws.load_json("timings") if (ws.path / "timings.json").is_file() else {}
+    timings[key] = round(time.perf_counter() - t, 3)
+    ws.save_json("timings", timings)
+
+
+def _params(meta: dict) -> SegmentationParams:
+    return SegmentationParams(**meta["params"])
+
+
+def _count_rows(cur: Any, sql: str, params: dict) -> int:
+    cur.execute(f"select count(*) from ({sql}) as f", params)
+    return int(cur.fetchone()[0])
+
+
+def _read_sample(cur: Any, sql: str, params: dict, n: int, target: int) -> pd.DataFrame:
+    """About `target` of the `n` feature rows, chosen by a hash of the entity id: deterministic (the same
+    entities every run on the same data) and computed in the warehouse."""
+    permille = max(1, math.ceil(1_000_000 * target / n))
+    sample = f"select * from ({sql}) as f where mod(abs(hash(f.ENTITY_ID)), 1000000) < {permille}"
+    df = wh.fetch_df(cur, sample, params)
+    return df.set_index("ENTITY_ID").astype(float)
+
+
+def _transformed(ws: Workspace) -> tuple[pd.DataFrame, Any, np.ndarray]:
+    """The feature frame (original units), its fitted transform and the transformed matrix."""
+    from snowseg.clustering.transform import FeatureTransformer
+
+    X = ws.load_frame("features")
+    transformer = FeatureTransformer.from_dict(ws.load_json("transform"))
+    return X, transformer, transformer.transform(X)
+
+
+def features(conn: Any, contract: DatasetContract, names: Names, params: SegmentationParams, ws: Workspace, *,
+             report_dir: Path | None = None) -> dict:
+    """Stage 1: the feature frame, redundant columns dropped, the transform fitted; the run's identity.
+
+    Raises
+    ------
+    ValueError
+        When there are no published rows yet.
+    """
+    from snowseg.clustering.ensemble import ALGORITHM_VERSION as ENSEMBLE_VERSION
+    from snowseg.clustering.transform import FeatureTransformer
+    from snowseg.segmentation.workspace import prune
+
+    prune(ws.path.parent)
+    ws.save_json("timings", {})
+    started = datetime.now(UTC).replace(tzinfo=None)
+    with _timed(ws, "features_s"), conn.cursor() as cur:
+        snapshot = feats.data_snapshot(cur, contract, database=names.database, schema=names.raw)
+        sql, sql_params = feats.feature_sql(contract, database=names.database, schema=names.raw,
+                                            encoding=params.encoding)
+        n_total = _count_rows(cur, sql, sql_params)
+        if n_total == 0:
+            feats.read_features(cur, contract, database=names.database, schema=names.raw,
+                                encoding=params.encoding)  # raises the "load a file first" error
+        in_warehouse = n_total > params.max_fit_rows
+        if in_warehouse:
+            X = _read_sample(cur, sql, sql_params, n_total, params.max_fit_rows)
+        else:
+            X = feats.read_features(cur, contract, database=names.database, schema=names.raw,
+                                    encoding=params.encoding)
+    log.info("features: %d of %d rows x %d columns %s", len(X), n_total, X.shape[1], list(X.columns))
+    with _timed(ws, "transform_s"):
+        X, dropped = feats.drop_correlated(X, params.correlation_max)
+        if dropped:
+            log.info("dropped redundant features: %s", dropped)
+        transformer = FeatureTransformer(scaling=params.scaling, groups=feats.onehot_groups(X.columns)).fit(X)
+    fp = writeback.fingerprint(
+        contract=[contract.name, contract.version], feature_set=feats.FEATURE_SET_VERSION, columns=list(X.columns),
+        k=params.k, k_range=[params.k_min, params.k_max], n_init=params.n_init, random_state=params.random_state,
+        encoding=params.encoding or contract.features.encoding, data=snapshot["digest"], n_runs=params.n_runs,
+        subsample=params.subsample, scaling=params.scaling, max_fit_rows=params.max_fit_rows,
+        k_sample_rows=params.k_sample_rows, correlation_max=params.correlation_max, ensemble=ENSEMBLE_VERSION,
+    )
+    with conn.cursor() as cur:
+        follows, _current = writeback.plan_run(cur, names, contract.name, fp)  # the id (and report folder) need it
+    model_run_id = writeback.run_id_for(fp, follows)
+    ws.save_frame("features", X)
+    ws.save_json("transform", transformer.to_dict())
+    ws.save_json("meta", {
+        "dataset": contract.name, "params": params.to_dict(), "snapshot": snapshot, "rows": n_total,
+        "in_warehouse": in_warehouse, "dropped": dropped, "columns": list(X.columns), "fingerprint": fp,
+        "follows": follows, "model_run_id": model_run_id, "started_at": started.isoformat(),
+        "report_dir": str(((report_dir or reports.report_root()) / model_run_id).resolve()),
+    })
+    return {"model_run_id": model_run_id, "rows": n_total, "fit_rows": len(X), "features": list(X.columns),
+            "dropped": [d["column"] for d in dropped], "assigned_in": "warehouse" if in_warehouse else "python"}
+
+
+def k_scores(contract: DatasetContract, ws: Workspace) -> dict:
+    """Stage 2: scores per k and the k decision.
+
+    Raises
+    ------
+    NoStructure
+        With ``k = 0``, when the data show no cluster structure (after a report of the scores is written).
+    """
+    from snowseg.clustering.choose_k import choose_k
+
+    meta = ws.load_json("meta")
+    params = _params(meta)
+    with _timed(ws, "choose_k_s"):
+        _, _, Z = _transformed(ws)
+        rng = np.random.default_rng(params.random_state)
+        Zk = Z if len(Z) <= params.k_sample_rows else Z[np.sort(rng.choice(len(Z), params.k_sample_rows,
+                                                                           replace=False))]
+        k_values = [k for k in range(max(2, params.k_min), params.k_max + 1) if k <= len(Zk)]
+        choice = choose_k(Zk, k_values=k_values or [min(2, len(Zk))], n_init=params.n_init,
+                          random_state=params.random_state, n_jobs=-1)
+        warnings_: list[str] = []
+        if params.k:
+            k = params.k
+            k_reason = f"fixed by params (k = {k}); by the scores: {choice.reason}"
+        elif choice.structured and choice.k:
+            k, k_reason = choice.k, f"chosen: {choice.reason}"
+        else:
+            k, k_reason = (choice.knee or 2), f"not chosen: {choice.reason}"
+        if not choice.structured:
+            warnings_.append("The data show no clear cluster structure: these segments are a partition of the "
+                             f"rows, not groups that stand apart ({choice.reason})")
+        if k > len(Z):
+            raise ValueError(f"k = {k} is more than the {len(Z)} rows to segment")
+    ws.save_json("k", {"k": k, "k_reason": k_reason, "choice": choice.to_dict(), "warnings": warnings_})
+    if not params.k and not choice.structured:
+        path = _write_report(contract, ws, profiles=[], k_only=True)
+        raise NoStructure(choice.reason, str(path))
+    return {"k": k, "k_reason": k_reason, "structured": choice.structured, "warnings": warnings_}
+
+
+def ensemble(ws: Workspace) -> dict:
+    """Stage 3: the stability ensemble at the chosen k."""
+    from snowseg.clustering.ensemble import StableKMeans
+
+    params = _params(ws.load_json("meta"))
+    k = int(ws.load_json("k")["k"])
+    with _timed(ws, "ensemble_s"):
+        _, _, Z = _transformed(ws)
+        model = StableKMeans(n_clusters=k, n_runs=params.n_runs, subsample=params.subsample, n_init=params.n_init,
+                             random_state=params.random_state, n_jobs=-1).fit(Z)
+    ws.save_arrays("ensemble", labels=model.labels_, confidence=model.confidence_,
+                   cluster_stability=model.cluster_stability_, cluster_centers=model.cluster_centers_,
+                   run_centers=model.run_centers_, runs_ari=np.array(model.runs_ari_))
+    return {"k": k, "runs_ari": round(model.runs_ari_, 4),
+            "stability": [round(float(s), 4) for s in model.cluster_stability_]}
+
+
+def _profiles_from(ws: Workspace) -> tuple[list[SegmentProfile], dict]:
+    saved = ws.load_json("profiles")
+    return [SegmentProfile(**p) for p in saved["profiles"]], saved
+
+
+def profiles(conn: Any, contract: DatasetContract, names: Names, ws: Workspace) -> dict:
+    """Stage 4: segment ids (carried over from the dataset's previous run), profiles and names."""
+    from snowseg.clustering.identity import carry_ids
+    from snowseg.clustering.profiles import profile_segments
+
+    model = ws.load_arrays("ensemble")
+    k = len(model["cluster_stability"])
+    with _timed(ws, "profiles_s"):
+        X, transformer, _ = _transformed(ws)
+        with conn.cursor() as cur:
+            previous = writeback.previous_centers(cur, names, contract.name)
+        labels0 = model["labels"]
+        values = X.to_numpy()
+        centers_orig = np.array([values[labels0 == c].mean(axis=0) if (labels0 == c).any()
+                                 else transformer.inverse_transform(model["cluster_centers"][c:c + 1])[0]
+                                 for c in range(k)])
+        spread = dict(zip(X.columns, X.std(ddof=0).replace(0, 1.0).to_numpy().tolist()))
+        ids, matches = carry_ids(centers_orig, list(X.columns), previous, spread=spread)
+        labels = np.array(ids)[labels0]
+        stability = {ids[c]: float(model["cluster_stability"][c]) for c in range(k)}
+        profs = profile_segments(X, labels, contract, stability=stability, confidence=model["confidence"])
+        warnings_ = [f"Segment {p.segment_id} ({p.name}) dissolves under resampling (stability {p.stability:.2f}): "
+                     "do not act on it alone" for p in profs if p.stability is not None and p.stability <= 0.5]
+    ws.save_json("profiles", {"ids": [int(i) for i in ids], "matches": matches,
+                              "profiles": [asdict(p) for p in profs], "warnings": warnings_})
+    return {"segments": [{"id": p.segment_id, "name": p.name, "size": p.size, "stability": p.stability}
+                         for p in profs], "warnings": warnings_}
+
+
+def _write_report(contract: DatasetContract, ws: Workspace, *, profiles: list[SegmentProfile],
+                  links: dict[str, str] | None = None, k_only: bool = False) -> Path:
+    """Draw the pictures (first time) and write the run's index.html; the pictures and details are kept in the
+    workspace so the page can be rewritten (after the scale path counted every row)."""
+    from snowseg.clustering.choose_k import KScore
+
+    meta, kinfo = ws.load_json("meta"), ws.load_json("k")
+    params = _params(meta)
+    run_dir = Path(meta["report_dir"])
+    choice = kinfo["choice"]
+    scores = [KScore(**s) for s in choice["scores"]]
+    k = int(kinfo["k"])
+    saved = ws.load_json("report") if (ws.path / "report.json").is_file() and not k_only else None
+    if saved is None:
+        images = {"k: inertia (knee and chosen k), silhouette, stability": reports.k_scores_plot(
+            scores, k, choice["knee"], run_dir / "elbow.png", stability_min=0.75, silhouette_min=0.25).name}
+        details = {"feature level": contract.features.level, "features": ", ".join(meta["columns"]),
+                   "dropped as redundant": ", ".join(f"{d['column']} (r={d['r']} with {d['twin']})" if d["twin"]
+                                                     else f"{d['column']} (constant)" for d in meta["dropped"])
+                   or "none", "scaling": params.scaling}
+        if not k_only:
+            X, transformer, Z = _transformed(ws)
+            model = ws.load_arrays("ensemble")
+            saved_profiles = ws.load_json("profiles")
+            ids = saved_profiles["ids"]
+            labels = np.array(ids)[model["labels"]]
+            by_id = {p.segment_id: p.name for p in profiles}
+            images["Segment profiles"] = reports.profile_heatmap(X, labels, by_id, run_dir / "profiles.png").name
+            images["Confidence per row"] = reports.confidence_histogram(model["confidence"], labels, by_id,
+                                                                        run_dir / "confidence.png").name
+            images["PCA projection"] = reports.pca_plot(Z, labels, by_id, run_dir / "pca.png",
+                                                        random_state=params.random_state).name
+            details["log-transformed"] = ", ".join(transformer.log_columns_) or "none"
+            details["ensemble"] = (f"{params.n_runs} runs on {params.subsample:.0%} subsamples; ARI of runs with "
+                                   f"the consensus {float(model['runs_ari']):.3f}")
+            details["fitted on"] = f"{len(X)} of {meta['rows']} rows" + (
+                " (every row assigned in the warehouse; sizes count every row, means are the sample's)"
+                if meta["in_warehouse"] else "")
+            details["segment ids"] = ", ".join(f"{m['id']}←{m['previous']}" if m["previous"] is not None
+                                               else f"{m['id']} new" for m in saved_profiles["matches"])
+        saved = {"images": images, "details": details, "links": links or {}}
+        if not k_only:
+            ws.save_json("report", saved)
+    warnings_ = kinfo["warnings"] + ([] if k_only else ws.load_json("profiles")["warnings"])
+    amount = contract.column_for_role("amount")
+    return reports.write_report(
+        run_dir, model_run_id=meta["model_run_id"], k=k, k_reason=kinfo["k_reason"], snapshot=meta["snapshot"],
+        profiles=profiles, images=saved["images"], amount_label=amount.name if amount else "amount",
+        links=saved["links"] or None, scores=scores, warnings=warnings_, details=saved["details"])
+
+
+def report(contract: DatasetContract, ws: Workspace, *, links: dict[str, str] | None = None) -> dict:
+    """Stage 5: the pictures and the HTML report (in the report folder, named by the model-run id)."""
+    profs, _ = _profiles_from(ws)
+    with _timed(ws, "report_s"):
+        if (ws.path / "report.json").is_file():
+            (ws.path / "report.json").unlink()  # a retried stage draws again
+        index = _write_report(contract, ws, profiles=profs, links=links)
+    log.info("report: %s", index)
+    return {"report_path": str(index)}
+
+
+def publish(conn: Any, contract: DatasetContract, names: Names, ws: Workspace, *, dag_id: str | None = None,
+            run_id: str | None = None) -> SegmentationResult:
+    """Stage 6: publish assignments, profiles and the model run atomically; nothing when already published."""
+    meta, kinfo = ws.load_json("meta"), ws.load_json("k")
+    params = _params(meta)
+    profs, saved = _profiles_from(ws)
+    ids = saved["ids"]
+    model = ws.load_arrays("ensemble")
+    X, transformer, Z = _transformed(ws)
+    k = int(kinfo["k"])
+    timings = ws.load_json("timings")
+    order = np.argsort(ids)  # centres by segment id, for MODEL_RUNS
+    run = writeback.ModelRun(
+        fingerprint=meta["fingerprint"], contract=contract.name, feature_set_version=feats.FEATURE_SET_VERSION,
+        features=list(X.columns), k=k, k_reason=kinfo["k_reason"], n_init=params.n_init,
+        random_state=params.random_state,
+        scores_by_k=[{"k": s["k"], "inertia": round(s["inertia"], 4), "silhouette": s["silhouette"],
+                      "stability": s["stability"]} for s in kinfo["choice"]["scores"]],
+        snapshot=meta["snapshot"], started_at=datetime.fromisoformat(meta["started_at"]), timings=timings,
+        dag_id=dag_id, run_id=run_id, feature_level=contract.features.level, n_runs=params.n_runs,
+        subsample=params.subsample, scaling=params.scaling, structured=kinfo["choice"]["structured"],
+        k_choice=kinfo["choice"], dropped_features=meta["dropped"], transform=transformer.to_dict(),
+        centers=[{"segment_id": ids[c], "center": model["cluster_centers"][c].tolist(),
+                  "runs": model["run_centers"][:, c, :].tolist()} for c in order],
+        segment_matches=saved["matches"], fit_rows=len(X),
+        assigned_in="warehouse" if meta["in_warehouse"] else "python", follows=meta["follows"],
+    )
+    by_id = {p.segment_id: p.name for p in profs}
+    t = time.perf_counter()
+    if meta["in_warehouse"]:
+        from snowseg.clustering.sql_assign import warehouse_assignment_sql
+
+        sql, sql_params = feats.feature_sql(contract, database=names.database, schema=names.raw,
+                                            encoding=params.encoding)
+        fitted = SimpleNamespace(cluster_centers_=model["cluster_centers"], run_centers_=model["run_centers"])
+        assignments: Any = writeback.WarehouseAssignments(
+            warehouse_assignment_sql(sql, transformer, fitted, ids, by_id), dict(sql_params))
+    else:
+        labels0 = model["labels"]
+        distance = np.linalg.norm(Z - model["cluster_centers"][labels0], axis=1)
+        assignments = writeback.Assignments(X.index.to_numpy(), np.array(ids)[labels0], model["confidence"],
+                                            distance)
+    model_run_id, published = writeback.publish(conn, names, run, assignments, profs)
+    timings["writeback_s"] = round(time.perf_counter() - t, 3)
+    index = Path(meta["report_dir"]) / "index.html"
+    if meta["in_warehouse"] and published:  # sizes and confidence now count every row the warehouse assigned
+        ws.save_json("profiles", {**saved, "profiles": [asdict(p) for p in profs]})
+        index = _write_report(contract, ws, profiles=profs)
+    return SegmentationResult(
+        model_run_id=model_run_id, published=published, k=k, rows=int(meta["rows"]), profiles=profs,
+        report_path=str(index), elbow_png=str(Path(meta["report_dir"]) / "elbow.png"), timings=timings,
+        k_reason=kinfo["k_reason"], structured=bool(kinfo["choice"]["structured"]), assigned_in=run.assigned_in,
+        warnings=kinfo["warnings"] + saved["warnings"],
+    )
