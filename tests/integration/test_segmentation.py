@@ -186,3 +186,38 @@ def test_datasets_keep_their_own_current_segments(twin, bare_database, sf, tmp_p
                                 report_dir=tmp_path / "r").published
     conn_a.close()
     conn_b.close()
+
+
+def test_stages_hand_over_through_the_workspace_and_retry_alone(twin, database, sf, tmp_path):
+    """Each stage reads what the one before wrote: run one by one, a stage run twice (a retry) gives the same
+    output, a stage whose input is missing names the stage to run first, and the published run is the same
+    as run_segmentation's on the same data and params."""
+    from snowseg.segmentation import SegmentationParams, run_segmentation, stages
+    from snowseg.segmentation.workspace import Workspace, WorkspaceMissing
+
+    conn, contract, names = _load_and_publish("supermarket", write_sales_csv(tmp_path / "s.csv", 500, seed=21))
+    params = SegmentationParams(k=3, n_runs=6)
+    ws = Workspace.for_run("manual__2026-12-05T10:00:00+00:00", root=tmp_path / "work")
+    with pytest.raises(WorkspaceMissing) as missing:
+        stages.ensemble(ws)
+    assert missing.value.stage == "features" and missing.value.path.name == "meta.json"
+    out = stages.features(conn, contract, names, params, ws, report_dir=tmp_path / "r")
+    assert out["rows"] == 500 and (ws.path / "features.parquet").is_file()
+    assert stages.k_scores(contract, ws)["k"] == 3
+    first = stages.ensemble(ws)
+    labels = ws.load_arrays("ensemble")["labels"]
+    assert stages.ensemble(ws) == first and (ws.load_arrays("ensemble")["labels"] == labels).all()  # a retry
+    stages.profiles(conn, contract, names, ws)
+    page = stages.report(contract, ws)["report_path"]
+    assert page.endswith(f"{out['model_run_id']}/index.html")
+    result = stages.publish(conn, contract, names, ws)
+    assert result.published and result.model_run_id == out["model_run_id"]
+    assert stages.publish(conn, contract, names, ws).published is False  # a retried publish writes nothing
+    a = f"{database}.ANALYTICS"
+    assert query(sf, f"select count(*) from {a}.CURRENT_SEGMENTS where MODEL_RUN_ID = '{out['model_run_id']}'") == [
+        (500,)]
+    # the library path (one call, private folder) is the same run: nothing new is published
+    assert not run_segmentation(conn, contract, names, params, report_dir=tmp_path / "r").published
+    ws.remove()
+    assert not ws.path.exists()
+    conn.close()
