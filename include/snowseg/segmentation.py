@@ -9,8 +9,10 @@
 3. **k**: :func:`~snowseg.clustering.choose_k.choose_k` scores k_min..k_max (inertia and its knee,
    silhouette, stability of subsample fits) on at most ``k_sample_rows`` rows. ``k = 0`` takes its
    choice; a fixed ``k`` (the seed's 3 by default) is used as given, and the scores still explain it.
-   Data without cluster structure: with ``k = 0`` the run fails after writing its report
-   (:class:`NoStructure`: segments would be invented); with a fixed k it publishes with a warning.
+   With ``k = 0`` and no k to choose (:func:`~snowseg.clustering.choose_k.decide_k`) the run fails after
+   writing its report, publishing nothing: :class:`NoStructure` (segments would be invented) or
+   :class:`NoStableK` (no k's segments are stable under resampling). With a fixed k it publishes, with a
+   warning when the data show no cluster structure.
 4. :class:`~snowseg.clustering.ensemble.StableKMeans`: the least-inertia partition of its reference fit and
    ``n_runs`` subsample fits (the same whatever ``random_state`` where the data have one best answer), with a
    confidence per row and a stability per segment from the subsample fits.
@@ -39,15 +41,12 @@ import numpy as np
 from snowseg import features as feats
 from snowseg import report, writeback
 from snowseg import warehouse as wh
+from snowseg.clustering.choose_k import NoStableK, NoStructure  # noqa: F401  (raised by run_segmentation)
 from snowseg.clustering.profiles import SegmentProfile, profile_segments
 from snowseg.config import DatasetContract
 from snowseg.warehouse import Names
 
 log = logging.getLogger(__name__)
-
-
-class NoStructure(ValueError):
-    """k was to be chosen, and the data show no cluster structure: segments would be invented."""
 
 
 @dataclass(frozen=True)
@@ -146,12 +145,13 @@ def run_segmentation(
 
     Raises
     ------
-    NoStructure
-        With ``k = 0``, when the data show no cluster structure (after the report is written).
+    NoStructure, NoStableK
+        With ``k = 0``, when the data show no cluster structure, or no k is stable (after the report is
+        written; ``report_path`` names it).
     ValueError
         When there are no published rows yet.
     """
-    from snowseg.clustering.choose_k import choose_k
+    from snowseg.clustering.choose_k import KNotChosen, choose_k, decide_k
     from snowseg.clustering.ensemble import ALGORITHM_VERSION as ENSEMBLE_VERSION
     from snowseg.clustering.ensemble import StableKMeans
     from snowseg.clustering.identity import carry_ids
@@ -194,13 +194,11 @@ def run_segmentation(
     k_values = [k for k in range(max(2, params.k_min), params.k_max + 1) if k <= len(Zk)]
     choice = choose_k(Zk, k_values=k_values or [min(2, len(Zk))], n_init=params.n_init,
                       random_state=params.random_state, n_jobs=-1)
-    if params.k:
-        k = params.k
-        k_reason = (f"fixed by params (k = {k}); by the scores: {choice.reason}")
-    elif choice.structured and choice.k:
-        k, k_reason = choice.k, f"chosen: {choice.reason}"
-    else:
-        k, k_reason = (choice.knee or 2), f"not chosen: {choice.reason}"
+    refused: KNotChosen | None = None
+    try:
+        k, k_reason = decide_k(params.k, choice)
+    except KNotChosen as e:  # the report still shows the candidate k's segments; nothing is published
+        refused, k, k_reason = e, e.candidate or 2, f"not chosen: {e.reason}"
     if not choice.structured:
         warnings_.append("The data show no clear cluster structure: these segments are a partition of the "
                          f"rows, not groups that stand apart ({choice.reason})")
@@ -289,9 +287,9 @@ def run_segmentation(
 
     index = write_report()
     timings["report_s"] = round(time.perf_counter() - t, 3)
-    if not params.k and not choice.structured:
-        raise NoStructure(f"k was to be chosen and the data show no cluster structure, so no segments were "
-                          f"published: {choice.reason} See the report file://{index}. Set k to force segments.")
+    if refused is not None:
+        refused.report_path = str(index)
+        raise refused
 
     t = time.perf_counter()
     if in_warehouse:
