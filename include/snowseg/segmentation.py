@@ -5,7 +5,7 @@
    hash sample of the entities and every row is assigned in the warehouse afterwards (step 6).
 2. Redundant features are dropped (``|r| >= correlation_max``, :func:`snowseg.features.drop_correlated`),
    then :class:`~snowseg.clustering.transform.FeatureTransformer` logs skewed money columns and scales
-   (standard or robust; one-hot blocks weighted 1/sqrt(width)).
+   (standard or robust; each one-hot block weighted to half a numeric column's variance).
 3. **k**: :func:`~snowseg.clustering.choose_k.choose_k` scores k_min..k_max (inertia and its knee,
    silhouette, stability of subsample fits) on at most ``k_sample_rows`` rows. ``k = 0`` takes its
    choice; a fixed ``k`` (the seed's 3 by default) is used as given, and the scores still explain it.

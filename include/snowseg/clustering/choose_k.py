@@ -1,7 +1,7 @@
 """Choose k with a documented rule: stability filters, silhouette decides, the knee breaks near-ties.
 
 `choose_k` works on an already-scaled numeric matrix (the caller scales, e.g. with
-:class:`~snowseg.clustering.selection.BlockStandardScaler`); it never scales.
+:class:`~snowseg.clustering.transform.FeatureTransformer`); it never scales.
 
 What is measured, for every k
 -----------------------------
