@@ -18,7 +18,7 @@ from snowseg.clustering.choose_k import choose_k
 from snowseg.clustering.ensemble import StableKMeans, stability_band
 from snowseg.clustering.transform import FeatureTransformer
 from snowseg.segmentation import SegmentationParams
-from tests.unit.seed_features import seed_feature_matrix
+from tests.unit.seed_features import seed_feature_frame, seed_feature_matrix
 
 
 @pytest.mark.parametrize("true_k", [3, 5, 8])
@@ -93,3 +93,20 @@ def test_seed_file_segments_still_say_how_sure_they_are(seed_csv):
         assert 0.5 < model.confidence_.mean() < 0.95
         assert 0 < model.runs_ari_ < 0.9
         assert min(model.cluster_stability_) < 0.85
+
+
+def test_seed_file_segments_are_named_low_mid_high_spend_and_what_else_separates_them(seed_csv):
+    """Names say what separates each segment (profiles.name_segments): at k = 3 the seed's invoices are low,
+    mid (within half a standard deviation of the mean total) and high spend, with the unit price or quantity
+    they differ by; the same names for every random_state."""
+    from snowseg import features as feats
+    from snowseg.clustering.profiles import profile_segments
+    from snowseg.config import load_contract
+
+    _, ensembles, _, _ = _seed_file_fits(seed_csv)
+    X, _ = feats.drop_correlated(seed_feature_frame(seed_csv), SegmentationParams().correlation_max)
+    for model in ensembles:
+        profiles = sorted(profile_segments(X, model.labels_, load_contract()), key=lambda p: p.mean_amount)
+        assert [p.name for p in profiles] == [
+            "Low spend · low quantity", "Mid spend · low price · high quantity", "High spend · high price · high quantity",
+        ], model.random_state
