@@ -26,7 +26,7 @@ from snowseg.config import DatasetContract
 from snowseg.objects import dataset_objects
 from snowseg.warehouse import quote_ident
 
-FEATURE_SET_VERSION = "invoice_v2"  # v2: one-hot blocks weighted by 1/sqrt(width) when scaled
+FEATURE_SET_VERSION = "invoice_v3"  # v3: one-hot blocks weighted to total variance 0.5 (transform.CATEGORY_WEIGHT)
 
 
 def _slug(value: str) -> str:

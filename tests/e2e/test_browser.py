@@ -147,9 +147,12 @@ def test_trigger_a_load_from_the_ui_and_the_asset_runs_segmentation(stack, tmp_p
         page.get_by_text("asset_triggered").first.wait_for()
         page.screenshot(path=shots / "06_segment_asset_triggered.png")
 
-        # nobody triggered segment_customers by hand
+        # nobody triggered segment_customers by hand; besides the asset's run only the weekly schedule's latest
+        # slot (catchup off: the scheduler runs it on deployment), which skips its stages while nothing is
+        # published and never fails
         runs = _api(stack, "/api/v2/dags/segment_customers/dagRuns")["dag_runs"]
-        assert {r["run_type"] for r in runs} == {"asset_triggered"}, runs
+        assert {r["run_type"] for r in runs} <= {"asset_triggered", "scheduled"}, runs
+        assert all(r["state"] != "failed" for r in runs), runs
 
         # the loads monitor (plugin): the file's fate with its counts, and the segmentation run
         page.goto(f"{stack['url']}/snowseg/")

@@ -38,7 +38,9 @@ def test_demo_twice_prints_segments_and_same_row_counts(tmp_path):
         first = demo()
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
         assert "load_small_file    success" in first.stdout and "segment_customers  success" in first.stdout
-        for name in ("Low spend", "Mid spend", "High spend"):
+        # names say what separates a segment: the generated sample's k = 3 are two low-spend segments told apart
+        # by rating ("Low spend · high rating · low price", "Low spend · low rating · low price") and high spend
+        for name in ("Low spend · high rating", "Low spend · low rating", "High spend"):
             assert name in first.stdout
         counts = re.search(r"^row counts: (.*)$", first.stdout, re.M).group(1)
         assert "raw rows 1000" in counts and "current assignments 1000" in counts and "model runs 1" in counts

@@ -67,6 +67,35 @@ def test_customer_level_features_are_rfm_plus_behaviour(twin, database, sf, tmp_
     assert query(sf, f"select min(ENTITY_ID) like 'C%' from {a}.CURRENT_SEGMENTS") == [(True,)]
     (level, features) = query(sf, f"select FEATURE_LEVEL, FEATURES from {a}.MODEL_RUNS")[0]
     assert level == "customer" and "RECENCY_DAYS" in json.loads(features)
+    # customers are named in recency / frequency / monetary words ("Active repeat big spenders · ..."), no tiers
+    seg_names = [n for (n,) in query(sf, f"select SEGMENT_NAME from {a}.SEGMENT_PROFILES")]
+    assert len(set(seg_names)) == 4 and all(n.split(" · ")[0].endswith(("buyers", "spenders")) for n in seg_names), seg_names
+    assert [p.name for p in result.profiles] == sorted(seg_names, key=[p.name for p in result.profiles].index)
+    conn.close()
+
+
+def test_k0_without_a_k_to_choose_raises_typed_after_the_report_and_publishes_nothing(twin, database, sf, tmp_path,
+                                                                                       seed_csv):
+    """k = 0 on the seed's invoices (no cluster structure: best silhouette 0.19): NoStructure (a KNotChosen)
+    carrying the scores, the reason and the report it wrote; no model run, no assignments. A fixed k publishes."""
+    from pathlib import Path
+
+    from snowseg.clustering.choose_k import KNotChosen
+    from snowseg.segmentation import NoStructure, SegmentationParams, run_segmentation
+
+    conn, contract, names = _load_and_publish("supermarket", seed_csv)
+    with pytest.raises(KNotChosen) as caught:
+        run_segmentation(conn, contract, names, SegmentationParams(k=0, k_max=6, n_runs=5), report_dir=tmp_path / "r")
+    e = caught.value
+    assert isinstance(e, NoStructure) and e.reason.startswith("No cluster structure")
+    assert [s.k for s in e.scores] == [1, 2, 3, 4, 5, 6] and e.candidate in range(2, 7)
+    assert Path(e.report_path).is_file() and f"file://{e.report_path}" in str(e)
+    a = f"{database}.ANALYTICS"
+    assert query(sf, f"select count(*) from {a}.MODEL_RUNS") == [(0,)]
+    assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS") == [(0,)]
+    result = run_segmentation(conn, contract, names, SegmentationParams(k=3, k_max=6, n_runs=5),
+                              report_dir=tmp_path / "r")
+    assert result.published and result.k_reason.startswith("fixed by params (k = 3); by the scores: No cluster")
     conn.close()
 
 

@@ -1,11 +1,10 @@
-"""The k-means++ model, the block scaler and the spend names."""
+"""The k-means++ model and the block scaler."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from snowseg.clustering.profiles import spend_names
 from snowseg.clustering.selection import make_model
 
 
@@ -13,12 +12,6 @@ from snowseg.clustering.selection import make_model
 def test_make_model_rejects_bad_k(bad):
     with pytest.raises(ValueError, match="k must be a positive integer"):
         make_model(bad)
-
-
-def test_spend_names_unique_and_ranked():
-    assert spend_names([5.0, 1.0]) == ["High spend", "Low spend"]
-    names = spend_names([4.0, 3.0, 2.0, 1.0])
-    assert names == ["Spend tier 4 of 4", "Spend tier 3 of 4", "Spend tier 2 of 4", "Spend tier 1 of 4"]
 
 
 def test_block_scaler_rejects_unknown_columns():

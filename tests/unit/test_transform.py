@@ -109,24 +109,36 @@ def test_from_dict_rejects_what_is_not_a_transformer():
     d = FeatureTransformer().fit(FRAME).to_dict()
     with pytest.raises(ValueError, match="not a FeatureTransformer description"):
         FeatureTransformer.from_dict({"center": []})
-    with pytest.raises(ValueError, match="version 99; this code reads 1"):
+    with pytest.raises(ValueError, match="version 99; this code reads 1 and 2"):
         FeatureTransformer.from_dict({**d, "version": 99})
     with pytest.raises(ValueError, match=r"\['scale'\] must be 6 finite numbers"):
         FeatureTransformer.from_dict({**d, "scale": d["scale"][:2]})
 
 
-def test_groups_give_each_onehot_block_total_variance_one():
-    """As BlockStandardScaler's doctest: standardised, a block of width w weighted 1/sqrt(w) has total variance 1."""
+def test_groups_give_each_onehot_block_total_variance_category_weight():
+    """Standardised, a block of width w weighted sqrt(c / w) has total variance c: 0.5 by default (half a
+    numeric column, so one binary column cannot outbid every numeric one), 1 with category_weight=1."""
     X = pd.DataFrame([[0.0, 1, 0, 0, 0], [2.0, 0, 1, 0, 0], [0.0, 0, 0, 1, 0], [2.0, 0, 0, 0, 1]],
                      columns=["TOTAL", "P__A", "P__B", "P__C", "P__D"])
     Z = FeatureTransformer(log_columns=[], groups=[["P__A", "P__B", "P__C", "P__D"]]).fit_transform(X)
-    assert [round(float(v), 3) for v in Z.var(axis=0)] == [1.0, 0.25, 0.25, 0.25, 0.25]
-    assert Z[:, 1:].var(axis=0).sum() == pytest.approx(1.0)
-    # the same numbers as BlockStandardScaler, with groups given by position
+    assert [round(float(v), 3) for v in Z.var(axis=0)] == [1.0, 0.125, 0.125, 0.125, 0.125]
+    assert Z[:, 1:].var(axis=0).sum() == pytest.approx(0.5)
+    # category_weight=1 gives BlockStandardScaler's numbers (version 1 of the transform), groups given by position
     expected = BlockStandardScaler(groups=GROUPS).fit_transform(FRAME.to_numpy(float))
-    got = FeatureTransformer(log_columns=[], groups=GROUPS).fit_transform(FRAME)
+    got = FeatureTransformer(log_columns=[], groups=GROUPS, category_weight=1.0).fit_transform(FRAME)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     np.testing.assert_allclose(got[:, 3:].var(axis=0).sum(), 1.0)
+    half = FeatureTransformer(log_columns=[], groups=GROUPS).fit_transform(FRAME)
+    np.testing.assert_allclose(half[:, :3], expected[:, :3], rtol=1e-12)  # numeric columns are untouched
+    np.testing.assert_allclose(half[:, 3:], expected[:, 3:] * np.sqrt(0.5), rtol=1e-12)
+
+
+def test_a_version_1_description_still_reads_with_its_weights():
+    t = FeatureTransformer(groups=GROUPS, category_weight=1.0).fit(FRAME)
+    d = t.to_dict()
+    old = {**d, "version": 1, "params": {k: v for k, v in d["params"].items() if k != "category_weight"}}
+    u = FeatureTransformer.from_dict(old)
+    assert u.category_weight == 1.0 and np.array_equal(u.transform(FRAME), t.transform(FRAME))
 
 
 class ErrorCase(NamedTuple):
@@ -161,6 +173,8 @@ ERROR_CASES = [
     pytest.param(ErrorCase({}, FRAME.assign(RATING=np.nan), ValueError, r"fit: columns \['RATING'\] have missing or infinite"),
                  id="nan"),
     pytest.param(ErrorCase({}, FRAME.to_numpy(), TypeError, "fit needs a pandas DataFrame"), id="not-a-frame"),
+    pytest.param(ErrorCase({"category_weight": 0}, FRAME, ValueError, r"category_weight=0: use a finite number > 0"),
+                 id="zero-category-weight"),
 ]
 
 
@@ -194,8 +208,8 @@ def test_sql_expressions_exact_text():
     assert t.sql_expressions() == [
         "(ln(1 + cast(TOTAL as float)) - 0.5) / 0.5",
         "(cast(RATING as float) - 2.0) / 1.0",
-        "(cast(G__A as float) - 0.5) / 0.5 * 0.7071067811865475",
-        "(cast(G__B as float) - 0.5) / 0.5 * 0.7071067811865475",
+        "(cast(G__A as float) - 0.5) / 0.5 * 0.5",  # sqrt(0.5 / 2): the block weighs half a column
+        "(cast(G__B as float) - 0.5) / 0.5 * 0.5",
     ]
     assert t.sql_expressions({"RATING": "r.SCORE"})[1] == "(cast(r.SCORE as float) - 2.0) / 1.0"
     with pytest.raises(ValueError, match=r"column_sql names \['NOPE'\], which are not features"):

@@ -1,7 +1,7 @@
 """Choose k with a documented rule: stability filters, silhouette decides, the knee breaks near-ties.
 
 `choose_k` works on an already-scaled numeric matrix (the caller scales, e.g. with
-:class:`~snowseg.clustering.selection.BlockStandardScaler`); it never scales.
+:class:`~snowseg.clustering.transform.FeatureTransformer`); it never scales.
 
 What is measured, for every k
 -----------------------------
@@ -24,9 +24,11 @@ The rule
    most stable of all), so it only removes k that the data cannot reproduce.
 2. Among those, **pick the highest silhouette**. Near-ties (within ``TIE`` = 0.02 of the best) go
    to the inertia knee if it is among them, otherwise to the smallest of them.
-3. If no k passes the filter, take the most stable k (ties to the smaller k) and say so.
-4. **Structure test.** The data show no cluster structure (``structured=False``, ``k=None``:
-   segments would be invented) when either
+3. If no k passes the filter, **no k is chosen** (``stable=False``, ``k=None``): the partition the
+   job would publish is not one the data reproduce. The most stable k (ties to the smaller k) is
+   still the ``candidate`` (tested below, shown in the report), never published as the choice.
+4. **Structure test** on the candidate. The data show no cluster structure (``structured=False``,
+   ``k=None``: segments would be invented) when either
 
    * the chosen k's silhouette is below ``silhouette_min`` (0.25; Kaufman & Rousseeuw: below
      0.25 "no substantial structure has been found"), or
@@ -35,6 +37,13 @@ The rule
      in the same box. This catches low-dimensional noise, which k-means cuts into tidy, stable
      tiles with a "reasonable" silhouette (uniform noise in 2-D: four quadrants, silhouette 0.41,
      ARI 0.97, but Gap(4) - Gap(1) ~ 0.01; well separated blobs score 0.4 to 4).
+
+What the job does with it
+-------------------------
+:func:`decide_k` owns the job's k decision: a fixed k is used as given (the scores' reason goes with
+it); with k to be chosen it returns ``choice.k``, or raises :class:`NoStructure` or :class:`NoStableK`
+(both :class:`KNotChosen`, carrying the scores and the reason) so that nothing is published -- never
+the edge of the k range or the inertia knee as a fallback.
 
 KMeans runs with one OpenMP thread per fit (results do not depend on the machine's cores or on
 ``n_jobs``; on a busy 2-core worker nested OpenMP made small fits 20 times slower); ``n_jobs``
@@ -50,6 +59,8 @@ Examples
 (3, True)
 >>> choice.reason.startswith("k=3: highest silhouette")
 True
+>>> decide_k(0, choice)[0], decide_k(5, choice)[0]
+(3, 5)
 """
 
 from __future__ import annotations
@@ -66,7 +77,8 @@ from threadpoolctl import threadpool_limits
 
 from snowseg.clustering.selection import make_model
 
-__all__ = ["GAP_MIN", "GAP_REFS", "TIE", "KChoice", "KScore", "choose_k", "gap_statistic"]
+__all__ = ["GAP_MIN", "GAP_REFS", "TIE", "KChoice", "KNotChosen", "KScore", "NoStableK", "NoStructure", "choose_k",
+           "decide_k", "gap_statistic"]
 
 TIE = 0.02  # silhouettes within this of the best are a near-tie
 GAP_MIN = 0.1  # Gap(k) - Gap(1) below this: no more structure than uniform noise
@@ -87,13 +99,20 @@ class KScore:
 
 @dataclass(frozen=True)
 class KChoice:
-    """The chosen k (None: no cluster structure), the inertia knee, every k's scores and the reason."""
+    """The chosen k, the inertia knee, every k's scores and the reason.
+
+    ``k`` is None when no k is chosen: no cluster structure (``structured=False``) or no k whose
+    subsample fits agree (``stable=False``). ``candidate`` is the k the rule's steps 1-3 picked, which
+    the structure test judged (also when ``k`` is None; the report shows its segments).
+    """
 
     k: int | None
     knee: int | None
     scores: list[KScore]
     reason: str
     structured: bool
+    stable: bool = True  # some k passed the stability filter
+    candidate: int | None = None
 
     def to_dict(self) -> dict:
         """JSON-safe dict: plain ints, floats, str, bool and None (no NaN)."""
@@ -105,10 +124,97 @@ class KChoice:
             "k": self.k,
             "knee": self.knee,
             "structured": self.structured,
+            "stable": self.stable,
+            "candidate": self.candidate,
             "reason": self.reason,
             "scores": [{key: clean(val) for key, val in asdict(s).items()} for s in self.scores],
         }
 
+
+
+class KNotChosen(ValueError):
+    """k was to be chosen (``k = 0``) and the scores support none, so nothing is published.
+
+    Callers read the fields, never the message: ``reason`` (the scores' explanation,
+    :attr:`KChoice.reason`), ``scores`` (every k's :class:`KScore`), ``candidate`` (the k the rule
+    judged; a report may show its segments), ``knee``, and ``report_path`` (None until the caller has
+    written the run's report; the message then points to it).
+    """
+
+    what = "the scores support no k"
+
+    def __init__(self, reason: str, scores: list[KScore], *, candidate: int | None = None, knee: int | None = None,
+                 report_path: str | None = None):
+        super().__init__(reason)
+        self.reason, self.scores, self.candidate, self.knee = reason, list(scores), candidate, knee
+        self.report_path = report_path
+
+    def __str__(self) -> str:
+        see = f" See the report file://{self.report_path}." if self.report_path else ""
+        return (f"k was to be chosen and {self.what}, so no segments were published: {self.reason}{see} "
+                f"Set k to force segments.")
+
+    def __reduce__(self):  # picklable with its fields (Airflow may pickle a task's exception)
+        return (type(self), (self.reason, self.scores), {k: v for k, v in vars(self).items()})
+
+
+class NoStructure(KNotChosen):
+    """The data show no cluster structure (``KChoice.structured`` is False): segments would be invented."""
+
+    what = "the data show no cluster structure"
+
+
+class NoStableK(KNotChosen):
+    """No candidate k's subsample fits agree (``KChoice.stable`` is False): the segments would change with the sample."""
+
+    what = "no k gives segments that are stable under resampling"
+
+
+def decide_k(fixed_k: int, choice: KChoice) -> tuple[int, str]:
+    """The job's k and the reason it records (MODEL_RUNS.K_REASON), from the params' k and the scores.
+
+    Parameters
+    ----------
+    fixed_k : int
+        The params' k: >= 1 is used as given, 0 means "choose it by the rule".
+    choice : KChoice
+        What :func:`choose_k` made of the scores; its reason goes with either answer.
+
+    Returns
+    -------
+    (k, reason) : tuple of int and str
+        ``reason`` starts ``fixed by params (k = 5); by the scores: `` or ``chosen: ``.
+
+    Raises
+    ------
+    NoStructure
+        ``fixed_k == 0`` and the data show no cluster structure.
+    NoStableK
+        ``fixed_k == 0``, and no k's subsample fits agree (no stable k to choose).
+    ValueError
+        ``fixed_k`` is negative.
+
+    Examples
+    --------
+    >>> scores = [KScore(1, 9.0, None, None), KScore(2, 5.0, 0.5, 0.4), KScore(3, 3.0, 0.6, 0.6)]
+    >>> choice = KChoice(k=None, knee=3, scores=scores, reason="No stable k: ...", structured=True, stable=False,
+    ...                  candidate=3)
+    >>> decide_k(4, choice)
+    (4, 'fixed by params (k = 4); by the scores: No stable k: ...')
+    >>> try:
+    ...     decide_k(0, choice)
+    ... except NoStableK as e:
+    ...     print(e.candidate, [s.stability for s in e.scores])
+    3 [None, 0.4, 0.6]
+    """
+    if fixed_k < 0:
+        raise ValueError(f"k must be >= 1, or 0 to choose it; got {fixed_k}")
+    if fixed_k:
+        return int(fixed_k), f"fixed by params (k = {fixed_k}); by the scores: {choice.reason}"
+    if choice.k is not None:
+        return choice.k, f"chosen: {choice.reason}"
+    error = NoStructure if not choice.structured else NoStableK
+    raise error(choice.reason, choice.scores, candidate=choice.candidate, knee=choice.knee)
 
 def _seed(seq: np.random.SeedSequence) -> int:
     return int(seq.generate_state(1)[0] >> 1)  # < 2**31: any KMeans random_state accepts it
@@ -286,30 +392,36 @@ def choose_k(
     if knee not in ks:  # the knee at k=1 (k_values without 1) is no candidate
         knee = None
 
-    pick, reason = _apply_rule(scores, knee, stability_min)
+    pick, reason, stable = _apply_rule(scores, knee, stability_min)
     chosen = next(s for s in scores if s.k == pick)
     gap1, gapk = gap_statistic(X, pick, n_init=min(n_init, 3), random_state=random_state)
     gaps = {1: _finite(gap1), pick: _finite(gapk)}
     scores = [KScore(s.k, s.inertia, s.silhouette, s.stability, gaps.get(s.k)) for s in scores]
     gain = gapk - gap1
+    unstable = "" if stable else (
+        f" Nor do any k's subsample fits agree (ARI \u2265 {stability_min:.2f}; the most stable is k={pick}, "
+        f"ARI {_fmt(chosen.stability)})."
+    )
     if chosen.silhouette is None or chosen.silhouette < silhouette_min:
         reason = (
             f"No cluster structure: the best candidate, k={pick}, has silhouette {_fmt(chosen.silhouette)} "
             f"< {silhouette_min:.2f} (Kaufman & Rousseeuw: no substantial structure), so segments would be invented."
+            + unstable
         )
     elif not gain >= GAP_MIN:  # also NaN
         reason = (
             f"No cluster structure: k={pick} has silhouette {_fmt(chosen.silhouette)}, but {pick} clusters fit "
             f"no better than they fit uniform random data in the same box (gap gain "
-            f"{_fmt(_finite(gain))} < {GAP_MIN}, Tibshirani), so segments would be invented."
+            f"{_fmt(_finite(gain))} < {GAP_MIN}, Tibshirani), so segments would be invented." + unstable
         )
     else:
-        return KChoice(k=pick, knee=knee, scores=scores, reason=reason, structured=True)
-    return KChoice(k=None, knee=knee, scores=scores, reason=reason, structured=False)
+        return KChoice(k=pick if stable else None, knee=knee, scores=scores, reason=reason, structured=True,
+                       stable=stable, candidate=pick)
+    return KChoice(k=None, knee=knee, scores=scores, reason=reason, structured=False, stable=stable, candidate=pick)
 
 
-def _apply_rule(scores: list[KScore], knee: int | None, stability_min: float) -> tuple[int, str]:
-    """Steps 1-3 of the rule: (k, reason)."""
+def _apply_rule(scores: list[KScore], knee: int | None, stability_min: float) -> tuple[int, str, bool]:
+    """Steps 1-3 of the rule: (candidate k, reason, whether any k passed the stability filter)."""
     scored = [s for s in scores if s.k >= 2 and s.silhouette is not None] or [s for s in scores if s.k >= 2]
     stable = [s for s in scored if s.stability is not None and s.stability >= stability_min]
     knee_note = f"the inertia knee is at {knee}" if knee is not None else "kneed found no inertia knee"
@@ -317,9 +429,10 @@ def _apply_rule(scores: list[KScore], knee: int | None, stability_min: float) ->
     if not stable:
         s = max(scored, key=lambda s: (-1.0 if s.stability is None else s.stability, -s.k))
         return s.k, (
-            f"k={s.k}: no k's subsample fits agree (ARI \u2265 {stability_min:.2f}), so this is the most stable k "
-            f"(ARI {_fmt(s.stability)}, silhouette {_fmt(s.silhouette)}); treat its segments with caution."
-        )
+            f"No stable k: no k's subsample fits agree (ARI \u2265 {stability_min:.2f}); the most stable is k={s.k} "
+            f"(ARI {_fmt(s.stability)}, silhouette {_fmt(s.silhouette)}), so its segments would change with the "
+            f"sample and none is chosen."
+        ), False
     top = max(stable, key=lambda s: (-1.0 if s.silhouette is None else s.silhouette, -s.k))
     top_sil = -1.0 if top.silhouette is None else top.silhouette
     near = [s for s in stable if s.silhouette is not None and s.silhouette >= top_sil - TIE]
@@ -328,7 +441,7 @@ def _apply_rule(scores: list[KScore], knee: int | None, stability_min: float) ->
         return top.k, (
             f"k={top.k}: highest silhouette ({_fmt(top.silhouette)}) among {agree}; "
             f"{knee_note.replace('is at', f'is {also}at')}."
-        )
+        ), True
     near_ks = [s.k for s in near]
     if knee in near_ks:
         s = next(s for s in near if s.k == knee)
@@ -340,8 +453,8 @@ def _apply_rule(scores: list[KScore], knee: int | None, stability_min: float) ->
         return s.k, (
             f"k={s.k}: highest silhouette ({_fmt(s.silhouette)}) among {agree}; k={near_ks} are within "
             f"{TIE} of it and {how}."
-        )
+        ), True
     return s.k, (
         f"k={s.k}: silhouette {_fmt(s.silhouette)} is within {TIE} of the best ({_fmt(top_sil)} at k={top.k}) "
         f"among {agree}, and {how}."
-    )
+    ), True

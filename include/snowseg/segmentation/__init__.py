@@ -9,12 +9,14 @@ Each stage is a function of :mod:`snowseg.segmentation.stages` and one task of t
    hash sample of the entities and every row is assigned in the warehouse afterwards (step 6).
 2. Redundant features are dropped (``|r| >= correlation_max``, :func:`snowseg.features.drop_correlated`),
    then :class:`~snowseg.clustering.transform.FeatureTransformer` logs skewed money columns and scales
-   (standard or robust; one-hot blocks weighted 1/sqrt(width)).
+   (standard or robust; each one-hot block weighted to half a numeric column's variance).
 3. **k**: :func:`~snowseg.clustering.choose_k.choose_k` scores k_min..k_max (inertia and its knee,
    silhouette, stability of subsample fits) on at most ``k_sample_rows`` rows. ``k = 0`` takes its
    choice; a fixed ``k`` (the seed's 3 by default) is used as given, and the scores still explain it.
-   Data without cluster structure: with ``k = 0`` the run fails after writing its report
-   (:class:`NoStructure`: segments would be invented); with a fixed k it publishes with a warning.
+   With ``k = 0`` and no k to choose (:func:`~snowseg.clustering.choose_k.decide_k`) the run fails after
+   writing its report, publishing nothing: :class:`NoStructure` (segments would be invented) or
+   :class:`NoStableK` (no k's segments are stable under resampling). With a fixed k it publishes, with a
+   warning when the data show no cluster structure.
 4. :class:`~snowseg.clustering.ensemble.StableKMeans`: the least-inertia partition of its reference fit and
    ``n_runs`` subsample fits (the same whatever ``random_state`` where the data have one best answer), with a
    confidence per row and a stability per segment from the subsample fits.
@@ -37,11 +39,11 @@ from typing import Any
 from snowseg.config import DatasetContract
 from snowseg.segmentation import stages
 from snowseg.segmentation.params import SegmentationParams, SegmentationResult
-from snowseg.segmentation.stages import NoStructure
+from snowseg.clustering.choose_k import NoStableK, NoStructure
 from snowseg.segmentation.workspace import Workspace
 from snowseg.warehouse import Names
 
-__all__ = ["NoStructure", "SegmentationParams", "SegmentationResult", "run_segmentation", "stages"]
+__all__ = ["NoStableK", "NoStructure", "SegmentationParams", "SegmentationResult", "run_segmentation", "stages"]
 
 
 def run_segmentation(
@@ -64,8 +66,9 @@ def run_segmentation(
 
     Raises
     ------
-    NoStructure
-        With ``k = 0``, when the data show no cluster structure (after the report is written).
+    NoStructure, NoStableK
+        With ``k = 0``, when the data show no cluster structure, or no k is stable (after the report is
+        written; ``report_path`` names it).
     ValueError
         When there are no published rows yet.
     """

@@ -10,8 +10,9 @@ prints). Stages that talk to the warehouse take a connection; none knows about A
    at publish). Redundant features dropped, the transform fitted. The run's fingerprint and model-run id
    are fixed here (they name the report's folder).
 2. :func:`k_scores`: inertia and knee, silhouette, stability for ``k_min..k_max`` on at most
-   ``k_sample_rows`` rows; ``k = 0`` takes the rule's choice and fails (:class:`NoStructure`, with a
-   report of the scores) on data without cluster structure; a fixed k is used as given.
+   ``k_sample_rows`` rows; ``k = 0`` takes the rule's choice (:func:`~snowseg.clustering.choose_k.decide_k`)
+   and fails, with a report of the scores, when there is none to take (:class:`NoStructure`: no cluster
+   structure; :class:`NoStableK`: no stable k); a fixed k is used as given.
 3. :func:`ensemble`: :class:`~snowseg.clustering.ensemble.StableKMeans`.
 4. :func:`profiles`: segment ids carried over from the dataset's previous run, profiles and names.
 5. :func:`report`: the pictures and the HTML run report.
@@ -39,6 +40,7 @@ from snowseg import features as feats
 from snowseg import report as reports
 from snowseg import warehouse as wh
 from snowseg import writeback
+from snowseg.clustering.choose_k import KNotChosen, NoStableK, NoStructure
 from snowseg.clustering.profiles import SegmentProfile
 from snowseg.config import DatasetContract
 from snowseg.segmentation.params import SegmentationParams, SegmentationResult
@@ -47,22 +49,7 @@ from snowseg.warehouse import Names
 
 log = logging.getLogger(__name__)
 
-
-class NoStructure(ValueError):
-    """k was to be chosen, and the data show no cluster structure: segments would be invented.
-
-    Attributes
-    ----------
-    reason : str
-        What the scores say.
-    report_path : str
-        The report of the k scores.
-    """
-
-    def __init__(self, reason: str, report_path: str):
-        self.reason, self.report_path = reason, report_path
-        super().__init__(f"k was to be chosen and the data show no cluster structure, so no segments were "
-                         f"published: {reason} See the report file://{report_path}. Set k to force segments.")
+__all__ = ["NoStableK", "NoStructure", "ensemble", "features", "k_scores", "profiles", "publish", "report"]
 
 
 @contextmanager
@@ -165,10 +152,11 @@ def k_scores(contract: DatasetContract, ws: Workspace) -> dict:
 
     Raises
     ------
-    NoStructure
-        With ``k = 0``, when the data show no cluster structure (after a report of the scores is written).
+    NoStructure, NoStableK
+        With ``k = 0``, when the data show no cluster structure, or no k is stable (after a report of the
+        scores is written; ``report_path`` names it).
     """
-    from snowseg.clustering.choose_k import choose_k
+    from snowseg.clustering.choose_k import choose_k, decide_k
 
     meta = ws.load_json("meta")
     params = _params(meta)
@@ -181,22 +169,20 @@ def k_scores(contract: DatasetContract, ws: Workspace) -> dict:
         choice = choose_k(Zk, k_values=k_values or [min(2, len(Zk))], n_init=params.n_init,
                           random_state=params.random_state, n_jobs=-1)
         warnings_: list[str] = []
-        if params.k:
-            k = params.k
-            k_reason = f"fixed by params (k = {k}); by the scores: {choice.reason}"
-        elif choice.structured and choice.k:
-            k, k_reason = choice.k, f"chosen: {choice.reason}"
-        else:
-            k, k_reason = (choice.knee or 2), f"not chosen: {choice.reason}"
+        refused: KNotChosen | None = None
+        try:
+            k, k_reason = decide_k(params.k, choice)
+        except KNotChosen as e:  # the report shows the scores; nothing is fitted or published
+            refused, k, k_reason = e, e.candidate or 2, f"not chosen: {e.reason}"
         if not choice.structured:
             warnings_.append("The data show no clear cluster structure: these segments are a partition of the "
                              f"rows, not groups that stand apart ({choice.reason})")
         if k > len(Z):
             raise ValueError(f"k = {k} is more than the {len(Z)} rows to segment")
     ws.save_json("k", {"k": k, "k_reason": k_reason, "choice": choice.to_dict(), "warnings": warnings_})
-    if not params.k and not choice.structured:
-        path = _write_report(contract, ws, profiles=[], k_only=True)
-        raise NoStructure(choice.reason, str(path))
+    if refused is not None:
+        refused.report_path = str(_write_report(contract, ws, profiles=[], k_only=True))
+        raise refused
     return {"k": k, "k_reason": k_reason, "structured": choice.structured, "warnings": warnings_}
 
 

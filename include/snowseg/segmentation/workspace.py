@@ -13,7 +13,7 @@ Examples
 >>> ws = Workspace.for_run("manual__2026-01-01T00:00:00+00:00", root=Path(tempfile.mkdtemp()))
 >>> ws.path.name
 'manual__2026-01-01T00_00_00_00_00'
->>> ws.save_json("k", {"k": 3}); ws.load_json("k")
+>>> _ = ws.save_json("k", {"k": 3}); ws.load_json("k")
 {'k': 3}
 >>> Workspace.for_run("..", root=Path("/w")).path
 PosixPath('/w/_..')
