@@ -105,12 +105,20 @@ def segment_customers():
         from snowseg.segmentation import stages
         from snowseg.segmentation.workspace import Workspace
 
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from snowseg.errors import NoPublishedRows
+
         contract, names = resolve(params["contract"], params["table"])
         try:
             seg_params = segmentation_params(params)
             with stage_connection() as conn:
                 out = stages.features(conn, contract, names, seg_params, Workspace.for_run(dag_run.run_id))
-        except PERMANENT_ERRORS as e:  # e.g. no published rows yet: a retry cannot help
+        except NoPublishedRows as e:
+            if dag_run.run_type == "scheduled":  # the weekly refresh before anything was loaded: nothing to do
+                raise AirflowSkipException(str(e)) from e
+            raise fail(e) from e
+        except PERMANENT_ERRORS as e:  # a retry cannot help
             raise fail(e) from e
         print(f"model run {out['model_run_id']}: {out['fit_rows']} of {out['rows']} rows, features {out['features']}")
         return out

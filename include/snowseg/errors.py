@@ -43,6 +43,18 @@ class WarehouseNotSetUp(ConfigurationError):
         super().__init__(f"Snowflake {where} is not set up (missing: {shown}): run {command}")
 
 
+class NoPublishedRows(InputError):
+    """A dataset has no published rows to segment yet: ``table`` (the published view) is empty.
+
+    A manual run fails on it (load a file first); a scheduled run skips, since nothing was loaded yet.
+    """
+
+    def __init__(self, table: str):
+        self.table = table
+        super().__init__(f"no published rows in {table}: load a file first (e.g. DAG load_small_file) and let "
+                         "the quality gate publish its batch")
+
+
 class InputRefused(InputError):
     """A ``file_path``/``path`` param that is not an allowed input, for the reason given.
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
+from snowseg.errors import NoPublishedRows
 from snowseg.objects import dataset_objects
 from snowseg.warehouse import quote_ident
 
@@ -135,10 +136,7 @@ def read_features(cur: Any, contract: DatasetContract, *, database: str, schema:
     sql, params = feature_sql(contract, database=database, schema=schema, encoding=encoding)
     df = wh.fetch_df(cur, sql, params)
     if df.empty:
-        raise ValueError(
-            f"no published rows in {database}.{schema}.{dataset_objects(contract).published}: load a file first "
-            "(e.g. DAG load_small_file) and let the quality gate publish its batch"
-        )
+        raise NoPublishedRows(f"{database}.{schema}.{dataset_objects(contract).published}")
     return df.set_index("ENTITY_ID").astype(float)
 
 
