@@ -431,15 +431,18 @@ def latest_segments(cur: Any, names: Names, *, report_root: Path | None = None) 
     dict
         ``run`` (model run id, k, k_reason, structured, n_runs, row_count, assigned_in, published_at,
         Airflow ids...) or None; ``profiles`` (segment id, name, size, share, stability, stability
-        band, mean confidence); ``report_path``; ``available`` false when no run was ever published.
+        band, mean confidence); ``datasets`` (each dataset's current run: contract, model run id, k, rows,
+        published at); ``report_path``; ``available`` false when no run was ever published.
     """
     where = {"database": names.database, "schema": names.analytics}
     runs = _query(cur, "monitor/select_latest_model_run.sql", None, **where)
-    out = {"available": runs is not None, "run": None, "profiles": [], "report_path": None}
+    out = {"available": runs is not None, "run": None, "profiles": [], "datasets": [], "report_path": None}
     if not runs:
         return {**out, "message": NO_MODEL_RUN}
     run = _lower(runs[0])
     out["run"] = run
+    datasets = _query(cur, "monitor/select_latest_run_per_dataset.sql", None, **where) or []
+    out["datasets"] = [_lower(d) for d in datasets]
     profiles = _query(cur, "monitor/select_run_profiles.sql", {"model_run_id": run["model_run_id"]}, **where) or []
     out["profiles"] = [_lower(p) for p in profiles]
     out["report_path"] = _index_under(report_root, str(run["model_run_id"]))

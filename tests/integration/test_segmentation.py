@@ -210,6 +210,14 @@ def test_datasets_keep_their_own_current_segments(twin, bare_database, sf, tmp_p
                      "and VALID_TO is not null") == [(0,)]
     assert query(sf, f"select CONTRACT, count(*) from {a}.MODEL_RUNS group by 1 order by 1") == [
         ("supermarket_sales", 1), ("supermarket_sales_customers", 2)]
+    # the loads monitor lists every dataset's current run beside the latest one's profiles
+    from snowseg import monitor
+
+    with conn_a.cursor() as cur:
+        shown = monitor.latest_segments(cur, names)
+    assert shown["run"]["model_run_id"] == again.model_run_id and shown["run"]["contract"] == b_contract.name
+    assert [(d["contract"], d["model_run_id"]) for d in shown["datasets"]] == [
+        ("supermarket_sales", first.model_run_id), ("supermarket_sales_customers", again.model_run_id)]
     # A again on the same data and params: its own run is still current, so nothing is written
     assert not run_segmentation(conn_a, a_contract, names, SegmentationParams(k=3, n_runs=5),
                                 report_dir=tmp_path / "r").published
