@@ -1,0 +1,126 @@
+"""Known answers per data shape (issue 13): order lines without an invoice id, and a customer table.
+
+Each shape's synthetic file (``devstack/snowseg_twin/shapes.py``: planted customer groups) is loaded through the
+real ``load_small_file`` DAG with ``{"contract": <name>}``, judged by the quality gate, segmented by
+``run_segmentation``; the tests check rows in tables: exact features of hand-computed customers, the gate's rule
+per level, and published segments that recover the planted groups.
+"""
+
+from __future__ import annotations
+
+import pytest
+from snowseg_twin.shapes import KNOWN_FEATURES, write_customers_csv, write_orders_csv
+
+from tests.conftest import set_up_warehouse
+from tests.integration.conftest import dag_test, query
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture()
+def shaped(dagbag, twin, bare_database):
+    """A database set up for one contract only; returns a loader running load_small_file with that contract."""
+
+    def _load(contract: str, path) -> tuple:
+        set_up_warehouse(bare_database, (contract,), snowpipe=False)
+        dr = dag_test(dagbag.get_dag("load_small_file"), {"file_path": str(path), "contract": contract})
+        states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+        assert dr.state == "success", states
+        return bare_database
+
+    return _load
+
+
+def _gate_and_segment(contract_name: str):
+    """The gate, then the segmentation at k = 3; returns (contract, names, gate verdicts, feature frame)."""
+    from snowseg import features as feats
+    from snowseg import warehouse
+    from snowseg.quality.gate import run_gate
+    from snowseg.runtime import resolve
+    from snowseg.segmentation import SegmentationParams, run_segmentation
+
+    contract, names = resolve(contract_name)
+    conn = warehouse.connect()
+    try:
+        verdicts = run_gate(conn, contract, names, run_id=f"gate_{contract_name}").verdicts
+        with conn.cursor() as cur:
+            X = feats.read_features(cur, contract, database=names.database, schema=names.raw)
+        result = run_segmentation(conn, contract, names, SegmentationParams(k=3, n_runs=8), run_id=f"seg_{contract_name}")
+    finally:
+        conn.close()
+    assert result.published
+    return contract, names, verdicts, X
+
+
+def _ari(sf, database: str, groups: dict[str, str]) -> float:
+    from sklearn.metrics import adjusted_rand_score
+
+    published = dict(query(sf, f"select ENTITY_ID, SEGMENT_ID from {database}.ANALYTICS.CURRENT_SEGMENTS"))
+    ids = sorted(groups)
+    return adjusted_rand_score([groups[i] for i in ids], [published[i] for i in ids])
+
+
+def test_orders_without_invoice_id_segment_customers_by_purchase_days(shaped, sf, tmp_path):
+    """customer,date,quantity,amount lines: FREQUENCY counts distinct dates, the gate has no row key (equal lines
+    are kept), and the three planted groups come back."""
+    import pandas as pd
+
+    path, groups = write_orders_csv(tmp_path / "orders.csv")
+    database = shaped("orders", path)
+    lines = pd.read_csv(path, dtype={"customer_id": str, "amount": str})
+    assert query(sf, f"select count(*), count(distinct CUSTOMER_ID) from {database}.RAW.ORDERS_RAW") == [
+        (len(lines), len(groups) + 1)]
+
+    contract, names, verdicts, X = _gate_and_segment("orders")
+    (v,) = verdicts
+    assert (v.status, v.quarantined) == ("PUBLISHED", 0)
+    rules = {r[0] for r in query(sf, f"select EXPECTATION from {database}.AUDIT.DQ_RESULTS")}
+    assert not any(r.startswith("unique") for r in rules) and "not_null:ORDER_DATE" in rules
+
+    # the hand-written customer: two orders on 2 June are one purchase day
+    assert X.loc["KNOWN-1"].to_dict() == {c: KNOWN_FEATURES[c] for c in X.columns}
+    assert list(X.columns) == ["RECENCY_DAYS", "FREQUENCY", "MONETARY", "AVG_BASKET", "TENURE_DAYS", "AVG_QUANTITY"]
+    # two more customers against pandas on the file
+    lines["order_date"] = pd.to_datetime(lines["order_date"])
+    lines["amount"] = lines["amount"].astype(float)
+    for cid in ("C1001", "C3007"):
+        mine = lines[lines["customer_id"] == cid]
+        days = mine["order_date"].nunique()
+        assert X.loc[cid, "FREQUENCY"] == days
+        assert X.loc[cid, "MONETARY"] == pytest.approx(mine["amount"].sum(), abs=1e-9)
+        assert X.loc[cid, "AVG_BASKET"] == pytest.approx(mine["amount"].sum() / days, abs=1e-9)
+        assert X.loc[cid, "AVG_QUANTITY"] == pytest.approx(mine["quantity"].sum() / days, abs=1e-12)
+        assert X.loc[cid, "RECENCY_DAYS"] == (lines["order_date"].max() - mine["order_date"].max()).days
+
+    lines_per_customer = lines.groupby("customer_id").size()
+    assert (lines_per_customer > X["FREQUENCY"].reindex(lines_per_customer.index)).sum() > 10  # same-day orders
+
+    assert _ari(sf, database, groups) >= 0.95
+    assert query(sf, f"select count(*) from {database}.ANALYTICS.CURRENT_SEGMENTS") == [(len(groups) + 1,)]
+
+
+def test_customer_table_segments_its_rows_and_quarantines_a_repeated_customer(shaped, sf, tmp_path):
+    """One row per customer, its columns as features; a customer id twice in the batch is quarantined (both rows),
+    and the three planted groups come back."""
+    path, groups = write_customers_csv(tmp_path / "customers.csv")
+    lines = path.read_text().splitlines()
+    # a repeated customer: the gate cannot tell which row is right, so both are quarantined
+    lines.append("9001,Female,30,40,70")
+    lines.append("9001,Female,31,41,71")
+    path.write_text("\n".join(lines) + "\n")
+    database = shaped("customers", path)
+
+    contract, names, verdicts, X = _gate_and_segment("customers")
+    (v,) = verdicts
+    assert (v.status, v.rows, v.quarantined) == ("PUBLISHED", len(groups) + 2, 2)
+    assert query(sf, f"select distinct EXPECTATION, VALUE from {database}.RAW.CUSTOMERS_QUARANTINE") == [
+        ("unique:CUSTOMER_ID", "9001")]
+
+    first = lines[1].split(",")  # a customer's features are its row as it is
+    assert X.loc[first[0]].to_dict() == {
+        "AGE": float(first[2]), "ANNUAL_INCOME_K": float(first[3]), "SPENDING_SCORE": float(first[4]),
+        "GENDER__FEMALE": float(first[1] == "Female"), "GENDER__MALE": float(first[1] == "Male")}
+    assert len(X) == len(groups) and "9001" not in X.index
+
+    assert _ari(sf, database, groups) >= 0.95
+    assert query(sf, f"select count(*) from {database}.ANALYTICS.CURRENT_SEGMENTS") == [(len(groups),)]
