@@ -75,6 +75,16 @@ _TYPE_RE = re.compile(
     r"^(VARCHAR(\(\d+\))?|NUMBER\(\d+,\s*\d+\)|NUMBER|FLOAT|DATE|TIME|TIMESTAMP_NTZ|BOOLEAN)$"
 )
 _IDENT_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+#: Words a column may not be called (unquoted identifiers): Snowflake's reserved keywords, and type names
+#: that SQL engines read as types.
+RESERVED_COLUMNS = frozenset("""
+ACCOUNT ALL ALTER AND ANY AS BETWEEN BY CASE CAST CHECK COLUMN CONNECT CONNECTION CONSTRAINT CREATE CROSS CURRENT
+CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER DATABASE DELETE DISTINCT DROP ELSE EXISTS FALSE FOLLOWING
+FOR FROM FULL GRANT GROUP GSCLUSTER HAVING ILIKE IN INCREMENT INNER INSERT INTERSECT INTO IS ISSUE JOIN LATERAL LEFT
+LIKE LOCALTIME LOCALTIMESTAMP MINUS NATURAL NOT NULL OF ON OR ORDER ORGANIZATION QUALIFY REGEXP REVOKE RIGHT RLIKE
+ROW ROWS SAMPLE SCHEMA SELECT SET SOME START TABLE TABLESAMPLE THEN TO TRIGGER TRUE TRY_CAST UNION UNIQUE UPDATE
+USING VALUES VIEW WHEN WHENEVER WHERE WITH DATE TIME TIMESTAMP NUMBER VARCHAR FLOAT BOOLEAN VALUE KEY ENTITY_ID
+""".split())
 #: A contract's name: the stem of its YAML file in a contracts folder (never a path).
 CONTRACT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
 
@@ -522,6 +532,9 @@ def _column(c: Any, i: int, path: Path) -> ColumnSpec:
     if not _IDENT_RE.match(column):
         raise ContractError(f"column {c['column']!r} is not a plain identifier", path=path, field=f"{where}.column",
                             advice="use A-Z, 0-9 and _, starting with a letter or _ (e.g. ORDER_DATE)")
+    if column in RESERVED_COLUMNS or column.startswith("_"):
+        raise ContractError(f"column {column!r} is a reserved word or starts with '_' (kept for the load's lineage)",
+                            path=path, field=f"{where}.column", advice=f"name it otherwise, e.g. {column.strip('_')}_COL")
     if not _TYPE_RE.match(type_):
         raise ContractError(f"type {c['type']!r} is not supported", path=path, field=f"{where}.type",
                             advice="write VARCHAR(n), NUMBER(p,s), FLOAT, DATE, TIME, TIMESTAMP_NTZ or BOOLEAN")

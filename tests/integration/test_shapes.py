@@ -124,3 +124,29 @@ def test_customer_table_segments_its_rows_and_quarantines_a_repeated_customer(sh
 
     assert _ari(sf, database, groups) >= 0.95
     assert query(sf, f"select count(*) from {database}.ANALYTICS.CURRENT_SEGMENTS") == [(len(groups),)]
+
+
+@pytest.mark.parametrize("shape", ["orders", "customers"])
+def test_a_drafted_contract_runs_end_to_end_unedited(twin, airflow_db, bare_database, sf, tmp_path, monkeypatch, shape):
+    """`make contract` on each shape's file, no edit: the draft's folder joins SNOWSEG_CONTRACTS_DIR, load_small_file
+    (parsed with it, so its contract choice offers the draft) loads the file, the gate publishes it, and the segments
+    recover the planted groups."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from snowseg.contract_draft import main as draft_main
+    from tests.conftest import REPO
+
+    write = {"orders": write_orders_csv, "customers": write_customers_csv}[shape]
+    path, groups = write(tmp_path / "data" / f"my_{shape}.csv")
+    assert draft_main([str(path), "--out", str(tmp_path / "contracts")]) == 0
+    monkeypatch.setenv("SNOWSEG_CONTRACTS_DIR", str(tmp_path / "contracts"))
+    set_up_warehouse(bare_database, (f"my_{shape}",), snowpipe=False)
+    dag = DagBag(dag_folder=str(REPO / "dags" / "load_small_file.py")).get_dag("load_small_file")
+    assert f"my_{shape}" in dag.params.get_param("contract").schema["enum"]
+    dr = dag_test(dag, {"file_path": str(path), "contract": f"my_{shape}"})
+    assert dr.state == "success", {ti.task_id: ti.state for ti in dr.get_task_instances()}
+
+    _, _, (verdict,), X = _gate_and_segment(f"my_{shape}")
+    assert verdict.status == "PUBLISHED"
+    assert set(groups) <= set(X.index)
+    assert _ari(sf, bare_database, groups) >= 0.95
