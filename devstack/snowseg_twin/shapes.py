@@ -38,6 +38,7 @@ import pandas as pd
 AS_OF = dt.date(2026, 6, 30)
 #: The hand-written customer of the orders file: (date, quantity, amount) per order line.
 KNOWN_ORDERS = (("2026-06-02", 1, "10.00"), ("2026-06-02", 3, "30.00"), ("2026-06-17", 2, "20.00"))
+KNOWN_TIMES = ("09:00:00", "17:30:00", "12:00:00")  # its times of day, in a file with timestamps
 #: Its features, by hand: 2 purchase days (two orders on 2 June), 60.00 spent, 30.00 per purchase day,
 #: 6 units over 2 days, 15 days from first to last purchase, 13 days before AS_OF.
 KNOWN_FEATURES = {"FREQUENCY": 2.0, "MONETARY": 60.0, "AVG_BASKET": 30.0, "AVG_QUANTITY": 3.0,
@@ -57,7 +58,7 @@ _CUSTOMER_GROUPS = {
 }
 
 
-def orders_frame(seed: int = 7, per_group: int = 20) -> tuple[pd.DataFrame, dict[str, str]]:
+def orders_frame(seed: int = 7, per_group: int = 20, timestamps: bool = False) -> tuple[pd.DataFrame, dict[str, str]]:
     """Order lines of three planted customer groups (plus ``KNOWN-1``), and each customer's group.
 
     Parameters
@@ -66,6 +67,9 @@ def orders_frame(seed: int = 7, per_group: int = 20) -> tuple[pd.DataFrame, dict
         Everything random comes from ``numpy.random.default_rng(seed)``.
     per_group : int
         Customers per group.
+    timestamps : bool
+        Instead of ``order_date``, an ``ordered_at`` date and time (ISO, ``2026-06-02 09:00:00``): the same
+        orders at a time of day (``KNOWN-1``'s two orders of 2 June at 09:00 and 17:30).
 
     Returns
     -------
@@ -89,6 +93,11 @@ def orders_frame(seed: int = 7, per_group: int = 20) -> tuple[pd.DataFrame, dict
         rows.append(("KNOWN-1", dt.date.fromisoformat(day), qty, amount))
     frame = pd.DataFrame(rows, columns=["customer_id", "order_date", "quantity", "amount"])
     frame["order_date"] = frame["order_date"].map(lambda d: d.isoformat())
+    if timestamps:  # drawn last, so the orders are those of the date-only file
+        times = [f"{h:02d}:{m:02d}:00" for h, m in zip(rng.integers(8, 21, len(frame)), rng.integers(0, 60, len(frame)))]
+        times[-len(KNOWN_ORDERS):] = [t for t in KNOWN_TIMES]
+        frame.insert(1, "ordered_at", [f"{d} {t}" for d, t in zip(frame.pop("order_date"), times)])
+        return frame.sort_values(["ordered_at", "customer_id"], kind="stable").reset_index(drop=True), groups
     return frame.sort_values(["order_date", "customer_id"], kind="stable").reset_index(drop=True), groups
 
 
@@ -115,9 +124,10 @@ def customers_frame(seed: int = 7, per_group: int = 50) -> tuple[pd.DataFrame, d
     return frame.iloc[order].reset_index(drop=True), groups
 
 
-def write_orders_csv(path: str | Path, seed: int = 7, per_group: int = 20) -> tuple[Path, dict[str, str]]:
+def write_orders_csv(path: str | Path, seed: int = 7, per_group: int = 20,
+                     timestamps: bool = False) -> tuple[Path, dict[str, str]]:
     """:func:`orders_frame` written as CSV; returns (path, groups)."""
-    frame, groups = orders_frame(seed, per_group)
+    frame, groups = orders_frame(seed, per_group, timestamps)
     return _write(frame, path), groups
 
 

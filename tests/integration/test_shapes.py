@@ -126,7 +126,7 @@ def test_customer_table_segments_its_rows_and_quarantines_a_repeated_customer(sh
     assert query(sf, f"select count(*) from {database}.ANALYTICS.CURRENT_SEGMENTS") == [(len(groups),)]
 
 
-@pytest.mark.parametrize("shape", ["orders", "customers"])
+@pytest.mark.parametrize("shape", ["orders", "customers", "orders_timestamps"])
 def test_a_drafted_contract_runs_end_to_end_unedited(twin, airflow_db, bare_database, sf, tmp_path, monkeypatch, shape):
     """`make contract` on each shape's file, no edit: the draft's folder joins SNOWSEG_CONTRACTS_DIR, load_small_file
     (parsed with it, so its contract choice offers the draft) loads the file, the gate publishes it, and the segments
@@ -136,7 +136,8 @@ def test_a_drafted_contract_runs_end_to_end_unedited(twin, airflow_db, bare_data
     from snowseg.contract_draft import main as draft_main
     from tests.conftest import REPO
 
-    write = {"orders": write_orders_csv, "customers": write_customers_csv}[shape]
+    write = {"orders": write_orders_csv, "customers": write_customers_csv,
+             "orders_timestamps": lambda p: write_orders_csv(p, timestamps=True)}[shape]
     path, groups = write(tmp_path / "data" / f"my_{shape}.csv")
     assert draft_main([str(path), "--out", str(tmp_path / "contracts")]) == 0
     monkeypatch.setenv("SNOWSEG_CONTRACTS_DIR", str(tmp_path / "contracts"))
@@ -149,4 +150,9 @@ def test_a_drafted_contract_runs_end_to_end_unedited(twin, airflow_db, bare_data
     _, _, (verdict,), X = _gate_and_segment(f"my_{shape}")
     assert verdict.status == "PUBLISHED"
     assert set(groups) <= set(X.index)
+    if shape == "orders_timestamps":  # a TIMESTAMP_NTZ sale date: purchases are counted by calendar day
+        from snowseg.config import load_contract
+
+        assert load_contract(tmp_path / "contracts" / f"my_{shape}.yaml").column("ORDERED_AT").type == "TIMESTAMP_NTZ"
+        assert X.loc["KNOWN-1"].to_dict() == {c: KNOWN_FEATURES[c] for c in X.columns}
     assert _ari(sf, bare_database, groups) >= 0.95
