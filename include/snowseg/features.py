@@ -1,9 +1,14 @@
-"""Feature SQL generated from the dataset contract, run in the warehouse.
+"""Feature SQL generated from the dataset contract, run in the warehouse, one query per ``features.level``.
 
-The invoice-level view (the seed's): the contract's numeric feature columns as floats and its
-categorical feature columns encoded in SQL -- one-hot (one 0/1 column per contract value) or label
-(one integer code per value, as the seed did). Redundant money columns (role ``derived``) never enter.
-Scaling is fitted in Python on the result (see :mod:`snowseg.clustering.selection`).
+- ``invoice`` (the seed's view): one row per invoice id, the contract's numeric feature columns as
+  floats and its categorical feature columns encoded in SQL -- one-hot (one 0/1 column per contract
+  value) or label (one integer code per value, as the seed did);
+- ``customer``: transactions aggregated per customer, with or without an invoice id
+  (:func:`customer_feature_sql`);
+- ``customer_table``: one row per customer, its columns as they are (:func:`customer_table_feature_sql`).
+
+Redundant money columns (role ``derived``) never enter. Scaling is fitted in Python on the result
+(see :mod:`snowseg.clustering.transform`). docs/contracts.md describes every level's features.
 
 Examples
 --------
