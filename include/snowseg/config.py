@@ -75,8 +75,8 @@ _TYPE_RE = re.compile(
     r"^(VARCHAR(\(\d+\))?|NUMBER\(\d+,\s*\d+\)|NUMBER|FLOAT|DATE|TIME|TIMESTAMP_NTZ|BOOLEAN)$"
 )
 _IDENT_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-#: Words a column may not be called (unquoted identifiers): Snowflake's reserved keywords, and type names
-#: that SQL engines read as types.
+#: Words a column may not be called (columns are unquoted identifiers): Snowflake's reserved keywords, type
+#: names and a few words SQL engines treat specially, and the features' own ENTITY_ID.
 RESERVED_COLUMNS = frozenset("""
 ACCOUNT ALL ALTER AND ANY AS BETWEEN BY CASE CAST CHECK COLUMN CONNECT CONNECTION CONSTRAINT CREATE CROSS CURRENT
 CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER DATABASE DELETE DISTINCT DROP ELSE EXISTS FALSE FOLLOWING
@@ -263,8 +263,9 @@ def load_contract(path: str | Path | None = None) -> DatasetContract:
     Raises
     ------
     ContractError
-        If the file is missing, or a column has an unknown role or type, a duplicate name, or a
-        feature refers to an unknown column. The message names the file and the entry.
+        If the file is missing, or a column has an unknown role or type, a duplicate name, a feature
+        refers to an unknown column, or the level lacks a role it needs (:data:`LEVELS`). Its fields
+        ``path``, ``field`` and ``advice`` name the file, the entry and what to write.
 
     Examples
     --------
