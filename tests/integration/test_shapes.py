@@ -156,3 +156,32 @@ def test_a_drafted_contract_runs_end_to_end_unedited(twin, airflow_db, bare_data
         assert load_contract(tmp_path / "contracts" / f"my_{shape}.yaml").column("ORDERED_AT").type == "TIMESTAMP_NTZ"
         assert X.loc["KNOWN-1"].to_dict() == {c: KNOWN_FEATURES[c] for c in X.columns}
     assert _ari(sf, bare_database, groups) >= 0.95
+
+
+def test_orders_load_through_the_bulk_and_snowpipe_paths_too(dagbag, twin, bare_database, sf, tmp_path):
+    """Nothing on the bulk or Snowpipe path assumes an invoice id: half the customers' lines through
+    load_bulk_stage, the other half through load_s3_snowpipe, both with {"contract": "orders"}; the gate publishes
+    both batches and the features are those of the one file."""
+    from tests.conftest import landing_url_for
+
+    path, groups = write_orders_csv(tmp_path / "orders.csv")
+    lines = path.read_text().splitlines()
+    first = [ln for ln in lines[1:] if ln.split(",")[0] < "C2"]  # group 1 and KNOWN-1; the rest through the pipe
+    (tmp_path / "bulk").mkdir()
+    (tmp_path / "pipe").mkdir()
+    (tmp_path / "bulk" / "a.csv").write_text("\n".join([lines[0], *first]) + "\n")
+    (tmp_path / "pipe" / "b.csv").write_text("\n".join([lines[0], *(ln for ln in lines[1:] if ln not in first)]) + "\n")
+    set_up_warehouse(bare_database, ("orders",))
+    runs = (("load_bulk_stage", {"path": str(tmp_path / "bulk" / "a.csv"), "chunk_mb": 0.003}),
+            ("load_s3_snowpipe", {"path": str(tmp_path / "pipe" / "b.csv"), "landing_url": landing_url_for(bare_database),
+                                  "poll_seconds": 0.5, "wait_minutes": 2}))
+    for dag_id, conf in runs:
+        dr = dag_test(dagbag.get_dag(dag_id), {**conf, "contract": "orders"})
+        assert dr.state == "success", (dag_id, {ti.task_id: ti.state for ti in dr.get_task_instances()})
+    assert query(sf, f"select _LOAD_PATH, count(*) from {bare_database}.RAW.ORDERS_RAW group by 1 order by 1") == [
+        ("bulk_stage", len(first)), ("snowpipe", len(lines) - 1 - len(first))]
+
+    _, _, verdicts, X = _gate_and_segment("orders")
+    assert sorted(v.status for v in verdicts) == ["PUBLISHED", "PUBLISHED"]
+    assert X.loc["KNOWN-1"].to_dict() == {c: KNOWN_FEATURES[c] for c in X.columns}
+    assert _ari(sf, bare_database, groups) >= 0.95
