@@ -33,7 +33,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # `make test-snowflake` runs only with CONN given (ADMIN_CONN default snowflake_admin, AWS_CONN default aws_default).
 CONN ?= snowflake_default
 
-.PHONY: help setup demo test airflow airflow-stop twin-up twin-down twin-status setup-warehouse check-connection test-snowflake lock bench clean
+.PHONY: help setup demo contract test airflow airflow-stop twin-up twin-down twin-status setup-warehouse check-connection test-snowflake lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,8 +46,12 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP) ## create .venv and install the pinned requirements (skipped when the lock is unchanged)
 
-demo: setup ## run the main job on the local twin: load a sample (or FILE=..., LOAD=small|bulk|snowpipe), segment, print segments
-	$(PY) -m snowseg_twin.demo $(if $(FILE),--file "$(FILE)") $(if $(ROWS),--rows $(ROWS)) $(if $(LOAD),--load $(LOAD))
+demo: setup ## run the main job on the local twin: load a sample (or FILE=..., CONTRACT=name|path.yaml, LOAD=small|bulk|snowpipe), segment, print segments
+	$(PY) -m snowseg_twin.demo $(if $(FILE),--file "$(FILE)") $(if $(CONTRACT),--contract "$(CONTRACT)") $(if $(ROWS),--rows $(ROWS)) $(if $(LOAD),--load $(LOAD))
+
+contract: setup ## draft a dataset contract from a CSV's header and rows: FILE=my.csv [LEVEL=customer|customer_table|invoice] [OUT=contracts/] (stdout without OUT)
+	@test -n "$(FILE)" || { echo "make contract: give FILE=path/to/file.csv" >&2; exit 2; }
+	$(PY) -m snowseg.contract_draft "$(FILE)" $(if $(LEVEL),--level $(LEVEL)) $(if $(OUT),--out "$(OUT)")
 
 test: setup ## run the test suite (starts its own twin on free ports)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -26,6 +26,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from snowseg.alerts import SnowsegNotifier
+from snowseg.config import contract_param
 from snowseg.assets import RAW_SALES
 
 DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30),
@@ -48,7 +49,7 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timede
         "chunk_mb": Param(100, type="number", minimum=0.001, title="Chunk size (MB, compressed)"),
         "parallel": Param(4, type="integer", minimum=1, maximum=99, title="PUT threads"),
         "purge": Param(True, type="boolean", title="Remove staged chunks after loading"),
-        "contract": Param("supermarket", type="string", title="Dataset contract"),
+        "contract": contract_param(),
         "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
 )

@@ -37,6 +37,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from snowseg.alerts import SnowsegNotifier
+from snowseg.config import contract_param
 from snowseg.assets import RAW_SALES
 from snowseg.sensors import SnowpipeLoadSensor
 
@@ -65,7 +66,7 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
         "storage_integration": Param(None, type=["null", "string"], title="Storage integration (empty = default)"),
         "wait_minutes": Param(30, type="number", minimum=0.05, title="Fail if not loaded within (minutes)"),
         "poll_seconds": Param(5, type="number", minimum=0.1, title="Seconds between load-history checks"),
-        "contract": Param("supermarket", type="string", title="Dataset contract"),
+        "contract": contract_param(),
         "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
 )

@@ -12,7 +12,7 @@ over the limit belong to the bulk stage path. A malformed value aborts the COPY
 (`ON_ERROR = ABORT_STATEMENT`); LOAD_AUDIT then names the file, line, character and column.
 
 **Params**: `file_path` (a CSV on the worker), `table` (override the contract's raw table),
-`on_error`, `contract` (a dataset contract under `include/datasets/`).
+`on_error`, `contract` (a dataset contract by name, chosen from the known ones; see docs/contracts.md).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from snowseg.alerts import SnowsegNotifier
+from snowseg.config import contract_param
 from snowseg.assets import RAW_SALES
 
 DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30),
@@ -46,8 +47,7 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timede
         "table": Param(None, type=["null", "string"], title="Target table",
                        description="Raw table in the RAW schema; empty = the contract's table (SALES_RAW)."),
         "on_error": Param("ABORT_STATEMENT", enum=["ABORT_STATEMENT", "CONTINUE", "SKIP_FILE"], title="ON_ERROR"),
-        "contract": Param("supermarket", type="string", title="Dataset contract",
-                          description="Name of a YAML contract in include/datasets/."),
+        "contract": contract_param(),
     },
 )
 def load_small_file():

@@ -3,7 +3,9 @@
 1. start the twin (fakesnow + moto S3) if it is not running, and apply the warehouse's versioned setup as the
    admin (``python -m snowseg.migrations --snowpipe``, what ``make setup-warehouse`` runs): the DAGs then run
    as the least-privileged service role, which creates nothing;
-2. generate a seeded sample CSV (or take ``--file``);
+2. generate a seeded sample CSV (or take ``--file``); with ``--contract`` (``make demo CONTRACT=...``, a contract
+   name or the path of a contract YAML, whose folder then joins ``SNOWSEG_CONTRACTS_DIR`` for the setup and the
+   Airflow runs) the file is checked against that contract's header first, and the DAGs get ``{"contract": name}``;
 3. migrate the project-local Airflow metadata DB (SQLite) if needed;
 4. ``airflow dags test load_small_file`` (or load_bulk_stage / load_s3_snowpipe, ``--load``) with the file, then ``airflow dags test segment_customers``
    (an Asset-scheduled DAG is only triggered by the scheduler, so the demo runs it explicitly);
@@ -96,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None,
                         help="generator seed; default 42 for 1,000 rows, else 42 + rows, so that samples of other sizes "
                         "are new sales (the same seed repeats the same invoices, which the quality gate holds back)")
+    parser.add_argument("--contract", help="a dataset contract: a name (include/datasets/ or SNOWSEG_CONTRACTS_DIR) "
+                        "or the path of a contract YAML (its folder joins SNOWSEG_CONTRACTS_DIR); default supermarket")
     parser.add_argument("--load", choices=sorted(LOADERS), default="small",
                         help="load path: small (load_small_file, default), bulk (load_bulk_stage) or "
                         "snowpipe (load_s3_snowpipe, S3 auto-ingest)")
@@ -104,6 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     airflow_home = Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow"))
     logs = airflow_home / "logs" / "demo"
     logs.mkdir(parents=True, exist_ok=True)
+
+    try:
+        contract_name = _choose_contract(args.contract) if args.contract else None
+    except ValueError as e:  # ContractError: names the field and what to write
+        print(f"make demo: CONTRACT={args.contract}: {e}", file=sys.stderr)
+        return 2
+    if args.file and (problem := _header_problem(args.file, contract_name)):
+        print(f"make demo: {problem}", file=sys.stderr)
+        return 2
 
     print("== 1/5 local twin and warehouse setup")
     # the setup step's admin connection (`make` exports it; a direct `python -m snowseg_twin.demo` gets the twin's)
@@ -116,6 +129,15 @@ def main(argv: list[str] | None = None) -> int:
         path = args.file.resolve()
         print(f"using {path}")
         _allow_input_folder(path.parent)
+    elif contract_name in SHAPE_SAMPLES:  # the example contracts of other shapes have their own sample files
+        path = (REPO_ROOT / "data" / f"sample_{contract_name}.csv").resolve()
+        if not path.exists():
+            SHAPE_SAMPLES[contract_name](path)
+        print(f"generated sample: {path} (contract {contract_name}, planted customer groups)")
+    elif contract_name not in (None, "supermarket"):
+        print(f"make demo: CONTRACT={args.contract} has no generated sample: give the file too, "
+              f"make demo FILE=... CONTRACT={args.contract}", file=sys.stderr)
+        return 2
     else:
         from snowseg.generator import write_sales_csv
 
@@ -134,8 +156,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print("== 4/5 DAG runs")
     loader, param = LOADERS[args.load]
-    conf = json.dumps({param: str(path)})
-    for dag_id, extra in ((loader, ["--conf", conf]), ("segment_customers", [])):
+    chosen = {"contract": contract_name} if contract_name else {}
+    runs = ((loader, ["--conf", json.dumps({param: str(path), **chosen})]),
+            ("segment_customers", ["--conf", json.dumps(chosen)] if chosen else []))
+    for dag_id, extra in runs:
         log = logs / f"{dag_id}.log"
         rc, secs = _airflow(["dags", "test", dag_id, *extra], log)
         state = _dag_state(log)
@@ -147,7 +171,75 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"DAG {dag_id}", log)
 
     print("== 5/5 segments")
-    return _print_summary(_quality_report(logs / "segment_customers.log"))
+    return _print_summary(_quality_report(logs / "segment_customers.log"), contract_name)
+
+
+def _sample_orders(path: Path) -> None:
+    from snowseg_twin.shapes import write_orders_csv
+
+    write_orders_csv(path)
+
+
+def _sample_customers(path: Path) -> None:
+    from snowseg_twin.shapes import write_customers_csv
+
+    write_customers_csv(path)
+
+
+# example contracts of other shapes -> their generated sample (devstack/snowseg_twin/shapes.py)
+SHAPE_SAMPLES = {"orders": _sample_orders, "customers": _sample_customers}
+
+
+def _choose_contract(given: str) -> str:
+    """The contract name the DAGs get for ``--contract``: a name as it is; a YAML path's stem, its folder joining
+    SNOWSEG_CONTRACTS_DIR (for the setup and the Airflow runs, which inherit the environment). Raises ContractError
+    if the contract does not load."""
+    from snowseg.config import CONTRACT_NAME_RE, ContractError, contract_path, load_contract
+
+    path = Path(given).expanduser()
+    if CONTRACT_NAME_RE.match(given) and not path.is_file():
+        load_contract(contract_path(given))
+        return given
+    if not path.is_file() or path.suffix not in (".yaml", ".yml"):
+        raise ContractError(f"{given!r} is neither a contract name nor a contract YAML file", field="CONTRACT",
+                            advice="give a name (make demo CONTRACT=orders) or the path of a .yaml file; draft one "
+                                   "with `make contract FILE=... OUT=contracts/`")
+    if not CONTRACT_NAME_RE.match(path.stem):
+        raise ContractError(f"the file name {path.name!r} is not a contract name", field="CONTRACT",
+                            advice="rename it to letters, digits, '_' and '-' (the stem is the contract's name)")
+    folder = str(path.resolve().parent)
+    dirs = [d for d in os.environ.get("SNOWSEG_CONTRACTS_DIR", "").split(os.pathsep) if d]
+    os.environ["SNOWSEG_CONTRACTS_DIR"] = os.pathsep.join([folder, *(d for d in dirs if d != folder)])
+    found = contract_path(path.stem)
+    if found.resolve() != path.resolve():
+        raise ContractError(f"contract name {path.stem!r} is taken by {found}", field="CONTRACT",
+                            advice="rename the YAML file (its stem is the contract's name)")
+    load_contract(found)
+    print(f"contract {path.stem!r} from {path} (SNOWSEG_CONTRACTS_DIR={os.environ['SNOWSEG_CONTRACTS_DIR']})")
+    return path.stem
+
+
+def _header_problem(file: Path, contract_name: str | None) -> str | None:
+    """Why `file`'s header is not the contract's (and how to pick or draft one), or None when it is."""
+    import csv
+
+    from snowseg.config import contract_path, known_contracts, load_contract
+    from snowseg.loading.checks import open_text
+
+    contract = load_contract(contract_path(contract_name) if contract_name else None)
+    try:
+        with open_text(file) as f:
+            header = [h.strip() for h in next(csv.reader(f, delimiter=contract.csv.delimiter,
+                                                         quotechar=contract.csv.quote), [])]
+    except (OSError, UnicodeError, csv.Error) as e:
+        return f"{file}: cannot read its header ({type(e).__name__}): give a UTF-8 CSV file"
+    if header == contract.header:
+        return None
+    return (f"{file}: line 1: the header does not match contract {contract_name or 'supermarket'!r} "
+            f"(expected {contract.header}). Pick the contract that describes the file, `make demo FILE={file} "
+            f"CONTRACT=<name or path.yaml>` (known: {known_contracts()}), or draft one from it: "
+            f"`make contract FILE={file} OUT=contracts/`, then `make demo FILE={file} "
+            f"CONTRACT=contracts/{file.stem}.yaml`")
 
 
 def _allow_input_folder(folder: Path) -> None:
@@ -167,17 +259,17 @@ def _quality_report(log: Path) -> str | None:
     return found[-1] if found else None
 
 
-def _print_summary(quality_report: str | None = None) -> int:
+def _print_summary(quality_report: str | None = None, contract_name: str | None = None) -> int:
     import logging
 
     for noisy in ("snowflake", "botocore", "airflow"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     from snowseg import warehouse
-    from snowseg.config import load_contract
+    from snowseg.config import contract_path, load_contract
     from snowseg.summary import format_table, segment_table
     from snowseg.warehouse import Names
 
-    names, contract = Names.from_env(), load_contract()
+    names, contract = Names.from_env(), load_contract(contract_path(contract_name) if contract_name else None)
     with warehouse.cursor() as cur:
         rows = segment_table(cur, names, contract)
         print(format_table(rows))

@@ -1,9 +1,14 @@
-"""Feature SQL generated from the dataset contract, run in the warehouse.
+"""Feature SQL generated from the dataset contract, run in the warehouse, one query per ``features.level``.
 
-The invoice-level view (the seed's): the contract's numeric feature columns as floats and its
-categorical feature columns encoded in SQL -- one-hot (one 0/1 column per contract value) or label
-(one integer code per value, as the seed did). Redundant money columns (role ``derived``) never enter.
-Scaling is fitted in Python on the result (see :mod:`snowseg.clustering.selection`).
+- ``invoice`` (the seed's view): one row per invoice id, the contract's numeric feature columns as
+  floats and its categorical feature columns encoded in SQL -- one-hot (one 0/1 column per contract
+  value) or label (one integer code per value, as the seed did);
+- ``customer``: transactions aggregated per customer, with or without an invoice id
+  (:func:`customer_feature_sql`);
+- ``customer_table``: one row per customer, its columns as they are (:func:`customer_table_feature_sql`).
+
+Redundant money columns (role ``derived``) never enter. Scaling is fitted in Python on the result
+(see :mod:`snowseg.clustering.transform`). docs/contracts.md describes every level's features.
 
 Examples
 --------
@@ -35,36 +40,8 @@ def _slug(value: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", value.upper()).strip("_") or "EMPTY"
 
 
-def feature_sql(contract: DatasetContract, *, database: str, schema: str, encoding: str | None = None) -> tuple[str, dict]:
-    """Render the invoice-level feature query for a contract.
-
-    Parameters
-    ----------
-    contract : DatasetContract
-    database, schema : str
-        Where the raw table lives.
-    encoding : {'onehot', 'label'}, optional
-        Overrides the contract's ``features.encoding``.
-
-    Returns
-    -------
-    (sql, params) : tuple of str and dict
-        The query and its bound parameters (the category values).
-
-    Raises
-    ------
-    ValueError
-        If the contract has no invoice_id column, or a categorical feature has no ``values`` list.
-    """
-    encoding = encoding or contract.features.encoding
-    if encoding not in {"onehot", "label"}:
-        raise ValueError(f"encoding {encoding!r} is not supported; use 'onehot' or 'label'")
-    if contract.features.level == "customer":
-        return customer_feature_sql(contract, database=database, schema=schema)
-    key = contract.column_for_role("invoice_id")
-    if key is None:
-        raise ValueError(f"contract {contract.name!r} has no column with role 'invoice_id'")
-    numeric = [f"        cast({quote_ident(c)} as float) as {quote_ident(c)}" for c in contract.features.numeric]
+def _encoded(contract: DatasetContract, encoding: str) -> tuple[list[str], dict]:
+    """The categorical feature columns encoded in SQL (one-hot or label), and their bound values."""
     encoded, params = [], {}
     for col in contract.features.categorical:
         spec = contract.column(col)
@@ -80,6 +57,46 @@ def feature_sql(contract: DatasetContract, *, database: str, schema: str, encodi
         else:
             whens = " ".join(f"when %({n})s then {i}" for i, n in enumerate(names))
             encoded.append(f"        case {ident} {whens} end as {ident}")
+    return encoded, params
+
+
+def feature_sql(contract: DatasetContract, *, database: str, schema: str, encoding: str | None = None) -> tuple[str, dict]:
+    """Render the feature query of the contract's ``features.level``.
+
+    - ``invoice``: one row per invoice id, its numeric columns and encoded categoricals;
+    - ``customer``: transactions aggregated per customer (:func:`customer_feature_sql`);
+    - ``customer_table``: one row per customer id, its columns as they are (:func:`customer_table_feature_sql`).
+
+    Parameters
+    ----------
+    contract : DatasetContract
+    database, schema : str
+        Where the raw table lives.
+    encoding : {'onehot', 'label'}, optional
+        Overrides the contract's ``features.encoding`` (invoice and customer-table levels).
+
+    Returns
+    -------
+    (sql, params) : tuple of str and dict
+        The query and its bound parameters (the category values).
+
+    Raises
+    ------
+    ValueError
+        If the contract lacks a role its level needs, or a categorical feature has no ``values`` list.
+    """
+    encoding = encoding or contract.features.encoding
+    if encoding not in {"onehot", "label"}:
+        raise ValueError(f"encoding {encoding!r} is not supported; use 'onehot' or 'label'")
+    if contract.features.level == "customer":
+        return customer_feature_sql(contract, database=database, schema=schema)
+    if contract.features.level == "customer_table":
+        return customer_table_feature_sql(contract, database=database, schema=schema, encoding=encoding)
+    key = contract.column_for_role("invoice_id")
+    if key is None:
+        raise ValueError(f"contract {contract.name!r} has no column with role 'invoice_id'")
+    numeric = [f"        cast({quote_ident(c)} as float) as {quote_ident(c)}" for c in contract.features.numeric]
+    encoded, params = _encoded(contract, encoding)
     sql = wh.render(
         "features/select_invoice_features.sql", database=database, schema=schema, table=dataset_objects(contract).published,
         entity=quote_ident(key.column), numeric=",\n".join(numeric) or "        null as NO_NUMERIC",
@@ -88,31 +105,81 @@ def feature_sql(contract: DatasetContract, *, database: str, schema: str, encodi
     return sql, params
 
 
+def customer_table_feature_sql(contract: DatasetContract, *, database: str, schema: str,
+                               encoding: str | None = None) -> tuple[str, dict]:
+    """Render the customer-table feature query (``features.level: customer_table``): no aggregation.
+
+    One row per customer (the ``entity`` column) of the published rows: the numeric feature columns as
+    floats and the categorical ones encoded as at invoice level. A customer sent again in a later batch
+    (a refreshed table) is read from its newest row.
+
+    Examples
+    --------
+    >>> from snowseg.config import load_contract
+    >>> sql, params = customer_table_feature_sql(load_contract("customers"), database="D", schema="RAW")
+    >>> "CUSTOMER_ID as ENTITY_ID" in sql, "iff(GENDER = %(v_gender_0)s, 1, 0) as GENDER__FEMALE" in sql
+    (True, True)
+    """
+    entity = contract.column_for_role("entity")
+    if entity is None:
+        raise ValueError(f"contract {contract.name!r}: customer-table features need a column with role 'entity'")
+    numeric = [f"        cast({quote_ident(c)} as float) as {quote_ident(c)}" for c in contract.features.numeric]
+    encoded, params = _encoded(contract, encoding or contract.features.encoding)
+    sql = wh.render(
+        "features/select_customer_table_features.sql", database=database, schema=schema,
+        table=dataset_objects(contract).published, entity=quote_ident(entity.column),
+        features=",\n".join(numeric + encoded),
+    )
+    return sql, params
+
+
 def customer_feature_sql(contract: DatasetContract, *, database: str, schema: str) -> tuple[str, dict]:
     """Render the customer-level feature query (``features.level: customer``): RFM plus behaviour.
 
-    One row per customer (the ``entity`` column) over the published invoices: ``RECENCY_DAYS`` (days
-    from the customer's last sale to the newest sale in the data), ``FREQUENCY`` (invoices),
-    ``MONETARY`` (total spend), ``AVG_BASKET``, ``TENURE_DAYS`` (first to last sale), ``AVG_<col>`` for
-    each numeric feature other than the amount, and for each categorical feature one share-of-invoices
-    column per value (``PAYMENT__CASH``: the share of the customer's invoices paid in cash), so the
-    payment mix, the membership and the product-line shares are features. Shares of one categorical sum
-    to 1, like a one-hot block, and are weighted as one (see :func:`onehot_groups`).
+    One row per customer (the ``entity`` column) over the published transactions. A *purchase* is an
+    invoice when the contract has an ``invoice_id`` column, else a calendar day with sales (the
+    ``timestamp_date`` column; a TIMESTAMP_NTZ is counted by its date, so two orders of one day are one
+    purchase). ``RECENCY_DAYS`` (days from the customer's last sale to the newest sale in the data),
+    ``FREQUENCY`` (purchases), ``MONETARY`` (total spend), ``AVG_BASKET`` (spend per purchase),
+    ``TENURE_DAYS`` (first to last sale); for each numeric feature other than the amount ``AVG_<col>``,
+    the mean per row, except the ``quantity`` column, whose ``AVG_<col>`` is units per purchase; and for
+    each categorical feature one share-of-rows column per value (``PAYMENT__CASH``: the share of the
+    customer's rows paid in cash), so the payment mix, the membership and the product-line shares are
+    features. Shares of one categorical sum to 1, like a one-hot block, and are weighted as one (see
+    :func:`onehot_groups`). With an invoice id, a re-sent invoice replaces the earlier one; without one,
+    every published row counts (see docs/contracts.md for the gate's rule).
 
     Examples
     --------
     >>> from snowseg.config import load_contract
     >>> sql, params = customer_feature_sql(load_contract("supermarket_customers"), database="D", schema="RAW")
-    >>> "count(*) as float) as FREQUENCY" in sql, "avg(iff(PAYMENT = %(v_payment_0)s, 1, 0)) as PAYMENT__CASH" in sql
+    >>> "count(distinct INVOICE_ID) as float) as FREQUENCY" in sql, "avg(iff(PAYMENT = %(v_payment_0)s, 1, 0)) as PAYMENT__CASH" in sql
     (True, True)
+    >>> sql, _ = customer_feature_sql(load_contract("orders"), database="D", schema="RAW")
+    >>> "count(distinct cast(ORDER_DATE as date)) as float) as FREQUENCY" in sql
+    True
     """
-    roles = {r: contract.column_for_role(r) for r in ("entity", "invoice_id", "timestamp_date", "amount")}
+    roles = {r: contract.column_for_role(r) for r in ("entity", "timestamp_date", "amount")}
     missing = [r for r, c in roles.items() if c is None]
     if missing:
         raise ValueError(f"contract {contract.name!r}: customer-level features need columns with roles {missing}")
     amount = roles["amount"].column
-    numeric = [f"        avg(cast({quote_ident(c)} as float)) as {quote_ident('AVG_' + c)}"
-               for c in contract.features.numeric if c != amount]
+    invoice, quantity = contract.column_for_role("invoice_id"), contract.column_for_role("quantity")
+    sale_date = quote_ident(roles["timestamp_date"].column)
+    if invoice is not None:
+        purchase = quote_ident(invoice.column)
+        dedup = f"qualify row_number() over (partition by {purchase} order by _LOADED_AT desc, _ROW desc) = 1"
+    else:
+        purchase, dedup = f"cast({sale_date} as date)", ""
+    purchases = f"count(distinct {purchase})"
+    numeric = []
+    for c in contract.features.numeric:
+        if c == amount:
+            continue
+        if quantity is not None and c == quantity.column:
+            numeric.append(f"        cast(sum({quote_ident(c)}) as float) / {purchases} as {quote_ident('AVG_' + c)}")
+        else:
+            numeric.append(f"        avg(cast({quote_ident(c)} as float)) as {quote_ident('AVG_' + c)}")
     mix, params = [], {}
     for col in contract.features.categorical:
         spec = contract.column(col)
@@ -124,9 +191,9 @@ def customer_feature_sql(contract: DatasetContract, *, database: str, schema: st
                 for n, v in zip(names, spec.values)]
     sql = wh.render(
         "features/select_customer_features.sql", database=database, schema=schema, table=dataset_objects(contract).published,
-        entity=quote_ident(roles["entity"].column), invoice=quote_ident(roles["invoice_id"].column),
-        sale_date=quote_ident(roles["timestamp_date"].column), amount=quote_ident(amount),
-        numeric=",\n".join(numeric) or "        null as NO_NUMERIC", mix=",\n".join(mix) or "        null as NO_CATEGORICAL",
+        entity=quote_ident(roles["entity"].column), purchases=purchases, dedup=dedup,
+        sale_date=sale_date, amount=quote_ident(amount),
+        features="".join(",\n" + f for f in numeric + mix),
     )
     return sql, params
 

@@ -1,4 +1,9 @@
-"""The segment table a person reads after a run: size, mean amount, category shares, per segment."""
+"""The segment table a person reads after a run: size, mean amount, category shares, per segment.
+
+The mean amount is the amount column's mean per feature row: an invoice's amount at ``invoice`` level, a
+customer's total spend (MONETARY) at ``customer`` level, the amount column as it is at ``customer_table``
+level; a contract with no ``amount`` column has no spend column.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,9 @@ def segment_table(cur: Any, names: Names, contract: DatasetContract) -> list[dic
     out = []
     for sid, name, size, share, mean_amount, top_json, run_id, stability, band, confidence in rows:
         cats = json.loads(top_json or "{}")
-        row = {"segment": int(sid), "name": name, "size": int(size), "share": float(share),
-               f"mean {amount.name if amount else 'amount'}": mean_amount, "model_run_id": run_id}
+        row = {"segment": int(sid), "name": name, "size": int(size), "share": float(share), "model_run_id": run_id}
+        if amount is not None:  # a customer table may have no amount: no spend column then
+            row[f"mean {_spend_label(contract)}"] = mean_amount
         for col, value in contract.profile.shares:
             row[f"% {value}"] = cats.get(col, {}).get(value)
         for col in contract.profile.top:
@@ -30,6 +36,21 @@ def segment_table(cur: Any, names: Names, contract: DatasetContract) -> list[dic
         row["mean confidence"] = confidence
         out.append(row)
     return out
+
+
+def _spend_label(contract: DatasetContract) -> str:
+    """What a segment's mean amount measures at the contract's level.
+
+    Examples
+    --------
+    >>> from snowseg.config import load_contract
+    >>> _spend_label(load_contract("supermarket")), _spend_label(load_contract("orders"))
+    ('Total', 'spend per customer (amount)')
+    """
+    amount = contract.column_for_role("amount")
+    if contract.features.level == "customer":  # the profiles' mean amount is MONETARY: a customer's total
+        return f"spend per customer ({amount.name})"
+    return amount.name
 
 
 def format_table(rows: list[dict]) -> str:

@@ -65,3 +65,38 @@ def test_supermarket_features_parse_as_snowflake():
 def test_unknown_encoding(tiny):
     with pytest.raises(ValueError, match="encoding 'binary' is not supported"):
         feature_sql(tiny, database="DB", schema="RAW", encoding="binary")
+
+
+ORDER_LINES = """
+name: lines
+table: LINES_RAW
+columns:
+  - {name: cust, column: CUST, type: VARCHAR(8), role: entity}
+  - {name: at, column: AT_TS, type: TIMESTAMP_NTZ, role: timestamp_date}
+  - {name: amt, column: AMT, type: "NUMBER(8,2)", role: amount}
+features: {level: customer, numeric: [AMT]}
+"""
+
+
+def test_order_lines_without_invoice_or_quantity_count_purchase_days(tmp_path):
+    """No invoice id: nothing deduplicated, a purchase is a calendar day of the timestamp; no quantity, no
+    AVG_ column (the amount is MONETARY)."""
+    p = tmp_path / "lines.yaml"
+    p.write_text(ORDER_LINES)
+    sql, params = feature_sql(load_contract(p), database="DB", schema="RAW")
+    body = " ".join(sql.split())
+    assert params == {} and "qualify" not in body
+    assert ("cast(count(distinct cast(AT_TS as date)) as float) as FREQUENCY, cast(sum(AMT) as float) as MONETARY, "
+            "cast(sum(AMT) as float) / count(distinct cast(AT_TS as date)) as AVG_BASKET, "
+            "cast(datediff('day', min(AT_TS), max(AT_TS)) as float) as TENURE_DAYS from deduped") in body
+    sqlglot.parse_one(sql.replace("%(", "(").replace(")s", ")"), read="snowflake")
+
+
+def test_customer_table_features_are_its_columns(tmp_path):
+    sql, params = feature_sql(load_contract("customers"), database="DB", schema="RAW", encoding="label")
+    body = " ".join(sql.split())
+    assert ("qualify row_number() over (partition by CUSTOMER_ID order by _LOADED_AT desc, _ROW desc) = 1 ), "
+            "renamed as ( select CUSTOMER_ID as ENTITY_ID, cast(AGE as float) as AGE, cast(ANNUAL_INCOME_K as float) "
+            "as ANNUAL_INCOME_K, cast(SPENDING_SCORE as float) as SPENDING_SCORE, case GENDER when %(v_gender_0)s "
+            "then 0 when %(v_gender_1)s then 1 end as GENDER from deduped )") in body
+    assert params == {"v_gender_0": "Female", "v_gender_1": "Male"}

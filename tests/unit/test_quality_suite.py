@@ -61,8 +61,8 @@ def _contract_with(tmp_path, quality: dict):
     ({"ranges": {"NOPE": {"min": 1}}}, "'NOPE' is not a contract column"),
     ({"expectations": [{"kwargs": {}}]}, "missing 'type'"),
     ({"expectations": [{"type": "expect_column_values_to_not_be_null", "severity": "fatal"}]}, "severity 'fatal'"),
-    ({"strategy": "pandas"}, r"quality.strategy 'pandas'; allowed: \['sql', 'fetch'\]"),
-    ({"picture_rows": 0}, "quality.picture_rows 0: a whole number of at least 1"),
+    ({"strategy": "pandas"}, r"quality.strategy: 'pandas' is unknown; allowed: \['sql', 'fetch'\]"),
+    ({"picture_rows": 0}, "quality.picture_rows: 0 is not a whole number of at least 1"),
 ])
 def test_bad_quality_section_names_the_entry(tmp_path, quality, message):
     with pytest.raises(ContractError, match=message):

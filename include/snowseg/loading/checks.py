@@ -352,7 +352,9 @@ def _check_header(path: Path, contract: DatasetContract, found: list[str], rows:
                       f"{[c for c in found if c in known]}")
     raise HeaderMismatch(
         f"{path}: line 1: the header does not match contract {contract.name!r} ({'; '.join(detail)}). "
-        f"Expected: {expected}. Fix the file, or describe its schema in a dataset contract ({contract.source.name}).",
+        f"Expected: {expected}. Fix the file, choose the contract that describes it (the `contract` param; "
+        f"`make demo FILE=... CONTRACT=<name or path.yaml>`), or draft one from the file: `make contract FILE=...` "
+        "(docs/contracts.md).",
         line=1, column=unexpected[0] if unexpected else None, missing=missing, unexpected_positions=unexpected,
         found_count=len(found), rows=rows,
         column_name=next((c.column for c in contract.columns if c.name == missing[0]), None) if missing else None,

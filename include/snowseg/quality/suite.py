@@ -7,7 +7,9 @@ From the contract, for any schema:
 - schema: the table's columns are the contract's plus the load lineage, nothing else (batch, error);
 - completeness: not null on required columns (``nullable: false``, and the roles a model needs:
   invoice id, entity, date, amount, quantity, unit price, categoricals) (row, error);
-- uniqueness of the invoice id (row, error);
+- uniqueness of the row key (:func:`row_key`: the invoice id; at ``customer_table`` level the customer
+  id; none for transactions without an invoice id) (row, error); at ``customer_table`` level the numeric
+  features are required too;
 - value sets of categoricals that list their ``values`` (row, error);
 - ``quality.ranges`` and ``quality.dates`` (a date not in the future by default) (row, error);
 - ``quality.identities``: ``|left - (right)| <= tolerance``, computed in the warehouse (row, error);
@@ -109,6 +111,26 @@ def unchecked_columns(contract: DatasetContract, present: set[str], mismatches: 
     return out
 
 
+def row_key(contract: DatasetContract) -> str | None:
+    """The column that must be unique within a batch, or None (see docs/contracts.md, "The gate's rules").
+
+    The invoice id when the contract has one (one row per invoice); at ``customer_table`` level the
+    customer id (one row per customer); transactions without an invoice id have no row key: two equal
+    rows (same customer, date and amount) can be two real purchases, so none is quarantined.
+
+    Examples
+    --------
+    >>> from snowseg.config import load_contract
+    >>> [row_key(load_contract(c)) for c in ("supermarket", "orders", "customers")]
+    ['INVOICE_ID', None, 'CUSTOMER_ID']
+    """
+    if (key := contract.column_for_role("invoice_id")) is not None:
+        return key.column
+    if contract.features.level == "customer_table" and (entity := contract.column_for_role("entity")) is not None:
+        return entity.column
+    return None
+
+
 def contract_rules(contract: DatasetContract, *, expected_rows: int | None, today: str, now: str) -> list[Rule]:
     """Every rule for one batch of the contract's raw table.
 
@@ -129,9 +151,12 @@ def contract_rules(contract: DatasetContract, *, expected_rows: int | None, toda
         if not c.nullable or c.role in REQUIRED_ROLES:
             rules.append(Rule(f"not_null:{c.column}", "expect_column_values_to_not_be_null", {"column": c.column},
                               "error", c.column))
-    if key := contract.column_for_role("invoice_id"):
-        rules.append(Rule(f"unique:{key.column}", "expect_column_values_to_be_unique", {"column": key.column}, "error",
-                          key.column))
+    if contract.features.level == "customer_table":  # the rows are the feature rows: a feature must be there
+        for col in contract.features.numeric:
+            if not any(r.name == f"not_null:{col}" for r in rules):
+                rules.append(Rule(f"not_null:{col}", "expect_column_values_to_not_be_null", {"column": col}, "error", col))
+    if key := row_key(contract):
+        rules.append(Rule(f"unique:{key}", "expect_column_values_to_be_unique", {"column": key}, "error", key))
     for c in contract.columns:
         if c.values:
             rules.append(Rule(f"value_set:{c.column}", "expect_column_values_to_be_in_set",

@@ -1,14 +1,15 @@
 -- Customer-level features (RFM plus behaviour), one row per customer. Generated from the dataset
--- contract: {entity}, {invoice}, {sale_date} and {amount} are the role columns; {numeric} averages the
--- numeric features per customer and {mix} is one share-of-invoices column per category value (bound
--- parameters), e.g. the payment mix, the membership share, the product-line shares.
+-- contract: {entity}, {sale_date} and {amount} are the role columns; {purchases} counts a customer's
+-- purchases (distinct invoice ids, or distinct sale dates when the contract has no invoice id);
+-- {dedup} keeps the newest row of a re-sent invoice (empty without an invoice id); {features} are the
+-- per-customer averages of the numeric features and one share-of-rows column per category value
+-- (bound parameters), e.g. the payment mix, the membership share, the product-line shares.
 with source as (
     select * from {database}.{schema}.{table}
 ),
 deduped as (
-    -- a re-sent invoice (same id, later load) replaces the earlier one
     select * from source
-    qualify row_number() over (partition by {invoice} order by _LOADED_AT desc, _ROW desc) = 1
+    {dedup}
 ),
 as_of as (
     -- recency is measured from the newest sale in the data, so a re-run on the same data gives the same features
@@ -18,12 +19,10 @@ per_customer as (
     select
         {entity} as ENTITY_ID,
         cast(datediff('day', max({sale_date}), max(a.AS_OF_DATE)) as float) as RECENCY_DAYS,
-        cast(count(*) as float) as FREQUENCY,
+        cast({purchases} as float) as FREQUENCY,
         cast(sum({amount}) as float) as MONETARY,
-        cast(avg({amount}) as float) as AVG_BASKET,
-        cast(datediff('day', min({sale_date}), max({sale_date})) as float) as TENURE_DAYS,
-{numeric},
-{mix}
+        cast(sum({amount}) as float) / {purchases} as AVG_BASKET,
+        cast(datediff('day', min({sale_date}), max({sale_date})) as float) as TENURE_DAYS{features}
     from deduped
     cross join as_of as a
     group by {entity}
