@@ -42,6 +42,7 @@ from airflow.sdk import Param, dag, task
 
 from snowseg.alerts import SnowsegNotifier
 from snowseg.assets import segment_schedule
+from snowseg.config import contract_param
 
 DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=1),
                 "on_failure_callback": SnowsegNotifier()}  # one alert per failed task (snowseg.alerts)
@@ -69,7 +70,9 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timede
         "scaling": Param("standard", enum=["standard", "robust"], title="Feature scaling"),
         "max_fit_rows": Param(200000, type="integer", minimum=100,
                               title="Fit on a sample above this many rows; assign the rest in SQL"),
-        "contract": Param("supermarket", type="string", title="Dataset contract"),
+        "recency_to": Param("run date", enum=["run date", "newest sale"],
+                            title="Customer recency: days to the run's date (ages weekly) or to the newest sale"),
+        "contract": contract_param(),
         "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
 )
@@ -111,7 +114,8 @@ def segment_customers():
 
         contract, names = resolve(params["contract"], params["table"])
         try:
-            seg_params = segmentation_params(params)
+            run_date = (dag_run.logical_date or dag_run.run_after).date().isoformat()
+            seg_params = segmentation_params(params, run_date)
             with stage_connection() as conn:
                 out = stages.features(conn, contract, names, seg_params, Workspace.for_run(dag_run.run_id))
         except NoPublishedRows as e:

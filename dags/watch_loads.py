@@ -33,6 +33,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from snowseg.alerts import SnowsegNotifier
+from snowseg.config import contract_param
 
 DEFAULT_ARGS = {"owner": "data-engineering", "retries": 0, "on_failure_callback": SnowsegNotifier()}
 AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
@@ -55,7 +56,7 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
                               description="Alert when the pipe's oldest pending file has waited this long."),
         "landing_url": Param(None, type=["null", "string"],
                              title="Landing URL (empty = SNOWSEG_LANDING_URL or default)"),
-        "contract": Param("supermarket", type="string", title="Dataset contract"),
+        "contract": contract_param(),
     },
 )
 def watch_loads():

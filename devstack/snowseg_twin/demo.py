@@ -273,19 +273,21 @@ def _print_summary(quality_report: str | None = None, contract_name: str | None 
     with warehouse.cursor() as cur:
         rows = segment_table(cur, names, contract)
         print(format_table(rows))
-        cur.execute(f"select K, K_REASON from {names.database}.{names.analytics}.MODEL_RUNS "
-                    "order by PUBLISHED_AT desc limit 1")
+        a = f"{names.database}.{names.analytics}"
+        dataset = {"dataset": contract.name}
+        cur.execute(f"select K, K_REASON from {a}.MODEL_RUNS where CONTRACT = %(dataset)s "
+                    "order by PUBLISHED_AT desc limit 1", dataset)
         for k, reason in cur.fetchall():
             print(f"\nk = {k}: {reason}")
         counts = {}
-        for label, table in (
-            ("raw rows", f"{names.database}.{names.raw}.{contract.table}"),
-            ("load audit rows", f"{names.database}.{names.audit}.LOAD_AUDIT"),
-            ("assignments (all history)", f"{names.database}.{names.analytics}.SEGMENT_ASSIGNMENTS"),
-            ("current assignments", f"{names.database}.{names.analytics}.CURRENT_SEGMENTS"),
-            ("model runs", f"{names.database}.{names.analytics}.MODEL_RUNS"),
+        for label, sql in (  # this dataset's rows (datasets are segmented apart)
+            ("raw rows", f"select count(*) from {names.database}.{names.raw}.{contract.table}"),
+            ("load audit rows", f"select count(*) from {names.database}.{names.audit}.LOAD_AUDIT"),
+            ("assignments (all history)", f"select count(*) from {a}.SEGMENT_ASSIGNMENTS where DATASET = %(dataset)s"),
+            ("current assignments", f"select count(*) from {a}.CURRENT_SEGMENTS where DATASET = %(dataset)s"),
+            ("model runs", f"select count(*) from {a}.MODEL_RUNS where CONTRACT = %(dataset)s"),
         ):
-            cur.execute(f"select count(*) from {table}")
+            cur.execute(sql, dataset)
             counts[label] = cur.fetchone()[0]
     print()
     print("row counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -60,7 +60,8 @@ def _encoded(contract: DatasetContract, encoding: str) -> tuple[list[str], dict]
     return encoded, params
 
 
-def feature_sql(contract: DatasetContract, *, database: str, schema: str, encoding: str | None = None) -> tuple[str, dict]:
+def feature_sql(contract: DatasetContract, *, database: str, schema: str, encoding: str | None = None,
+                as_of: str | None = None) -> tuple[str, dict]:
     """Render the feature query of the contract's ``features.level``.
 
     - ``invoice``: one row per invoice id, its numeric columns and encoded categoricals;
@@ -89,7 +90,7 @@ def feature_sql(contract: DatasetContract, *, database: str, schema: str, encodi
     if encoding not in {"onehot", "label"}:
         raise ValueError(f"encoding {encoding!r} is not supported; use 'onehot' or 'label'")
     if contract.features.level == "customer":
-        return customer_feature_sql(contract, database=database, schema=schema)
+        return customer_feature_sql(contract, database=database, schema=schema, as_of=as_of)
     if contract.features.level == "customer_table":
         return customer_table_feature_sql(contract, database=database, schema=schema, encoding=encoding)
     key = contract.column_for_role("invoice_id")
@@ -133,13 +134,15 @@ def customer_table_feature_sql(contract: DatasetContract, *, database: str, sche
     return sql, params
 
 
-def customer_feature_sql(contract: DatasetContract, *, database: str, schema: str) -> tuple[str, dict]:
+def customer_feature_sql(contract: DatasetContract, *, database: str, schema: str,
+                         as_of: str | None = None) -> tuple[str, dict]:
     """Render the customer-level feature query (``features.level: customer``): RFM plus behaviour.
 
     One row per customer (the ``entity`` column) over the published transactions. A *purchase* is an
     invoice when the contract has an ``invoice_id`` column, else a calendar day with sales (the
     ``timestamp_date`` column; a TIMESTAMP_NTZ is counted by its date, so two orders of one day are one
-    purchase). ``RECENCY_DAYS`` (days from the customer's last sale to the newest sale in the data),
+    purchase). ``RECENCY_DAYS`` (days from the customer's last sale to `as_of`, an ISO date -- the run's
+    date, so recency ages without new sales -- or, when None, to the newest sale in the data),
     ``FREQUENCY`` (purchases), ``MONETARY`` (total spend), ``AVG_BASKET`` (spend per purchase),
     ``TENURE_DAYS`` (first to last sale); for each numeric feature other than the amount ``AVG_<col>``,
     the mean per row, except the ``quantity`` column, whose ``AVG_<col>`` is units per purchase; and for
@@ -195,12 +198,22 @@ def customer_feature_sql(contract: DatasetContract, *, database: str, schema: st
         sale_date=sale_date, amount=quote_ident(amount),
         features="".join(",\n" + f for f in numeric + mix),
     )
-    return sql, params
+    return sql, {**params, "as_of": _iso_date(as_of)}
 
 
-def read_features(cur: Any, contract: DatasetContract, *, database: str, schema: str, encoding: str | None = None) -> pd.DataFrame:
+def _iso_date(value: str | None) -> str | None:
+    """An as-of date, checked: ``YYYY-MM-DD`` (it is bound as a parameter, never put into the SQL text)."""
+    if value is None:
+        return None
+    import datetime
+
+    return datetime.date.fromisoformat(str(value)[:10]).isoformat()
+
+
+def read_features(cur: Any, contract: DatasetContract, *, database: str, schema: str, encoding: str | None = None,
+                  as_of: str | None = None) -> pd.DataFrame:
     """Run the feature query; return a frame indexed by ENTITY_ID with float feature columns."""
-    sql, params = feature_sql(contract, database=database, schema=schema, encoding=encoding)
+    sql, params = feature_sql(contract, database=database, schema=schema, encoding=encoding, as_of=as_of)
     df = wh.fetch_df(cur, sql, params)
     if df.empty:
         raise NoPublishedRows(f"{database}.{schema}.{dataset_objects(contract).published}")

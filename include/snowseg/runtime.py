@@ -29,14 +29,19 @@ def resolve(contract_name: str | None, table: str | None = None, database: str |
     return contract, Names.from_env(database)
 
 
-def segmentation_params(params: Mapping[str, Any]):
-    """The segmentation parameters from a ``segment_customers`` run's params (ValueError when invalid)."""
+def segmentation_params(params: Mapping[str, Any], run_date: str | None = None):
+    """The segmentation parameters from a ``segment_customers`` run's params (ValueError when invalid).
+
+    ``recency_to`` "run date" measures customer recency to `run_date` (the run's date, ISO), "newest sale"
+    to the newest sale in the data.
+    """
     from snowseg.segmentation import SegmentationParams
 
     return SegmentationParams(
         k=params["k"], k_min=params["k_min"], k_max=params["k_max"], n_init=params["n_init"],
         random_state=params["random_state"], encoding=params["encoding"] or None, n_runs=params["n_runs"],
         subsample=params["subsample"], scaling=params["scaling"], max_fit_rows=params["max_fit_rows"],
+        as_of=run_date if params.get("recency_to", "run date") == "run date" else None,
     )
 
 

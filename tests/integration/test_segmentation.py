@@ -55,6 +55,10 @@ def test_customer_level_features_are_rfm_plus_behaviour(twin, database, sf, tmp_
     assert X.loc[cid, "MONETARY"] == pytest.approx(rows["Total"].sum())
     assert X.loc[cid, "AVG_BASKET"] == pytest.approx(rows["Total"].mean())
     assert X.loc[cid, "RECENCY_DAYS"] == (raw["Date"].max() - rows["Date"].max()).days
+    with conn.cursor() as cur:  # recency to the run's date (the DAG's default): it ages without new sales
+        aged = feats.read_features(cur, contract, database=names.database, schema=names.raw, as_of="2030-01-01")
+    assert aged.loc[cid, "RECENCY_DAYS"] == (pd.Timestamp("2030-01-01") - rows["Date"].max()).days
+    assert (aged["FREQUENCY"] == X["FREQUENCY"]).all()
     assert X.loc[cid, "TENURE_DAYS"] == (rows["Date"].max() - rows["Date"].min()).days
     assert X.loc[cid, "PAYMENT__CASH"] == pytest.approx((rows["Payment"] == "Cash").mean())
     shares = X[[c for c in X.columns if c.startswith("PRODUCT_LINE__")]].sum(axis=1)

@@ -85,7 +85,12 @@ def test_order_lines_without_invoice_or_quantity_count_purchase_days(tmp_path):
     p.write_text(ORDER_LINES)
     sql, params = feature_sql(load_contract(p), database="DB", schema="RAW")
     body = " ".join(sql.split())
-    assert params == {} and "qualify" not in body
+    assert params == {"as_of": None} and "qualify" not in body  # recency to the newest sale
+    assert "coalesce(cast(%(as_of)s as date), cast(max(AT_TS) as date)) as AS_OF_DATE" in body
+    assert feature_sql(load_contract(p), database="DB", schema="RAW", as_of="2026-12-05T06:00:00")[1] == {
+        "as_of": "2026-12-05"}  # recency to the run's date, bound as an ISO date
+    with pytest.raises(ValueError):
+        feature_sql(load_contract(p), database="DB", schema="RAW", as_of="next monday")
     assert ("cast(count(distinct cast(AT_TS as date)) as float) as FREQUENCY, cast(sum(AMT) as float) as MONETARY, "
             "cast(sum(AMT) as float) / count(distinct cast(AT_TS as date)) as AVG_BASKET, "
             "cast(datediff('day', min(AT_TS), max(AT_TS)) as float) as TENURE_DAYS from deduped") in body

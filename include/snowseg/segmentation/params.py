@@ -23,6 +23,7 @@ class SegmentationParams:
     max_fit_rows: int = 200_000
     k_sample_rows: int = 20_000
     correlation_max: float = 0.95
+    as_of: str | None = None  # customer level: recency to this ISO date (the run's); None: to the newest sale
 
     def __post_init__(self) -> None:
         if not 1 <= self.k_min <= self.k_max:
@@ -37,6 +38,13 @@ class SegmentationParams:
             raise ValueError(f"scaling {self.scaling!r}: use 'standard' or 'robust'")
         if self.max_fit_rows < 100 or self.k_sample_rows < 100:
             raise ValueError("max_fit_rows and k_sample_rows must be at least 100")
+        if self.as_of is not None:
+            import datetime
+
+            try:
+                datetime.date.fromisoformat(self.as_of)
+            except (TypeError, ValueError):
+                raise ValueError(f"as_of {self.as_of!r}: an ISO date (YYYY-MM-DD), or None") from None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -108,17 +108,17 @@ def features(conn: Any, contract: DatasetContract, names: Names, params: Segment
     with _timed(ws, "features_s"), conn.cursor() as cur:
         snapshot = feats.data_snapshot(cur, contract, database=names.database, schema=names.raw)
         sql, sql_params = feats.feature_sql(contract, database=names.database, schema=names.raw,
-                                            encoding=params.encoding)
+                                            encoding=params.encoding, as_of=params.as_of)
         n_total = _count_rows(cur, sql, sql_params)
         if n_total == 0:
             feats.read_features(cur, contract, database=names.database, schema=names.raw,
-                                encoding=params.encoding)  # raises the "load a file first" error
+                                encoding=params.encoding, as_of=params.as_of)  # raises the "load a file first" error
         in_warehouse = n_total > params.max_fit_rows
         if in_warehouse:
             X = _read_sample(cur, sql, sql_params, n_total, params.max_fit_rows)
         else:
             X = feats.read_features(cur, contract, database=names.database, schema=names.raw,
-                                    encoding=params.encoding)
+                                    encoding=params.encoding, as_of=params.as_of)
     log.info("features: %d of %d rows x %d columns %s", len(X), n_total, X.shape[1], list(X.columns))
     with _timed(ws, "transform_s"):
         X, dropped = feats.drop_correlated(X, params.correlation_max)
@@ -131,6 +131,7 @@ def features(conn: Any, contract: DatasetContract, names: Names, params: Segment
         encoding=params.encoding or contract.features.encoding, data=snapshot["digest"], n_runs=params.n_runs,
         subsample=params.subsample, scaling=params.scaling, max_fit_rows=params.max_fit_rows,
         k_sample_rows=params.k_sample_rows, correlation_max=params.correlation_max, ensemble=ENSEMBLE_VERSION,
+        as_of=params.as_of if contract.features.level == "customer" else None,  # only recency reads it
     )
     with conn.cursor() as cur:
         follows, _current = writeback.plan_run(cur, names, contract.name, fp)  # the id (and report folder) need it
@@ -257,6 +258,8 @@ def _write_report(contract: DatasetContract, ws: Workspace, *, profiles: list[Se
                    "dropped as redundant": ", ".join(f"{d['column']} (r={d['r']} with {d['twin']})" if d["twin"]
                                                      else f"{d['column']} (constant)" for d in meta["dropped"])
                    or "none", "scaling": params.scaling}
+        if contract.features.level == "customer":
+            details["recency measured to"] = params.as_of or "the newest sale in the data"
         if not k_only:
             X, transformer, Z = _transformed(ws)
             model = ws.load_arrays("ensemble")
@@ -332,7 +335,7 @@ def publish(conn: Any, contract: DatasetContract, names: Names, ws: Workspace, *
         from snowseg.clustering.sql_assign import warehouse_assignment_sql
 
         sql, sql_params = feats.feature_sql(contract, database=names.database, schema=names.raw,
-                                            encoding=params.encoding)
+                                            encoding=params.encoding, as_of=params.as_of)
         fitted = SimpleNamespace(cluster_centers_=model["cluster_centers"], run_centers_=model["run_centers"])
         assignments: Any = writeback.WarehouseAssignments(
             warehouse_assignment_sql(sql, transformer, fitted, ids, by_id), dict(sql_params))

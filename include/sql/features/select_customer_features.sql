@@ -12,8 +12,9 @@ deduped as (
     {dedup}
 ),
 as_of as (
-    -- recency is measured from the newest sale in the data, so a re-run on the same data gives the same features
-    select max({sale_date}) as AS_OF_DATE from deduped
+    -- recency is measured to the run's date (bound; it ages without new sales) or, when null, to the newest
+    -- sale in the data (a re-run on the same data gives the same features)
+    select coalesce(cast(%(as_of)s as date), cast(max({sale_date}) as date)) as AS_OF_DATE from deduped
 ),
 per_customer as (
     select
