@@ -104,15 +104,15 @@ def segment_customers():
     @task
     def features(gate: dict, params=None, dag_run=None) -> dict:
         """Feature query in the warehouse (published rows), redundant features dropped, transform fitted."""
-        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve, segmentation_params, stage_connection
-        from snowseg.segmentation import stages
-        from snowseg.segmentation.workspace import Workspace
-
         from airflow.sdk.exceptions import AirflowSkipException
 
         from snowseg.errors import NoPublishedRows
+        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve, segmentation_params, stage_connection
+        from snowseg.segmentation import stages
+        from snowseg.segmentation.workspace import Workspace, prune
 
         contract, names = resolve(params["contract"], params["table"])
+        prune()  # working folders of failed runs nobody retried, older than a week (under SNOWSEG_WORK_DIR only)
         try:
             run_date = (dag_run.logical_date or dag_run.run_after).date().isoformat()
             seg_params = segmentation_params(params, run_date)

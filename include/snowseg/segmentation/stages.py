@@ -100,9 +100,6 @@ def features(conn: Any, contract: DatasetContract, names: Names, params: Segment
     """
     from snowseg.clustering.ensemble import ALGORITHM_VERSION as ENSEMBLE_VERSION
     from snowseg.clustering.transform import FeatureTransformer
-    from snowseg.segmentation.workspace import prune
-
-    prune(ws.path.parent)
     ws.save_json("timings", {})
     started = datetime.now(UTC).replace(tzinfo=None)
     with _timed(ws, "features_s"), conn.cursor() as cur:
