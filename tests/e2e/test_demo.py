@@ -14,10 +14,10 @@ from tests.conftest import REPO, connection_json, free_port
 pytestmark = pytest.mark.e2e
 
 
-def test_demo_twice_prints_segments_and_same_row_counts(tmp_path):
-    """Exit 0, a 3-segment table, the report and plot exist, and the second run changes no row count."""
+def _demo_env(tmp_path) -> dict[str, str]:
+    """The demo's environment in its own twin, Airflow home and report folder under `tmp_path`, on free ports."""
     twin_port, s3_port = free_port(), free_port()
-    env = {
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SNOWSEG"))},
         "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("include", "devstack", "devstack/sitecustomize")),
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
@@ -29,6 +29,11 @@ def test_demo_twice_prints_segments_and_same_row_counts(tmp_path):
         "SNOWSEG_S3_PORT": str(s3_port),
         "SNOWSEG_REPORT_DIR": str(tmp_path / "reports"),
     }
+
+
+def test_demo_twice_prints_segments_and_same_row_counts(tmp_path):
+    """Exit 0, a 3-segment table, the report and plot exist, and the second run changes no row count."""
+    env = _demo_env(tmp_path)
 
     def demo():
         return subprocess.run([sys.executable, "-m", "snowseg_twin.demo", "--rows", "1000"], env=env, cwd=tmp_path,
@@ -69,19 +74,7 @@ def test_demo_with_a_drafted_contract_file(tmp_path):
 
     from snowseg.contract_draft import main as draft_main
 
-    twin_port, s3_port = free_port(), free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SNOWSEG"))},
-        "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("include", "devstack", "devstack/sitecustomize")),
-        "AIRFLOW_HOME": str(tmp_path / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_SNOWFLAKE_DEFAULT": connection_json(twin_port, tmp_path / "twin"),
-        "SNOWSEG_TWIN_HOME": str(tmp_path / "twin"),
-        "SNOWSEG_TWIN_PORT": str(twin_port),
-        "SNOWSEG_S3_PORT": str(s3_port),
-        "SNOWSEG_REPORT_DIR": str(tmp_path / "reports"),
-    }
+    env = _demo_env(tmp_path)
     path, _ = write_customers_csv(tmp_path / "data" / "mall.csv")
 
     def demo(*args):
