@@ -90,6 +90,11 @@ bench: setup ## benchmarks: print a table per stage and save JSON under bench/re
 	$(PY) bench/bench_gate.py
 	$(PY) bench/bench_ensemble.py
 	$(PY) bench/bench_segment.py
+	$(MAKE) bench-docs
+
+.PHONY: bench-docs
+bench-docs: ## regenerate docs/benchmarks.md from bench/results/*.json (bench/render.py; stdlib only)
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) bench/render.py
 
 clean: airflow-stop twin-down ## stop the twin, remove local state (.twin, .airflow, reports, data) -- keeps .venv
 	rm -rf .twin .airflow reports data .pytest_cache

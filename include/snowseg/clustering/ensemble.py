@@ -382,10 +382,8 @@ class StableKMeans(ClusterMixin, BaseEstimator):
       1e4 rows about 5.8x (66 ms against 11 ms): sklearn's fixed cost per fit, ~2 ms, is most of a
       run there. The candidates' refinement and the reference fit's sampled seeding together, timed
       interleaved with that version (CPU seconds, medians; the shared machine at load 2-4): 1.4-1.6x
-      at 1e4 rows (21 more sklearn fits' fixed costs), 1.01-1.05x at 1e5, 0.72-0.85x at 1e6. With
-      them, ``bench_ensemble.py --repeats 3`` (load 0.7 rising to 2.4): with ``n_jobs=2`` 1.92x at
-      1e5 rows, 1.70x at 1e6, 6.6x at 1e4; with ``n_jobs=1`` 2.48x, 2.31x, 7.3x. tracemalloc peak
-      as before (313 MB at 1e6 rows with ``n_jobs=2``, 327 MB before).
+      at 1e4 rows (21 more sklearn fits' fixed costs), 1.01-1.05x at 1e5, 0.72-0.85x at 1e6. The
+      current ``bench_ensemble.py`` numbers: docs/benchmarks.md.
 
     Parameters
     ----------

@@ -5,9 +5,8 @@ Every load writes its rows under a ``_BATCH_ID``. :func:`run_gate` (the first ta
 suite (:mod:`snowseg.quality.suite`). By default (``quality.strategy: sql``) GX's SQL datasource runs
 the rules in the warehouse, through the same Airflow connection, on a query of the batch's rows with
 each money identity's residual computed in SQL; only metrics and the failing rows' keys come back.
-``fetch`` fetches the rows once and validates a pandas batch instead (measured in
-``bench/bench_gate.py``: the SQL strategy is 1.7x faster at 1e5 rows and 3.3x at 1e6 on the twin,
-and moves no rows out of the warehouse). Then, per batch:
+``fetch`` fetches the rows once and validates a pandas batch instead (``bench/bench_gate.py`` measures
+both: docs/benchmarks.md; the SQL strategy moves no rows out of the warehouse). Then, per batch:
 
 - rows failing a row-level ``error`` rule go to ``RAW.<TABLE>_QUARANTINE`` with the rule's name;
 - the batch is ``HELD`` if a batch-level ``error`` rule fails (row count vs LOAD_AUDIT, schema,
