@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sys
 
-from snowseg.settings import Setting, markdown_table as _markdown_table
+from snowseg.settings import Setting
+from snowseg.settings import markdown_table as _markdown_table
 
 TWIN_SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_TWIN_HOME", "<project>/.twin",

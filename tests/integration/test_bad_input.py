@@ -1,7 +1,7 @@
 """Bad input through all three load DAGs: the stated outcome of every case, and nothing changes on a re-run.
 
 Each case builds one file of 120 generated rows that breaks exactly one thing, and states what each load
-path must do with it (the table in the README's "Bad input" section is this table):
+path must do with it (the table in docs/architecture.md, "Nothing twice, nothing lost", is this table):
 
 - small: ``load_small_file`` with its default ``ON_ERROR = ABORT_STATEMENT``;
 - bulk: ``load_bulk_stage`` (``ON_ERROR = CONTINUE``, several chunks);
