@@ -66,7 +66,7 @@ BENCHES: tuple[Bench, ...] = (
           "`KMeans(n_clusters=5, n_init=10)` on all cores (`kmeans`) and on one thread (`kmeans-1t`), on the same "
           "blobs (10 features), fits interleaved; medians, ratios to both KMeans, peak memory (tracemalloc, RSS) "
           "and the ARI of the labels against the generating blobs. The goal is a ratio to `kmeans` of at most 3.",
-          "Each run is one k-means++ start (as clusterboot does); restarts would hide exactly the instability the "
+          "The DAG runs the ensemble with `n_jobs=-1` (all cores; two here). Each run is one k-means++ start (as clusterboot does); restarts would hide exactly the instability the "
           "runs are there to show. At 1e4 rows scikit-learn's fixed cost per fit dominates (see the ratio to "
           "one-thread KMeans there). Memory is the (N x R) "
           "small-int label matrix plus one float32 copy of X, about 2x KMeans's. The shared machine is noisy: "
