@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import snowflake.connector.errors
-from fakesnow.cursor import FakeSnowflakeCursor
+from snowseg_twin.extensions import _fakesnow_compat as compat
+from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
 from sqlglot import exp
 
 Handler = Callable[[FakeSnowflakeCursor, str, Callable[..., Any], Any, tuple, dict], bool]
@@ -118,17 +119,9 @@ def wrap_server_parse(parse_one: Callable[[str], Any]) -> Callable[[str], Any]:
 
 def install() -> None:
     """Wrap FakeSnowflakeCursor.execute and fakesnow's server parse_one (idempotent)."""
-    import fakesnow.cursor
-    import fakesnow.server
-
-    if not getattr(fakesnow.server.parse_one, "__snowseg_statements__", False):
-        fakesnow.server.parse_one = wrap_server_parse(fakesnow.server.parse_one)
-    cls = fakesnow.cursor.FakeSnowflakeCursor
-    if not getattr(cls.execute, "__snowseg_statements__", False):
-        cls.execute = wrap_execute(cls.execute)  # type: ignore[method-assign]
+    compat.wrap("server.parse_one", wrap_server_parse, "__snowseg_statements__")
+    compat.wrap_cursor_method("execute", wrap_execute, "__snowseg_statements__")
 
 
 def installed() -> bool:
-    import fakesnow.cursor
-
-    return bool(getattr(fakesnow.cursor.FakeSnowflakeCursor.execute, "__snowseg_statements__", False))
+    return compat.cursor_method_wrapped("execute", "__snowseg_statements__")

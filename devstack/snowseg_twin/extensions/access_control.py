@@ -66,6 +66,7 @@ from sqlglot import exp
 
 from snowseg_twin.extensions import _grants, session_context
 from snowseg_twin.extensions._account_catalog import INTEGRATIONS, WAREHOUSES, catalog, ident
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 ENV = "SNOWSEG_TWIN_PRIVILEGES"
 _state = {"enforce": False}
@@ -151,7 +152,7 @@ class Access:
         self._held: dict[tuple[str, str], set[str]] = {}  # one statement's checks ask about the same objects again
 
     def meta(self) -> Any:  # noqa: ANN401
-        return catalog(self.cursor._duck_conn)  # noqa: SLF001
+        return catalog(compat.duck_conn(self.cursor))
 
     @property
     def roles(self) -> set[str]:
@@ -242,7 +243,7 @@ class Access:
 
 def exists(cursor: Any, on: str, name: str) -> bool:  # noqa: ANN401
     """Whether the object exists (tables and views: either kind)."""
-    duck = cursor._duck_conn  # noqa: SLF001
+    duck = compat.duck_conn(cursor)
     parts = name.split(".")
     with duck.cursor() as c:
         if on == "DATABASE":
@@ -277,7 +278,7 @@ def exists(cursor: Any, on: str, name: str) -> bool:  # noqa: ANN401
 def relation_kind(cursor: Any, name: str) -> str | None:  # noqa: ANN401
     """TABLE, VIEW, TEMPORARY (a temporary table of this name shadows it) or None."""
     db, schema, table = name.split(".", 2)
-    with cursor._duck_conn.cursor() as c:  # noqa: SLF001
+    with compat.duck_conn(cursor).cursor() as c:
         if c.execute("SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = ?", [table]).fetchall():
             return "TEMPORARY"
         if c.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
@@ -291,7 +292,7 @@ def relation_kind(cursor: Any, name: str) -> str | None:  # noqa: ANN401
 
 def stage_url(cursor: Any, name: str) -> str | None:  # noqa: ANN401
     """The stage's URL ('' for an internal stage), or None if there is no such stage."""
-    with cursor._duck_conn.cursor() as c:  # noqa: SLF001
+    with compat.duck_conn(cursor).cursor() as c:
         rows = c.execute(f"SELECT coalesce(url, '') FROM {STAGES} WHERE database_name = ? AND schema_name = ? "
                          "AND name = ?", name.split(".", 2)).fetchall()  # fmt: skip
     return rows[0][0] if rows else None
@@ -812,7 +813,7 @@ _LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*", re.DO
 
 def plan_for(cursor: Any, command: str, a: Access) -> Plan | None:  # noqa: ANN401
     """What command needs and records, or None for a statement the twin does not check."""
-    names = _Names(cursor._conn)  # noqa: SLF001
+    names = _Names(compat.connection(cursor))
     plan = Plan()
     command = _LEADING_COMMENTS.sub("", command)  # a comment does not hide a statement from its check
     for kind, regex in _COMMANDS:
@@ -860,7 +861,7 @@ def plan_for(cursor: Any, command: str, a: Access) -> Plan | None:  # noqa: ANN4
 
 def before(cursor: Any, command: str, params: Any) -> Callable[[], None] | None:  # noqa: ANN401
     """_statements before-hook: refuse what the session's role may not do; record ownership once it succeeded."""
-    session = session_context.get(cursor._conn)  # noqa: SLF001
+    session = session_context.get(compat.connection(cursor))
     if session is None:
         return None
     a = Access(cursor, session)
@@ -885,7 +886,7 @@ def before(cursor: Any, command: str, params: Any) -> Callable[[], None] | None:
 
 def visible(cursor: Any, on: str, name: str) -> bool:  # noqa: ANN401
     """Whether SHOW lists the object for the session's role: any privilege on it (always, when not enforcing)."""
-    session = session_context.get(cursor._conn)  # noqa: SLF001
+    session = session_context.get(compat.connection(cursor))
     if not enforcing() or session is None:
         return True
     return bool(Access(cursor, session).held(on, name))
@@ -893,7 +894,7 @@ def visible(cursor: Any, on: str, name: str) -> bool:  # noqa: ANN401
 
 def owner_of(cursor: Any, on: str, name: str) -> str | None:  # noqa: ANN401
     """The role that owns the object (SHOW's owner column), None when the catalog has no owner for it."""
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         return _grants.owner(meta, on, name)
 
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import snowflake.connector.errors
 import sqlglot
-from fakesnow.transforms import stage
 
 from snowseg_twin.extensions._table_functions import literal
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _NAME = r"(?:\"[^\"]+\"|[\w$]+)"
 _DROP = re.compile(
@@ -58,8 +58,8 @@ def drop_sql(cursor: Any, m: re.Match) -> str:
     from snowseg_twin.extensions import pipes
 
     name = _ident(m["name"])
-    duck = cursor._duck_conn
-    conn = cursor._conn
+    duck = compat.duck_conn(cursor)
+    conn = compat.connection(cursor)
     with duck.cursor() as own:  # DDL commits at once, apart from a session's transaction
         found = own.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?", [name]).fetchall()
         if not found:
@@ -75,7 +75,7 @@ def drop_sql(cursor: Any, m: re.Match) -> str:
             ((default,),) = own.execute("SELECT current_database()").fetchall()
             duck.execute(f"USE {default}")
             conn.database = None
-            conn._schema = None
+            compat.leave_schema(conn)
         for table, column in _GLOBAL_ROWS:
             if _table_exists(own, table):
                 own.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
@@ -84,7 +84,7 @@ def drop_sql(cursor: Any, m: re.Match) -> str:
         for pipe in pipes.all_pipes():
             if pipe.catalog == name:
                 pipes._delete(meta, pipe)
-    shutil.rmtree(Path(stage.LOCAL_BUCKET_PATH) / name, ignore_errors=True)  # every stage's files, table stages too
+    shutil.rmtree(Path(compat.local_bucket_path()) / name, ignore_errors=True)  # every stage's files, table stages too
     if path:
         for file in (Path(path), Path(f"{path}.wal")):
             file.unlink(missing_ok=True)
@@ -96,5 +96,5 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
     m = _DROP.match(command)
     if not m:
         return False
-    cursor._execute(sqlglot.parse_one(drop_sql(cursor, m), read="duckdb"))
+    compat.execute_parsed(cursor, sqlglot.parse_one(drop_sql(cursor, m), read="duckdb"))
     return True

@@ -60,8 +60,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import fakesnow.copy_into as fs_copy
-import fakesnow.transforms.stage as stage
 import snowflake.connector.errors
 import sqlglot
 from duckdb import DuckDBPyConnection
@@ -71,6 +69,7 @@ from snowseg_twin.extensions import s3_stages
 from snowseg_twin.extensions._pipe_context import history_writer
 from snowseg_twin.extensions._staged_files import list_prefix
 from snowseg_twin.extensions._table_functions import literal, values_sql
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 logger = logging.getLogger("snowseg_twin.pipes")
 
@@ -154,11 +153,11 @@ class Pipe:
     @property
     def source(self) -> str:
         """The FROM stage reference without @, eg: 'LANDING/sales/'."""
-        return fs_copy._from_source(self.copy())[1:]  # noqa: SLF001
+        return compat.from_source(self.copy())[1:]
 
     @property
     def table(self) -> tuple[str, str, str]:
-        t = fs_copy._extract_table(self.copy().this)  # noqa: SLF001
+        t = compat.extract_table(self.copy().this)
         return (t.catalog or self.catalog).upper(), (t.db or self.schema).upper(), t.name
 
 
@@ -203,9 +202,7 @@ def root_connection() -> DuckDBPyConnection:
     """The twin's DuckDB instance: the one a pipe statement last ran on, else the fakesnow server's."""
     if _root is not None:
         return _root
-    import fakesnow.server
-
-    return fakesnow.server.shared_fs.duck_conn
+    return compat.shared_fs().duck_conn
 
 
 def _meta() -> DuckDBPyConnection:
@@ -255,7 +252,7 @@ def all_pipes() -> list[Pipe]:
 
 
 def resolve_name(name: str, current_database: str | None, current_schema: str | None) -> tuple[str, str, str]:
-    return stage.parts_from_var(name, current_database, current_schema)
+    return compat.parts_from_var(name, current_database, current_schema)
 
 
 def not_found(fqname: str) -> snowflake.connector.errors.ProgrammingError:
@@ -292,7 +289,7 @@ def _created_on(duck: DuckDBPyConnection, table: str, fqname: str) -> datetime.d
 
 def format_name(copy: exp.Copy) -> str | None:
     """The FORMAT_NAME of the COPY's FILE_FORMAT, as written (None for inline options or none)."""
-    from fakesnow.transforms.options import parse_options
+    from snowseg_twin.extensions._fakesnow_compat import parse_options
 
     for param in copy.args.get("params") or []:
         if param.this.name.upper() == "FILE_FORMAT":
@@ -306,16 +303,16 @@ def dependencies(copy: exp.Copy, catalog: str, schema: str, duck: DuckDBPyConnec
     with 002003, as Snowflake's compilation of the COPY does. Table stages have no object to depend on."""
     found: dict[str, Any] = {}
     if (named := format_name(copy)) is not None:
-        fq = ".".join(stage.parts_from_var(named, catalog, schema))
+        fq = ".".join(compat.parts_from_var(named, catalog, schema))
         created = _created_on(duck, _FILE_FORMATS, fq)
         if created is None:
             raise snowflake.connector.errors.ProgrammingError(
                 msg=f"SQL compilation error:\nFile format '{fq}' does not exist or not authorized.", errno=2003,
                 sqlstate="02000")
         found |= {"file_format": fq, "file_format_created": created}
-    var = fs_copy._from_source(copy)[1:].split("/", 1)[0]
+    var = compat.from_source(copy)[1:].split("/", 1)[0]
     if not var.split(".")[-1].startswith(("%", "~")):
-        fq = ".".join(stage.parts_from_var(var, catalog, schema))
+        fq = ".".join(compat.parts_from_var(var, catalog, schema))
         created = _created_on(duck, _STAGES, fq)
         if created is None:
             raise snowflake.connector.errors.ProgrammingError(
@@ -418,9 +415,9 @@ def location(pipe: Pipe, duck_conn: DuckDBPyConnection | None = None) -> Locatio
         ext, path = resolved
         key = ext.key(path)
         return Location(ext.url_of(key), ext, key)
-    table = fs_copy._extract_table(pipe.copy().this)  # noqa: SLF001
-    url = fs_copy.stage_url_from_var(
-        pipe.source, duck, pipe.catalog, pipe.schema, stage.TableStages(duck), table
+    table = compat.extract_table(pipe.copy().this)
+    url = compat.stage_url_from_var(
+        pipe.source, duck, pipe.catalog, pipe.schema, compat.TableStages(duck), table
     )
     return Location(url, None, "")
 
@@ -517,11 +514,7 @@ def _pipe_copy_sql(pipe: Pipe, paths: list[str]) -> str:
 
 
 def _connection(pipe: Pipe) -> Any:  # noqa: ANN401
-    from fakesnow.conn import FakeSnowflakeConnection
-
-    return FakeSnowflakeConnection(
-        root_connection().cursor(), {}, pipe.catalog, pipe.schema, create_database=False, create_schema=False
-    )
+    return compat.new_connection(root_connection().cursor(), pipe.catalog, pipe.schema)
 
 
 def _load(pipe: Pipe, pending: list[tuple[str, str]]) -> None:
@@ -660,15 +653,15 @@ def _options(text: str) -> dict[str, str]:
 def _remember_root(cursor: Any) -> None:  # noqa: ANN401
     global _root
     if _root is None:
-        _root = cursor._duck_conn  # noqa: SLF001
+        _root = compat.duck_conn(cursor)
 
 
 def create_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
-    conn = cursor._conn  # noqa: SLF001
+    conn = compat.connection(cursor)
     catalog, schema, name = resolve_name(m["name"], conn.database, conn.schema)
     copy_text = m["copy"].strip()
     copy = sqlglot.parse_one(copy_text, read="snowflake")
-    if not isinstance(copy, exp.Copy) or not fs_copy._from_source(copy).startswith("@"):  # noqa: SLF001
+    if not isinstance(copy, exp.Copy) or not compat.from_source(copy).startswith("@"):
         raise NotImplementedError("CREATE PIPE whose COPY doesn't read from a stage")
     props = _options(m["props"])
     auto_ingest = props.get("AUTO_INGEST", "FALSE").upper() == "TRUE"
@@ -683,7 +676,7 @@ def create_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
         raise snowflake.connector.errors.ProgrammingError(
             msg=f"SQL compilation error:\nObject '{name}' already exists.", errno=2002, sqlstate="42710"
         )
-    depends = dependencies(copy, catalog, schema, cursor._duck_conn)
+    depends = dependencies(copy, catalog, schema, compat.duck_conn(cursor))
     channel = notification_channel() if auto_ingest else None
     with _meta() as meta:
         if existing is not None:
@@ -706,7 +699,7 @@ def _delete(meta: DuckDBPyConnection, pipe: Pipe) -> None:
 
 
 def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
-    conn = cursor._conn  # noqa: SLF001
+    conn = compat.connection(cursor)
     pipes = all_pipes()
     if m["db"]:
         db = resolve_name(f"{m['db']}.X.Y", None, None)[0]
@@ -729,7 +722,7 @@ def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
 
 
 def alter_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
-    conn = cursor._conn  # noqa: SLF001
+    conn = compat.connection(cursor)
     catalog, schema, name = resolve_name(m["name"], conn.database, conn.schema)
     pipe = find(catalog, schema, name)
     if pipe is None:
@@ -742,7 +735,7 @@ def alter_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
         unknown = set(opts) - {"PREFIX", "MODIFIED_AFTER"}
         if unknown:
             raise NotImplementedError(f"ALTER PIPE REFRESH {', '.join(sorted(unknown))}")
-        loc = location(pipe, cursor._duck_conn)  # noqa: SLF001
+        loc = location(pipe, compat.duck_conn(cursor))
         listed = loc.list(opts.get("PREFIX", ""))
         listed = [(p, s, u) for p, s, u in listed if accepts(pipe, loc, u, p)]
         queued = enqueue(pipe, [(p, s) for p, s, _ in listed], loc=loc)
@@ -776,10 +769,10 @@ def handle(cursor: Any, command: str, execute: Callable, params: Any, args: Any,
         _remember_root(cursor)
         sql = show_sql(cursor, m)
     elif m := _DESC.match(command):
-        conn = cursor._conn  # noqa: SLF001
+        conn = compat.connection(cursor)
         sql = values_sql(SHOW_COLUMNS, [_show_row(lookup(m["name"], conn.database, conn.schema))])
     elif m := _DROP.match(command):
-        conn = cursor._conn  # noqa: SLF001
+        conn = compat.connection(cursor)
         catalog, schema, name = resolve_name(m["name"], conn.database, conn.schema)
         pipe = find(catalog, schema, name)
         if pipe is None and not m["ie"]:
@@ -794,7 +787,7 @@ def handle(cursor: Any, command: str, execute: Callable, params: Any, args: Any,
         _remember_root(cursor)
         sql = alter_sql(cursor, m)
     elif m := _STATUS.match(command):
-        conn = cursor._conn  # noqa: SLF001
+        conn = compat.connection(cursor)
         pipe = lookup(m["arg"].replace("''", "'"), conn.database, conn.schema)
         alias = m["alias"]
         column = f"SYSTEM$PIPE_STATUS('{m['arg']}')"
@@ -804,7 +797,7 @@ def handle(cursor: Any, command: str, execute: Callable, params: Any, args: Any,
         sql = f'SELECT {literal(value)} AS "{column.replace(chr(34), chr(34) * 2)}"'
     if sql is None:
         return False
-    cursor._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
+    compat.execute_parsed(cursor, sqlglot.parse_one(sql, read="duckdb"))
     return True
 
 
