@@ -71,8 +71,8 @@ from snowseg_twin.extensions import _fakesnow_compat as compat
 ENV = "SNOWSEG_TWIN_PRIVILEGES"
 _state = {"enforce": False}
 
-STAGES = "_fs_global._fs_information_schema._fs_stages"
-FILE_FORMATS = "_fs_global._fs_information_schema._fs_file_formats"
+STAGES = compat.FS_STAGES
+FILE_FORMATS = compat.FS_FILE_FORMATS
 
 # granted_on type -> (its name in 002003 messages, in 003001 messages)
 LABELS = {

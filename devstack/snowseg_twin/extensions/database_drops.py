@@ -34,10 +34,10 @@ _DROP = re.compile(
 
 # what the twin keeps about a database's objects in _fs_global, and the column naming the database
 _GLOBAL_ROWS = (
-    ("_fs_global._fs_information_schema._fs_stages", "database_name"),
-    ("_fs_global._fs_information_schema._fs_file_formats", "database_name"),
+    (compat.FS_STAGES, "database_name"),
+    (compat.FS_FILE_FORMATS, "database_name"),
     ("_fs_global._fs_information_schema._twin_stage_options", "database_name"),
-    ("_fs_global._fs_information_schema._fs_columns_ext", "ext_table_catalog"),
+    (compat.FS_COLUMNS_EXT, "ext_table_catalog"),
 )
 
 
@@ -80,10 +80,10 @@ def drop_sql(cursor: Any, m: re.Match) -> str:
             if _table_exists(own, table):
                 own.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
         own.execute(f"DETACH DATABASE {name}")
-    with pipes._meta() as meta:
+    with pipes.open_catalog() as meta:
         for pipe in pipes.all_pipes():
             if pipe.catalog == name:
-                pipes._delete(meta, pipe)
+                pipes.delete_pipe(meta, pipe)
     shutil.rmtree(Path(compat.local_bucket_path()) / name, ignore_errors=True)  # every stage's files, table stages too
     if path:
         for file in (Path(path), Path(f"{path}.wal")):

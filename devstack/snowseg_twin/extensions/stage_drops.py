@@ -37,8 +37,8 @@ _DROP = re.compile(
 )
 UNPARSABLE = [_DROP]
 
-STAGES = "_fs_global._fs_information_schema._fs_stages"
-FILE_FORMATS = "_fs_global._fs_information_schema._fs_file_formats"
+STAGES = compat.FS_STAGES
+FILE_FORMATS = compat.FS_FILE_FORMATS
 STAGE_OPTIONS = "_fs_global._fs_information_schema._twin_stage_options"
 
 
