@@ -147,7 +147,7 @@ class _Ctx:
         self.role = (self.session.role if self.session else None) or "ACCOUNTADMIN"
         self.enforce = access_control.enforcing() and self.session is not None
         self.access = access_control.Access(cursor, self.session) if self.session else None
-        self.names = access_control._Names(compat.connection(cursor))
+        self.names = access_control.Names(compat.connection(cursor))
 
     def meta(self) -> Any:  # noqa: ANN401
         return catalog(compat.duck_conn(self.cursor))
