@@ -303,12 +303,12 @@ def end_session(token: str) -> None:
 # --- COPY parsing shared with fakesnow's own COPY ------------------------------------------------------------
 
 
-def from_source(copy: exp.Expression) -> str:
+def from_source(copy: exp.Copy) -> str:
     """A COPY's FROM as fakesnow reads it (eg: '@DB.SCH.STAGE/path')."""
     return _copy_into._from_source(copy)
 
 
-def extract_table(target: exp.Expression) -> exp.Table:
+def extract_table(target: exp.Expr) -> exp.Table:
     """A COPY's target table as fakesnow reads it."""
     return _copy_into._extract_table(target)
 
@@ -337,7 +337,7 @@ def query_id(cursor: FakeSnowflakeCursor) -> str | None:
 
 
 def execute_parsed(
-    cursor: FakeSnowflakeCursor, transformed: exp.Expression, params: MutableParams | None = None
+    cursor: FakeSnowflakeCursor, transformed: exp.Expr, params: MutableParams | None = None
 ) -> None:
     """Run an already-transformed (DuckDB) expression as the cursor's statement: its rows become the result."""
     cursor._execute(transformed, params)
