@@ -358,10 +358,6 @@ def new_connection(duck: DuckDBPyConnection, database: str | None, schema: str |
     return FakeSnowflakeConnection(duck, {}, database, schema, create_database=False, create_schema=False)
 
 
-def cursor_class() -> type[FakeSnowflakeCursor]:
-    return FakeSnowflakeCursor
-
-
 __all__ = [
     "FS_COLUMNS_EXT",
     "FS_FILE_FORMATS",
@@ -378,29 +374,47 @@ __all__ = [
     "TableStages",
     "check",
     "connection",
+    "csv_defaults",
     "current",
+    "cursor_method_wrapped",
     "duck_conn",
+    "end_session",
     "execute_parsed",
     "extract_table",
     "fakesnow_copy_into",
+    "forget_transaction",
     "from_source",
     "info_schema",
+    "installed_version",
     "internal_dir",
     "internal_file_name",
     "internal_files_sql",
     "is_internal",
     "is_table_stage",
+    "leave_schema",
+    "local_bucket_path",
     "lookup_file_format",
     "macros",
+    "missing",
+    "new_connection",
     "not_found_error",
     "parse_options",
     "parts_from_var",
     "pop_qmark_param",
     "query_id",
+    "query_request",
     "replace",
+    "replace_route",
+    "server_routes",
+    "session",
+    "set_csv_default",
+    "set_local_bucket_path",
+    "set_shared_fs",
+    "shared_fs",
     "show",
     "stage_lookup_sql",
     "stage_url_from_var",
+    "touchpoints",
     "wrap",
     "wrap_cursor_method",
 ]
