@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
-LOCK_HASH := $(shell sha256sum requirements.txt | cut -c1-16)
+# `make setup` installs the dev lock (runtime + twin + tests + tooling); the Airflow image installs requirements.txt only.
+LOCK_HASH := $(shell sha256sum requirements-dev.txt | cut -c1-16)
 STAMP := $(VENV)/.synced-$(LOCK_HASH)
 
 # The local twin and a project-local Airflow home. Override any of these from the environment.
@@ -38,13 +39,13 @@ CONN ?= snowflake_default
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt
+$(STAMP): requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x $(UV) || $(PY) -m pip install --quiet uv
-	$(UV) pip sync --quiet --python $(PY) requirements.txt
+	$(UV) pip sync --quiet --python $(PY) requirements-dev.txt
 	@rm -f $(VENV)/.synced-*; touch $(STAMP)
 
-setup: $(STAMP) ## create .venv and install the pinned requirements (skipped when the lock is unchanged)
+setup: $(STAMP) ## create .venv and install the dev lock requirements-dev.txt (skipped when the lock is unchanged)
 
 demo: setup ## run the main job on the local twin: load a sample (or FILE=..., CONTRACT=name|path.yaml, LOAD=small|bulk|snowpipe), segment, print segments
 	$(PY) -m snowseg_twin.demo $(if $(FILE),--file "$(FILE)") $(if $(CONTRACT),--contract "$(CONTRACT)") $(if $(ROWS),--rows $(ROWS)) $(if $(LOAD),--load $(LOAD))
@@ -80,9 +81,10 @@ airflow: setup twin-up ## start Airflow (api-server, scheduler, dag-processor, t
 airflow-stop: ## stop the Airflow started by `make airflow` (its whole process group)
 	@test -x $(PY) && $(PY) -m snowseg_twin.airflow_ui down || true
 
-lock: ## re-pin requirements.txt from requirements.in (+ overrides.txt)
+lock: ## re-pin requirements.txt (runtime) and requirements-dev.txt (runtime + twin, tests, tooling) (+ overrides.txt)
 	@test -x $(UV) || ( $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet uv )
 	$(UV) pip compile --quiet requirements.in --override overrides.txt --python-version 3.11 -o requirements.txt
+	$(UV) pip compile --quiet requirements-dev.in --override overrides.txt --python-version 3.11 -o requirements-dev.txt
 
 bench: setup ## benchmarks: print a table per stage and save JSON under bench/results/
 	$(PY) bench/bench_demo.py

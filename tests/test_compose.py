@@ -157,7 +157,7 @@ def test_images_are_pinned(services):
     unpinned = {}
     for name, svc in services.items():
         image = with_default(svc.get("image", ""))
-        repo, _, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "")
+        _repo, _, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "")
         if not image or not tag or tag == "latest":
             unpinned[name] = image
     assert unpinned == {}
@@ -170,6 +170,26 @@ def test_airflow_image_builds_from_the_pinned_official_image(compose):
     assert "FROM $${AIRFLOW_IMAGE}" in dockerfile  # $$ is compose's escape for a literal $
     assert "pip install --no-cache-dir --no-deps -r /tmp/requirements.txt" in dockerfile
     assert (REPO / build.get("context", ".") / "requirements.txt").is_file()
+
+
+# The twin, the tests and the tooling are dev-only (requirements-dev.txt): never in the image's lock.
+DEV_ONLY = ("fakesnow", "moto", "duckdb", "sqlglot", "pytest", "pytest-timeout", "pytest-xdist", "playwright", "ruff", "mypy", "uv")
+_PIN_RE = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+)", re.MULTILINE)
+
+
+def locked(name: str) -> dict[str, str]:
+    """The name -> version pins of a uv lock file at the repository's top."""
+    return {k.lower(): v for k, v in _PIN_RE.findall((REPO / name).read_text(encoding="utf-8"))}
+
+
+def test_image_lock_holds_no_dev_tools():
+    assert sorted(set(DEV_ONLY) & set(locked("requirements.txt"))) == []
+
+
+def test_dev_lock_is_the_runtime_lock_plus_dev_tools():
+    runtime, dev = locked("requirements.txt"), locked("requirements-dev.txt")
+    assert {k: (v, dev.get(k)) for k, v in runtime.items() if dev.get(k) != v} == {}
+    assert sorted(set(DEV_ONLY) - set(dev)) == []
 
 
 def test_no_pip_install_at_container_start(compose):

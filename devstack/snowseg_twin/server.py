@@ -30,19 +30,15 @@ import signal
 from pathlib import Path
 
 import duckdb
-import fakesnow
-import fakesnow.server
-import fakesnow.transforms.stage as fs_stage
 import uvicorn
-from fakesnow import info_schema, macros
-from fakesnow.instance import GLOBAL_DATABASE_NAME, FakeSnow
-from fakesnow.transforms import show
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from snowseg_twin import twin_home
+from snowseg_twin.extensions import _fakesnow_compat as compat
+from snowseg_twin.extensions._fakesnow_compat import GLOBAL_DATABASE_NAME, FakeSnow, info_schema, macros, show
 
 logger = logging.getLogger("snowseg_twin")
 
@@ -101,8 +97,8 @@ async def health(_: Request) -> JSONResponse:
         {
             "status": "ok",
             "service": "snowseg-twin-snowflake",
-            "fakesnow": fakesnow.__version__ if hasattr(fakesnow, "__version__") else "0.12.1",
-            "home": str(fakesnow.server.shared_fs.home),
+            "fakesnow": compat.installed_version(),
+            "home": str(compat.shared_fs().home),
             "pid": os.getpid(),
         }
     )
@@ -114,11 +110,11 @@ async def query_request(request: Request) -> JSONResponse:
     The connector retries 5xx answers for minutes (right for Snowflake's transient faults); a twin
     bug is not transient, so it is reported at once, with a pointer to the twin's log.
     """
-    response = await fakesnow.server.query_request(request)
+    response = await compat.query_request(request)
     if response.status_code != 500:
         return response
     body = json.loads(response.body)
-    message = f"local twin internal error (see {fakesnow.server.shared_fs.home / 'logs'}): {body.get('message')}"
+    message = f"local twin internal error (see {compat.shared_fs().home / 'logs'}): {body.get('message')}"
     return JSONResponse(
         {"data": {"errorCode": "999999", "sqlState": "XX000"}, "code": "999999", "message": message, "success": False}
     )
@@ -131,15 +127,15 @@ def build_app(home: Path) -> Starlette:
     home = home.resolve()
     stages = home / "stages"
     stages.mkdir(parents=True, exist_ok=True)
-    unused_tmp = fs_stage.LOCAL_BUCKET_PATH
-    fs_stage.LOCAL_BUCKET_PATH = os.path.realpath(stages)
+    unused_tmp = compat.local_bucket_path()
+    compat.set_local_bucket_path(os.path.realpath(stages))
     if os.path.isdir(unused_tmp) and not os.listdir(unused_tmp):
         os.rmdir(unused_tmp)
-    fakesnow.server.shared_fs = PersistentFakeSnow(home)
+    compat.set_shared_fs(PersistentFakeSnow(home))
     extensions.install()
     routes = [
         Route(r.path, query_request, methods=["POST"]) if r.path == "/queries/v1/query-request" else r
-        for r in fakesnow.server.routes
+        for r in compat.server_routes()
     ]
     from snowseg_twin.extensions import snowpipe_rest
 
@@ -185,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         from snowseg_twin.extensions import pipes
 
         pipes.wait_idle()  # let a running pipe load finish before the databases close
-        fakesnow.server.shared_fs.close()
+        compat.shared_fs().close()
         logger.info("twin stopped; state checkpointed in %s", args.home)
     return 0
 

@@ -38,14 +38,15 @@ _MAX_FIELD_CHARS = 16 * 1024 * 1024
 
 def install() -> None:
     """Patch fakesnow with the twin's extensions. Safe to call more than once."""
-    import fakesnow.cursor
+    from snowseg_twin.extensions import _fakesnow_compat as compat
 
+    compat.check()  # fails loudly, naming the touchpoint, if the installed fakesnow lacks one
     from snowseg_twin.extensions import _statements, copy_csv, file_formats, pipes, put_paths, remove, s3_stages
     from snowseg_twin.extensions import stage_list
     from snowseg_twin.extensions import account, load_checks, null_timestamps, query_responses
 
     with _lock:
-        fakesnow.cursor.copy_into = copy_csv.copy_into
+        compat.replace("cursor.copy_into", copy_csv.copy_into)
         put_paths.install()
         put_paths.install_stage_qualification()
         _statements.register(s3_stages.handle)
@@ -71,12 +72,11 @@ def install() -> None:
 
 
 def installed() -> bool:
-    import fakesnow.cursor
-
+    from snowseg_twin.extensions import _fakesnow_compat as compat
     from snowseg_twin.extensions import _statements, copy_csv, remove
 
     return (
-        fakesnow.cursor.copy_into is copy_csv.copy_into
+        compat.current("cursor.copy_into") is copy_csv.copy_into
         and _statements.installed()
         and remove.handle in _statements.HANDLERS
     )

@@ -29,6 +29,8 @@ from typing import Any
 
 from duckdb import DuckDBPyConnection
 
+from snowseg_twin.extensions import _fakesnow_compat as compat
+
 WAREHOUSES = "_fs_global._fs_information_schema._twin_warehouses"
 INTEGRATIONS = "_fs_global._fs_information_schema._twin_integrations"
 USERS = "_fs_global._fs_information_schema._twin_users"
@@ -36,7 +38,7 @@ ROLES = "_fs_global._fs_information_schema._twin_roles"
 ROLE_GRANTS = "_fs_global._fs_information_schema._twin_role_grants"
 GRANTS = "_fs_global._fs_information_schema._twin_grants"
 FUTURE_GRANTS = "_fs_global._fs_information_schema._twin_future_grants"
-FS_USERS = "_fs_global._fs_information_schema._fs_users"  # fakesnow's own, read by SHOW USERS
+FS_USERS = compat.FS_USERS  # fakesnow's own, read by SHOW USERS
 
 PROVISIONED_WAREHOUSES = ("COMPUTE_WH", "SNOWSEG_WH")
 DEFAULT_INTEGRATION = "SNOWSEG_S3_INT"

@@ -25,9 +25,9 @@ from typing import Any, cast
 
 import snowflake.connector.errors
 from duckdb import DuckDBPyConnection
-from fakesnow.params import MutableParams, pop_qmark_param
-from fakesnow.transforms.file_format import lookup_file_format
-from fakesnow.transforms.options import parse_options
+from snowseg_twin.extensions._fakesnow_compat import MutableParams, pop_qmark_param
+from snowseg_twin.extensions._fakesnow_compat import lookup_file_format
+from snowseg_twin.extensions._fakesnow_compat import parse_options
 from sqlglot import exp
 
 from snowseg_twin.extensions._values import Formats

@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 
 from duckdb import DuckDBPyConnection
-from fakesnow.copy_into import LoadHistoryRecord
+from snowseg_twin.extensions._fakesnow_compat import LoadHistoryRecord
 
 from snowseg_twin.extensions._errors import RowError
 from snowseg_twin.extensions._file_load import FileOutcome

@@ -5,7 +5,7 @@ stages @S / @DB.SCH.S): the FROM location's path is a case-sensitive prefix; FIL
 relative to that location; PATTERN is a regular expression matched against the whole path relative
 to the stage (eg: '3f9a0c1d2e4b5a69/sales.csv.gz'), anchored at both ends.
 
-Reuses fakesnow's stage resolution (stage.internal_dir, TableStages, stage_url_from_var).
+Reuses fakesnow's stage resolution (compat.internal_dir, TableStages, stage_url_from_var).
 
 Differs from Snowflake: a FILES entry that doesn't exist raises error 91016 instead of a per-file
 result; REMOVE's PATTERN also matches against the name as LIST shows it (with the stage prefix of a
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-import fakesnow.transforms.stage as stage
 import snowflake.connector.errors
 from duckdb import DuckDBPyConnection
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,13 @@ class StagedFile:
 
 
 def staged_file(path: str) -> StagedFile:
-    _, _, _, *parts = PurePath(path).relative_to(stage.LOCAL_BUCKET_PATH).parts
-    return StagedFile(path=path, name="/".join(parts), listed_name=stage.internal_file_name(path))
+    _, _, _, *parts = PurePath(path).relative_to(compat.local_bucket_path()).parts
+    return StagedFile(path=path, name="/".join(parts), listed_name=compat.internal_file_name(path))
 
 
 def list_prefix(prefix: str, duck_conn: DuckDBPyConnection) -> list[StagedFile]:
     """Files whose path starts with prefix, a location within an internal stage."""
-    rows = duck_conn.execute(stage.internal_files_sql(prefix)).fetchall()
+    rows = duck_conn.execute(compat.internal_files_sql(prefix)).fetchall()
     return sorted((staged_file(r[0]) for r in rows), key=lambda f: f.name)
 
 
@@ -53,22 +53,22 @@ def internal_location(cursor: Any, target: str) -> str | None:  # noqa: ANN401
     """The local directory (+ path) of an internal stage reference ``@stage[/path]``; None for an external stage.
 
     Raises Snowflake's "Stage '...' does not exist or not authorized." for an unknown stage."""
-    conn = cursor._conn  # noqa: SLF001
+    conn = compat.connection(cursor)
     var, _, path = target[1:].partition("/")
-    catalog, schema, name = stage.parts_from_var(var, conn.database, conn.schema)
-    lookup = stage.stage_lookup_sql(catalog, schema, name, conn.table_stages)
-    found = next(iter(cursor._duck_conn.execute(lookup).fetchall()), None)  # noqa: SLF001
+    catalog, schema, name = compat.parts_from_var(var, conn.database, conn.schema)
+    lookup = compat.stage_lookup_sql(catalog, schema, name, conn.table_stages)
+    found = next(iter(compat.duck_conn(cursor).execute(lookup).fetchall()), None)
     if found is None:
-        raise stage.not_found_error(f"{catalog}.{schema}.{name}")
-    if not stage.is_table_stage(name):
-        urls = cursor._duck_conn.execute(  # noqa: SLF001
+        raise compat.not_found_error(f"{catalog}.{schema}.{name}")
+    if not compat.is_table_stage(name):
+        urls = compat.duck_conn(cursor).execute(
             "SELECT url FROM _fs_global._fs_information_schema._fs_stages "
             "WHERE database_name = ? AND schema_name = ? AND name = ?",
             [catalog, schema, name],
         ).fetchall()
         if urls and urls[0][0]:
             return None
-    return stage.internal_dir(found[0], path)
+    return compat.internal_dir(found[0], path)
 
 
 def select_files(

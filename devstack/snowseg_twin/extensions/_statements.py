@@ -11,6 +11,35 @@ raising (eg: access_control's privilege checks), and may return a callable that 
 succeeded (eg: recording the new object's owner); a statement that fails runs none.
 
 install() wraps FakeSnowflakeCursor.execute and fakesnow's server parse_one once (idempotent).
+
+Where each statement is recognised (the handlers in the order extensions.install() registers them; most match the
+statement's text with their module's regexes, as sqlglot parses these forms as a Command or not at all):
+
+=========================  ===========================================================================================
+module                     statements
+=========================  ===========================================================================================
+s3_stages                  CREATE STAGE with an s3:// URL, LIST of an external stage
+stage_list                 LIST / LS of an internal stage (path, PATTERN)
+pipes.statements           CREATE / SHOW / DESC / DROP / ALTER PIPE, SELECT SYSTEM$PIPE_STATUS(..)
+remove                     REMOVE / RM
+file_formats               ALTER FILE FORMAT
+session_context            USE ROLE
+session_params             ALTER SESSION SET / UNSET
+warehouses                 CREATE / DROP / SHOW / USE WAREHOUSE
+integrations               CREATE / SHOW / DESC / DROP STORAGE INTEGRATION
+users                      CREATE / ALTER / DESC / DROP USER
+stage_drops                DROP STAGE, DROP FILE FORMAT
+database_drops             DROP DATABASE
+roles                      CREATE / DROP ROLE, GRANT / REVOKE (roles, privileges, future grants), SHOW GRANTS / ROLES
+=========================  ===========================================================================================
+
+Before-hooks: session_params.record (the query history's session fields), access_control.before (privileges, by
+sqlglot or, for the forms above, access_control.plans' own regexes), ddl_commits.commit_before_ddl (DDL commits an
+open transaction). After-hook: query_ids.record. COPY INTO <table> reaches copy_csv through fakesnow's own COPY
+(cursor.copy_into); VALIDATE, COPY_HISTORY, LAST_QUERY_ID and the session's context functions are rewritten in the
+parsed tree (FakeSnowflakeCursor._transform wrappers of validate, copy_history, query_ids, session_context), and
+COPY ... VALIDATION_MODE by validation_mode's _execute wrapper. tests/twin/test_fakesnow_compat.py checks this table
+against the registered handlers.
 """
 
 from __future__ import annotations
@@ -21,7 +50,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import snowflake.connector.errors
-from fakesnow.cursor import FakeSnowflakeCursor
+from snowseg_twin.extensions import _fakesnow_compat as compat
+from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
 from sqlglot import exp
 
 Handler = Callable[[FakeSnowflakeCursor, str, Callable[..., Any], Any, tuple, dict], bool]
@@ -118,17 +148,9 @@ def wrap_server_parse(parse_one: Callable[[str], Any]) -> Callable[[str], Any]:
 
 def install() -> None:
     """Wrap FakeSnowflakeCursor.execute and fakesnow's server parse_one (idempotent)."""
-    import fakesnow.cursor
-    import fakesnow.server
-
-    if not getattr(fakesnow.server.parse_one, "__snowseg_statements__", False):
-        fakesnow.server.parse_one = wrap_server_parse(fakesnow.server.parse_one)
-    cls = fakesnow.cursor.FakeSnowflakeCursor
-    if not getattr(cls.execute, "__snowseg_statements__", False):
-        cls.execute = wrap_execute(cls.execute)  # type: ignore[method-assign]
+    compat.wrap("server.parse_one", wrap_server_parse, "__snowseg_statements__")
+    compat.wrap_cursor_method("execute", wrap_execute, "__snowseg_statements__")
 
 
 def installed() -> bool:
-    import fakesnow.cursor
-
-    return bool(getattr(fakesnow.cursor.FakeSnowflakeCursor.execute, "__snowseg_statements__", False))
+    return compat.cursor_method_wrapped("execute", "__snowseg_statements__")

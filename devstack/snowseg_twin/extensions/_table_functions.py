@@ -18,7 +18,7 @@ from typing import Any
 import snowflake.connector.errors
 import sqlglot
 from duckdb import DuckDBPyConnection
-from fakesnow.cursor import FakeSnowflakeCursor
+from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
 from sqlglot import exp
 
 # (cursor, the TABLE(...) call's function expression) -> duckdb SQL of the rows, or None if not ours

@@ -32,9 +32,7 @@ def install() -> None:
 
 
 def installed() -> bool:
-    import fakesnow.cursor
-    import fakesnow.server
-
+    from snowseg_twin.extensions import _fakesnow_compat as compat
     from snowseg_twin.extensions import _statements, access_control, database_drops, integrations, roles, stage_drops
     from snowseg_twin.extensions import users, warehouses
 
@@ -46,6 +44,6 @@ def installed() -> bool:
         and database_drops.handle in _statements.HANDLERS
         and integrations.handle in _statements.HANDLERS
         and users.handle in _statements.HANDLERS
-        and getattr(fakesnow.cursor.FakeSnowflakeCursor._transform, "__snowseg_session_context__", False)  # noqa: SLF001
-        and getattr(fakesnow.server.login_request, "__snowseg_users__", False)
+        and compat.cursor_method_wrapped("_transform", "__snowseg_session_context__")
+        and getattr(compat.current("server.login_request"), "__snowseg_users__", False)
     )

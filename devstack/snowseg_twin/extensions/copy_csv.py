@@ -36,11 +36,9 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-import fakesnow.copy_into as fs_copy
-import fakesnow.transforms.stage as stage
 import snowflake.connector.errors
 from duckdb import DuckDBPyConnection
-from fakesnow.params import MutableParams
+from snowseg_twin.extensions._fakesnow_compat import MutableParams
 from sqlglot import exp
 
 from snowseg_twin.extensions import s3_stages
@@ -58,8 +56,9 @@ from snowseg_twin.extensions._csv_records import read_header
 from snowseg_twin.extensions._projection import Projection, build_projection, match_projection
 from snowseg_twin.extensions._staged_files import StagedFile, select_files
 from snowseg_twin.extensions._table_functions import literal
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
-original_copy_into = fs_copy.copy_into
+original_copy_into = compat.fakesnow_copy_into
 
 ZERO_FILES_SQL = "SELECT 'Copy executed with 0 files processed.' AS status"
 RESULT_COLUMNS = [
@@ -81,21 +80,21 @@ def copy_into(
     current_database: str | None,
     current_schema: str | None,
     expr: exp.Copy,
-    table_stages: stage.TableStages,
+    table_stages: compat.TableStages,
     params: MutableParams | None = None,
 ) -> str:
     def fallback() -> str:
         return original_copy_into(duck_conn, current_database, current_schema, expr, table_stages, params)
 
-    source = fs_copy._from_source(expr)  # noqa: SLF001
+    source = compat.from_source(expr)
     if not source.startswith("@"):
         return fallback()
     format_options = copy_format_options(expr, duck_conn, current_database, current_schema)
     if str(format_options.get("TYPE", "CSV")).upper() != "CSV":
         return fallback()
-    table = fs_copy._extract_table(expr.this)  # noqa: SLF001
+    table = compat.extract_table(expr.this)
     from_stage = StageSource.of(source[1:], duck_conn, current_database, current_schema, table_stages, table)
-    if not from_stage.remote and not stage.is_internal(from_stage.location):
+    if not from_stage.remote and not compat.is_internal(from_stage.location):
         return fallback()
 
     opts = parse_copy_options(expr, params, format_options)
@@ -216,7 +215,7 @@ def copy_format_options(
 ) -> dict[str, Any]:
     """The COPY's FILE_FORMAT options, else its FROM stage's (Snowflake's precedence; options are not merged)."""
     format_options = file_format_options(expr, duck_conn, current_database, current_schema)
-    source = fs_copy._from_source(expr)  # noqa: SLF001
+    source = compat.from_source(expr)
     if not format_options and source.startswith("@"):
         format_options = s3_stages.stage_file_format(source[1:], duck_conn, current_database, current_schema)
     return format_options
@@ -237,10 +236,10 @@ class StageSource:
         duck_conn: DuckDBPyConnection,
         current_database: str | None,
         current_schema: str | None,
-        table_stages: stage.TableStages,
+        table_stages: compat.TableStages,
         table: exp.Table,
     ) -> StageSource:
-        location = fs_copy.stage_url_from_var(var, duck_conn, current_database, current_schema, table_stages, table)
+        location = compat.stage_url_from_var(var, duck_conn, current_database, current_schema, table_stages, table)
         remote = s3_stages.resolve(var, duck_conn, current_database, current_schema) is not None
         return cls(var, location, remote)
 
@@ -340,7 +339,7 @@ class _transaction:  # noqa: N801 - used as a statement-like context manager
 
 
 def _qualified_table(
-    duck_conn: DuckDBPyConnection, table_stages: stage.TableStages, catalog: str, schema: str, name: str
+    duck_conn: DuckDBPyConnection, table_stages: compat.TableStages, catalog: str, schema: str, name: str
 ) -> str:
     """The DuckDB name of the target table: a session's temporary table shadows a permanent one, as fakesnow's
     table stages resolve it."""

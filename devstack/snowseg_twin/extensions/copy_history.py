@@ -37,10 +37,9 @@ from pathlib import PurePath
 from typing import Any
 
 import duckdb
-import fakesnow.transforms.stage as stage
 import snowflake.connector.errors
 from duckdb import DuckDBPyConnection
-from fakesnow.cursor import FakeSnowflakeCursor
+from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
 from sqlglot import exp
 
 from snowseg_twin.extensions._table_functions import (
@@ -51,6 +50,7 @@ from snowseg_twin.extensions._table_functions import (
     table_not_found,
     values_sql,
 )
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 COLUMNS = [
     ("FILE_NAME", "VARCHAR"),
@@ -152,7 +152,7 @@ def _stage_urls(duck_conn: DuckDBPyConnection) -> list[str]:
 def file_and_stage(history_name: str, stage_urls: list[str]) -> tuple[str, str | None]:
     """(FILE_NAME, STAGE_LOCATION) of a load history FILE_NAME."""
     try:
-        parts = PurePath(history_name).relative_to(stage.LOCAL_BUCKET_PATH).parts
+        parts = PurePath(history_name).relative_to(compat.local_bucket_path()).parts
     except ValueError:
         parts = ()
     if len(parts) >= 4:
@@ -240,7 +240,7 @@ def copy_history_sql(cursor: FakeSnowflakeCursor, fn: exp.Expr) -> str | None:
     if found is None or str(found[1].this).upper() != "COPY_HISTORY":
         return None
     qualifiers, call = found
-    conn, duck_conn = cursor._conn, cursor._duck_conn  # noqa: SLF001
+    conn, duck_conn = compat.connection(cursor), compat.duck_conn(cursor)
     if qualifiers and qualifiers[-1].upper() != "INFORMATION_SCHEMA":
         return None
     if not qualifiers and (conn.schema or "").upper() not in {"INFORMATION_SCHEMA", "_FS_INFORMATION_SCHEMA"}:

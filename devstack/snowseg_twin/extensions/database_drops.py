@@ -22,9 +22,9 @@ from typing import Any
 
 import snowflake.connector.errors
 import sqlglot
-from fakesnow.transforms import stage
 
 from snowseg_twin.extensions._table_functions import literal
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _NAME = r"(?:\"[^\"]+\"|[\w$]+)"
 _DROP = re.compile(
@@ -34,10 +34,10 @@ _DROP = re.compile(
 
 # what the twin keeps about a database's objects in _fs_global, and the column naming the database
 _GLOBAL_ROWS = (
-    ("_fs_global._fs_information_schema._fs_stages", "database_name"),
-    ("_fs_global._fs_information_schema._fs_file_formats", "database_name"),
+    (compat.FS_STAGES, "database_name"),
+    (compat.FS_FILE_FORMATS, "database_name"),
     ("_fs_global._fs_information_schema._twin_stage_options", "database_name"),
-    ("_fs_global._fs_information_schema._fs_columns_ext", "ext_table_catalog"),
+    (compat.FS_COLUMNS_EXT, "ext_table_catalog"),
 )
 
 
@@ -58,8 +58,8 @@ def drop_sql(cursor: Any, m: re.Match) -> str:
     from snowseg_twin.extensions import pipes
 
     name = _ident(m["name"])
-    duck = cursor._duck_conn
-    conn = cursor._conn
+    duck = compat.duck_conn(cursor)
+    conn = compat.connection(cursor)
     with duck.cursor() as own:  # DDL commits at once, apart from a session's transaction
         found = own.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?", [name]).fetchall()
         if not found:
@@ -75,16 +75,16 @@ def drop_sql(cursor: Any, m: re.Match) -> str:
             ((default,),) = own.execute("SELECT current_database()").fetchall()
             duck.execute(f"USE {default}")
             conn.database = None
-            conn._schema = None
+            compat.leave_schema(conn)
         for table, column in _GLOBAL_ROWS:
             if _table_exists(own, table):
                 own.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
         own.execute(f"DETACH DATABASE {name}")
-    with pipes._meta() as meta:
+    with pipes.open_catalog() as meta:
         for pipe in pipes.all_pipes():
             if pipe.catalog == name:
-                pipes._delete(meta, pipe)
-    shutil.rmtree(Path(stage.LOCAL_BUCKET_PATH) / name, ignore_errors=True)  # every stage's files, table stages too
+                pipes.delete_pipe(meta, pipe)
+    shutil.rmtree(Path(compat.local_bucket_path()) / name, ignore_errors=True)  # every stage's files, table stages too
     if path:
         for file in (Path(path), Path(f"{path}.wal")):
             file.unlink(missing_ok=True)
@@ -96,5 +96,5 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
     m = _DROP.match(command)
     if not m:
         return False
-    cursor._execute(sqlglot.parse_one(drop_sql(cursor, m), read="duckdb"))
+    compat.execute_parsed(cursor, sqlglot.parse_one(drop_sql(cursor, m), read="duckdb"))
     return True

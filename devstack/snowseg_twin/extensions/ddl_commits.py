@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*", re.DOTALL)
 _DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP|UNDROP|COMMENT|DESC|DESCRIBE|SHOW|USE)\b", re.IGNORECASE)
@@ -44,10 +45,10 @@ def commit_before_ddl(cursor: Any, command: str, _params: Any) -> Callable[[], N
         return None
     from snowseg_twin.extensions.copy_csv import _in_transaction
 
-    duck = cursor._duck_conn
+    duck = compat.duck_conn(cursor)
     if _in_transaction(duck):
         duck.commit()
-    cursor._conn._in_transaction = False  # fakesnow's bookkeeping (AUTOCOMMIT off): the next DML begins anew
+    compat.forget_transaction(compat.connection(cursor))  # AUTOCOMMIT off: the next DML begins anew
     return None
 
 

@@ -26,11 +26,11 @@ from typing import Any
 
 import snowflake.connector.errors
 import sqlglot
-from fakesnow.transforms.file_format import CSV_DEFAULT_OPTIONS
-from fakesnow.transforms.options import parse_options
+from snowseg_twin.extensions._fakesnow_compat import parse_options
 
 from snowseg_twin.extensions._table_functions import literal
 from snowseg_twin.extensions.stage_drops import FILE_FORMATS, _NAME, _parts
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _ALTER = re.compile(
     rf"^\s*ALTER\s+FILE\s+FORMAT\s+(?P<ie>IF\s+EXISTS\s+)?(?P<name>{_NAME})\s+"
@@ -45,7 +45,7 @@ def install_defaults() -> None:
     """Make fakesnow's CSV defaults (what CREATE FILE FORMAT stores and DESCRIBE shows, what UNSET restores)
     Snowflake's: ESCAPE_UNENCLOSED_FIELD = '\\' ("Default: backslash",
     https://docs.snowflake.com/en/sql-reference/sql/create-file-format)."""
-    CSV_DEFAULT_OPTIONS["ESCAPE_UNENCLOSED_FIELD"] = "\\"
+    compat.set_csv_default("ESCAPE_UNENCLOSED_FIELD", "\\")
 
 
 def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwargs: Any) -> bool:  # noqa: ANN401
@@ -55,9 +55,9 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
         return False
     if m["other"]:
         raise NotImplementedError(f"ALTER FILE FORMAT ... {m['other'].upper()}")
-    conn = cursor._conn  # noqa: SLF001
+    conn = compat.connection(cursor)
     catalog, schema, name = _parts(m["name"], conn.database, conn.schema)
-    with cursor._duck_conn.cursor() as own:  # noqa: SLF001  (DDL commits at once, apart from a session's transaction)
+    with compat.duck_conn(cursor).cursor() as own:  # DDL commits at once, apart from a session's transaction
         found = own.execute(f"SELECT options FROM {FILE_FORMATS} WHERE database_name = ? AND schema_name = ? AND "
                             "name = ?", [catalog, schema, name]).fetchall()
         if not found:
@@ -81,7 +81,7 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
             if comment is not None:
                 update, values = update + ", comment = ?", [*values, str(comment)]
         else:
-            defaults = CSV_DEFAULT_OPTIONS if str(options.get("TYPE", "CSV")).upper() == "CSV" else {}
+            defaults = compat.csv_defaults() if str(options.get("TYPE", "CSV")).upper() == "CSV" else {}
             for option in (o.strip().upper() for o in m["unset_options"].split(",") if o.strip()):
                 options.pop(option, None)
                 if option in defaults:
@@ -93,5 +93,5 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
 
 
 def _result(cursor: Any, status: str) -> bool:  # noqa: ANN401
-    cursor._execute(sqlglot.parse_one(f"SELECT {literal(status)} AS status", read="duckdb"))  # noqa: SLF001
+    compat.execute_parsed(cursor, sqlglot.parse_one(f"SELECT {literal(status)} AS status", read="duckdb"))
     return True

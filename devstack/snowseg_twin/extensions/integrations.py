@@ -39,6 +39,7 @@ from snowseg_twin.extensions import access_control
 from snowseg_twin.extensions._account_catalog import INTEGRATIONS, NAME, catalog, check_known, ident, like_clause
 from snowseg_twin.extensions._account_catalog import like_matches, properties
 from snowseg_twin.extensions._table_functions import literal, values_sql
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _CREATE = re.compile(
     rf"""^\s*CREATE\s+(?P<replace>OR\s+REPLACE\s+)?STORAGE\s+INTEGRATION\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?
@@ -126,7 +127,7 @@ def create_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     ) else []
     row = [name, bool(props["ENABLED"]), provider, props["STORAGE_AWS_ROLE_ARN"], allowed, blocked,
            props.get("COMMENT", ""), iam_user_arn(), props.get("STORAGE_AWS_EXTERNAL_ID") or external_id(name)]  # fmt: skip
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         found = bool(meta.execute(f"SELECT 1 FROM {INTEGRATIONS} WHERE name = ?", [name]).fetchall())
         if found and m["ine"]:
             return _status(f"{name} already exists, statement succeeded.")
@@ -150,7 +151,7 @@ def _row(duck_conn: Any, name: str) -> tuple | None:  # noqa: ANN401
 
 
 def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         rows = meta.execute(f"SELECT name, enabled, comment, created_on FROM {INTEGRATIONS} ORDER BY name").fetchall()
     out = [
         [name, "EXTERNAL_STAGE", "STORAGE", "true" if enabled else "false", comment, created_on]
@@ -162,7 +163,7 @@ def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
 
 def desc_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     name = ident(m["name"])
-    row = _row(cursor._duck_conn, name)  # noqa: SLF001
+    row = _row(compat.duck_conn(cursor), name)
     if row is None:
         raise not_found(name)
     _, enabled, provider, role_arn, allowed, blocked, comment, user_arn, ext_id, _ = row
@@ -181,7 +182,7 @@ def desc_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
 
 def drop_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     name = ident(m["name"])
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         found = bool(meta.execute(f"SELECT 1 FROM {INTEGRATIONS} WHERE name = ?", [name]).fetchall())
         if not found:
             if m["ie"]:
@@ -204,5 +205,5 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
         sql = drop_sql(cursor, m)
     if sql is None:
         return False
-    cursor._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
+    compat.execute_parsed(cursor, sqlglot.parse_one(sql, read="duckdb"))
     return True

@@ -13,6 +13,8 @@ Differs from Snowflake: a TIMESTAMP_LTZ/TZ value reaches the client with offset 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,10 +37,16 @@ def timestamp_to_sf_struct(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def install() -> None:
     """Replace fakesnow.arrow.timestamp_to_sf_struct (idempotent)."""
-    import fakesnow.arrow
+    from snowseg_twin.extensions import _fakesnow_compat as compat
 
+    compat.wrap("arrow.timestamp_to_sf_struct", _keep_original, "__snowseg_null_timestamps__")
+
+
+def _keep_original(original: Any) -> Any:  # noqa: ANN401
+    """Remember fakesnow's conversion; ours replaces it."""
     global _original
-    if fakesnow.arrow.timestamp_to_sf_struct is timestamp_to_sf_struct:
-        return
-    _original = fakesnow.arrow.timestamp_to_sf_struct
-    fakesnow.arrow.timestamp_to_sf_struct = timestamp_to_sf_struct
+    _original = original
+    return timestamp_to_sf_struct
+
+
+timestamp_to_sf_struct.__snowseg_null_timestamps__ = True  # type: ignore[attr-defined]

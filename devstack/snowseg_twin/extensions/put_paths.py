@@ -53,10 +53,9 @@ def wrap_put_stage(put_stage: Any) -> Any:  # noqa: ANN401
 
 def install() -> None:
     """Wrap fakesnow's PUT transform (idempotent)."""
-    import fakesnow.transforms as transforms
+    from snowseg_twin.extensions import _fakesnow_compat as compat
 
-    if not getattr(transforms.put_stage, _MARK, False):
-        transforms.put_stage = wrap_put_stage(transforms.put_stage)
+    compat.wrap("transforms.put_stage", wrap_put_stage, _MARK)
 
 
 def _is_stage(table: exp.Table) -> bool:
@@ -77,7 +76,6 @@ def wrap_relevant_tables(relevant_tables: Any) -> Any:  # noqa: ANN401
 
 def install_stage_qualification() -> None:
     """Wrap fakesnow's qualification check (idempotent)."""
-    import fakesnow.checks as checks
+    from snowseg_twin.extensions import _fakesnow_compat as compat
 
-    if not getattr(checks._relevant_tables, _MARK, False):  # noqa: SLF001
-        checks._relevant_tables = wrap_relevant_tables(checks._relevant_tables)  # noqa: SLF001
+    compat.wrap("checks._relevant_tables", wrap_relevant_tables, _MARK)

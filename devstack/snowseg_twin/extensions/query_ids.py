@@ -20,8 +20,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from fakesnow.cursor import FakeSnowflakeCursor
+from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
 from sqlglot import exp
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _ATTR = "_snowseg_query_ids"
 _lock = threading.Lock()
@@ -29,7 +30,7 @@ _lock = threading.Lock()
 
 def session_query_ids(cursor: FakeSnowflakeCursor) -> list[str]:
     """The query ids of the statements the cursor's session has run, oldest first."""
-    conn = cursor._conn  # noqa: SLF001
+    conn = compat.connection(cursor)
     with _lock:
         ids = conn.__dict__.get(_ATTR)
         if ids is None:
@@ -76,10 +77,10 @@ def replace_last_query_id(cursor: FakeSnowflakeCursor, expression: exp.Expr) -> 
 
 def record(cursor: FakeSnowflakeCursor) -> None:
     """Append the query id of the statement the cursor just ran to its session's list (a _statements after-hook)."""
-    if cursor._sfqid:  # noqa: SLF001
+    if compat.query_id(cursor):
         ids = session_query_ids(cursor)
         with _lock:
-            ids.append(cursor._sfqid)  # noqa: SLF001
+            ids.append(compat.query_id(cursor))
 
 
 def wrap_transform(transform: Callable[..., exp.Expr]) -> Callable[..., exp.Expr]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 
 def raw_message(body: dict) -> Any:  # noqa: ANN401
@@ -41,14 +42,12 @@ _FAKESNOW_TIMEZONE = b'{"name":"TIMEZONE","value":"Etc/UTC"}'
 
 
 def _session_timezone(request: Request) -> str | None:
-    import fakesnow.server
-
     auth = request.headers.get("Authorization") or ""
-    conn = fakesnow.server.sessions.get(auth[17:-1])  # 'Snowflake Token="<token>"', as fakesnow reads it
+    conn = compat.session(auth[17:-1])  # 'Snowflake Token="<token>"', as fakesnow reads it
     if conn is None:
         return None
     try:
-        (zone,) = conn._duck_conn.execute("SELECT current_setting('TimeZone')").fetchone()  # noqa: SLF001
+        (zone,) = compat.duck_conn(conn).execute("SELECT current_setting('TimeZone')").fetchone()
     except Exception:  # noqa: BLE001  (a closed session: leave the response as it is)
         return None
     return str(zone)
@@ -77,14 +76,7 @@ def _wrap(endpoint: Any) -> Any:  # noqa: ANN401
 
 def install() -> None:
     """Wrap fakesnow's query route (the module function and the app's route). Safe to call more than once."""
-    import fakesnow.server
-    from starlette.routing import Route
-
-    if getattr(fakesnow.server.query_request, "__snowseg_query_responses__", False):
+    if getattr(compat.current("server.query_request"), "__snowseg_query_responses__", False):
         return
-    wrapped = _wrap(fakesnow.server.query_request)
-    fakesnow.server.query_request = wrapped
-    routes = fakesnow.server.app.router.routes
-    for i, route in enumerate(routes):
-        if isinstance(route, Route) and route.path == "/queries/v1/query-request":
-            routes[i] = Route(route.path, wrapped, methods=list(route.methods or ["POST"]))
+    wrapped = compat.wrap("server.query_request", _wrap, "__snowseg_query_responses__")
+    compat.replace_route("/queries/v1/query-request", wrapped, in_route_list=False)

@@ -20,9 +20,10 @@ import re
 from typing import Any
 
 import sqlglot
-from fakesnow.cursor import FakeSnowflakeCursor
+from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
 
 from snowseg_twin.extensions._staged_files import internal_location, list_prefix
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _REMOVE = re.compile(
     r"""^\s*(?:REMOVE|RM)\s+
@@ -49,7 +50,7 @@ def remove_sql(cursor: FakeSnowflakeCursor, command: str) -> str | None:
     location = internal_location(cursor, target)
     if location is None:
         raise NotImplementedError("REMOVE from an external stage")
-    files = list_prefix(location, cursor._duck_conn)  # noqa: SLF001
+    files = list_prefix(location, compat.duck_conn(cursor))
     if m["pattern"] is not None:
         regex = re.compile(m["pattern"].replace("''", "'"))
         files = [f for f in files if regex.fullmatch(f.name) or regex.fullmatch(f.listed_name)]
@@ -69,5 +70,5 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
     sql = remove_sql(cursor, command)
     if sql is None:
         return False
-    cursor._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
+    compat.execute_parsed(cursor, sqlglot.parse_one(sql, read="duckdb"))
     return True

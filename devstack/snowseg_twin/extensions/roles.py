@@ -41,6 +41,7 @@ import sqlglot
 from snowseg_twin.extensions import _grants, access_control, session_context
 from snowseg_twin.extensions._account_catalog import NAME, catalog, ident, like_clause, like_matches
 from snowseg_twin.extensions._table_functions import literal, values_sql
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _OBJ = r'(?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+)){0,2}'
 _TYPES = r"DATABASE|SCHEMA|(?:EXTERNAL\s+|TRANSIENT\s+)?TABLE|VIEW|STAGE|FILE\s+FORMAT|PIPE|WAREHOUSE|(?:STORAGE\s+)?INTEGRATION|USER|ROLE"
@@ -142,14 +143,14 @@ class _Ctx:
 
     def __init__(self, cursor: Any):  # noqa: ANN401
         self.cursor = cursor
-        self.session = session_context.get(cursor._conn)  # noqa: SLF001
+        self.session = session_context.get(compat.connection(cursor))
         self.role = (self.session.role if self.session else None) or "ACCOUNTADMIN"
         self.enforce = access_control.enforcing() and self.session is not None
         self.access = access_control.Access(cursor, self.session) if self.session else None
-        self.names = access_control._Names(cursor._conn)  # noqa: SLF001
+        self.names = access_control.Names(compat.connection(cursor))
 
     def meta(self) -> Any:  # noqa: ANN401
-        return catalog(self.cursor._duck_conn)  # noqa: SLF001
+        return catalog(compat.duck_conn(self.cursor))
 
     def roles(self) -> set[str]:
         return self.access.roles if self.access else {self.role}
@@ -243,7 +244,7 @@ def _privileges(text: str, on: str) -> list[str]:
 def _targets(ctx: _Ctx, m: re.Match, on: str) -> list[str]:
     """The existing objects a GRANT ... ON ALL <types> IN ... covers."""
     scope = ctx.object_name(m["in_kind"].upper(), m["in_name"])
-    duck = ctx.cursor._duck_conn  # noqa: SLF001
+    duck = compat.duck_conn(ctx.cursor)
     db, _, schema = scope.partition(".")
     with duck.cursor() as c:
         if on in ("TABLE", "VIEW"):
@@ -448,6 +449,6 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
                        (_SHOW_FUTURE, show_future_sql), (_SHOW_ROLES, show_roles_sql)):  # fmt: skip
         if m := regex.match(command):
             sql = run(_Ctx(cursor), m)
-            cursor._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
+            compat.execute_parsed(cursor, sqlglot.parse_one(sql, read="duckdb"))
             return True
     return False

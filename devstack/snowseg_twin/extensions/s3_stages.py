@@ -40,16 +40,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import fakesnow.transforms.stage as stage
 import snowflake.connector.errors
 import sqlglot
 from duckdb import DuckDBPyConnection
-from fakesnow.transforms.file_format import lookup_file_format
-from fakesnow.transforms.options import parse_options
+from snowseg_twin.extensions._fakesnow_compat import lookup_file_format
+from snowseg_twin.extensions._fakesnow_compat import parse_options
 from sqlglot import exp
 
 from snowseg_twin.extensions._staged_files import StagedFile
 from snowseg_twin.extensions._table_functions import literal
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 OPTIONS_TABLE = "_fs_global._fs_information_schema._twin_stage_options"
 
@@ -195,8 +195,8 @@ def resolve(var: str, duck_conn: DuckDBPyConnection, current_database: str | Non
     stage_var, _, path = var.partition("/")
     if stage_var.startswith("~"):
         return None
-    catalog, schema, name = stage.parts_from_var(stage_var, current_database, current_schema)
-    if stage.is_table_stage(name):
+    catalog, schema, name = compat.parts_from_var(stage_var, current_database, current_schema)
+    if compat.is_table_stage(name):
         return None
     row = _stage_row(duck_conn, catalog, schema, name)
     if row is None or not row[0] or not str(row[0]).lower().startswith("s3://"):
@@ -213,8 +213,8 @@ def stage_file_format(
     stage_var = var.partition("/")[0]
     if stage_var.startswith("~"):
         return {}
-    catalog, schema, name = stage.parts_from_var(stage_var, current_database, current_schema)
-    if stage.is_table_stage(name):
+    catalog, schema, name = compat.parts_from_var(stage_var, current_database, current_schema)
+    if compat.is_table_stage(name):
         return {}
     opts = _options_row(duck_conn, catalog, schema, name)
     if not opts or not opts[4]:
@@ -273,9 +273,7 @@ def list_objects(ext: ExternalStage, prefix: str) -> list[S3Object]:
 def _cache_root() -> Path:
     if env := os.environ.get("SNOWSEG_TWIN_S3_CACHE"):
         return Path(env)
-    import fakesnow.server
-
-    home = getattr(fakesnow.server.shared_fs, "home", None)
+    home = getattr(compat.shared_fs(), "home", None)
     return Path(home) / "s3_cache" if home else Path(_temp_cache())
 
 
@@ -357,8 +355,8 @@ def list_sql(cursor: Any, command: str) -> str | None:  # noqa: ANN401
     target = _unquote(m["target"])
     if not target.startswith("@"):
         return None
-    conn = cursor._conn  # noqa: SLF001
-    resolved = resolve(target[1:], cursor._duck_conn, conn.database, conn.schema)  # noqa: SLF001
+    conn = compat.connection(cursor)
+    resolved = resolve(target[1:], compat.duck_conn(cursor), conn.database, conn.schema)
     if resolved is None:
         return None
     ext, path = resolved
@@ -391,21 +389,21 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
         expression = sqlglot.parse_one(command, read="snowflake")
         if not isinstance(expression, exp.Create):
             return False
-        conn = cursor._conn  # noqa: SLF001
+        conn = compat.connection(cursor)
         table = expression.find(exp.Table)
         assert table is not None
         catalog = (table.catalog or conn.database or "").upper()
         schema = (table.db or conn.schema or "").upper()
         name = table.name if table.this.quoted else table.name.upper()
-        existed = _stage_row(cursor._duck_conn, catalog, schema, name) is not None  # noqa: SLF001
+        existed = _stage_row(compat.duck_conn(cursor), catalog, schema, name) is not None
         execute(cursor, command, params, *args, **kwargs)
         if expression.args.get("replace") or not existed:
-            record_stage_options(expression, cursor._duck_conn, catalog, schema)  # noqa: SLF001
+            record_stage_options(expression, compat.duck_conn(cursor), catalog, schema)
         return True
     if _LIST.match(command):
         sql = list_sql(cursor, command)
         if sql is None:
             return False
-        cursor._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
+        compat.execute_parsed(cursor, sqlglot.parse_one(sql, read="duckdb"))
         return True
     return False

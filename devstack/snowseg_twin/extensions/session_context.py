@@ -32,11 +32,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlglot
-from fakesnow.cursor import FakeSnowflakeCursor
+from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
 from sqlglot import exp
 
 from snowseg_twin.extensions._account_catalog import NAME, ident
 from snowseg_twin.extensions._table_functions import literal
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _ATTR = "_snowseg_session"
 _lock = threading.Lock()
@@ -99,7 +100,7 @@ def replace_context_functions(session: Session, expression: exp.Expr) -> exp.Exp
 def wrap_transform(transform: Callable[..., exp.Expr]) -> Callable[..., exp.Expr]:
     @functools.wraps(transform)
     def wrapped(self: FakeSnowflakeCursor, expression: exp.Expr, *args: Any, **kwargs: Any) -> exp.Expr:
-        session = get(self._conn)  # noqa: SLF001
+        session = get(compat.connection(self))
         if session is not None:
             expression = replace_context_functions(session, expression)
         return transform(self, expression, *args, **kwargs)
@@ -113,15 +114,12 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
     m = _USE_ROLE.match(command)
     if not m:
         return False
-    update(cursor._conn, role=ident(m["name"]))  # noqa: SLF001
-    cursor._execute(sqlglot.parse_one(f"SELECT {literal('Statement executed successfully.')} AS status", read="duckdb"))  # noqa: SLF001
+    update(compat.connection(cursor), role=ident(m["name"]))
+    status = f"SELECT {literal('Statement executed successfully.')} AS status"
+    compat.execute_parsed(cursor, sqlglot.parse_one(status, read="duckdb"))
     return True
 
 
 def install() -> None:
     """Wrap FakeSnowflakeCursor._transform once (idempotent)."""
-    import fakesnow.cursor
-
-    cls = fakesnow.cursor.FakeSnowflakeCursor
-    if not getattr(cls._transform, "__snowseg_session_context__", False):  # noqa: SLF001
-        cls._transform = wrap_transform(cls._transform)  # type: ignore[method-assign]  # noqa: SLF001
+    compat.wrap_cursor_method("_transform", wrap_transform, "__snowseg_session_context__")

@@ -34,6 +34,7 @@ import sqlglot
 
 from snowseg_twin.extensions import session_context
 from snowseg_twin.extensions._table_functions import literal
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 _SET = re.compile(r"^\s*ALTER\s+SESSION\s+SET\s+(?P<name>TIMEZONE|QUERY_TAG)\s*=\s*'(?P<value>(?:[^']|'')*)'\s*;?\s*$",
@@ -51,7 +52,7 @@ def set_timezone(conn: Any, tz: str | None) -> None:  # noqa: ANN401
     try:
         if not re.fullmatch(r"[A-Za-z0-9_+\-/]{1,64}", zone):
             raise ValueError(zone)
-        conn._duck_conn.execute(f"SET TimeZone = '{zone}'")  # noqa: SLF001  (checked: a zone name, no quote)
+        compat.duck_conn(conn).execute(f"SET TimeZone = '{zone}'")  # checked: a zone name, no quote
     except Exception as e:  # DuckDB: unknown time zone
         raise snowflake.connector.errors.ProgrammingError(
             msg=f"invalid value [{zone}] for parameter 'TIMEZONE'", errno=2043, sqlstate="22023") from e
@@ -72,11 +73,11 @@ def query_tag(conn: Any) -> str:  # noqa: ANN401
 def record(cursor: Any, command: str, params: Any) -> None:  # noqa: ANN401
     """Before-hook: append the statement to the query log (SNOWSEG_TWIN_QUERY_LOG), for sessions that logged in."""
     path = os.environ.get(QUERY_LOG_ENV)
-    session = session_context.get(cursor._conn)  # noqa: SLF001
+    session = session_context.get(compat.connection(cursor))
     if not path or session is None:
         return None
     line = json.dumps({"at": datetime.datetime.now(datetime.UTC).isoformat(), "user": session.user,
-                       "role": session.role, "query_tag": query_tag(cursor._conn), "sql": command})  # noqa: SLF001
+                       "role": session.role, "query_tag": query_tag(compat.connection(cursor)), "sql": command})
     with _log_lock, open(path, "a", encoding="utf-8") as f:
         f.write(line + "\n")
     return None
@@ -84,7 +85,7 @@ def record(cursor: Any, command: str, params: Any) -> None:  # noqa: ANN401
 
 def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwargs: Any) -> bool:  # noqa: ANN401
     """ALTER SESSION SET / UNSET TIMEZONE or QUERY_TAG; False for any other statement."""
-    conn = cursor._conn  # noqa: SLF001
+    conn = compat.connection(cursor)
     if m := _SET.match(command):
         value = m["value"].replace("''", "'")
         set_timezone(conn, value) if m["name"].upper() == "TIMEZONE" else conn.__dict__.__setitem__(_TAG, value)
@@ -92,6 +93,6 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
         set_timezone(conn, None) if m["name"].upper() == "TIMEZONE" else conn.__dict__.__setitem__(_TAG, "")
     else:
         return False
-    cursor._execute(sqlglot.parse_one(  # noqa: SLF001
+    compat.execute_parsed(cursor, sqlglot.parse_one(
         f"SELECT {literal('Statement executed successfully.')} AS status", read="duckdb"))
     return True

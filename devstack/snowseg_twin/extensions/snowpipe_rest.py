@@ -72,7 +72,7 @@ async def _pipe(request: Request) -> pipes.Pipe | JSONResponse:
 
 
 def _ts(value: datetime.datetime | None) -> str | None:
-    return pipes._ts(value)  # noqa: SLF001
+    return pipes.format_timestamp(value)
 
 
 def _parse_time(text: str) -> datetime.datetime:
@@ -93,7 +93,7 @@ def _file_entries(
     if until is not None:
         sql += " AND last_load_time < ?"
         params.append(until)
-    with pipes._meta() as meta:  # noqa: SLF001
+    with pipes.open_catalog() as meta:
         rows = meta.execute(sql + " ORDER BY last_load_time, file_path", params).fetchall()
     files = []
     for (path, location, size, queued, loaded, inserted, parsed, errors, limit, first, line, char, column,
@@ -112,7 +112,7 @@ def _file_entries(
 
 
 def _active(pipe: pipes.Pipe) -> int:
-    with pipes._meta() as meta:  # noqa: SLF001
+    with pipes.open_catalog() as meta:
         return meta.execute(
             f"SELECT count(*) FROM {pipes.PIPE_FILES} WHERE pipe_id = ? AND status = 'PENDING'", [pipe.pipe_id]
         ).fetchall()[0][0]

@@ -25,11 +25,11 @@ import re
 import shutil
 from typing import Any
 
-import fakesnow.transforms.stage as stage
 import snowflake.connector.errors
 import sqlglot
 
 from snowseg_twin.extensions._table_functions import literal
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _NAME = r"(?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+)){0,2}"
 _DROP = re.compile(
@@ -37,8 +37,8 @@ _DROP = re.compile(
 )
 UNPARSABLE = [_DROP]
 
-STAGES = "_fs_global._fs_information_schema._fs_stages"
-FILE_FORMATS = "_fs_global._fs_information_schema._fs_file_formats"
+STAGES = compat.FS_STAGES
+FILE_FORMATS = compat.FS_FILE_FORMATS
 STAGE_OPTIONS = "_fs_global._fs_information_schema._twin_stage_options"
 
 
@@ -59,11 +59,11 @@ def _parts(name: str, database: str | None, schema: str | None) -> tuple[str, st
 
 
 def drop_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
-    conn = cursor._conn  # noqa: SLF001
+    conn = compat.connection(cursor)
     catalog, schema, name = _parts(m["name"], conn.database, conn.schema)
     is_stage = m["kind"].upper() == "STAGE"
     table, label = (STAGES, "Stage") if is_stage else (FILE_FORMATS, "File format")
-    with cursor._duck_conn.cursor() as own:  # noqa: SLF001  (DDL commits at once, apart from a session's transaction)
+    with compat.duck_conn(cursor).cursor() as own:  # DDL commits at once, apart from a session's transaction
         found = own.execute(
             f"SELECT 1 FROM {table} WHERE database_name = ? AND schema_name = ? AND name = ?", [catalog, schema, name]
         ).fetchall()
@@ -85,7 +85,7 @@ def drop_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
                 own.execute(f"DELETE FROM {STAGE_OPTIONS} WHERE database_name = ? AND schema_name = ? AND name = ?",
                             [catalog, schema, name])  # fmt: skip
     if is_stage:
-        shutil.rmtree(stage.internal_dir(f"{catalog}.{schema}.{name}"), ignore_errors=True)
+        shutil.rmtree(compat.internal_dir(f"{catalog}.{schema}.{name}"), ignore_errors=True)
     return f"SELECT {literal(f'{name} successfully dropped.')} AS status"
 
 
@@ -94,5 +94,5 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
     m = _DROP.match(command)
     if not m:
         return False
-    cursor._execute(sqlglot.parse_one(drop_sql(cursor, m), read="duckdb"))  # noqa: SLF001
+    compat.execute_parsed(cursor, sqlglot.parse_one(drop_sql(cursor, m), read="duckdb"))
     return True

@@ -25,6 +25,7 @@ import sqlglot
 
 from snowseg_twin.extensions._staged_files import internal_location, list_prefix
 from snowseg_twin.extensions._table_functions import literal
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _LIST = re.compile(
     r"""^\s*(?:LIST|LS)\s+
@@ -58,7 +59,7 @@ def list_sql(cursor: Any, command: str) -> str | None:  # noqa: ANN401
     location = internal_location(cursor, target)
     if location is None:
         return None
-    files = list_prefix(location, cursor._duck_conn)  # noqa: SLF001
+    files = list_prefix(location, compat.duck_conn(cursor))
     if m["pattern"] is not None:
         regex = re.compile(m["pattern"].replace("''", "'"))
         files = [f for f in files if regex.fullmatch(f.listed_name) or regex.fullmatch(f.name)]
@@ -78,5 +79,5 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
     sql = list_sql(cursor, command)
     if sql is None:
         return False
-    cursor._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
+    compat.execute_parsed(cursor, sqlglot.parse_one(sql, read="duckdb"))
     return True

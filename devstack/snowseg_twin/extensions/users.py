@@ -51,6 +51,7 @@ import sqlglot
 from snowseg_twin.extensions import access_control, session_context, session_params, warehouses
 from snowseg_twin.extensions._account_catalog import FS_USERS, NAME, USERS, catalog, check_known, ident, properties
 from snowseg_twin.extensions._table_functions import literal, values_sql
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _CREATE = re.compile(
     rf"""^\s*CREATE\s+(?P<replace>OR\s+REPLACE\s+)?USER\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{NAME})
@@ -162,7 +163,7 @@ def create_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     values = _normalise(props)
     values.setdefault("LOGIN_NAME", name)
     values["LOGIN_NAME"] = str(values["LOGIN_NAME"]).upper()
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         if _find(meta, name):
             if m["ine"]:
                 return _status(f"{name} already exists, statement succeeded.")
@@ -190,7 +191,7 @@ def alter_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
         keys = [k.strip().upper() for k in m["unset"].split(",") if k.strip()]
         check_known(dict.fromkeys(keys), _KNOWN, "ALTER USER UNSET")
         values = {k: (name if k == "LOGIN_NAME" else None) for k in keys if k not in _IGNORED}
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         if not _find(meta, name):
             if m["ie"]:
                 return _status("Statement executed successfully.")
@@ -224,7 +225,7 @@ def by_login(duck_conn: Any, login: str) -> dict[str, Any] | None:  # noqa: ANN4
 
 def desc_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     name = ident(m["name"])
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         user = _user(meta, name)
     if user is None:
         raise not_found(name)
@@ -254,7 +255,7 @@ def desc_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
 
 def drop_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     name = ident(m["name"])
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         if not _find(meta, name):
             if m["ie"]:
                 return _status(f"Drop statement executed successfully ({name} already dropped).")
@@ -277,7 +278,7 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
         sql = drop_sql(cursor, m)
     if sql is None:
         return False
-    cursor._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
+    compat.execute_parsed(cursor, sqlglot.parse_one(sql, read="duckdb"))
     return True
 
 
@@ -325,20 +326,20 @@ def wrap_login(login: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaita
 
     @functools.wraps(login)
     async def login_request(request: Any) -> Any:  # noqa: ANN401
-        import fakesnow.server
-
         data = _login_params(await request.body(), request.headers)
         response = await login(request)
         answer = json.loads(response.body)
         if not answer.get("success"):
             return response
         token = answer["data"]["token"]
-        conn = fakesnow.server.sessions[token]
+        conn = compat.session(token)
+        if conn is None:
+            raise KeyError(token)
         login_name = str(data.get("LOGIN_NAME") or "")
-        user = by_login(conn._duck_conn, login_name) if login_name else None  # noqa: SLF001
+        user = by_login(compat.duck_conn(conn), login_name) if login_name else None
         if user is not None and str(data.get("AUTHENTICATOR", "")).upper() == "SNOWFLAKE_JWT":
             if not jwt_accepted(data.get("TOKEN"), user):
-                fakesnow.server.sessions.pop(token, None)
+                compat.end_session(token)
                 conn.close()
                 return JSONResponse(
                     {"data": None, "code": "390144", "message": f"JWT token is invalid. [{uuid.uuid4()}]",
@@ -347,13 +348,13 @@ def wrap_login(login: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaita
         params = request.query_params
         role = ident(params["roleName"]) if params.get("roleName") else (user or {}).get("default_role") or "PUBLIC"
         wanted = ident(params["warehouse"]) if params.get("warehouse") else (user or {}).get("default_warehouse")
-        warehouse = wanted if wanted and warehouses.exists(conn._duck_conn, wanted) else None  # noqa: SLF001
+        warehouse = wanted if wanted and warehouses.exists(compat.duck_conn(conn), wanted) else None
         account = str(data.get("ACCOUNT_NAME") or "").upper() or None
         name = user["name"] if user else (login_name.upper() or None)
         if access_control.enforcing():
             refused = _login_refused(conn, user, role, params.get("roleName"))
             if refused is not None:
-                fakesnow.server.sessions.pop(token, None)
+                compat.end_session(token)
                 conn.close()
                 return refused
             if warehouse is not None and not _may_use_warehouse(conn, name, role, warehouse):
@@ -377,7 +378,7 @@ def _login_refused(conn: Any, user: dict[str, Any] | None, role: str, asked: str
         # Snowflake knows no such user: https://docs.snowflake.com/en/user-guide/key-pair-auth-troubleshooting
         return JSONResponse({"data": None, "code": "390100", "success": False,
                              "message": "Incorrect username or password was specified."})  # fmt: skip
-    with catalog(conn._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(conn)) as meta:
         usable = _grants.user_roles(meta, user["name"])
     if role in usable:
         return None
@@ -393,23 +394,12 @@ def _may_use_warehouse(conn: Any, user: str | None, role: str, warehouse: str) -
     from snowseg_twin.extensions import _grants
     from snowseg_twin.extensions._account_catalog import catalog
 
-    with catalog(conn._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(conn)) as meta:
         held = _grants.held(meta, _grants.inherited(meta, role), "WAREHOUSE", warehouse)
     return "USAGE" in held or "OWNERSHIP" in held
 
 
 def install_login() -> None:
     """Route fakesnow's login requests through wrap_login, in its route list and its app (idempotent)."""
-    import fakesnow.server
-    from starlette.routing import Route
-
-    path = "/session/v1/login-request"
-    if getattr(fakesnow.server.login_request, "__snowseg_users__", False):
-        wrapped = fakesnow.server.login_request
-    else:
-        wrapped = wrap_login(fakesnow.server.login_request)
-        fakesnow.server.login_request = wrapped
-    for routes in (fakesnow.server.routes, fakesnow.server.app.router.routes):
-        for i, route in enumerate(routes):
-            if getattr(route, "path", None) == path and getattr(route, "endpoint", None) is not wrapped:
-                routes[i] = Route(path, wrapped, methods=["POST"])
+    wrapped = compat.wrap("server.login_request", wrap_login, "__snowseg_users__")
+    compat.replace_route("/session/v1/login-request", wrapped)

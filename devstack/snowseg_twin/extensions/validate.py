@@ -28,10 +28,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import fakesnow.copy_into as fs_copy
 import snowflake.connector.errors
-from fakesnow.cursor import FakeSnowflakeCursor
-from fakesnow.params import MutableParams
+from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
+from snowseg_twin.extensions._fakesnow_compat import MutableParams
 from sqlglot import exp
 
 from snowseg_twin.extensions._copy_options import parse_copy_options
@@ -45,6 +44,7 @@ from snowseg_twin.extensions._table_functions import (
     table_parts,
     values_sql,
 )
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 VALIDATE_COLUMNS = [
     ("ERROR", "VARCHAR"),
@@ -94,7 +94,7 @@ _LAST_ATTR = "_snowseg_last_copy"
 
 
 def last_run(cursor: FakeSnowflakeCursor) -> CopyRun | None:
-    return cursor._conn.__dict__.get(_LAST_ATTR)  # noqa: SLF001
+    return compat.connection(cursor).__dict__.get(_LAST_ATTR)
 
 
 def run(query_id: str) -> CopyRun | None:
@@ -118,8 +118,8 @@ def _on_error(expr: exp.Copy, params: MutableParams | None) -> str:
 
 
 def _started(cursor: FakeSnowflakeCursor, expr: exp.Copy, params: MutableParams | None) -> CopyRun:
-    conn = cursor._conn  # noqa: SLF001
-    table = fs_copy._extract_table(expr.this)  # noqa: SLF001
+    conn = compat.connection(cursor)
+    table = compat.extract_table(expr.this)
     target = (table.catalog or conn.database or "", table.db or conn.schema or "", table.name)
     transform = isinstance(expr.args["files"][0], exp.Subquery)
     return CopyRun(None, None, target, transform, _on_error(expr, params))
@@ -134,15 +134,15 @@ def wrap_execute(_execute: Callable[..., None]) -> Callable[..., None]:
             return _execute(self, transformed, params)
         assert isinstance(transformed, exp.Copy)
         started = _started(self, transformed, params)
-        before = last_job(self._duck_conn)  # noqa: SLF001
+        before = last_job(compat.duck_conn(self))
         try:
             _execute(self, transformed, params)
         except BaseException:
-            after = last_job(self._duck_conn)  # noqa: SLF001
+            after = last_job(compat.duck_conn(self))
             _remember(self, CopyRun(None, after if after is not before else None, *_rest(started)))
             raise
-        after = last_job(self._duck_conn)  # noqa: SLF001
-        _remember(self, CopyRun(self._sfqid, after if after is not before else None, *_rest(started)))  # noqa: SLF001
+        after = last_job(compat.duck_conn(self))
+        _remember(self, CopyRun(compat.query_id(self), after if after is not before else None, *_rest(started)))
 
     wrapped.__snowseg_validate__ = True  # type: ignore[attr-defined]
     return wrapped
@@ -154,7 +154,7 @@ def _rest(r: CopyRun) -> tuple[tuple[str, str, str], bool, str]:
 
 def _remember(cursor: FakeSnowflakeCursor, r: CopyRun) -> None:
     with _lock:
-        setattr(cursor._conn, _LAST_ATTR, r)  # noqa: SLF001
+        setattr(compat.connection(cursor), _LAST_ATTR, r)
         if r.query_id:
             _runs[r.query_id] = r
 
@@ -178,9 +178,9 @@ def validate_sql(cursor: FakeSnowflakeCursor, fn: exp.Expr) -> str | None:
         )
     target = positional[0]
     parts = [p.name for p in target.parts] if isinstance(target, exp.Column | exp.Table) else [target.name]
-    conn = cursor._conn  # noqa: SLF001
+    conn = compat.connection(cursor)
     catalog, schema, name = table_parts(parts, conn.database, conn.schema)
-    duck_conn = cursor._duck_conn  # noqa: SLF001
+    duck_conn = compat.duck_conn(cursor)
     if not table_exists(duck_conn, catalog, schema, name):
         raise table_not_found(catalog, schema, name)
 

@@ -38,12 +38,10 @@ import functools
 import re
 from collections.abc import Callable
 
-import fakesnow.copy_into as fs_copy
-import fakesnow.transforms.stage as stage
 import snowflake.connector.errors
 import sqlglot
-from fakesnow.cursor import FakeSnowflakeCursor
-from fakesnow.params import MutableParams
+from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
+from snowseg_twin.extensions._fakesnow_compat import MutableParams
 from sqlglot import exp
 
 from snowseg_twin.extensions import copy_csv
@@ -54,6 +52,7 @@ from snowseg_twin.extensions._projection import build_projection
 from snowseg_twin.extensions._table_functions import values_sql
 from snowseg_twin.extensions._values import duck_cast_sql
 from snowseg_twin.extensions.validate import VALIDATE_COLUMNS, category, has_param, is_load
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _ROWS = re.compile(r"RETURN_(\d+)_ROWS", re.IGNORECASE)
 
@@ -93,17 +92,17 @@ def validation_sql(cursor: FakeSnowflakeCursor, expr: exp.Copy, params: MutableP
             p.pop()
             break
 
-    conn, duck_conn = cursor._conn, cursor._duck_conn  # noqa: SLF001
+    conn, duck_conn = compat.connection(cursor), compat.duck_conn(cursor)
     database, schema = conn.database, conn.schema
-    source = fs_copy._from_source(expr)  # noqa: SLF001
-    table = fs_copy._extract_table(expr.this)  # noqa: SLF001
+    source = compat.from_source(expr)
+    table = compat.extract_table(expr.this)
     if not source.startswith("@"):
         raise NotImplementedError("VALIDATION_MODE from an external location")
     format_options = copy_csv.copy_format_options(expr, duck_conn, database, schema)
     if str(format_options.get("TYPE", "CSV")).upper() != "CSV":
         raise NotImplementedError(f"VALIDATION_MODE with TYPE = {format_options['TYPE']}")
     from_stage = copy_csv.StageSource.of(source[1:], duck_conn, database, schema, conn.table_stages, table)
-    if not from_stage.remote and not stage.is_internal(from_stage.location):
+    if not from_stage.remote and not compat.is_internal(from_stage.location):
         raise NotImplementedError("VALIDATION_MODE from an external stage other than S3")
 
     opts = parse_copy_options(expr, params, format_options)

@@ -37,6 +37,7 @@ from snowseg_twin.extensions import access_control, session_context
 from snowseg_twin.extensions._account_catalog import NAME, WAREHOUSES, catalog, check_known, ident, like_clause
 from snowseg_twin.extensions._account_catalog import like_matches, properties
 from snowseg_twin.extensions._table_functions import literal, values_sql
+from snowseg_twin.extensions import _fakesnow_compat as compat
 
 _CREATE = re.compile(
     rf"""^\s*CREATE\s+(?P<replace>OR\s+REPLACE\s+)?WAREHOUSE\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>{NAME})
@@ -106,7 +107,7 @@ def create_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     auto_suspend = None if str(auto_suspend).upper() == "NULL" else int(auto_suspend)
     row = [name, _SIZES[size_raw], auto_suspend, bool(props.get("AUTO_RESUME", True)),
            bool(props.get("INITIALLY_SUSPENDED", False)), props.get("COMMENT", "")]  # fmt: skip
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         found = bool(meta.execute(f"SELECT 1 FROM {WAREHOUSES} WHERE name = ?", [name]).fetchall())
         if found and m["ine"]:
             return _status(f"{name} already exists, statement succeeded.")
@@ -116,13 +117,13 @@ def create_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
             )
         meta.execute(f"DELETE FROM {WAREHOUSES} WHERE name = ?", [name])
         meta.execute(f"INSERT INTO {WAREHOUSES} VALUES (?, ?, ?, ?, ?, ?, now())", row)
-    session_context.update(cursor._conn, warehouse=name)  # noqa: SLF001
+    session_context.update(compat.connection(cursor), warehouse=name)
     return _status(f"Warehouse {name} successfully created.")
 
 
 def drop_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     name = ident(m["name"])
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         found = bool(meta.execute(f"SELECT 1 FROM {WAREHOUSES} WHERE name = ?", [name]).fetchall())
         if not found:
             if m["ie"]:
@@ -132,16 +133,16 @@ def drop_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
                 sqlstate="02000",
             )
         meta.execute(f"DELETE FROM {WAREHOUSES} WHERE name = ?", [name])
-    session = session_context.get(cursor._conn)  # noqa: SLF001
+    session = session_context.get(compat.connection(cursor))
     if session is not None and session.warehouse == name:
-        session_context.update(cursor._conn, warehouse=None)  # noqa: SLF001
+        session_context.update(compat.connection(cursor), warehouse=None)
     return _status(f"{name} successfully dropped.")
 
 
 def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
-    session = session_context.get(cursor._conn)  # noqa: SLF001
+    session = session_context.get(compat.connection(cursor))
     current = session.warehouse if session else None
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
+    with catalog(compat.duck_conn(cursor)) as meta:
         rows = meta.execute(
             f"SELECT name, size, auto_suspend, auto_resume, suspended, comment, created_on FROM {WAREHOUSES} "
             "ORDER BY name"
@@ -158,9 +159,9 @@ def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
 
 def use_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     name = ident(m["name"])
-    if not exists(cursor._duck_conn, name):  # noqa: SLF001
+    if not exists(compat.duck_conn(cursor), name):
         raise does_not_exist()
-    session_context.update(cursor._conn, warehouse=name)  # noqa: SLF001
+    session_context.update(compat.connection(cursor), warehouse=name)
     return _status("Statement executed successfully.")
 
 
@@ -177,5 +178,5 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
         sql = show_sql(cursor, m)
     if sql is None:
         return False
-    cursor._execute(sqlglot.parse_one(sql, read="duckdb"))  # noqa: SLF001
+    compat.execute_parsed(cursor, sqlglot.parse_one(sql, read="duckdb"))
     return True

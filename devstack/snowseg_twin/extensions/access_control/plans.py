@@ -1,300 +1,28 @@
-"""Privilege checks on every statement, and the ownership of the objects statements create.
-
-Emulates Snowflake's access control for the statements a pipeline sends (docs.snowflake.com, "Access control
-privileges": https://docs.snowflake.com/en/user-guide/security-access-control-privileges). A statement runs with
-the privileges of the session's current role and of every role below it in the hierarchy, and PUBLIC's;
-OWNERSHIP of an object confers every privilege on it. Operating on an object in a schema needs USAGE on the
-database and the schema. What each statement needs (checked before any handler or fakesnow runs it):
-
-- SELECT (and the source of INSERT ... SELECT, CTAS, CREATE VIEW, UPDATE/DELETE/MERGE's other tables): SELECT on
-  every table and view; ``<db>.INFORMATION_SCHEMA`` and its table functions: USAGE on the database.
-- INSERT / UPDATE / DELETE / TRUNCATE: that privilege on the target; MERGE: UPDATE, DELETE and INSERT on the target
-  as its WHEN clauses do.
-- CREATE TABLE (not TEMPORARY) / VIEW / STAGE / FILE FORMAT / PIPE: CREATE <type> on the schema; CREATE SCHEMA: on
-  the database; CREATE DATABASE / WAREHOUSE / INTEGRATION / ROLE / USER: on the account. Checked with IF NOT
-  EXISTS too, whether or not the object exists. OR REPLACE of an existing object also needs its OWNERSHIP.
-  CREATE STAGE ... STORAGE_INTEGRATION = i needs USAGE on i; FILE_FORMAT = (FORMAT_NAME = f) USAGE on f;
-  CREATE TABLE ... CLONE t SELECT on t; CREATE PIPE also what its COPY needs.
-- DROP, ALTER TABLE / VIEW / STAGE / FILE FORMAT / SCHEMA / DATABASE / WAREHOUSE / INTEGRATION / USER: OWNERSHIP;
-  ALTER TABLE ... RENAME TO also CREATE TABLE on the target schema; ALTER WAREHOUSE: MODIFY or OPERATE.
-- COPY INTO <table>: INSERT on the table; READ on a named internal stage, USAGE on an external one, OWNERSHIP of
-  the table for its table stage (@%t); USAGE on a named file format.
-- PUT / REMOVE: WRITE on a named internal stage (REMOVE on an external stage: USAGE); LIST / GET: READ (LIST on an
-  external stage: USAGE); a table stage (@%t): OWNERSHIP of the table.
-- SYSTEM$PIPE_STATUS: MONITOR on the pipe; DESC PIPE: MONITOR or OPERATE; ALTER PIPE ... REFRESH and SET
-  PIPE_EXECUTION_PAUSED: OPERATE.
-- USE DATABASE / SCHEMA: USAGE; USE WAREHOUSE: USAGE; DESC TABLE / VIEW / STAGE / FILE FORMAT: any privilege on
-  it; DESC INTEGRATION: USAGE; SHOW ... IN DATABASE / SCHEMA: USAGE on it.
-- A statement that reads or writes table data (a query with a FROM, DML, COPY, CTAS) needs a current warehouse
-  the role has USAGE on: 000606 "No active warehouse selected in the current session.  Select an active warehouse
-  with the 'use warehouse' command." SHOW, DESCRIBE, USE, DDL, GRANT, PUT / LIST / REMOVE and SELECTs without a
-  FROM (context functions, SYSTEM$PIPE_STATUS) need none.
-
-Errors, as Snowflake words them: an object the role has no privilege on at all (or whose database or schema it
-may not use) does not exist for it: 002003 (02000) "SQL compilation error:\\n<Type> '<NAME>' does not exist or not
-authorized." (tables and views: "Object '<DB.SCHEMA.NAME>' ...", 42S02); a known object without the privilege
-needed: 003001 (42501) "SQL access control error:\\nInsufficient privileges to operate on <type> '<NAME>'". USE
-DATABASE / SCHEMA say 003001 either way; USE WAREHOUSE says 002043 "Object does not exist, or operation cannot be
-performed." (warehouses).
-
-Where it is on: only when the twin server was started with env SNOWSEG_TWIN_PRIVILEGES=enforce (configure(), at
-install), and only for sessions that logged in through the twin's login route; a session without a login context
-(fakesnow.patch() in-process) is never checked. Ownership is recorded either way: every object a session creates
-is owned by its current role (fakesnow's databases, schemas, tables, views, stages and file formats as much as the
-twin's pipes, warehouses, integrations and users), gets the future grants of its schema (or database), and a
-dropped or replaced object loses its grants (CREATE OR REPLACE ... COPY GRANTS keeps them).
-
-Differs from Snowflake: secondary roles are never active (stricter); ACCOUNTADMIN is not a superuser, as in
-Snowflake, so objects from before the catalog existed (an older twin home, or created on connect) have no owner
-and only the privileges granted on them; temporary tables are not checked (only their session sees them);
-SHOW DATABASES / SCHEMAS / TABLES and INFORMATION_SCHEMA rows are not filtered by privileges (SHOW WAREHOUSES,
-INTEGRATIONS, PIPES and ROLES are); statements the twin does not know are not checked; COUNT(*) and other
-queries Snowflake answers from metadata still need a warehouse (stricter).
-"""
+"""What each statement needs (Plan): privilege checks, a warehouse, and the ownership to record once it has run;
+plan_for() reads the statement (sqlglot, or the regexes of _COMMANDS for what sqlglot does not parse)."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import snowflake.connector.errors
 import sqlglot
 from sqlglot import exp
 
-from snowseg_twin.extensions import _grants, session_context
-from snowseg_twin.extensions._account_catalog import INTEGRATIONS, WAREHOUSES, catalog, ident
-
-ENV = "SNOWSEG_TWIN_PRIVILEGES"
-_state = {"enforce": False}
-
-STAGES = "_fs_global._fs_information_schema._fs_stages"
-FILE_FORMATS = "_fs_global._fs_information_schema._fs_file_formats"
-
-# granted_on type -> (its name in 002003 messages, in 003001 messages)
-LABELS = {
-    "ACCOUNT": ("Account", "account"), "DATABASE": ("Database", "database"), "SCHEMA": ("Schema", "schema"),
-    "TABLE": ("Object", "table"), "VIEW": ("Object", "view"), "STAGE": ("Stage", "stage"),
-    "FILE_FORMAT": ("File format", "file format"), "PIPE": ("Pipe", "pipe"), "WAREHOUSE": ("Warehouse", "warehouse"),
-    "INTEGRATION": ("Integration", "integration"), "ROLE": ("Role", "role"), "USER": ("User", "user"),
-}  # fmt: skip
-
-ANY = frozenset({"*"})  # any privilege at all will do (DESCRIBE)
-
-
-def configure(value: str | None = None) -> bool:
-    """Turn enforcement on when value (default: env SNOWSEG_TWIN_PRIVILEGES) is 'enforce'; return whether it is."""
-    value = os.environ.get(ENV, "") if value is None else value
-    if value.strip().lower() not in ("", "off", "enforce"):
-        raise ValueError(f"{ENV}={value!r}: use 'enforce' (privilege checks on) or leave it unset (off)")
-    _state["enforce"] = value.strip().lower() == "enforce"
-    return _state["enforce"]
-
-
-def enforcing() -> bool:
-    return _state["enforce"]
-
-
-# --- errors -----------------------------------------------------------------------------------------------------------
-
-
-def not_authorized(on: str, name: str) -> snowflake.connector.errors.ProgrammingError:
-    """002003: the object does not exist for this role (it may exist, but the role may not see it)."""
-    label = LABELS[on][0]
-    sqlstate = "42S02" if label == "Object" else "02000"
-    return snowflake.connector.errors.ProgrammingError(
-        msg=f"SQL compilation error:\n{label} '{name}' does not exist or not authorized.", errno=2003,
-        sqlstate=sqlstate,
-    )
-
-
-def insufficient(on: str, name: str) -> snowflake.connector.errors.ProgrammingError:
-    """003001: the role sees the object but lacks the privilege the statement needs."""
-    return snowflake.connector.errors.ProgrammingError(
-        msg=f"SQL access control error:\nInsufficient privileges to operate on {LABELS[on][1]} '{name}'", errno=3001,
-        sqlstate="42501",
-    )
-
-
-def no_warehouse() -> snowflake.connector.errors.ProgrammingError:
-    return snowflake.connector.errors.ProgrammingError(
-        msg="No active warehouse selected in the current session.  Select an active warehouse with the 'use "
-        "warehouse' command.\n",
-        errno=606,
-        sqlstate="57P03",
-    )
-
-
-def role_not_assigned(role: str) -> snowflake.connector.errors.ProgrammingError:
-    """USE ROLE of a role the user was not granted: 003013 (42501)."""
-    return snowflake.connector.errors.ProgrammingError(
-        msg=f"SQL access control error:\nRequested role '{role}' is not assigned to the executing user.  Specify "
-        "another role to activate.",
-        errno=3013,
-        sqlstate="42501",
-    )
-
-
-# --- the session's privileges -----------------------------------------------------------------------------------------
-
-
-class Access:
-    """What the session's current role may do: its inherited roles and their grants, read from the catalog."""
-
-    def __init__(self, cursor: Any, session: session_context.Session):  # noqa: ANN401
-        self.cursor = cursor
-        self.session = session
-        self.role = session.role or "PUBLIC"
-        self._roles: set[str] | None = None
-        self._held: dict[tuple[str, str], set[str]] = {}  # one statement's checks ask about the same objects again
-
-    def meta(self) -> Any:  # noqa: ANN401
-        return catalog(self.cursor._duck_conn)  # noqa: SLF001
-
-    @property
-    def roles(self) -> set[str]:
-        if self._roles is None:
-            with self.meta() as meta:
-                self._roles = _grants.inherited(meta, self.role)
-        return self._roles
-
-    def held(self, on: str, name: str) -> set[str]:
-        if (on, name) not in self._held:
-            with self.meta() as meta:
-                self._held[on, name] = _grants.held(meta, self.roles, on, name)
-        return self._held[on, name]
-
-    def has(self, on: str, name: str, privileges: frozenset[str] | set[str]) -> bool:
-        got = self.held(on, name)
-        return bool(got) and ("OWNERSHIP" in got or privileges is ANY or bool(got & set(privileges)))
-
-    def account(self, privilege: str) -> bool:
-        return privilege in self.held("ACCOUNT", "")
-
-    def account_name(self) -> str:
-        return self.session.account or "TWIN"
-
-    # -- requirements --
-
-    def require_account(self, privilege: str) -> None:
-        if not self.account(privilege):
-            raise insufficient("ACCOUNT", self.account_name())
-
-    def require_container(self, on: str, name: str, privileges: frozenset[str] | set[str], *,
-                          always_insufficient: bool = False) -> None:  # fmt: skip
-        """A database or schema: USAGE on the database (and schema), then privileges on it."""
-        parts = name.split(".")
-        if not exists(self.cursor, "DATABASE", parts[0]):
-            return  # fakesnow says it does not exist
-        if on == "SCHEMA" and not exists(self.cursor, "SCHEMA", name):
-            if not self.has("DATABASE", parts[0], {"USAGE"}):
-                raise not_authorized("SCHEMA", name)
-            return
-        shown = parts[-1]
-        if not self.has("DATABASE", parts[0], {"USAGE"}):
-            if always_insufficient and on == "DATABASE":
-                raise insufficient("DATABASE", shown)
-            raise not_authorized(on, name)
-        if on == "SCHEMA" and not self.has("SCHEMA", name, {"USAGE"}):
-            if always_insufficient:
-                raise insufficient("SCHEMA", shown)
-            raise not_authorized("SCHEMA", name)
-        if privileges and privileges != {"USAGE"} and not self.has(on, name, privileges):
-            raise insufficient(on, shown)
-
-    def require_object(self, on: str, name: str, privileges: frozenset[str] | set[str]) -> None:
-        """An object in a schema: USAGE on its database and schema, then privileges on it."""
-        db, schema, _ = name.split(".", 2)
-        if not exists(self.cursor, on, name):
-            return  # the statement fails on the missing object as it does today
-        if not self.has("DATABASE", db, {"USAGE"}) or not self.has("SCHEMA", f"{db}.{schema}", {"USAGE"}):
-            raise not_authorized(on, name)
-        got = self.held(on, name)
-        if not got:
-            raise not_authorized(on, name)
-        if "OWNERSHIP" not in got and privileges is not ANY and not (got & set(privileges)):
-            raise insufficient(on, name)
-
-    def require_account_object(self, on: str, name: str, privileges: frozenset[str] | set[str], *,
-                               missing_ok: bool = True) -> None:  # fmt: skip
-        """A warehouse, integration, user, role or database: privileges on it (a missing one is the statement's
-        business, unless it is only referenced: missing_ok=False)."""
-        if not exists(self.cursor, on, name):
-            if not missing_ok:
-                raise not_authorized(on, name)
-            return
-        got = self.held(on, name)
-        if not got:
-            raise not_authorized(on, name)
-        if "OWNERSHIP" not in got and privileges is not ANY and not (got & set(privileges)):
-            raise insufficient(on, name)
-
-    def require_warehouse(self) -> None:
-        wh = self.session.warehouse
-        if wh is None or not exists(self.cursor, "WAREHOUSE", wh) or not self.has("WAREHOUSE", wh, {"USAGE"}):
-            raise no_warehouse()
-
-
-# --- what exists -------------------------------------------------------------------------------------------------------
-
-
-def exists(cursor: Any, on: str, name: str) -> bool:  # noqa: ANN401
-    """Whether the object exists (tables and views: either kind)."""
-    duck = cursor._duck_conn  # noqa: SLF001
-    parts = name.split(".")
-    with duck.cursor() as c:
-        if on == "DATABASE":
-            return bool(c.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", parts).fetchall())
-        if on == "SCHEMA":
-            return bool(c.execute("SELECT 1 FROM duckdb_schemas() WHERE database_name = ? AND schema_name = ?",
-                                  parts[:2]).fetchall())  # fmt: skip
-        if on in ("TABLE", "VIEW"):
-            return relation_kind(cursor, name) not in (None, "TEMPORARY")
-        if on == "STAGE":
-            return stage_url(cursor, name) is not None
-        if on == "FILE_FORMAT":
-            return bool(c.execute(f"SELECT 1 FROM {FILE_FORMATS} WHERE database_name = ? AND schema_name = ? "
-                                  "AND name = ?", parts).fetchall())  # fmt: skip
-        if on == "PIPE":
-            from snowseg_twin.extensions import pipes
-
-            return pipes.find(*parts) is not None
-    table = {"WAREHOUSE": WAREHOUSES, "INTEGRATION": INTEGRATIONS}.get(on)
-    with catalog(duck) as meta:
-        if table:
-            return bool(meta.execute(f"SELECT 1 FROM {table} WHERE name = ?", [name]).fetchall())
-        if on == "ROLE":
-            return _grants.role_exists(meta, name)
-        if on == "USER":
-            from snowseg_twin.extensions._account_catalog import FS_USERS
-
-            return bool(meta.execute(f"SELECT 1 FROM {FS_USERS} WHERE name = ?", [name]).fetchall())
-    return on == "ACCOUNT"
-
-
-def relation_kind(cursor: Any, name: str) -> str | None:  # noqa: ANN401
-    """TABLE, VIEW, TEMPORARY (a temporary table of this name shadows it) or None."""
-    db, schema, table = name.split(".", 2)
-    with cursor._duck_conn.cursor() as c:  # noqa: SLF001
-        if c.execute("SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = ?", [table]).fetchall():
-            return "TEMPORARY"
-        if c.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
-                     [db, schema, table]).fetchall():  # fmt: skip
-            return "TABLE"
-        if c.execute("SELECT 1 FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?",
-                     [db, schema, table]).fetchall():  # fmt: skip
-            return "VIEW"
-    return None
-
-
-def stage_url(cursor: Any, name: str) -> str | None:  # noqa: ANN401
-    """The stage's URL ('' for an internal stage), or None if there is no such stage."""
-    with cursor._duck_conn.cursor() as c:  # noqa: SLF001
-        rows = c.execute(f"SELECT coalesce(url, '') FROM {STAGES} WHERE database_name = ? AND schema_name = ? "
-                         "AND name = ?", name.split(".", 2)).fetchall()  # fmt: skip
-    return rows[0][0] if rows else None
+from snowseg_twin.extensions import _fakesnow_compat as compat
+from snowseg_twin.extensions import _grants
+from snowseg_twin.extensions._account_catalog import ident
+from snowseg_twin.extensions.access_control.privileges import (
+    ANY,
+    Access,
+    exists,
+    not_authorized,
+    relation_kind,
+    role_not_assigned,
+    stage_url,
+)
 
 
 # --- statements -> needs --------------------------------------------------------------------------------------------
@@ -309,7 +37,7 @@ class Plan:
     effects: list[Callable[[Access], None]] = field(default_factory=list)
 
 
-class _Names:
+class Names:
     """Resolves sqlglot tables and dotted names against the session's database and schema."""
 
     def __init__(self, conn: Any):  # noqa: ANN401
@@ -363,7 +91,7 @@ def _stage_ref(text: str) -> str:
     return text[1:].split("/", 1)[0] if text.startswith("@") else text
 
 
-def _reads(plan: Plan, names: _Names, e: exp.Expr, skip: set[str] | None = None) -> None:
+def _reads(plan: Plan, names: Names, e: exp.Expr, skip: set[str] | None = None) -> None:
     """SELECT on every table and view e reads (USAGE on the database for INFORMATION_SCHEMA), READ on stages."""
     ctes = _cte_names(e)
     skip = skip or set()
@@ -404,7 +132,7 @@ def _require_relation(a: Access, fq: str, privileges: set[str] | frozenset[str])
         a.require_object(kind, fq, privileges)
 
 
-def _stage_need(plan: Plan, names: _Names, ref: str, internal: str, external: str) -> None:
+def _stage_need(plan: Plan, names: Names, ref: str, internal: str, external: str) -> None:
     """internal (READ/WRITE) on a named internal stage, external (USAGE) on an external one, OWNERSHIP of the table
     for a table stage."""
     stage = _stage_ref(ref)
@@ -430,14 +158,14 @@ def _stage_need(plan: Plan, names: _Names, ref: str, internal: str, external: st
     plan.checks.append(check)
 
 
-def _file_format_need(plan: Plan, names: _Names, value: exp.Expr) -> None:
+def _file_format_need(plan: Plan, names: Names, value: exp.Expr) -> None:
     text = value.name if isinstance(value, exp.Literal) else value.sql(dialect="snowflake")
     fq = names.dotted(text)
     if fq is not None:
         plan.checks.append(lambda a: a.require_object("FILE_FORMAT", fq, {"USAGE"}))
 
 
-def _copy(plan: Plan, names: _Names, e: exp.Copy) -> None:
+def _copy(plan: Plan, names: Names, e: exp.Copy) -> None:
     target = e.this.this if isinstance(e.this, exp.Schema) else e.this
     fq = names.table(target) if isinstance(target, exp.Table) else None
     if fq is not None:
@@ -479,7 +207,7 @@ def _owned(plan: Plan, on: str, name: str, *, created: Callable[[Access], bool],
     plan.effects.append(effect)
 
 
-def _create(plan: Plan, names: _Names, e: exp.Create, a: Access) -> None:
+def _create(plan: Plan, names: Names, e: exp.Create, a: Access) -> None:
     kind = str(e.args.get("kind") or "").upper()
     target = e.this.this if isinstance(e.this, exp.Schema) else e.this
     props = [p for p in (e.args.get("properties").expressions if e.args.get("properties") else [])]
@@ -545,7 +273,7 @@ def _create(plan: Plan, names: _Names, e: exp.Create, a: Access) -> None:
     _owned(plan, on, fq, created=lambda a: replaced or not existed, keep_grants=copy_grants and existed and replaced)
 
 
-def _drop(plan: Plan, names: _Names, e: exp.Drop) -> None:
+def _drop(plan: Plan, names: Names, e: exp.Drop) -> None:
     kind = str(e.args.get("kind") or "").upper()
     target = e.this if e.this is not None else next(iter(e.args.get("tables") or []), None)
     if kind not in _GRANTED_ON or not isinstance(target, exp.Table):
@@ -575,7 +303,7 @@ def _drop(plan: Plan, names: _Names, e: exp.Drop) -> None:
     plan.effects.append(effect)
 
 
-def _alter(plan: Plan, names: _Names, e: exp.Alter) -> None:
+def _alter(plan: Plan, names: Names, e: exp.Alter) -> None:
     kind = str(e.args.get("kind") or "").upper()
     if kind not in ("TABLE", "VIEW") or not isinstance(e.this, exp.Table):
         return
@@ -602,7 +330,7 @@ def _alter(plan: Plan, names: _Names, e: exp.Alter) -> None:
                 plan.checks.append(lambda a: _require_relation(a, other, {"OWNERSHIP"}))
 
 
-def _dml(plan: Plan, names: _Names, e: exp.Expr) -> None:
+def _dml(plan: Plan, names: Names, e: exp.Expr) -> None:
     target = e.this
     if isinstance(target, exp.Schema):
         target = target.this
@@ -666,7 +394,7 @@ _COMMANDS = [
 ]  # fmt: skip
 
 
-def _command(plan: Plan, names: _Names, kind: str, m: re.Match, a: Access) -> None:  # noqa: C901, PLR0912
+def _command(plan: Plan, names: Names, kind: str, m: re.Match, a: Access) -> None:  # noqa: C901, PLR0912
     name = m.groupdict().get("name")
     if kind == "ROLES":
         return  # roles checks its own statements
@@ -742,7 +470,7 @@ def _forget(a: Access, on: str, name: str) -> None:
         _grants.forget(meta, on, name)
 
 
-def _use(plan: Plan, names: _Names, e: exp.Use) -> None:
+def _use(plan: Plan, names: Names, e: exp.Use) -> None:
     kind = (e.args.get("kind").name if e.args.get("kind") else "").upper()
     target = e.this
     if kind == "DATABASE" and isinstance(target, exp.Table):
@@ -775,7 +503,7 @@ def _use(plan: Plan, names: _Names, e: exp.Use) -> None:
         plan.checks.append(use_role)
 
 
-def _show(plan: Plan, names: _Names, e: exp.Show) -> None:
+def _show(plan: Plan, names: Names, e: exp.Show) -> None:
     scope, kind = e.args.get("scope"), str(e.args.get("scope_kind") or "").upper()
     if not isinstance(scope, exp.Table):
         return
@@ -788,7 +516,7 @@ def _show(plan: Plan, names: _Names, e: exp.Show) -> None:
             plan.checks.append(lambda a: a.require_container("SCHEMA", fq, {"USAGE"}))
 
 
-def _describe(plan: Plan, names: _Names, e: exp.Describe) -> None:
+def _describe(plan: Plan, names: Names, e: exp.Describe) -> None:
     kind = str(e.args.get("kind") or "").upper()
     target = e.this
     if isinstance(target, exp.Query):
@@ -812,7 +540,7 @@ _LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*", re.DO
 
 def plan_for(cursor: Any, command: str, a: Access) -> Plan | None:  # noqa: ANN401
     """What command needs and records, or None for a statement the twin does not check."""
-    names = _Names(cursor._conn)  # noqa: SLF001
+    names = Names(compat.connection(cursor))
     plan = Plan()
     command = _LEADING_COMMENTS.sub("", command)  # a comment does not hide a statement from its check
     for kind, regex in _COMMANDS:
@@ -856,50 +584,3 @@ def plan_for(cursor: Any, command: str, a: Access) -> Plan | None:  # noqa: ANN4
     else:
         return None
     return plan
-
-
-def before(cursor: Any, command: str, params: Any) -> Callable[[], None] | None:  # noqa: ANN401
-    """_statements before-hook: refuse what the session's role may not do; record ownership once it succeeded."""
-    session = session_context.get(cursor._conn)  # noqa: SLF001
-    if session is None:
-        return None
-    a = Access(cursor, session)
-    plan = plan_for(cursor, command, a)
-    if plan is None:
-        return None
-    if enforcing():
-        for check in plan.checks:
-            check(a)
-        if plan.warehouse:
-            a.require_warehouse()
-    if not plan.effects:
-        return None
-
-    def on_success() -> None:
-        a._held.clear()  # the statement ran: what the checks read may have changed  # noqa: SLF001
-        for effect in plan.effects:
-            effect(a)
-
-    return on_success
-
-
-def visible(cursor: Any, on: str, name: str) -> bool:  # noqa: ANN401
-    """Whether SHOW lists the object for the session's role: any privilege on it (always, when not enforcing)."""
-    session = session_context.get(cursor._conn)  # noqa: SLF001
-    if not enforcing() or session is None:
-        return True
-    return bool(Access(cursor, session).held(on, name))
-
-
-def owner_of(cursor: Any, on: str, name: str) -> str | None:  # noqa: ANN401
-    """The role that owns the object (SHOW's owner column), None when the catalog has no owner for it."""
-    with catalog(cursor._duck_conn) as meta:  # noqa: SLF001
-        return _grants.owner(meta, on, name)
-
-
-def install() -> None:
-    """Read SNOWSEG_TWIN_PRIVILEGES and hook the checks in before every statement (idempotent)."""
-    from snowseg_twin.extensions import _statements
-
-    configure()
-    _statements.register_before(before)
