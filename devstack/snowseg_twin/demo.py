@@ -267,25 +267,28 @@ def _print_summary(quality_report: str | None = None, contract_name: str | None 
     from snowseg import warehouse
     from snowseg.config import contract_path, load_contract
     from snowseg.summary import format_table, segment_table
+    from snowseg.objects import CURRENT_SEGMENTS, LOAD_AUDIT, MODEL_RUNS, SEGMENT_ASSIGNMENTS
     from snowseg.warehouse import Names
 
     names, contract = Names.from_env(), load_contract(contract_path(contract_name) if contract_name else None)
     with warehouse.cursor() as cur:
         rows = segment_table(cur, names, contract)
         print(format_table(rows))
-        a = f"{names.database}.{names.analytics}"
+        model_runs = names.analytics_qualified(MODEL_RUNS)
         dataset = {"dataset": contract.name}
-        cur.execute(f"select K, K_REASON from {a}.MODEL_RUNS where CONTRACT = %(dataset)s "
+        cur.execute(f"select K, K_REASON from {model_runs} where CONTRACT = %(dataset)s "
                     "order by PUBLISHED_AT desc limit 1", dataset)
         for k, reason in cur.fetchall():
             print(f"\nk = {k}: {reason}")
         counts = {}
         for label, sql in (  # this dataset's rows (datasets are segmented apart)
-            ("raw rows", f"select count(*) from {names.database}.{names.raw}.{contract.table}"),
-            ("load audit rows", f"select count(*) from {names.database}.{names.audit}.LOAD_AUDIT"),
-            ("assignments (all history)", f"select count(*) from {a}.SEGMENT_ASSIGNMENTS where DATASET = %(dataset)s"),
-            ("current assignments", f"select count(*) from {a}.CURRENT_SEGMENTS where DATASET = %(dataset)s"),
-            ("model runs", f"select count(*) from {a}.MODEL_RUNS where CONTRACT = %(dataset)s"),
+            ("raw rows", f"select count(*) from {names.raw_qualified(contract.table)}"),
+            ("load audit rows", f"select count(*) from {names.audit_qualified(LOAD_AUDIT)}"),
+            ("assignments (all history)",
+             f"select count(*) from {names.analytics_qualified(SEGMENT_ASSIGNMENTS)} where DATASET = %(dataset)s"),
+            ("current assignments",
+             f"select count(*) from {names.analytics_qualified(CURRENT_SEGMENTS)} where DATASET = %(dataset)s"),
+            ("model runs", f"select count(*) from {model_runs} where CONTRACT = %(dataset)s"),
         ):
             cur.execute(sql, dataset)
             counts[label] = cur.fetchone()[0]

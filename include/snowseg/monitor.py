@@ -30,10 +30,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from snowseg import sf_errors
 from snowseg import warehouse as wh
+from snowseg.objects import LOAD_PATHS
 from snowseg.warehouse import Names, quote_ident
 
-LOAD_PATHS = ("small_file", "bulk_stage", "snowpipe")  # the three DAGs' LOAD_PATH values, shown in this order
 FILES_PER_PATH = 50
 MAX_FILES_PER_PATH = 500
 REJECTS_PAGE = 500
@@ -45,7 +46,6 @@ NO_GATE_RUN = "no quality gate has run yet"
 NO_MODEL_RUN = "no segmentation run has been published yet"
 NO_REJECTS = "no rejected rows yet"
 
-_OBJECT_MISSING = 2003  # Snowflake: "Object ... does not exist or not authorized" (and missing schema/database)
 _RUN_ID_SAFE = re.compile(r"[^A-Za-z0-9_.-]")  # how segment_customers names a run's quality report folder
 
 
@@ -187,7 +187,7 @@ def _query(cur: Any, name: str, params: Mapping[str, Any] | None = None, **fragm
     try:
         rows = wh.run(cur, name, params, **fragments)
     except Exception as e:  # the connector's ProgrammingError; anything else is re-raised
-        if getattr(e, "errno", None) == _OBJECT_MISSING:
+        if sf_errors.is_missing(e):
             return None
         raise
     cols = [d[0].upper() for d in cur.description or []]
