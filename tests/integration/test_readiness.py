@@ -24,8 +24,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from snowflake.connector.errors import DatabaseError, ProgrammingError
 
-from snowseg import readiness
 from snowseg.readiness import Check, check_connection
+from snowseg.readiness.checks import landing_failure, stage_failure, warehouse_failure
+from snowseg.readiness.connection import resolve_target
+from snowseg.readiness.login import login_failure, public_key_of
+from snowseg.readiness.s3 import check_s3
 from snowseg.warehouse import Names
 from tests.conftest import REPO
 from tests.integration.conftest import query
@@ -266,7 +269,7 @@ def test_key_pair_login_failing_with_a_wrong_key(twin, connection, sf, tmp_path:
     checks = check_connection(connection(login=user, password="", private_key_file=str(wrong_path)))
     assert [(c.name, c.status) for c in checks] == [("login", "FAIL"), (f"S3 {_landing()} (aws_default)", "OK")]
     login = checks[0]
-    _, fingerprint = readiness.public_key_of(wrong)
+    _, fingerprint = public_key_of(wrong)
     assert re.fullmatch(
         re.escape(f"user {user} could not log in with key pair (private_key_file {wrong_path}): Snowflake refused the "
                   "key pair: the JWT signed with the connection's private key is invalid (Snowflake 390144: JWT token "
@@ -328,7 +331,7 @@ def test_s3_bucket_missing_and_aws_connection_missing(database: str, monkeypatch
     assert s3.detail == "bucket no-such-landing does not exist (s3:ListBucket (HeadBucket): 404)"
     assert s3.fix == "an AWS admin creates bucket no-such-landing, or set SNOWSEG_LANDING_URL to the landing bucket"
     monkeypatch.delenv("SNOWSEG_LANDING_URL")
-    s3 = readiness.check_s3(readiness._target(None, None, None, None, "no_such_aws"))
+    s3 = check_s3(resolve_target(None, None, None, None, "no_such_aws"))
     assert (s3.status, s3.fix.split(",")[0]) == ("WARN", "define it")
     assert s3.detail.startswith("not checked: no Airflow connection 'no_such_aws' (")
 
@@ -401,14 +404,14 @@ class Mapped(NamedTuple):
 
 MAPPED = [
     pytest.param(Mapped(
-        readiness.stage_failure(NO_PRIVILEGE_SCHEMA, "SNOWSEG.RAW.SNOWSEG_BULK", ROLE, "put", "READ and WRITE"),
+        stage_failure(NO_PRIVILEGE_SCHEMA, "SNOWSEG.RAW.SNOWSEG_BULK", ROLE, "put", "READ and WRITE"),
         "put refused for role SNOWSEG_ROLE: the role lacks the privilege for it (Snowflake 003001: Insufficient "
         "privileges to operate on schema 'RAW') (the DAGs need READ and WRITE)",
         "make setup-warehouse CONN=<admin connection> (or trigger the setup_warehouse DAG): its migrations create the "
         "stage and grant READ and WRITE to SNOWSEG_ROLE",
     ), id="stage-not-writable"),
     pytest.param(Mapped(
-        readiness.stage_failure(NO_SCHEMA, "SNOWSEG.RAW.%SALES_RAW_INTAKE", ROLE, "list",
+        stage_failure(NO_SCHEMA, "SNOWSEG.RAW.%SALES_RAW_INTAKE", ROLE, "list",
                                 "OWNERSHIP of the intake table"),
         "list refused for role SNOWSEG_ROLE: it does not exist, or the role is not authorized to use it (Snowflake "
         "does not say which) (Snowflake 002003: Schema 'SNOWSEG.RAW' does not exist or not authorized.) (the DAGs need "
@@ -417,7 +420,7 @@ MAPPED = [
         "stage and grant OWNERSHIP of the intake table to SNOWSEG_ROLE",
     ), id="intake-stage-not-owned"),
     pytest.param(Mapped(
-        readiness.warehouse_failure(ProgrammingError(msg="No active warehouse selected in the current session.  Select "
+        warehouse_failure(ProgrammingError(msg="No active warehouse selected in the current session.  Select "
                                                      "an active warehouse with the 'use warehouse' command.",
                                                      errno=606, sqlstate="57P03"), "SNOWSEG_WH", ROLE),
         "role SNOWSEG_ROLE cannot use warehouse SNOWSEG_WH: no warehouse is in use in the session (Snowflake 000606: No "
@@ -428,10 +431,10 @@ MAPPED = [
         "INITIALLY_SUSPENDED = TRUE;)",
     ), id="no-active-warehouse"),
     pytest.param(Mapped(
-        readiness.landing_failure(
+        landing_failure(
             ProgrammingError(msg="Failure using stage area. Cause: [Access Denied (Status Code: 403; Error Code: "
                              "AccessDenied)]", errno=91003, sqlstate="XX000"),
-            NAMES, readiness._target("SNOWSEG", SAMPLE_LANDING, "SNOWSEG_S3_INT", None, None), ROLE, "list"),
+            NAMES, resolve_target("SNOWSEG", SAMPLE_LANDING, "SNOWSEG_S3_INT", None, None), ROLE, "list"),
         f"Snowflake cannot read {SAMPLE_LANDING} through SNOWSEG_S3_INT: Snowflake could not read the stage's storage (check "
         "the storage integration and the IAM role) (Snowflake 091003: Failure using stage area. Cause: [Access Denied "
         "(Status Code: 403; Error Code: AccessDenied)])",
@@ -441,7 +444,7 @@ MAPPED = [
         "s3:ListBucket on arn:aws:s3:::snowseg-landing",
     ), id="bucket-access-denied"),
     pytest.param(Mapped(
-        readiness.login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
+        login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
                                               "Incorrect username or password was specified.", errno=390100,
                                               sqlstate="28000"), "SNOWSEG_SVC", ROLE, "password"),
         "user SNOWSEG_SVC could not log in with password: Snowflake refused the user name or password (Snowflake "
@@ -450,7 +453,7 @@ MAPPED = [
         "RSA_PUBLIC_KEY = '<public key>'; and set the extra private_key_file",
     ), id="wrong-password"),
     pytest.param(Mapped(
-        readiness.login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
+        login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
                                               "Role 'SNOWSEG_ROLE' specified in the connect string is not granted to "
                                               "this user. Contact your local system administrator, or attempt to "
                                               "login with another role, e.g. PUBLIC.", errno=390189, sqlstate="08004"),
