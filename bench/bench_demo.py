@@ -35,7 +35,7 @@ def main() -> int:
     twin = bench_twin(tmp)
 
     from snowseg.config import load_contract
-    from snowseg.generator import write_sales_csv
+    from snowseg_samples import write_sales_csv
     from snowseg.loading.checks import check_file
     from snowseg.loading.small_file import load_file
     from snowseg.quality.gate import run_gate

@@ -239,7 +239,7 @@ def main() -> int:
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook  # noqa: F401  (likewise)
 
     from snowseg.config import load_contract
-    from snowseg.generator import write_sales_csv
+    from snowseg_samples import write_sales_csv
     from snowseg.loading import intake
     from snowseg.loading.bulk import load_path_files
     from snowseg.loading.checks import check_file

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
               f"make demo FILE=... CONTRACT={args.contract}", file=sys.stderr)
         return 2
     else:
-        from snowseg.generator import write_sales_csv
+        from snowseg_samples import write_sales_csv
 
         if args.seed is None:
             args.seed = 42 if args.rows == 1000 else 42 + args.rows
