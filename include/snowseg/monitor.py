@@ -33,6 +33,7 @@ from typing import Any
 from snowseg import sf_errors
 from snowseg import warehouse as wh
 from snowseg.objects import LOAD_PATHS
+from snowseg.report import quality_report_dir
 from snowseg.warehouse import Names, quote_ident
 
 FILES_PER_PATH = 50
@@ -46,7 +47,6 @@ NO_GATE_RUN = "no quality gate has run yet"
 NO_MODEL_RUN = "no segmentation run has been published yet"
 NO_REJECTS = "no rejected rows yet"
 
-_RUN_ID_SAFE = re.compile(r"[^A-Za-z0-9_.-]")  # how segment_customers names a run's quality report folder
 
 
 class ReportPathRefused(ValueError):
@@ -158,17 +158,6 @@ def report_file(root: Path, relative: str) -> Path:
     if not target.exists():
         raise FileNotFoundError(f"no report file {relative!r} under {base}")
     return target
-
-
-def quality_report_dir(run_id: str) -> str:
-    """The folder (under the report root) of a gate run's quality report, as ``segment_customers`` names it.
-
-    Examples
-    --------
-    >>> quality_report_dir("manual__2026-01-05T08:00:00+00:00")
-    'quality/manual__2026-01-05T08_00_00_00_00'
-    """
-    return f"quality/{_RUN_ID_SAFE.sub('_', run_id)}"
 
 
 def _index_under(root: Path | None, folder: str) -> str | None:
