@@ -14,6 +14,7 @@ from typing import Any
 
 from snowseg import sf_errors as codes
 from snowseg import warehouse as wh
+from snowseg.loading import pipe_states
 from snowseg.loading.audit import error_text
 from snowseg.migrations import SETUP_COMMAND
 from snowseg.objects import LANDING_STAGE
@@ -67,7 +68,8 @@ def check_warehouse(cur: Any, session: Session) -> Check:
     current = wh.run(cur, "readiness/select_session.sql")[0][2]
     if str(current or "").upper() != warehouse:
         return Check(f"warehouse {warehouse}", False, f"USE WAREHOUSE {warehouse} ran but the session's warehouse is "
-                     f"{current or 'none'}", admin_sql("grant usage on warehouse", warehouse=warehouse, role=session.role))
+                     f"{current or 'none'}",
+                     admin_sql("grant usage on warehouse", warehouse=warehouse, role=session.role))
     return Check(f"warehouse {warehouse}", True, f"role {session.role} can use it")
 
 
@@ -151,7 +153,8 @@ def landing_failure(error: BaseException, names: Names, target: Target, role: st
     name = f"landing stage {stage}"
     integration, url = str(target.integration), str(target.landing_url)
     msg = error_text(error)
-    if step == "list" or codes.errno_of(error) == codes.STAGE_STORAGE_UNREADABLE or "access denied" in msg.lower() or "assumerole" in msg.lower():
+    unreadable = codes.errno_of(error) == codes.STAGE_STORAGE_UNREADABLE
+    if step == "list" or unreadable or "access denied" in msg.lower() or "assumerole" in msg.lower():
         return Check(name, False, f"Snowflake cannot read {url} through {integration}: {explain(error)}",
                      iam_fix(integration, url))
     if codes.is_missing(error) or codes.is_privilege(error):
@@ -175,7 +178,8 @@ def check_landing_stage(cur: Any, names: Names, target: Target, role: str) -> Ch
                 return Check(name, False, f"points at {have or 'no URL (an internal stage)'} but the landing URL is "
                              f"{url}: the pipe would never see the files",
                              f"an admin runs DROP STAGE {stage}; DROP PIPE IF EXISTS "
-                             f"{names.raw_qualified(target.pipe)}; then SNOWSEG_LANDING_URL={url} {SETUP_COMMAND}; or set "
+                             f"{names.raw_qualified(target.pipe)}; then SNOWSEG_LANDING_URL={url} {SETUP_COMMAND}; "
+                             "or set "
                              f"SNOWSEG_LANDING_URL={have}")
             step = "list"
             wh.run(cur, "readiness/list_stage.sql", stage_path=f"@{stage}/{PROBE_PATH}")
@@ -216,7 +220,8 @@ def check_integration(cur: Any, target: Target, role: str) -> Check:
                      f"then puts the STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID of `DESC INTEGRATION "
                      f"{integration};` in the IAM role's trust policy (see {ADMIN_SCRIPT})")
     if str(found[0].get("enabled", "true")).lower() not in ("true", "1"):
-        return Check(name, False, "exists but is disabled", f"ALTER STORAGE INTEGRATION {integration} SET ENABLED = TRUE;")
+        return Check(name, False, "exists but is disabled",
+                     f"ALTER STORAGE INTEGRATION {integration} SET ENABLED = TRUE;")
     try:
         props = {str(r.get("property", "")).upper(): str(r.get("property_value") or "")
                  for r in _rows(cur, "readiness/describe_integration.sql", storage_integration=integration)}
@@ -257,7 +262,8 @@ def check_pipe(cur: Any, names: Names, target: Target, role: str) -> Check:
     found = [r for r in rows if str(r.get("name", "")).upper() == target.pipe]
     if not found:
         return Check(name, False, f"does not exist, or role {role} has no MONITOR on it: the versioned setup makes "
-                     f"it (AUTO_INGEST = TRUE) and grants {granted('pipe', 'pipe')}", f"{SETUP_COMMAND} (with Snowpipe)")
+                     f"it (AUTO_INGEST = TRUE) and grants {granted('pipe', 'pipe')}",
+                     f"{SETUP_COMMAND} (with Snowpipe)")
     channel = found[0].get("notification_channel")
     if not channel:
         return Check(name, False, "exists but has no notification channel (it is not AUTO_INGEST): notify=auto "
@@ -268,12 +274,10 @@ def check_pipe(cur: Any, names: Names, target: Target, role: str) -> Check:
     status = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
     state = str(status.get("executionState", "UNKNOWN"))
     pending = status.get("pendingFileCount", 0)
-    if state == "PAUSED":
+    if state == pipe_states.PAUSED:
         return Check(name, False, f"is paused (executionState PAUSED, {pending} files pending): files land in S3 "
                      "but are not loaded", f"ALTER PIPE {qualified} SET PIPE_EXECUTION_PAUSED = FALSE;")
-    if state != "RUNNING":
-        from snowseg.loading import pipe_states
-
+    if state != pipe_states.RUNNING:
         said = f"; Snowflake says: {status['error']}" if status.get("error") else ""
         return Check(name, False, f"executionState {state} ({pending} files pending){said}",
                      pipe_states.advice(qualified, state))

@@ -58,8 +58,9 @@ def admin_sql(start: str, **names: str) -> str:
     --------
     >>> admin_sql(r"grant role \\w+ to user", role="R", user="U")
     'GRANT ROLE R TO USER U;'
-    >>> admin_sql("create warehouse", warehouse="WH2")
-    'CREATE WAREHOUSE IF NOT EXISTS WH2 WAREHOUSE_SIZE = XSMALL AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE;'
+    >>> print(admin_sql("create warehouse", warehouse="WH2").replace(" AUTO_SUSPEND", "\\nAUTO_SUSPEND"))
+    CREATE WAREHOUSE IF NOT EXISTS WH2 WAREHOUSE_SIZE = XSMALL
+    AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE;
     """
     found = [s for s in _admin_statements() if re.match(start, s, re.IGNORECASE)]
     if not found:
