@@ -80,7 +80,12 @@ def write_samples(folder: str | Path, *, rows: int = 1000, contract: DatasetCont
     -------
     Samples
     """
-    from snowseg_samples import generate_sales
+    try:
+        from snowseg_samples import generate_sales
+    except ModuleNotFoundError as e:  # the generator is dev-only: it never ships to Airflow
+        raise ModuleNotFoundError("the smoke suite's sample files come from devstack/snowseg_samples: run it from a "
+                                  "checkout with `make test-snowflake`, which puts devstack/ on PYTHONPATH",
+                                  name=e.name) from e
 
     if rows < len(DAG_FILES):
         raise ValueError(f"rows must be at least {len(DAG_FILES)} (one per load DAG), got {rows}")
