@@ -135,7 +135,8 @@ def test_a_database_never_set_up_fails_with_the_setup_command(bare_database: str
     """The role creates nothing: every missing piece is a failure naming the admin's step, and nothing is created."""
     database = bare_database
     checks = check_connection()
-    assert [c.status for c in checks] == ["OK", "OK"] + ["FAIL"] * 6 + ["OK", "FAIL", "OK"]  # the integration is the account's
+    # the integration is the account's
+    assert [c.status for c in checks] == ["OK", "OK"] + ["FAIL"] * 6 + ["OK", "FAIL", "OK"]
     found = _by_name(checks)
     assert found[f"database {database}"].detail == "does not exist, or role SNOWSEG_ROLE has no USAGE on it"
     assert found[f"database {database}"].fix == (
@@ -412,7 +413,7 @@ MAPPED = [
     ), id="stage-not-writable"),
     pytest.param(Mapped(
         stage_failure(NO_SCHEMA, "SNOWSEG.RAW.%SALES_RAW_INTAKE", ROLE, "list",
-                                "OWNERSHIP of the intake table"),
+                      "OWNERSHIP of the intake table"),
         "list refused for role SNOWSEG_ROLE: it does not exist, or the role is not authorized to use it (Snowflake "
         "does not say which) (Snowflake 002003: Schema 'SNOWSEG.RAW' does not exist or not authorized.) (the DAGs need "
         "OWNERSHIP of the intake table)",
@@ -421,10 +422,10 @@ MAPPED = [
     ), id="intake-stage-not-owned"),
     pytest.param(Mapped(
         warehouse_failure(ProgrammingError(msg="No active warehouse selected in the current session.  Select "
-                                                     "an active warehouse with the 'use warehouse' command.",
-                                                     errno=606, sqlstate="57P03"), "SNOWSEG_WH", ROLE),
-        "role SNOWSEG_ROLE cannot use warehouse SNOWSEG_WH: no warehouse is in use in the session (Snowflake 000606: No "
-        "active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' "
+                                           "an active warehouse with the 'use warehouse' command.",
+                                           errno=606, sqlstate="57P03"), "SNOWSEG_WH", ROLE),
+        "role SNOWSEG_ROLE cannot use warehouse SNOWSEG_WH: no warehouse is in use in the session (Snowflake 000606: "
+        "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' "
         "command.)",
         "GRANT USAGE ON WAREHOUSE SNOWSEG_WH TO ROLE SNOWSEG_ROLE;\n(if it does not exist, an admin creates it first: "
         "CREATE WAREHOUSE IF NOT EXISTS SNOWSEG_WH WAREHOUSE_SIZE = XSMALL AUTO_SUSPEND = 60 AUTO_RESUME = TRUE "
@@ -435,9 +436,9 @@ MAPPED = [
             ProgrammingError(msg="Failure using stage area. Cause: [Access Denied (Status Code: 403; Error Code: "
                              "AccessDenied)]", errno=91003, sqlstate="XX000"),
             NAMES, resolve_target("SNOWSEG", SAMPLE_LANDING, "SNOWSEG_S3_INT", None, None), ROLE, "list"),
-        f"Snowflake cannot read {SAMPLE_LANDING} through SNOWSEG_S3_INT: Snowflake could not read the stage's storage (check "
-        "the storage integration and the IAM role) (Snowflake 091003: Failure using stage area. Cause: [Access Denied "
-        "(Status Code: 403; Error Code: AccessDenied)])",
+        f"Snowflake cannot read {SAMPLE_LANDING} through SNOWSEG_S3_INT: Snowflake could not read the stage's storage "
+        "(check the storage integration and the IAM role) (Snowflake 091003: Failure using stage area. Cause: [Access "
+        "Denied (Status Code: 403; Error Code: AccessDenied)])",
         "check the IAM role of storage integration SNOWSEG_S3_INT: its trust policy must name the "
         "STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID that `DESC INTEGRATION SNOWSEG_S3_INT;` shows, and its "
         "policy must allow s3:GetObject and s3:GetObjectVersion on arn:aws:s3:::snowseg-landing/sales/* and "
@@ -445,8 +446,8 @@ MAPPED = [
     ), id="bucket-access-denied"),
     pytest.param(Mapped(
         login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
-                                              "Incorrect username or password was specified.", errno=390100,
-                                              sqlstate="28000"), "SNOWSEG_SVC", ROLE, "password"),
+                                    "Incorrect username or password was specified.", errno=390100,
+                                    sqlstate="28000"), "SNOWSEG_SVC", ROLE, "password"),
         "user SNOWSEG_SVC could not log in with password: Snowflake refused the user name or password (Snowflake "
         "390100: Incorrect username or password was specified.)",
         "check the connection's login and password; better, use key-pair auth: ALTER USER SNOWSEG_SVC SET "
@@ -454,10 +455,10 @@ MAPPED = [
     ), id="wrong-password"),
     pytest.param(Mapped(
         login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
-                                              "Role 'SNOWSEG_ROLE' specified in the connect string is not granted to "
-                                              "this user. Contact your local system administrator, or attempt to "
-                                              "login with another role, e.g. PUBLIC.", errno=390189, sqlstate="08004"),
-                                "SNOWSEG_SVC", ROLE, "key pair (private_key_file /secrets/k.p8)"),
+                                    "Role 'SNOWSEG_ROLE' specified in the connect string is not granted to "
+                                    "this user. Contact your local system administrator, or attempt to "
+                                    "login with another role, e.g. PUBLIC.", errno=390189, sqlstate="08004"),
+                      "SNOWSEG_SVC", ROLE, "key pair (private_key_file /secrets/k.p8)"),
         "user SNOWSEG_SVC could not log in with key pair (private_key_file /secrets/k.p8): the connection's role is "
         "not granted to the user (Snowflake 390189: Role 'SNOWSEG_ROLE' specified in the connect string is not granted "
         "to this user. Contact your local system administrator, or attempt to login with another role, e.g. PUBLIC.)",

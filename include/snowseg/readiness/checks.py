@@ -63,7 +63,7 @@ def check_warehouse(cur: Any, session: Session) -> Check:
                      + admin_sql("grant usage on warehouse", role=session.role))
     try:
         wh.run(cur, "readiness/use_warehouse.sql", warehouse=quote_ident(warehouse))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return warehouse_failure(e, warehouse, session.role)
     current = wh.run(cur, "readiness/select_session.sql")[0][2]
     if str(current or "").upper() != warehouse:
@@ -125,7 +125,7 @@ def stage_failure(error: BaseException, stage: str, role: str, step: str, privil
 
 def check_stage(cur: Any, stage: str, role: str, privilege: str) -> Check:
     """A tiny file PUT under a probe path of a stage the DAGs use, LISTed and REMOVEd (no object is created)."""
-    
+
     path = f"@{stage}/{PROBE_PATH}"
     step = "put"
     with tempfile.TemporaryDirectory(prefix="snowseg-readiness-") as tmp:
@@ -139,7 +139,7 @@ def check_stage(cur: Any, stage: str, role: str, privilege: str) -> Check:
                 return Check(f"stage {stage}", False, f"PUT to {path} ran but LIST does not show the file: {listed!r}")
             step = "remove"
             wh.run(cur, "loading/remove_staged_files.sql", stage_path=path)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             return stage_failure(e, stage, role, step, privilege)
     return Check(f"stage {stage}", True, f"role {role} can PUT, LIST and REMOVE ({privilege})")
 
@@ -185,7 +185,7 @@ def check_landing_stage(cur: Any, names: Names, target: Target, role: str) -> Ch
             wh.run(cur, "readiness/list_stage.sql", stage_path=f"@{stage}/{PROBE_PATH}")
             via = found[0].get("storage_integration") or integration
             return Check(name, True, f"exists on {url} through {via}; LIST reaches the bucket")
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return landing_failure(e, names, target, role, step)
     return Check(name, False, f"does not exist: the versioned setup makes it on {url} through {integration}",
                  f"SNOWSEG_LANDING_URL={url} {SETUP_COMMAND}")

@@ -53,8 +53,8 @@ def key_problem(error: BaseException, source: str) -> tuple[str, str]:
 
     Examples
     --------
-    >>> key_problem(ValueError("Bad decrypt. Incorrect password?"), "private_key_file /k.p8")[0]
-    "the connection's password is not the passphrase of the private key (private_key_file /k.p8): Bad decrypt. Incorrect password?"
+    >>> key_problem(ValueError("Bad decrypt. Incorrect password?"), "private_key_file /k.p8")[0].split(": ")[0]
+    "the connection's password is not the passphrase of the private key (private_key_file /k.p8)"
     """
     text = str(error)
     low = text.lower()
@@ -103,7 +103,7 @@ def login_failure(error: BaseException, user: str, role: str | None, auth: str, 
               f"ALTER USER {user} SET RSA_PUBLIC_KEY = '<public key of the connection's private key>';"
         try:
             key = hook.get_private_key() if hook is not None else None
-        except Exception:  # noqa: BLE001
+        except Exception:
             key = None
         if key is not None:
             body, fp = public_key_of(key)
@@ -125,7 +125,8 @@ def login_failure(error: BaseException, user: str, role: str | None, auth: str, 
 
 
 def _account_endpoint(params: dict[str, Any]) -> tuple[str, int] | None:
-    """Where the connector will connect when the connection names no host: <account>[.<region>].snowflakecomputing.com."""
+    """Where the connector will connect when the connection names no host:
+    ``<account>[.<region>].snowflakecomputing.com``."""
     if params.get("host"):
         return None
     account = str(params.get("account") or "")
@@ -147,10 +148,10 @@ def login(conn_id: str) -> tuple[Any, Check, Session | None, Any]:
     hook = SnowflakeHook(snowflake_conn_id=conn_id)
     try:
         airflow_conn = hook.get_connection(conn_id)
-    except Exception as e:  # noqa: BLE001  (AirflowNotFoundException, or a secrets backend's error)
-        fix = (f"define the Airflow connection {conn_id!r}, eg: export AIRFLOW_CONN_{conn_id.upper()}='{{\"conn_type\": "
-               "\"snowflake\", \"login\": \"SNOWSEG_SVC\", \"schema\": \"RAW\", \"extra\": {\"account\": "
-               "\"myorg-myaccount\", \"warehouse\": \"SNOWSEG_WH\", \"database\": \"SNOWSEG\", \"role\": "
+    except Exception as e:  # (AirflowNotFoundException, or a secrets backend's error)
+        fix = (f"define the Airflow connection {conn_id!r}, eg: export AIRFLOW_CONN_{conn_id.upper()}="
+               "'{\"conn_type\": \"snowflake\", \"login\": \"SNOWSEG_SVC\", \"schema\": \"RAW\", \"extra\": "
+               "{\"account\": \"myorg-myaccount\", \"warehouse\": \"SNOWSEG_WH\", \"database\": \"SNOWSEG\", \"role\": "
                "\"SNOWSEG_ROLE\", \"private_key_file\": \"/secrets/snowseg_rsa_key.p8\"}}'")
         return None, Check("login", False, f"no Airflow connection {conn_id!r}: {e}", fix), None, hook
     extra = airflow_conn.extra_dejson
@@ -184,7 +185,7 @@ def login(conn_id: str) -> tuple[Any, Check, Session | None, Any]:
     except wh.WarehouseUnreachable as e:
         return None, Check("login", False, str(e), "make twin-up (for the local twin), or fix the connection's "
                                                        "host/port extras"), None, hook
-    except Exception as e:  # noqa: BLE001  (the connector's errors, whatever their class)
+    except Exception as e:  # (the connector's errors, whatever their class)
         return None, login_failure(e, user, role, auth, hook), None, hook
     with conn.cursor() as cur:
         ((cur_user, cur_role, cur_wh),) = wh.run(cur, "readiness/select_session.sql")

@@ -47,7 +47,7 @@ def check_s3(target: Target) -> Check:
 
     try:
         S3Hook.get_connection(target.aws_conn_id)
-    except Exception as e:  # noqa: BLE001  (AirflowNotFoundException)
+    except Exception as e:  # (AirflowNotFoundException)
         return Check(name, True, f"not checked: no Airflow connection {target.aws_conn_id!r} ({e}); load_s3_snowpipe "
                      "uploads through it", f"define it, eg: export AIRFLOW_CONN_{target.aws_conn_id.upper()}="
                      "'{\"conn_type\": \"aws\", \"extra\": {\"region_name\": \"eu-west-1\"}}' with an identity that "
@@ -65,7 +65,7 @@ def check_s3(target: Target) -> Check:
         client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
         step = "s3:GetBucketNotification"
         client.get_bucket_notification_configuration(Bucket=bucket)
-    except Exception as e:  # noqa: BLE001  (botocore's errors)
+    except Exception as e:  # (botocore's errors)
         return s3_failure(e, target, step)
     return Check(name, True, f"bucket {bucket} and prefix {prefix or '/'} are reachable, and the bucket's "
                  "notifications readable (PutObject is not tried: a probe object would reach the pipe)")
