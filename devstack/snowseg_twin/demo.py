@@ -266,8 +266,8 @@ def _print_summary(quality_report: str | None = None, contract_name: str | None 
         logging.getLogger(noisy).setLevel(logging.ERROR)
     from snowseg import warehouse
     from snowseg.config import contract_path, load_contract
-    from snowseg.summary import format_table, segment_table
     from snowseg.objects import CURRENT_SEGMENTS, LOAD_AUDIT, MODEL_RUNS, SEGMENT_ASSIGNMENTS
+    from snowseg.summary import format_table, segment_table
     from snowseg.warehouse import Names
 
     names, contract = Names.from_env(), load_contract(contract_path(contract_name) if contract_name else None)

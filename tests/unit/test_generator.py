@@ -15,8 +15,8 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from snowseg_samples import generator
 from snowseg.config import ColumnSpec, load_contract
+from snowseg_samples import generator
 from snowseg_samples.generator import generate_sales, main, write_sales_csv
 
 SEED_FILE = Path("/work/shared/data/supermarket_sales.csv")
