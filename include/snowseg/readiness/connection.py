@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from snowseg import warehouse as wh
@@ -137,7 +138,7 @@ def check_connection(
                                   f"{granted('table', 'intake_table')} of the intake table"),
                                  (names.raw_qualified(BULK_STAGE), granted("stage", BULK_STAGE)),
                                  (names.analytics_qualified(WRITEBACK_STAGE), granted("stage", WRITEBACK_STAGE))):
-            checks.append(_guarded(f"stage {stage}", lambda s=stage, p=privilege: check_stage(cur, s, role, p)))
+            checks.append(_guarded(f"stage {stage}", partial(check_stage, cur, stage, role, privilege)))
         if snowpipe:
             if target.landing_error:
                 checks.append(Check("landing URL", False, target.landing_error,
