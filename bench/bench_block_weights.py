@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "include"), str(REPO)]
+sys.path[:0] = [str(REPO / "include"), str(REPO / "devstack"), str(REPO)]
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -34,7 +34,7 @@ from sklearn.cluster import KMeans  # noqa: E402
 from snowseg import features as feats  # noqa: E402
 from snowseg.clustering.transform import FeatureTransformer  # noqa: E402
 from snowseg.config import load_contract  # noqa: E402
-from snowseg.generator import generate_sales  # noqa: E402
+from snowseg_samples import generate_sales  # noqa: E402
 from tests.unit.seed_features import seed_feature_frame  # noqa: E402
 
 PURE = 0.9  # a segment is pure in a binary column when at least this share has one value

@@ -35,12 +35,12 @@ def main() -> int:
     twin = bench_twin(tmp)
 
     from snowseg.config import load_contract
-    from snowseg.generator import write_sales_csv
     from snowseg.loading.checks import check_file
     from snowseg.loading.small_file import load_file
     from snowseg.quality.gate import run_gate
     from snowseg.segmentation import SegmentationParams, run_segmentation
     from snowseg.warehouse import Names, connect
+    from snowseg_samples import write_sales_csv
 
     twin.start()
     contract = load_contract()

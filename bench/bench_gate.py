@@ -177,11 +177,11 @@ def main() -> int:
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook  # noqa: F401  (Airflow's import cost)
 
     from snowseg.config import load_contract
-    from snowseg.generator import write_sales_csv
     from snowseg.loading.bulk import load_path_files
     from snowseg.quality.gate import new_batches
     from snowseg.quality.suite import contract_rules
     from snowseg.warehouse import Names, connect
+    from snowseg_samples import write_sales_csv
 
     contract = load_contract()
     runs, sql_rules, engine_check, setups = [], {}, None, {}

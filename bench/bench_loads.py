@@ -239,13 +239,13 @@ def main() -> int:
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook  # noqa: F401  (likewise)
 
     from snowseg.config import load_contract
-    from snowseg.generator import write_sales_csv
     from snowseg.loading import intake
     from snowseg.loading.bulk import load_path_files
     from snowseg.loading.checks import check_file
     from snowseg.loading.small_file import load_file
     from snowseg.loading.snowpipe import Landing
     from snowseg.warehouse import Names, connect
+    from snowseg_samples import write_sales_csv
 
     bucket = Landing.from_env().bucket  # the one the twin creates (the default landing URL's)
     contract = load_contract()

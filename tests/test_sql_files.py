@@ -47,6 +47,8 @@ FILL = {
     "column_names": "A, B",
     "target_table": "'DB.RAW.T'",
     "service_role": "SNOWSEG_ROLE",
+    "feature_query": "select 'e1' as ENTITY_ID, 1.0 as X",
+    "permille": "1000",
 }
 # statements sqlglot keeps as a generic command: checked for their shape instead
 _COMMAND_SHAPES = (

@@ -71,7 +71,7 @@ def _running() -> int | None:
 
 def _sample_file() -> Path:
     """The demo's 1,000-row sample, generated if missing, pre-filled in the load DAGs' trigger forms."""
-    from snowseg.generator import write_sales_csv
+    from snowseg_samples import write_sales_csv
     from snowseg_twin import REPO_ROOT
 
     path = REPO_ROOT / "data" / "sample_1000_seed42.csv"

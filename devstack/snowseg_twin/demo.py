@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
               f"make demo FILE=... CONTRACT={args.contract}", file=sys.stderr)
         return 2
     else:
-        from snowseg.generator import write_sales_csv
+        from snowseg_samples import write_sales_csv
 
         if args.seed is None:
             args.seed = 42 if args.rows == 1000 else 42 + args.rows
@@ -266,6 +266,7 @@ def _print_summary(quality_report: str | None = None, contract_name: str | None 
         logging.getLogger(noisy).setLevel(logging.ERROR)
     from snowseg import warehouse
     from snowseg.config import contract_path, load_contract
+    from snowseg.objects import CURRENT_SEGMENTS, LOAD_AUDIT, MODEL_RUNS, SEGMENT_ASSIGNMENTS
     from snowseg.summary import format_table, segment_table
     from snowseg.warehouse import Names
 
@@ -273,19 +274,21 @@ def _print_summary(quality_report: str | None = None, contract_name: str | None 
     with warehouse.cursor() as cur:
         rows = segment_table(cur, names, contract)
         print(format_table(rows))
-        a = f"{names.database}.{names.analytics}"
+        model_runs = names.analytics_qualified(MODEL_RUNS)
         dataset = {"dataset": contract.name}
-        cur.execute(f"select K, K_REASON from {a}.MODEL_RUNS where CONTRACT = %(dataset)s "
+        cur.execute(f"select K, K_REASON from {model_runs} where CONTRACT = %(dataset)s "
                     "order by PUBLISHED_AT desc limit 1", dataset)
         for k, reason in cur.fetchall():
             print(f"\nk = {k}: {reason}")
         counts = {}
         for label, sql in (  # this dataset's rows (datasets are segmented apart)
-            ("raw rows", f"select count(*) from {names.database}.{names.raw}.{contract.table}"),
-            ("load audit rows", f"select count(*) from {names.database}.{names.audit}.LOAD_AUDIT"),
-            ("assignments (all history)", f"select count(*) from {a}.SEGMENT_ASSIGNMENTS where DATASET = %(dataset)s"),
-            ("current assignments", f"select count(*) from {a}.CURRENT_SEGMENTS where DATASET = %(dataset)s"),
-            ("model runs", f"select count(*) from {a}.MODEL_RUNS where CONTRACT = %(dataset)s"),
+            ("raw rows", f"select count(*) from {names.raw_qualified(contract.table)}"),
+            ("load audit rows", f"select count(*) from {names.audit_qualified(LOAD_AUDIT)}"),
+            ("assignments (all history)",
+             f"select count(*) from {names.analytics_qualified(SEGMENT_ASSIGNMENTS)} where DATASET = %(dataset)s"),
+            ("current assignments",
+             f"select count(*) from {names.analytics_qualified(CURRENT_SEGMENTS)} where DATASET = %(dataset)s"),
+            ("model runs", f"select count(*) from {model_runs} where CONTRACT = %(dataset)s"),
         ):
             cur.execute(sql, dataset)
             counts[label] = cur.fetchone()[0]

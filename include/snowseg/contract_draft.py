@@ -44,6 +44,7 @@ import yaml
 
 from snowseg.config import CONTRACT_NAME_RE, LEVELS, RESERVED_COLUMNS, ROLE_MEANINGS
 from snowseg.errors import InputError
+from snowseg.objects import raw_table_name
 
 SAMPLE_ROWS = 10_000
 SAMPLE_BYTES = 64 * 1024 * 1024
@@ -370,7 +371,7 @@ def draft_contract(path: str | Path, *, level: str | None = None, rows: int = SA
             notes.append(f"level {level} needs a column with role {role} ({ROLE_MEANINGS[role]}): set it on "
                          "the right column")
     base = column_identifier(stem)
-    return Draft(name=stem, table=f"{base}_RAW" if not base.endswith("_RAW") else base, columns=columns, level=level,
+    return Draft(name=stem, table=raw_table_name(base), columns=columns, level=level,
                  level_why=why, delimiter=delimiter, date_format=date_format, time_format=time_format, rows=n,
                  notes=notes)
 

@@ -96,14 +96,10 @@ def feature_sql(contract: DatasetContract, *, database: str, schema: str, encodi
     key = contract.column_for_role("invoice_id")
     if key is None:
         raise ValueError(f"contract {contract.name!r} has no column with role 'invoice_id'")
-    numeric = [f"        cast({quote_ident(c)} as float) as {quote_ident(c)}" for c in contract.features.numeric]
     encoded, params = _encoded(contract, encoding)
-    sql = wh.render(
-        "features/select_invoice_features.sql", database=database, schema=schema, table=dataset_objects(contract).published,
-        entity=quote_ident(key.column), numeric=",\n".join(numeric) or "        null as NO_NUMERIC",
-        encoded=",\n".join(encoded) or "        null as NO_CATEGORICAL",
-    )
-    return sql, params
+    columns = [",\n".join(_numeric(contract)) or "        null as NO_NUMERIC",
+               ",\n".join(encoded) or "        null as NO_CATEGORICAL"]
+    return _entity_feature_sql(contract, key.column, columns, database=database, schema=schema), params
 
 
 def customer_table_feature_sql(contract: DatasetContract, *, database: str, schema: str,
@@ -124,14 +120,22 @@ def customer_table_feature_sql(contract: DatasetContract, *, database: str, sche
     entity = contract.column_for_role("entity")
     if entity is None:
         raise ValueError(f"contract {contract.name!r}: customer-table features need a column with role 'entity'")
-    numeric = [f"        cast({quote_ident(c)} as float) as {quote_ident(c)}" for c in contract.features.numeric]
     encoded, params = _encoded(contract, encoding or contract.features.encoding)
-    sql = wh.render(
-        "features/select_customer_table_features.sql", database=database, schema=schema,
-        table=dataset_objects(contract).published, entity=quote_ident(entity.column),
-        features=",\n".join(numeric + encoded),
-    )
-    return sql, params
+    return _entity_feature_sql(contract, entity.column, _numeric(contract) + encoded, database=database,
+                               schema=schema), params
+
+
+def _numeric(contract: DatasetContract) -> list[str]:
+    """The contract's numeric feature columns as floats, one select line each."""
+    return [f"        cast({quote_ident(c)} as float) as {quote_ident(c)}" for c in contract.features.numeric]
+
+
+def _entity_feature_sql(contract: DatasetContract, entity: str, columns: list[str], *, database: str,
+                        schema: str) -> str:
+    """The one-row-per-entity feature query (invoice and customer-table levels) over the published rows."""
+    return wh.render("features/select_entity_features.sql", database=database, schema=schema,
+                     table=dataset_objects(contract).published, entity=quote_ident(entity),
+                     features=",\n".join(columns))
 
 
 def customer_feature_sql(contract: DatasetContract, *, database: str, schema: str,

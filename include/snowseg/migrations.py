@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from snowseg import sf_errors
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.errors import WarehouseNotSetUp
@@ -151,7 +152,7 @@ def applied_versions(cur: Any, names: Names) -> dict[tuple[str, str], str] | Non
     try:
         rows = wh.run(cur, "setup/select_schema_version.sql", database=names.database, schema=names.audit)
     except ProgrammingError as e:
-        if e.errno == 2003:  # does not exist or not authorized
+        if sf_errors.is_missing(e):
             return None
         raise
     return {(str(v), str(d)): str(c) for v, d, c in rows}

@@ -30,10 +30,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from snowseg import sf_errors
 from snowseg import warehouse as wh
+from snowseg.objects import LOAD_PATHS
+from snowseg.report import quality_report_dir
 from snowseg.warehouse import Names, quote_ident
 
-LOAD_PATHS = ("small_file", "bulk_stage", "snowpipe")  # the three DAGs' LOAD_PATH values, shown in this order
 FILES_PER_PATH = 50
 MAX_FILES_PER_PATH = 500
 REJECTS_PAGE = 500
@@ -45,8 +47,6 @@ NO_GATE_RUN = "no quality gate has run yet"
 NO_MODEL_RUN = "no segmentation run has been published yet"
 NO_REJECTS = "no rejected rows yet"
 
-_OBJECT_MISSING = 2003  # Snowflake: "Object ... does not exist or not authorized" (and missing schema/database)
-_RUN_ID_SAFE = re.compile(r"[^A-Za-z0-9_.-]")  # how segment_customers names a run's quality report folder
 
 
 class ReportPathRefused(ValueError):
@@ -160,17 +160,6 @@ def report_file(root: Path, relative: str) -> Path:
     return target
 
 
-def quality_report_dir(run_id: str) -> str:
-    """The folder (under the report root) of a gate run's quality report, as ``segment_customers`` names it.
-
-    Examples
-    --------
-    >>> quality_report_dir("manual__2026-01-05T08:00:00+00:00")
-    'quality/manual__2026-01-05T08_00_00_00_00'
-    """
-    return f"quality/{_RUN_ID_SAFE.sub('_', run_id)}"
-
-
 def _index_under(root: Path | None, folder: str) -> str | None:
     """``<folder>/index.html`` when that report page exists under `root`, else None."""
     if root is None:
@@ -187,7 +176,7 @@ def _query(cur: Any, name: str, params: Mapping[str, Any] | None = None, **fragm
     try:
         rows = wh.run(cur, name, params, **fragments)
     except Exception as e:  # the connector's ProgrammingError; anything else is re-raised
-        if getattr(e, "errno", None) == _OBJECT_MISSING:
+        if sf_errors.is_missing(e):
             return None
         raise
     cols = [d[0].upper() for d in cur.description or []]

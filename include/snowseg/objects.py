@@ -1,9 +1,11 @@
 """Every warehouse object Snowseg uses, by name: the one owner of object names.
 
 Schema-level objects have fixed names; a dataset's objects are named from its contract's raw table
-(``SALES_RAW`` -> ``SALES_REJECTED``, ``SALES_PUBLISHED``...). The database and schemas come from
-:class:`snowseg.warehouse.Names`. Objects are created only by the versioned setup
-(:mod:`snowseg.migrations`); the pipeline only uses them.
+(``SALES_RAW`` -> ``SALES_REJECTED``, ``SALES_PUBLISHED``...), whose name ends in ``_RAW``
+(:func:`raw_table_name`). The database and schemas come from :class:`snowseg.warehouse.Names`, which also
+qualifies a name (``names.raw_qualified(...)``). Objects are created only by the versioned setup
+(:mod:`snowseg.migrations`); the pipeline only uses them. The load paths' names, as ``LOAD_AUDIT.LOAD_PATH``
+and ``_LOAD_PATH`` record them, are here too.
 
 Examples
 --------
@@ -19,6 +21,16 @@ from dataclasses import dataclass
 
 from snowseg.config import DatasetContract
 from snowseg.warehouse import Names, quote_ident
+
+#: The suffix of a dataset's raw table; its other objects are named from what comes before it.
+RAW_SUFFIX = "_RAW"
+
+# The load paths, as LOAD_AUDIT.LOAD_PATH and the raw table's _LOAD_PATH record them (one per load DAG)
+LOAD_PATH_SMALL_FILE = "small_file"
+LOAD_PATH_BULK_STAGE = "bulk_stage"
+LOAD_PATH_SNOWPIPE = "snowpipe"  # also written by the pipe itself (migration snowpipe/V002)
+#: In the order the monitor shows them.
+LOAD_PATHS = (LOAD_PATH_SMALL_FILE, LOAD_PATH_BULK_STAGE, LOAD_PATH_SNOWPIPE)
 
 # AUDIT
 SCHEMA_VERSION = "SCHEMA_VERSION"
@@ -64,10 +76,32 @@ class DatasetObjects:
     pipe: str
 
 
+def raw_table_name(base: str) -> str:
+    """The raw table's name for a dataset's base name (kept when it already ends in ``_RAW``).
+
+    Examples
+    --------
+    >>> raw_table_name("ORDERS"), raw_table_name("ORDERS_RAW")
+    ('ORDERS_RAW', 'ORDERS_RAW')
+    """
+    return base if base.endswith(RAW_SUFFIX) else f"{base}{RAW_SUFFIX}"
+
+
+def dataset_base(table: str) -> str:
+    """What a dataset's objects are named from: the raw table's name without ``_RAW``.
+
+    Examples
+    --------
+    >>> dataset_base("SALES_RAW"), dataset_base("CUSTOMERS")
+    ('SALES', 'CUSTOMERS')
+    """
+    return table.removesuffix(RAW_SUFFIX)
+
+
 def dataset_objects(contract: DatasetContract) -> DatasetObjects:
     """The names of a contract's objects (validated identifiers)."""
     table = quote_ident(contract.table)
-    base = table[: -len("_RAW")] if table.endswith("_RAW") else table
+    base = dataset_base(table)
     return DatasetObjects(
         table=table, rejected=quote_ident(f"{base}_REJECTED"), quarantine=quote_ident(f"{base}_QUARANTINE"),
         published=quote_ident(f"{base}_PUBLISHED"), file_format=quote_ident(f"{table}_CSV"),
@@ -76,17 +110,6 @@ def dataset_objects(contract: DatasetContract) -> DatasetObjects:
     )
 
 
-def qualified(names: Names, schema: str, name: str) -> str:
-    """``DATABASE.SCHEMA.NAME``.
-
-    Examples
-    --------
-    >>> qualified(Names(), "RAW", "SALES_RAW")
-    'SNOWSEG.RAW.SALES_RAW'
-    """
-    return f"{names.database}.{quote_ident(schema)}.{quote_ident(name)}"
-
-
 def raw_table(names: Names, contract: DatasetContract) -> str:
     """The raw table's qualified name, as LOAD_AUDIT and BATCH_GATE record it (``TARGET_TABLE``)."""
-    return qualified(names, names.raw, dataset_objects(contract).table)
+    return names.raw_qualified(dataset_objects(contract).table)

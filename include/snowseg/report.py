@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from snowseg.clustering.profiles import SegmentProfile
+if TYPE_CHECKING:
+    from snowseg.clustering.profiles import SegmentProfile
+
+#: The report root's folder of the quality gate's pages, one per run.
+QUALITY_FOLDER = "quality"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def report_root() -> Path:
@@ -22,6 +29,30 @@ def report_root() -> Path:
     if h := os.environ.get("AIRFLOW_HOME"):
         return Path(h) / "snowseg_reports"
     return Path("reports")
+
+
+def run_folder_name(run_id: str) -> str:
+    """An Airflow run id made a safe folder name: other characters than letters, digits, ``_.-`` become ``_``, at
+    most 200 characters, never a leading dot (so never ``.`` or ``..``). Quality pages and working folders use it.
+
+    Examples
+    --------
+    >>> run_folder_name("manual__2026-01-05T08:00:00+00:00"), run_folder_name(".."), run_folder_name("a/b")
+    ('manual__2026-01-05T08_00_00_00_00', '_..', 'a_b')
+    """
+    safe = _UNSAFE.sub("_", run_id)[:200]
+    return "_" + safe if not safe or safe.startswith(".") else safe
+
+
+def quality_report_dir(run_id: str) -> str:
+    """The folder (under the report root) of a gate run's quality report, as ``segment_customers`` names it.
+
+    Examples
+    --------
+    >>> quality_report_dir("manual__2026-01-05T08:00:00+00:00")
+    'quality/manual__2026-01-05T08_00_00_00_00'
+    """
+    return f"{QUALITY_FOLDER}/{run_folder_name(run_id)}"
 
 
 def _pyplot():

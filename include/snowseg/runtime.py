@@ -9,7 +9,7 @@ from typing import Any
 from snowseg.config import ContractError, DatasetContract, contract_path, load_contract
 from snowseg.errors import ConfigurationError, InputError
 from snowseg.loading.checks import FileCheckError
-from snowseg.loading.small_file import LoadFailed
+from snowseg.loading.common import LoadFailed
 from snowseg.warehouse import Names
 
 # Errors that a retry cannot fix: bad input or bad configuration. Tasks fail fast on these.

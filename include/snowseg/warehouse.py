@@ -49,6 +49,30 @@ class Names:
     audit: str = "AUDIT"
     analytics: str = "ANALYTICS"
 
+    def qualify(self, schema: str, name: str) -> str:
+        """``DATABASE.SCHEMA.NAME``, each part a validated identifier; a leading ``%`` names a table's stage.
+
+        Examples
+        --------
+        >>> n = Names()
+        >>> n.qualify(n.raw, "sales_raw"), n.raw_qualified("%SALES_RAW_INTAKE"), n.audit_qualified("LOAD_AUDIT")
+        ('SNOWSEG.RAW.SALES_RAW', 'SNOWSEG.RAW.%SALES_RAW_INTAKE', 'SNOWSEG.AUDIT.LOAD_AUDIT')
+        """
+        table_stage = "%" if name.startswith("%") else ""
+        return f"{self.database}.{quote_ident(schema)}.{table_stage}{quote_ident(name.removeprefix('%'))}"
+
+    def raw_qualified(self, name: str) -> str:
+        """An object of the RAW schema, qualified (:meth:`qualify`)."""
+        return self.qualify(self.raw, name)
+
+    def audit_qualified(self, name: str) -> str:
+        """An object of the AUDIT schema, qualified (:meth:`qualify`)."""
+        return self.qualify(self.audit, name)
+
+    def analytics_qualified(self, name: str) -> str:
+        """An object of the ANALYTICS schema, qualified (:meth:`qualify`)."""
+        return self.qualify(self.analytics, name)
+
     @classmethod
     def from_env(cls, database: str | None = None) -> Names:
         """Names from the call argument, then SNOWSEG_* environment variables, then defaults."""
@@ -254,6 +278,59 @@ def cursor(conn_id: str | None = None) -> Iterator[Any]:
             yield cur
     finally:
         conn.close()
+
+
+class Transaction:
+    """An open transaction on a cursor (see :func:`transaction`); :meth:`rollback` ends it early."""
+
+    def __init__(self, cur: Any):
+        self.cursor, self.open = cur, True
+
+    def rollback(self) -> None:
+        """Roll back now (nothing of the block is kept); the block then ends without a COMMIT."""
+        if self.open:
+            self.open = False
+            self.cursor.execute("rollback")
+
+    def commit(self) -> None:
+        """Commit now (what the block would do at its end)."""
+        if self.open:
+            self.open = False
+            self.cursor.execute("commit")
+
+
+@contextmanager
+def transaction(cur: Any) -> Iterator[Transaction]:
+    """An explicit transaction on a cursor: ``begin``, then ``commit`` when the block ends, ``rollback`` when it raises
+    (the error goes on) or when the block calls :meth:`Transaction.rollback`. The statements are Snowflake's own
+    (the statement catalogue's BEGIN / COMMIT / ROLLBACK).
+
+    Examples
+    --------
+    >>> class Cur:
+    ...     sent = []
+    ...     def execute(self, sql): self.sent.append(sql)
+    >>> cur = Cur()
+    >>> with transaction(cur):
+    ...     cur.execute("insert ...")
+    >>> with transaction(cur) as tx:
+    ...     tx.rollback()  # nothing new: keep nothing, raise nothing
+    >>> try:
+    ...     with transaction(cur):
+    ...         raise ValueError("no")
+    ... except ValueError:
+    ...     pass
+    >>> cur.sent
+    ['begin', 'insert ...', 'commit', 'begin', 'rollback', 'begin', 'rollback']
+    """
+    cur.execute("begin")
+    tx = Transaction(cur)
+    try:
+        yield tx
+    except BaseException:
+        tx.rollback()
+        raise
+    tx.commit()
 
 
 def fetch_df(cur: Any, sql: str, params: Mapping[str, Any] | None = None):

@@ -183,11 +183,10 @@ def publish(
         else:
             n_rows = _stage_assignments(cur, names, run, assignments.entity_ids, assignments.labels,
                                         assignments.confidence, assignments.distance, profiles)
-        cur.execute("begin")
-        try:
+        with wh.transaction(cur) as tx:
             now_current = current_run(cur, names, run.contract)
             if now_current is not None and now_current[1] == run.fingerprint:  # a concurrent run won the race
-                cur.execute("rollback")
+                tx.rollback()
                 return now_current[0], False
             now = datetime.now(UTC).replace(tzinfo=None)
             dataset = {"dataset": run.contract, "valid_from": now}
@@ -225,10 +224,6 @@ def publish(
                 },
                 **target,
             )
-            cur.execute("commit")
-        except Exception:
-            cur.execute("rollback")
-            raise
         wh.run(cur, "segments/delete_staged_assignments.sql", key, **target)
         wh.run(cur, "loading/remove_staged_files.sql", stage_path=_writeback_path(names, run))
     log.info("published model run %s: %d assignments, %d segments", run.model_run_id, n_rows, len(profiles))
@@ -285,7 +280,7 @@ def _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance
         wh.run(cur, "loading/put_file.sql", file_url=wh.put_file_url(path), stage_path=stage, parallel="4")
     result = wh.run(
         cur, "segments/copy_into_assignments_stage.sql", model_run_id=quote_literal(run.model_run_id),
-        stage_path=stage, file_format=quote_literal(f"{names.database}.{names.analytics}.{WRITEBACK_FORMAT}"),
+        stage_path=stage, file_format=quote_literal(names.analytics_qualified(WRITEBACK_FORMAT)),
         **target,
     )
     loaded = sum(int(r[3]) for r in result if len(r) > 3)

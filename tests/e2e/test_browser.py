@@ -99,7 +99,7 @@ def _wait_run(stack: dict, dag_id: str, *, run_type: str | None = None, timeout:
 def test_trigger_a_load_from_the_ui_and_the_asset_runs_segmentation(stack, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from snowseg.generator import write_sales_csv
+    from snowseg_samples import write_sales_csv
 
     shots, timings = _artifacts(), {"make_airflow_s": round(stack["up_s"], 1)}
     csv = write_sales_csv(tmp_path / "inputs" / "ui_sales.csv", 600, seed=77)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from snowseg.generator import write_sales_csv
+from snowseg_samples import write_sales_csv
 from tests.integration.conftest import query
 from tests.integration.test_bad_input import ROWS, latin1, malformed
 from tests.integration.test_quality_gate import N, _edit, unknown_branch

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from snowseg.generator import write_sales_csv
+from snowseg_samples import write_sales_csv
 from tests.integration.conftest import query
 
 pytestmark = pytest.mark.integration

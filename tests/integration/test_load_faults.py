@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import snowflake.connector
 
-from snowseg.generator import write_sales_csv
+from snowseg_samples import write_sales_csv
 from tests.conftest import Twin
 from tests.integration.conftest import dag_test, query
 

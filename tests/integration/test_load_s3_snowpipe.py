@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from snowseg.generator import write_sales_csv
+from snowseg_samples import write_sales_csv
 from tests.integration.conftest import query
 from tests.integration.test_load_bulk_stage import _with_bad_values
 

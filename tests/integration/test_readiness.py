@@ -24,8 +24,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from snowflake.connector.errors import DatabaseError, ProgrammingError
 
-from snowseg import readiness
 from snowseg.readiness import Check, check_connection
+from snowseg.readiness.checks import landing_failure, stage_failure, warehouse_failure
+from snowseg.readiness.connection import resolve_target
+from snowseg.readiness.login import login_failure, public_key_of
+from snowseg.readiness.s3 import check_s3
 from snowseg.warehouse import Names
 from tests.conftest import REPO
 from tests.integration.conftest import query
@@ -132,7 +135,8 @@ def test_a_database_never_set_up_fails_with_the_setup_command(bare_database: str
     """The role creates nothing: every missing piece is a failure naming the admin's step, and nothing is created."""
     database = bare_database
     checks = check_connection()
-    assert [c.status for c in checks] == ["OK", "OK"] + ["FAIL"] * 6 + ["OK", "FAIL", "OK"]  # the integration is the account's
+    # the integration is the account's
+    assert [c.status for c in checks] == ["OK", "OK"] + ["FAIL"] * 6 + ["OK", "FAIL", "OK"]
     found = _by_name(checks)
     assert found[f"database {database}"].detail == "does not exist, or role SNOWSEG_ROLE has no USAGE on it"
     assert found[f"database {database}"].fix == (
@@ -266,7 +270,7 @@ def test_key_pair_login_failing_with_a_wrong_key(twin, connection, sf, tmp_path:
     checks = check_connection(connection(login=user, password="", private_key_file=str(wrong_path)))
     assert [(c.name, c.status) for c in checks] == [("login", "FAIL"), (f"S3 {_landing()} (aws_default)", "OK")]
     login = checks[0]
-    _, fingerprint = readiness.public_key_of(wrong)
+    _, fingerprint = public_key_of(wrong)
     assert re.fullmatch(
         re.escape(f"user {user} could not log in with key pair (private_key_file {wrong_path}): Snowflake refused the "
                   "key pair: the JWT signed with the connection's private key is invalid (Snowflake 390144: JWT token "
@@ -328,7 +332,7 @@ def test_s3_bucket_missing_and_aws_connection_missing(database: str, monkeypatch
     assert s3.detail == "bucket no-such-landing does not exist (s3:ListBucket (HeadBucket): 404)"
     assert s3.fix == "an AWS admin creates bucket no-such-landing, or set SNOWSEG_LANDING_URL to the landing bucket"
     monkeypatch.delenv("SNOWSEG_LANDING_URL")
-    s3 = readiness.check_s3(readiness._target(None, None, None, None, "no_such_aws"))
+    s3 = check_s3(resolve_target(None, None, None, None, "no_such_aws"))
     assert (s3.status, s3.fix.split(",")[0]) == ("WARN", "define it")
     assert s3.detail.startswith("not checked: no Airflow connection 'no_such_aws' (")
 
@@ -401,15 +405,15 @@ class Mapped(NamedTuple):
 
 MAPPED = [
     pytest.param(Mapped(
-        readiness.stage_failure(NO_PRIVILEGE_SCHEMA, "SNOWSEG.RAW.SNOWSEG_BULK", ROLE, "put", "READ and WRITE"),
+        stage_failure(NO_PRIVILEGE_SCHEMA, "SNOWSEG.RAW.SNOWSEG_BULK", ROLE, "put", "READ and WRITE"),
         "put refused for role SNOWSEG_ROLE: the role lacks the privilege for it (Snowflake 003001: Insufficient "
         "privileges to operate on schema 'RAW') (the DAGs need READ and WRITE)",
         "make setup-warehouse CONN=<admin connection> (or trigger the setup_warehouse DAG): its migrations create the "
         "stage and grant READ and WRITE to SNOWSEG_ROLE",
     ), id="stage-not-writable"),
     pytest.param(Mapped(
-        readiness.stage_failure(NO_SCHEMA, "SNOWSEG.RAW.%SALES_RAW_INTAKE", ROLE, "list",
-                                "OWNERSHIP of the intake table"),
+        stage_failure(NO_SCHEMA, "SNOWSEG.RAW.%SALES_RAW_INTAKE", ROLE, "list",
+                      "OWNERSHIP of the intake table"),
         "list refused for role SNOWSEG_ROLE: it does not exist, or the role is not authorized to use it (Snowflake "
         "does not say which) (Snowflake 002003: Schema 'SNOWSEG.RAW' does not exist or not authorized.) (the DAGs need "
         "OWNERSHIP of the intake table)",
@@ -417,44 +421,44 @@ MAPPED = [
         "stage and grant OWNERSHIP of the intake table to SNOWSEG_ROLE",
     ), id="intake-stage-not-owned"),
     pytest.param(Mapped(
-        readiness.warehouse_failure(ProgrammingError(msg="No active warehouse selected in the current session.  Select "
-                                                     "an active warehouse with the 'use warehouse' command.",
-                                                     errno=606, sqlstate="57P03"), "SNOWSEG_WH", ROLE),
-        "role SNOWSEG_ROLE cannot use warehouse SNOWSEG_WH: no warehouse is in use in the session (Snowflake 000606: No "
-        "active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' "
+        warehouse_failure(ProgrammingError(msg="No active warehouse selected in the current session.  Select "
+                                           "an active warehouse with the 'use warehouse' command.",
+                                           errno=606, sqlstate="57P03"), "SNOWSEG_WH", ROLE),
+        "role SNOWSEG_ROLE cannot use warehouse SNOWSEG_WH: no warehouse is in use in the session (Snowflake 000606: "
+        "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' "
         "command.)",
         "GRANT USAGE ON WAREHOUSE SNOWSEG_WH TO ROLE SNOWSEG_ROLE;\n(if it does not exist, an admin creates it first: "
         "CREATE WAREHOUSE IF NOT EXISTS SNOWSEG_WH WAREHOUSE_SIZE = XSMALL AUTO_SUSPEND = 60 AUTO_RESUME = TRUE "
         "INITIALLY_SUSPENDED = TRUE;)",
     ), id="no-active-warehouse"),
     pytest.param(Mapped(
-        readiness.landing_failure(
+        landing_failure(
             ProgrammingError(msg="Failure using stage area. Cause: [Access Denied (Status Code: 403; Error Code: "
                              "AccessDenied)]", errno=91003, sqlstate="XX000"),
-            NAMES, readiness._target("SNOWSEG", SAMPLE_LANDING, "SNOWSEG_S3_INT", None, None), ROLE, "list"),
-        f"Snowflake cannot read {SAMPLE_LANDING} through SNOWSEG_S3_INT: Snowflake could not read the stage's storage (check "
-        "the storage integration and the IAM role) (Snowflake 091003: Failure using stage area. Cause: [Access Denied "
-        "(Status Code: 403; Error Code: AccessDenied)])",
+            NAMES, resolve_target("SNOWSEG", SAMPLE_LANDING, "SNOWSEG_S3_INT", None, None), ROLE, "list"),
+        f"Snowflake cannot read {SAMPLE_LANDING} through SNOWSEG_S3_INT: Snowflake could not read the stage's storage "
+        "(check the storage integration and the IAM role) (Snowflake 091003: Failure using stage area. Cause: [Access "
+        "Denied (Status Code: 403; Error Code: AccessDenied)])",
         "check the IAM role of storage integration SNOWSEG_S3_INT: its trust policy must name the "
         "STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID that `DESC INTEGRATION SNOWSEG_S3_INT;` shows, and its "
         "policy must allow s3:GetObject and s3:GetObjectVersion on arn:aws:s3:::snowseg-landing/sales/* and "
         "s3:ListBucket on arn:aws:s3:::snowseg-landing",
     ), id="bucket-access-denied"),
     pytest.param(Mapped(
-        readiness.login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
-                                              "Incorrect username or password was specified.", errno=390100,
-                                              sqlstate="28000"), "SNOWSEG_SVC", ROLE, "password"),
+        login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
+                                    "Incorrect username or password was specified.", errno=390100,
+                                    sqlstate="28000"), "SNOWSEG_SVC", ROLE, "password"),
         "user SNOWSEG_SVC could not log in with password: Snowflake refused the user name or password (Snowflake "
         "390100: Incorrect username or password was specified.)",
         "check the connection's login and password; better, use key-pair auth: ALTER USER SNOWSEG_SVC SET "
         "RSA_PUBLIC_KEY = '<public key>'; and set the extra private_key_file",
     ), id="wrong-password"),
     pytest.param(Mapped(
-        readiness.login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
-                                              "Role 'SNOWSEG_ROLE' specified in the connect string is not granted to "
-                                              "this user. Contact your local system administrator, or attempt to "
-                                              "login with another role, e.g. PUBLIC.", errno=390189, sqlstate="08004"),
-                                "SNOWSEG_SVC", ROLE, "key pair (private_key_file /secrets/k.p8)"),
+        login_failure(DatabaseError(msg="Failed to connect to DB: myorg-acct.snowflakecomputing.com:443. "
+                                    "Role 'SNOWSEG_ROLE' specified in the connect string is not granted to "
+                                    "this user. Contact your local system administrator, or attempt to "
+                                    "login with another role, e.g. PUBLIC.", errno=390189, sqlstate="08004"),
+                      "SNOWSEG_SVC", ROLE, "key pair (private_key_file /secrets/k.p8)"),
         "user SNOWSEG_SVC could not log in with key pair (private_key_file /secrets/k.p8): the connection's role is "
         "not granted to the user (Snowflake 390189: Role 'SNOWSEG_ROLE' specified in the connect string is not granted "
         "to this user. Contact your local system administrator, or attempt to login with another role, e.g. PUBLIC.)",

@@ -30,7 +30,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from snowseg.generator import write_sales_csv
+from snowseg_samples import write_sales_csv
 from tests.conftest import set_up_warehouse
 from tests.integration.conftest import dag_test, query
 

@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from snowseg.generator import write_sales_csv
+from snowseg_samples import write_sales_csv
 from tests.integration.conftest import query
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,7 @@ from snowseg import warehouse as wh
 from snowseg.clustering.sql_assign import assignment_sql
 from snowseg.clustering.transform import FeatureTransformer
 from snowseg.features import feature_sql, onehot_groups, read_features
-from snowseg.generator import write_sales_csv
+from snowseg_samples import write_sales_csv
 from tests.integration.conftest import query
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from snowseg import alerts
-from snowseg.loading.small_file import LoadFailed
+from snowseg.loading.common import LoadFailed
 from snowseg.quality.gate import BatchVerdict, GateFailed, RuleResult
 from snowseg.quality.suite import Rule
 from snowseg.warehouse import WarehouseUnreachable

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from snowseg.config import DatasetContract, load_contract
-from snowseg.generator import write_sales_csv
 from snowseg.quality.eda import eda_html, eda_pictures
+from snowseg_samples import write_sales_csv
 
 SUPERMARKET = load_contract("supermarket")
 CUSTOMERS = load_contract("supermarket_customers")

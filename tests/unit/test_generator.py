@@ -1,4 +1,4 @@
-"""Tests for the seeded sample-data generator (snowseg.generator)."""
+"""Tests for the seeded sample-data generator (snowseg_samples.generator, a dev-only package under devstack/)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from snowseg import generator
 from snowseg.config import ColumnSpec, load_contract
-from snowseg.generator import generate_sales, main, write_sales_csv
+from snowseg_samples import generator
+from snowseg_samples.generator import generate_sales, main, write_sales_csv
 
 SEED_FILE = Path("/work/shared/data/supermarket_sales.csv")
 SUPERMARKET = load_contract("supermarket")

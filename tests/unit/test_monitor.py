@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import pytest
 
-from snowseg import monitor
+from snowseg import monitor, sf_errors
 from snowseg.monitor import ReportPathRefused, report_file
 from snowseg.warehouse import Names
 
@@ -112,7 +112,7 @@ def test_shape_loads_with_nothing_says_so():
 
 
 class _Missing(Exception):
-    errno = 2003
+    errno = sf_errors.DOES_NOT_EXIST
 
 
 class _Cursor:

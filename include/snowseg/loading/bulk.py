@@ -38,12 +38,12 @@ from snowseg.loading.common import (
 )
 from snowseg.loading.rejects import Rejected, batches, store_rejected, validate_files
 from snowseg.loading.splitting import Chunk
-from snowseg.objects import BULK_STAGE, dataset_objects
+from snowseg.objects import BULK_STAGE, LOAD_PATH_BULK_STAGE, dataset_objects
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
 
-LOAD_PATH = "bulk_stage"
+LOAD_PATH = LOAD_PATH_BULK_STAGE
 
 
 def source_line(chunk: Chunk, chunk_line: int | None) -> int | None:
@@ -102,7 +102,7 @@ def load_chunks(
     if len(folders) != 1:
         raise ValueError(f"chunks must share one folder for the PUT glob, got {sorted(folders)}")
     table = quote_ident(contract.table)
-    target = f"{names.database}.{names.raw}.{table}"
+    target = names.raw_qualified(table)
     batch_id = batch_id_for(info, LOAD_PATH)
     started = datetime.now(UTC).replace(tzinfo=None)
     by_name = {c.name: c for c in chunks}
@@ -117,8 +117,7 @@ def load_chunks(
                      stage_path=stage, parallel=str(parallel))
         log.info("PUT %d chunks to %s (parallel=%d): %s", len(put), stage, parallel, [r[6] for r in put][:5])
 
-        cur.execute("begin")
-        try:
+        with wh.transaction(cur) as tx:
             results = []
             for names_batch in batches(sorted(by_name)):
                 results += wh.run(cur, "loading/copy_into_raw.sql", **copy_into_raw_args(
@@ -128,7 +127,7 @@ def load_chunks(
             per_file = {Path(str(r[0])).name: r for r in per_file_results(results) if len(r) >= 6}
             if len(per_file) < len(by_name) or any(r[1] == "LOAD_SKIPPED" for r in per_file.values()):
                 # Snowflake leaves files its load metadata knows out of COPY's result
-                cur.execute("rollback")
+                tx.rollback()
                 msg = (f"{info.name}: skipped: COPY's load metadata has {len(by_name) - len(per_file)} of its "
                        f"{len(by_name)} chunks as loaded before; batch {batch_id} is already in {target}")
                 return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
@@ -162,10 +161,6 @@ def load_chunks(
                 first_error_column=first.column_name if first else None,
             )
             audit.record(cur, names, rec)
-            cur.execute("commit")
-        except Exception:
-            cur.execute("rollback")
-            raise
         if purge:
             wh.run(cur, "loading/remove_staged_files.sql", stage_path=stage)
 

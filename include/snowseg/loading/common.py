@@ -17,7 +17,7 @@ from snowseg.config import DatasetContract
 from snowseg.errors import SnowsegError
 from snowseg.loading import audit
 from snowseg.loading.checks import FileInfo
-from snowseg.objects import dataset_objects, qualified
+from snowseg.objects import dataset_objects
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def already_loaded(cur: Any, names: Names, info: FileInfo, target: str) -> LoadR
 
 def file_format_ref(names: Names, contract: DatasetContract) -> str:
     """The contract's named CSV format as COPY's FORMAT_NAME takes it (a quoted, qualified name)."""
-    return quote_literal(qualified(names, names.raw, dataset_objects(contract).file_format))
+    return quote_literal(names.raw_qualified(dataset_objects(contract).file_format))
 
 
 def copy_into_raw_args(

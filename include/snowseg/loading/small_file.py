@@ -43,12 +43,12 @@ from snowseg.loading.common import (
     summarise_copy,
 )
 from snowseg.loading.rejects import Rejected, store_rejected, validate_files
-from snowseg.objects import dataset_objects, qualified
+from snowseg.objects import LOAD_AUDIT, LOAD_PATH_SMALL_FILE, dataset_objects
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
 
-LOAD_PATH = "small_file"
+LOAD_PATH = LOAD_PATH_SMALL_FILE
 ON_ERROR_CHOICES = ("ABORT_STATEMENT", "CONTINUE", "SKIP_FILE")
 
 
@@ -91,7 +91,7 @@ def load_file(
     if on_error not in ON_ERROR_CHOICES:
         raise ValueError(f"on_error {on_error!r} is not allowed for the small-file load; use one of {ON_ERROR_CHOICES}")
     objects = dataset_objects(contract)
-    target = qualified(names, names.raw, objects.table)
+    target = names.raw_qualified(objects.table)
     batch_id = batch_id_for(info, LOAD_PATH)
     started = datetime.now(UTC).replace(tzinfo=None)
 
@@ -129,60 +129,44 @@ def _stage_and_copy(cur: Any, info: FileInfo, source: str, contract: DatasetCont
         run_id=run_id,
     )
     where = dict(database=names.database, schema=names.raw, intake_table=objects.intake)
-    cur.execute("begin")
-    try:
-        results = wh.run(cur, "loading/copy_into_intake.sql", **where, stage_path=stage, on_error=on_error,
-                         file_format=quote_literal(qualified(names, names.raw, objects.file_format_by_name)))
-    except Exception as e:  # the connector raises ProgrammingError; keep its text
-        cur.execute("rollback")
-        err = _contract_column(audit.parse_copy_error(audit.error_text(e)), contract)
-        fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
-        if not audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):  # once per content
-            cur.execute("begin")
-            _keep_rejected(cur, info, source, contract, names, batch_id)  # every error, not only the first
-            audit.record(cur, names, rec)
-            cur.execute("commit")
-        raise LoadFailed(
-            f"{info.path}: COPY INTO {target} failed, nothing was loaded ({err.describe()}). "
-            f"Recorded in {names.database}.{names.audit}.LOAD_AUDIT as batch {batch_id}.",
-            file=info.path, batch_id=batch_id, error=err, audited=True,
-        ) from e
+    with wh.transaction(cur) as tx:
+        try:
+            results = wh.run(cur, "loading/copy_into_intake.sql", **where, stage_path=stage, on_error=on_error,
+                             file_format=quote_literal(names.raw_qualified(objects.file_format_by_name)))
+        except Exception as e:  # the connector raises ProgrammingError; keep its text
+            tx.rollback()
+            _copy_failed(cur, e, info, source, contract, names, rec, batch_id=batch_id, target=target)
 
-    try:
         status, loaded, err = summarise_copy(results)
-    except LoadFailed:
-        cur.execute("rollback")
-        raise
-    err = _contract_column(err, contract)
-    rejected: list[Rejected] = []
-    if status != "SKIPPED" and (err or info.ragged):  # every rejected record, with its line in the file as given
-        rejected = _keep_rejected(cur, info, source, contract, names, batch_id)
-        status, err = _with_ragged(status, err, rejected, info)
-    if status == "SKIPPED":
-        # COPY's load metadata knows this staged path: an earlier attempt loaded it; nothing new parsed
-        (held,) = wh.run(cur, "raw/count_batch_rows.sql", {"batch_id": batch_id}, database=names.database,
-                         schema=names.raw, table=objects.table)[0]
-        cur.execute("rollback")
-        msg = (f"{info.name}: skipped: COPY's load metadata has this staged file as loaded before; batch {batch_id} "
-               f"holds {held} rows")
-        log.info(msg)
-        return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
-    fill(rec, status, parsed=info.rows, loaded=loaded, err=err)
-    if status == "FAILED" and audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):
-        cur.execute("rollback")  # this content's failure is on record already (with its rejected rows)
-        raise LoadFailed(f"{info.path}: COPY skipped the whole file again ({err.describe() if err else ''}); "
-                         f"already recorded in {names.database}.{names.audit}.LOAD_AUDIT.", file=info.path,
-                         batch_id=batch_id, error=err, audited=True)
-    if loaded:
-        publish = dict(**where, table=objects.table,
-                       columns=", ".join(quote_ident(c.column) for c in contract.columns),
-                       # '%' doubled: the statement has bound (pyformat) parameters, eg: "Tax 5%"
-                       header_names=", ".join('"' + c.name.replace("%", "%%") + '"' for c in contract.columns))
-        wh.run(cur, "raw/insert_raw_from_intake.sql", {"load_path": LOAD_PATH, "batch_id": batch_id,
-               "staged_file": staged, "loaded_at": started}, **publish)
-        wh.run(cur, "raw/delete_intake_file.sql", {"staged_file": staged}, **where)
-    audit.record(cur, names, rec)
-    cur.execute("commit")
+        err = _contract_column(err, contract)
+        rejected: list[Rejected] = []
+        if status != "SKIPPED" and (err or info.ragged):  # every rejected record, with its line in the file as given
+            rejected = _keep_rejected(cur, info, source, contract, names, batch_id)
+            status, err = _with_ragged(status, err, rejected, info)
+        if status == "SKIPPED":
+            # COPY's load metadata knows this staged path: an earlier attempt loaded it; nothing new parsed
+            (held,) = wh.run(cur, "raw/count_batch_rows.sql", {"batch_id": batch_id}, database=names.database,
+                             schema=names.raw, table=objects.table)[0]
+            tx.rollback()
+            msg = (f"{info.name}: skipped: COPY's load metadata has this staged file as loaded before; batch "
+                   f"{batch_id} holds {held} rows")
+            log.info(msg)
+            return LoadResult("SKIPPED", batch_id, info.name, info.rows, 0, 0, msg)
+        fill(rec, status, parsed=info.rows, loaded=loaded, err=err)
+        if status == "FAILED" and audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):
+            tx.rollback()  # this content's failure is on record already (with its rejected rows)
+            raise LoadFailed(f"{info.path}: COPY skipped the whole file again ({err.describe() if err else ''}); "
+                             f"already recorded in {names.audit_qualified(LOAD_AUDIT)}.", file=info.path,
+                             batch_id=batch_id, error=err, audited=True)
+        if loaded:
+            publish = dict(**where, table=objects.table,
+                           columns=", ".join(quote_ident(c.column) for c in contract.columns),
+                           # '%' doubled: the statement has bound (pyformat) parameters, eg: "Tax 5%"
+                           header_names=", ".join('"' + c.name.replace("%", "%%") + '"' for c in contract.columns))
+            wh.run(cur, "raw/insert_raw_from_intake.sql", {"load_path": LOAD_PATH, "batch_id": batch_id,
+                   "staged_file": staged, "loaded_at": started}, **publish)
+            wh.run(cur, "raw/delete_intake_file.sql", {"staged_file": staged}, **where)
+        audit.record(cur, names, rec)
 
     if status in {"LOADED", "PARTIALLY_LOADED"}:
         # the web UI removes the staged file once it is loaded; load metadata still remembers it
@@ -191,12 +175,29 @@ def _stage_and_copy(cur: Any, info: FileInfo, source: str, contract: DatasetCont
     if err:
         msg += f"; first error: {err.describe()}"
     if status == "FAILED":  # ON_ERROR = SKIP_FILE skipped the whole file
-        raise LoadFailed(f"{info.path}: {msg}. Recorded in {names.database}.{names.audit}.LOAD_AUDIT.",
+        raise LoadFailed(f"{info.path}: {msg}. Recorded in {names.audit_qualified(LOAD_AUDIT)}.",
                          file=info.path, batch_id=batch_id, error=err, audited=True)
     log.info(msg)
     return LoadResult(status, batch_id, info.name, info.rows, loaded, info.rows - loaded, msg)
 
 
+
+
+def _copy_failed(cur: Any, error: Exception, info: FileInfo, source: str, contract: DatasetContract, names: Names,
+                 rec: audit.AuditRecord, *, batch_id: str, target: str) -> NoReturn:
+    """The COPY failed (ABORT_STATEMENT), nothing was loaded: record the failure once per content, with every rejected
+    record (not only the first), in a transaction of its own; raise it."""
+    err = _contract_column(audit.parse_copy_error(audit.error_text(error)), contract)
+    fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
+    if not audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):  # once per content
+        with wh.transaction(cur):
+            _keep_rejected(cur, info, source, contract, names, batch_id)
+            audit.record(cur, names, rec)
+    raise LoadFailed(
+        f"{info.path}: COPY INTO {target} failed, nothing was loaded ({err.describe()}). "
+        f"Recorded in {names.audit_qualified(LOAD_AUDIT)} as batch {batch_id}.",
+        file=info.path, batch_id=batch_id, error=err, audited=True,
+    ) from error
 
 
 def _contract_column(err: audit.CopyError | None, contract: DatasetContract) -> audit.CopyError | None:
@@ -261,23 +262,18 @@ def _fail_ragged(cur: Any, info: FileInfo, contract: DatasetContract, names: Nam
         rows_parsed=0, rows_loaded=0, rows_rejected=0, started_at=started, finished_at=started, file_path=info.path,
         bytes=info.bytes, checksum=info.sha256, dag_id=dag_id, run_id=run_id,
     )
-    cur.execute("begin")
-    try:
+    with wh.transaction(cur):
         known = audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED")
         rejected = _keep_rejected(cur, info, info.path, contract, names, batch_id) if not known else []
         err = _first_error(rejected, info, contract) if rejected else None
         if not known:
             fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
             audit.record(cur, names, rec)
-        cur.execute("commit")
-    except Exception:
-        cur.execute("rollback")
-        raise
     what = err.describe() if err else f"{len(info.ragged)} ragged records, first at line {info.ragged[0]['line']}"
     raise LoadFailed(
         f"{info.path}: ON_ERROR = {on_error}: nothing was loaded ({what}); {len(info.ragged)} record(s) have another "
         f"number of fields than the header. Every rejected record is in {names.raw}."
-        f"{dataset_objects(contract).rejected}; recorded in {names.database}.{names.audit}.LOAD_AUDIT as batch "
+        f"{dataset_objects(contract).rejected}; recorded in {names.audit_qualified(LOAD_AUDIT)} as batch "
         f"{batch_id}. Fix the rows, or load with ON_ERROR = CONTINUE to load the others.",
         file=info.path, batch_id=batch_id, error=err, audited=True,
     )

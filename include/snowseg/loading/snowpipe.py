@@ -43,12 +43,12 @@ from snowseg.loading import audit, pipe_states, ragged
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.common import LoadFailed, LoadResult, batch_id_for, copy_into_raw_args, per_file_results
 from snowseg.loading.rejects import store_rejected, validate_files
-from snowseg.objects import LANDING_STAGE, dataset_objects
+from snowseg.objects import LANDING_STAGE, LOAD_PATH_SNOWPIPE, dataset_objects
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
 
-LOAD_PATH = "snowpipe"
+LOAD_PATH = LOAD_PATH_SNOWPIPE
 DEFAULT_LANDING_URL = "s3://snowseg-landing/sales/"
 DEFAULT_STORAGE_INTEGRATION = "SNOWSEG_S3_INT"
 NOTIFY_MODES = ("auto", "rest")
@@ -186,7 +186,7 @@ def find_pipe(cur: Any, names: Names, contract: DatasetContract, landing: Landin
     cols = [d[0].lower() for d in cur.description]
     urls = {dict(zip(cols, r)).get("url") for r in stages}
     if urls and landing.url not in urls:
-        raise LandingMoved(f"{names.database}.{names.raw}.{LANDING_STAGE}", sorted(map(str, urls)), landing.url,
+        raise LandingMoved(names.raw_qualified(LANDING_STAGE), sorted(map(str, urls)), landing.url,
                            pipe)
     rows = wh.run(cur, "snowpipe/describe_pipe.sql", database=names.database, schema=names.raw, pipe=pipe)
     cols = [d[0].lower() for d in cur.description]
@@ -347,7 +347,7 @@ def pipe_loads(cur: Any, names: Names, contract: DatasetContract, pipe: Pipe, pa
     """The latest outcome of each of `paths` (relative to the landing stage) in the pipe's load history."""
     rows = wh.run(
         cur, "snowpipe/select_pipe_load_history.sql",
-        {"table_name": f"{names.database}.{names.raw}.{contract.table}", "pipe_database": pipe.database,
+        {"table_name": names.raw_qualified(contract.table), "pipe_database": pipe.database,
          "pipe_schema": pipe.schema, "pipe_name": pipe.name},
         database=names.database,
     )
@@ -405,7 +405,7 @@ def account_files(
         A file without a finished pipe load, or counts that do not add up (nothing is audited for it).
     """
     table = quote_ident(contract.table)
-    target = f"{names.database}.{names.raw}.{table}"
+    target = names.raw_qualified(table)
     stage = wh.stage_path(names.database, names.raw, LANDING_STAGE)
     results = []
     with conn.cursor() as cur:
@@ -457,17 +457,12 @@ def _audit_loaded(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContract
         )
     rejected = ragged.rejected_records(f.info, contract)
     status = "PARTIALLY_LOADED" if rejected else "LOADED"
-    cur.execute("begin")
-    try:
+    with wh.transaction(cur):
         if rejected:
             store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=f.info.name,
                            rejected=rejected)
         audit.record(cur, names, _record(f, status, load.rows_loaded, len(rejected), target, batch_id, stage,
                                          rejected[0] if rejected else None, dag_id, run_id, started))
-        cur.execute("commit")
-    except Exception:
-        cur.execute("rollback")
-        raise
     msg = f"{f.info.name}: {status} {load.rows_loaded} of {f.info.rows} rows into {target} by the pipe (batch {batch_id})"
     if rejected:
         msg += (f"; {len(rejected)} ragged records rejected, in {names.raw}.{dataset_objects(contract).rejected} "
@@ -483,12 +478,11 @@ def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContra
                 f.staged_path, load.first_error, load.first_error_line, load.first_error_column)
     args = copy_into_raw_args(contract, names, stage, load_path=LOAD_PATH, batch_id=batch_id, on_error="CONTINUE",
                               file_selection=f"files = ({quote_literal(f.staged_path)})")
-    cur.execute("begin")
-    try:
+    with wh.transaction(cur) as tx:
         out = wh.run(cur, "loading/copy_into_raw.sql", **args)
         rows = per_file_results(out)
         if not rows or rows[0][1] == "LOAD_SKIPPED":  # Snowflake leaves a file loaded before out of the result
-            cur.execute("rollback")
+            tx.rollback()
             return LoadResult("SKIPPED", batch_id, f.info.name, f.info.rows, 0, 0,
                               f"{f.info.name}: the table's load metadata has {f.staged_path} loaded already")
         loaded = int(rows[0][3] or 0)
@@ -507,10 +501,6 @@ def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContra
         first = min(rejected, key=lambda r: r.line or 0, default=None)
         audit.record(cur, names, _record(f, status, loaded, len(rejected), target, batch_id, stage, first, dag_id,
                                          run_id, started))
-        cur.execute("commit")
-    except Exception:
-        cur.execute("rollback")
-        raise
     return LoadResult(
         status, batch_id, f.info.name, f.info.rows, loaded, len(rejected),
         f"{f.info.name}: the pipe skipped the file ({load.first_error}, line {load.first_error_line}); "
@@ -521,7 +511,7 @@ def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContra
 
 def new_files(cur: Any, names: Names, contract: DatasetContract, infos: list[FileInfo]) -> tuple[list[FileInfo], list[str]]:
     """The files whose content is not yet in LOAD_AUDIT for the raw table, and messages for the others."""
-    target = f"{names.database}.{names.raw}.{quote_ident(contract.table)}"
+    target = names.raw_qualified(contract.table)
     todo, skipped = [], []
     for info in infos:
         if earlier := audit.find_loaded(cur, names, info.sha256, target):

@@ -425,17 +425,12 @@ def _record(conn: Any, names: Names, contract: DatasetContract, verdicts: list[B
             "failed_errors": ", ".join(r.rule.name for r in v.failed_errors) or None,
         })
     with conn.cursor() as cur:
-        cur.execute("begin")
-        try:
+        with wh.transaction(cur):
             cur.executemany(wh.render("audit/insert_dq_result.sql", database=names.database, schema=names.audit), results)
             if quarantine:
                 cur.executemany(wh.render("raw/insert_quarantine_row.sql", database=names.database, schema=names.raw,
                                           quarantine_table=dataset_objects(contract).quarantine), quarantine)
             cur.executemany(wh.render("audit/insert_batch_gate.sql", database=names.database, schema=names.audit), gate)
-            cur.execute("commit")
-        except Exception:
-            cur.execute("rollback")
-            raise
 
 
 def _report(report_dir: Path, run_id: str, verdicts: list[BatchVerdict], sample: Any, total: int,

@@ -53,13 +53,24 @@ __all__ = ["NoStableK", "NoStructure", "ensemble", "features", "k_scores", "prof
 
 
 @contextmanager
-def _timed(ws: Workspace, key: str) -> Iterator[None]:
-    """Record the seconds a stage took in the run's timings (MODEL_RUNS.TIMINGS)."""
+def _stopwatch(timings: dict, key: str) -> Iterator[None]:
+    """Record the seconds the block took in `timings` under `key` (the one way a stage is timed)."""
     t = time.perf_counter()
-    yield
+    try:
+        yield
+    finally:
+        timings[key] = round(time.perf_counter() - t, 3)
+
+
+@contextmanager
+def _timed(ws: Workspace, key: str) -> Iterator[None]:
+    """Time a stage's block and keep it in the run's timings (MODEL_RUNS.TIMINGS), which the stages share through the
+    workspace."""
+    taken: dict = {}
+    with _stopwatch(taken, key):
+        yield
     timings = ws.load_json("timings") if (ws.path / "timings.json").is_file() else {}
-    timings[key] = round(time.perf_counter() - t, 3)
-    ws.save_json("timings", timings)
+    ws.save_json("timings", {**timings, **taken})
 
 
 def _params(meta: dict) -> SegmentationParams:
@@ -67,16 +78,17 @@ def _params(meta: dict) -> SegmentationParams:
 
 
 def _count_rows(cur: Any, sql: str, params: dict) -> int:
-    cur.execute(f"select count(*) from ({sql}) as f", params)
-    return int(cur.fetchone()[0])
+    return int(wh.run(cur, "features/count_feature_rows.sql", params, feature_query=sql)[0][0])
 
 
 def _read_sample(cur: Any, sql: str, params: dict, n: int, target: int) -> pd.DataFrame:
     """About `target` of the `n` feature rows, chosen by a hash of the entity id: deterministic (the same
     entities every run on the same data) and computed in the warehouse."""
     permille = max(1, math.ceil(1_000_000 * target / n))
-    sample = f"select * from ({sql}) as f where mod(abs(hash(f.ENTITY_ID)), 1000000) < {permille}"
-    df = wh.fetch_df(cur, sample, params)
+    # permille is computed here (an int), not a value from outside: it goes into the text, as the query's own binds
+    # are all the parameters the statement has
+    df = wh.fetch_df(cur, wh.render("features/select_feature_sample.sql", feature_query=sql, permille=str(permille)),
+                     params)
     return df.set_index("ENTITY_ID").astype(float)
 
 
@@ -327,22 +339,21 @@ def publish(conn: Any, contract: DatasetContract, names: Names, ws: Workspace, *
         assigned_in="warehouse" if meta["in_warehouse"] else "python", follows=meta["follows"],
     )
     by_id = {p.segment_id: p.name for p in profs}
-    t = time.perf_counter()
-    if meta["in_warehouse"]:
-        from snowseg.clustering.sql_assign import warehouse_assignment_sql
+    with _stopwatch(timings, "writeback_s"):  # after MODEL_RUNS is written: in the result only
+        if meta["in_warehouse"]:
+            from snowseg.clustering.sql_assign import warehouse_assignment_sql
 
-        sql, sql_params = feats.feature_sql(contract, database=names.database, schema=names.raw,
-                                            encoding=params.encoding, as_of=params.as_of)
-        fitted = SimpleNamespace(cluster_centers_=model["cluster_centers"], run_centers_=model["run_centers"])
-        assignments: Any = writeback.WarehouseAssignments(
-            warehouse_assignment_sql(sql, transformer, fitted, ids, by_id), dict(sql_params))
-    else:
-        labels0 = model["labels"]
-        distance = np.linalg.norm(Z - model["cluster_centers"][labels0], axis=1)
-        assignments = writeback.Assignments(X.index.to_numpy(), np.array(ids)[labels0], model["confidence"],
-                                            distance)
-    model_run_id, published = writeback.publish(conn, names, run, assignments, profs)
-    timings["writeback_s"] = round(time.perf_counter() - t, 3)
+            sql, sql_params = feats.feature_sql(contract, database=names.database, schema=names.raw,
+                                                encoding=params.encoding, as_of=params.as_of)
+            fitted = SimpleNamespace(cluster_centers_=model["cluster_centers"], run_centers_=model["run_centers"])
+            assignments: Any = writeback.WarehouseAssignments(
+                warehouse_assignment_sql(sql, transformer, fitted, ids, by_id), dict(sql_params))
+        else:
+            labels0 = model["labels"]
+            distance = np.linalg.norm(Z - model["cluster_centers"][labels0], axis=1)
+            assignments = writeback.Assignments(X.index.to_numpy(), np.array(ids)[labels0], model["confidence"],
+                                                distance)
+        model_run_id, published = writeback.publish(conn, names, run, assignments, profs)
     index = Path(meta["report_dir"]) / "index.html"
     if meta["in_warehouse"] and published:  # sizes and confidence now count every row the warehouse assigned
         ws.save_json("profiles", {**saved, "profiles": [asdict(p) for p in profs]})

@@ -22,7 +22,6 @@ PosixPath('/w/_..')
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -69,11 +68,10 @@ class Workspace:
 
     @classmethod
     def for_run(cls, run_id: str, *, root: Path | None = None) -> Workspace:
-        """The folder of an Airflow run: its id made a safe file name (no separators, no leading dot)."""
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)[:200]
-        if not safe or safe.startswith("."):
-            safe = "_" + safe
-        return cls((root or work_root()) / safe)
+        """The folder of an Airflow run: its id made a safe folder name (:func:`snowseg.report.run_folder_name`)."""
+        from snowseg.report import run_folder_name
+
+        return cls((root or work_root()) / run_folder_name(run_id))
 
     def _file(self, name: str, suffix: str, *, must_exist: bool) -> Path:
         path = self.path / f"{name}{suffix}"

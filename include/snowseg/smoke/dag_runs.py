@@ -19,11 +19,12 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from snowseg import warehouse as wh
+from snowseg.objects import LOAD_PATH_BULK_STAGE, LOAD_PATH_SMALL_FILE, LOAD_PATH_SNOWPIPE
 from snowseg.smoke.forms import Context, Unexpected, audit_status, batch_rows, current_segments, expect
 
-# DAG -> (its file param, the sample file it loads)
-LOAD_DAGS = {"load_small_file": ("file_path", "small_file"), "load_bulk_stage": ("path", "bulk_stage"),
-             "load_s3_snowpipe": ("path", "snowpipe")}
+# DAG -> (its file param, the sample file it loads: named after the DAG's load path)
+LOAD_DAGS = {"load_small_file": ("file_path", LOAD_PATH_SMALL_FILE), "load_bulk_stage": ("path", LOAD_PATH_BULK_STAGE),
+             "load_s3_snowpipe": ("path", LOAD_PATH_SNOWPIPE)}
 SEGMENT_DAG = "segment_customers"
 
 

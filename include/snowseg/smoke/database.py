@@ -26,13 +26,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from snowseg import sf_errors
 from snowseg import warehouse as wh
 from snowseg.readiness import ADMIN_SCRIPT, Check, explain
 from snowseg.warehouse import Names
 
 #: The throwaway databases' names (the statement catalogue's test reads them as ``db``, as the tests' own).
 SMOKE_DATABASE = re.compile(r"SNOWSEG_SMOKE_[0-9A-F]{8}", re.IGNORECASE)
-PRIVILEGE_ERRORS = (3001, 2003, 2043)
 
 
 class SmokeSetupFailed(Exception):
@@ -96,9 +96,9 @@ def set_up(admin_conn: Any, admin_conn_id: str, throwaway: Throwaway, contract: 
         results = migrations.apply(admin_conn, throwaway.names, [contract], service_role=service_role,
                                    landing=landing)
     except Exception as e:
-        errno = getattr(e, "errno", None)
+        errno = sf_errors.errno_of(e)
         who = f"connection {admin_conn_id!r}" + (f" (role {role})" if role else "")
-        if errno in PRIVILEGE_ERRORS:
+        if sf_errors.is_privilege(e) or sf_errors.is_missing(e):
             raise SmokeSetupFailed(
                 f"{who} cannot create database {throwaway.database} and its objects: {explain(e)}",
                 conn_id=admin_conn_id, role=role, step="create", errno=errno,
@@ -107,7 +107,7 @@ def set_up(admin_conn: Any, admin_conn_id: str, throwaway: Throwaway, contract: 
             ) from e
         raise SmokeSetupFailed(f"{who}: the versioned setup of {throwaway.database} failed: {explain(e)}",
                                conn_id=admin_conn_id, role=role, step="migrations",
-                               errno=errno if isinstance(errno, int) else None,
+                               errno=errno,
                                fix="make setup-warehouse shows the same failure on a database of your choice") from e
     applied = sum(r.status == "APPLIED" for r in results)
     snowpipe = f", Snowpipe objects on {throwaway.landing_url}" if landing else " (no Snowpipe objects)"

@@ -30,7 +30,7 @@ from typing import Any
 
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
-from snowseg.objects import BULK_STAGE, LANDING_STAGE, WRITEBACK_STAGE, dataset_objects, qualified
+from snowseg.objects import BULK_STAGE, LANDING_STAGE, WRITEBACK_STAGE, dataset_objects
 from snowseg.smoke.samples import Samples
 from snowseg.warehouse import Names
 
@@ -60,7 +60,7 @@ class Context:
 
     @property
     def table(self) -> str:
-        return qualified(self.names, self.names.raw, self.objects.table)
+        return self.names.raw_qualified(self.objects.table)
 
 
 class Unexpected(AssertionError):

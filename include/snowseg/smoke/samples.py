@@ -1,6 +1,7 @@
 """The smoke suite's input files: one generated sample, cut into disjoint files, a few with one malformed value.
 
-Every file holds different invoices (slices of one :func:`snowseg.generator.generate_sales` frame), so the quality
+Every file holds different invoices (slices of one :func:`snowseg_samples.generate_sales` frame; the generator lives
+with the dev stack, ``devstack/snowseg_samples``, which ``make test-snowflake`` puts on the path), so the quality
 gate publishes each batch (``unique_across_batches`` would hold a batch that repeats an invoice). The three load
 DAGs get the 1,000-row sample between them; the statement checks get files of their own:
 
@@ -27,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from snowseg.config import DatasetContract, load_contract
+from snowseg.objects import LOAD_PATHS
 
-DAG_FILES = ("small_file", "bulk_stage", "snowpipe")  # one per load DAG, named after its load path
+DAG_FILES = LOAD_PATHS  # one per load DAG, named after its load path
 # file -> (rows, malformed rows) for the statement checks
 FORM_FILES = {"small": (10, 0), "small_bad": (5, 1), "bulk_bad": (40, 1), "pipe_bad": (40, 1)}
 MALFORMED = "not-a-number"
@@ -78,7 +80,12 @@ def write_samples(folder: str | Path, *, rows: int = 1000, contract: DatasetCont
     -------
     Samples
     """
-    from snowseg.generator import generate_sales
+    try:
+        from snowseg_samples import generate_sales
+    except ModuleNotFoundError as e:  # the generator is dev-only: it never ships to Airflow
+        raise ModuleNotFoundError("the smoke suite's sample files come from devstack/snowseg_samples: run it from a "
+                                  "checkout with `make test-snowflake`, which puts devstack/ on PYTHONPATH",
+                                  name=e.name) from e
 
     if rows < len(DAG_FILES):
         raise ValueError(f"rows must be at least {len(DAG_FILES)} (one per load DAG), got {rows}")

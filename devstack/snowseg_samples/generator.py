@@ -40,7 +40,7 @@ same ``n_customers``).
 
 Command line::
 
-    python -m snowseg.generator --rows 1000 --seed 42 --out data/sample.csv [--customers 200]
+    python -m snowseg_samples --rows 1000 --seed 42 --out data/sample.csv [--customers 200]
         [--contract supermarket]
 
 Examples
@@ -235,7 +235,7 @@ def write_sales_csv(
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; see the module docstring. Returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m snowseg.generator", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m snowseg_samples", description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, required=True, help="number of invoices")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, required=True, help="CSV file to write")
