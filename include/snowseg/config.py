@@ -535,7 +535,8 @@ def _column(c: Any, i: int, path: Path) -> ColumnSpec:
                             advice="use A-Z, 0-9 and _, starting with a letter or _ (e.g. ORDER_DATE)")
     if column in RESERVED_COLUMNS or column.startswith("_"):
         raise ContractError(f"column {column!r} is a reserved word or starts with '_' (kept for the load's lineage)",
-                            path=path, field=f"{where}.column", advice=f"name it otherwise, e.g. {column.strip('_')}_COL")
+                            path=path, field=f"{where}.column",
+                            advice=f"name it otherwise, e.g. {column.strip('_')}_COL")
     if not _TYPE_RE.match(type_):
         raise ContractError(f"type {c['type']!r} is not supported", path=path, field=f"{where}.type",
                             advice="write VARCHAR(n), NUMBER(p,s), FLOAT, DATE, TIME, TIMESTAMP_NTZ or BOOLEAN")
@@ -573,8 +574,8 @@ def _features(feats: dict[str, Any], columns: list[ColumnSpec], path: Path) -> F
     for col in features.categorical:
         if not by_column[col].values:
             raise ContractError(f"categorical feature {col!r} has no `values` list", path=path,
-                                field=f"features.categorical", advice=f"list its values on the column, e.g. "
-                                f"values: [A, B, C] (one-hot columns are made per value)")
+                                field="features.categorical", advice="list its values on the column, e.g. "
+                                "values: [A, B, C] (one-hot columns are made per value)")
     if features.encoding not in {"onehot", "label"}:
         raise ContractError(f"features.encoding {features.encoding!r} is unknown", path=path,
                             field="features.encoding", advice="allowed: 'onehot', 'label'")

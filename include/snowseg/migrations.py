@@ -132,7 +132,8 @@ def fragments(names: Names, service_role: str, contract: DatasetContract | None 
 
 def column_definitions(contract: DatasetContract) -> str:
     """The contract's columns as DDL lines (names and types were validated by the contract loader)."""
-    return ",\n".join(f"    {quote_ident(c.column)} {c.type}{'' if c.nullable else ' not null'}" for c in contract.columns)
+    return ",\n".join(f"    {quote_ident(c.column)} {c.type}{'' if c.nullable else ' not null'}"
+                      for c in contract.columns)
 
 
 def _header_columns(contract: DatasetContract) -> str:
@@ -211,7 +212,8 @@ def apply(conn: Any, names: Names, contracts: list[DatasetContract], *, service_
             for statement in statements:
                 cur.execute(statement)
             wh.run(cur, "setup/insert_schema_version.sql",
-                   {"version": migration.key, "dataset": dataset, "name": migration.name, "checksum": migration.checksum,
+                   {"version": migration.key, "dataset": dataset, "name": migration.name,
+                    "checksum": migration.checksum,
                     "applied_at": datetime.now(UTC).replace(tzinfo=None)},
                    database=names.database, schema=names.audit)
             results.append(Applied(migration, dataset, len(statements), "APPLIED"))
@@ -294,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conn", help="Airflow connection id of an admin role (default SNOWSEG_ADMIN_CONN_ID, "
                                        "else snowflake_admin)")
     parser.add_argument("--contract", action="append", help="a dataset contract to set up (default: every known one)")
-    parser.add_argument("--snowpipe", action="store_true", help="also the landing stage and pipes (SNOWSEG_LANDING_URL)")
+    parser.add_argument("--snowpipe", action="store_true",
+                        help="also the landing stage and pipes (SNOWSEG_LANDING_URL)")
     parser.add_argument("--dry-run", action="store_true", help="print what would be applied, change nothing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 #: Key names whose values are secret, in mappings and in ``name=value`` text.
@@ -46,9 +46,10 @@ _REDACTIONS = (
 
 
 
+_airflow_redact: Callable[..., Any] | None
 try:  # imported here, once: its first import logs Airflow's configuration, which must not land in a result
     from airflow.sdk._shared.secrets_masker import redact as _airflow_redact
-except Exception:  # noqa: BLE001  (no Airflow: our own patterns still apply)
+except Exception:
     _airflow_redact = None
 
 def redact(value: Any, secrets: list[str] | None = None) -> Any:
@@ -78,7 +79,7 @@ def redact(value: Any, secrets: list[str] | None = None) -> Any:
         if _airflow_redact is not None:  # whatever Airflow's masker learnt in this process (connections, variables)
             try:
                 value = _airflow_redact(value)
-            except Exception:  # noqa: BLE001  (Airflow's masker is a bonus: ours ran already)
+            except Exception:
                 pass
         return value
     if isinstance(value, Mapping):

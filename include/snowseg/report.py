@@ -187,7 +187,8 @@ def write_report(run_dir: Path, *, model_run_id: str, k: int, k_reason: str, sna
     rows = "\n".join(
         f"<tr><td>{p.segment_id}</td><td style='text-align:left'>{html.escape(p.name)}</td><td>{p.size}</td>"
         f"<td>{p.share:.1%}</td><td>{num(p.mean_amount, ',.2f')}</td><td>{num(p.stability, '.2f')}</td>"
-        f"<td style='text-align:left'>{html.escape(p.stability_band or '')}</td><td>{num(p.mean_confidence, '.2f')}</td>"
+        f"<td style='text-align:left'>{html.escape(p.stability_band or '')}</td>"
+        f"<td>{num(p.mean_confidence, '.2f')}</td>"
         f"<td style='text-align:left'>{html.escape(_over(p))}</td></tr>"
         for p in profiles
     )
@@ -200,7 +201,8 @@ def write_report(run_dir: Path, *, model_run_id: str, k: int, k_reason: str, sna
     warn_html = "".join(f'<p class="warn">⚠ {html.escape(w)}</p>' for w in (warnings or []))
     details_html = "".join(f"<li>{html.escape(k_)}: {html.escape(str(v))}</li>" for k_, v in (details or {}).items())
     figs = "\n".join(
-        f'<figure><img src="{html.escape(src)}" alt="{html.escape(title)}"><figcaption>{html.escape(title)}</figcaption></figure>'
+        f'<figure><img src="{html.escape(src)}" alt="{html.escape(title)}">'
+        f'<figcaption>{html.escape(title)}</figcaption></figure>'
         for title, src in images.items()
     )
     page = f"""<!doctype html>

@@ -48,6 +48,8 @@ def _spend_label(contract: DatasetContract) -> str:
     ('Total', 'spend per customer (amount)')
     """
     amount = contract.column_for_role("amount")
+    if amount is None:
+        return "amount"
     if contract.features.level == "customer":  # the profiles' mean amount is MONETARY: a customer's total
         return f"spend per customer ({amount.name})"
     return amount.name
@@ -70,6 +72,7 @@ def format_table(rows: list[dict]) -> str:
 
     cells = [[fmt(c, r[c]) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
-    body = ["  ".join(v.rjust(w) if i not in (1,) else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))) for row in cells]
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
+    body = ["  ".join(v.ljust(w) if i == 1 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths, strict=True)))
+            for row in cells]
     return "\n".join([line, "  ".join("-" * w for w in widths), *body])

@@ -273,7 +273,7 @@ def _stage_assignments(cur, names, run, entity_ids, labels, confidence, distance
         with gzip.open(path, "wt", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(["ENTITY_ID", "SEGMENT_ID", "SEGMENT_NAME", "CONFIDENCE", "DISTANCE"])
-            for e, s, c, d in zip(entity_ids, labels, confidence, distance):
+            for e, s, c, d in zip(entity_ids, labels, confidence, distance, strict=True):
                 w.writerow([str(e), int(s), by_id[int(s)], _csv_num(c), _csv_num(d)])
                 n += 1
         wh.run(cur, "segments/delete_staged_assignments.sql", {"model_run_id": run.model_run_id}, **target)

@@ -64,8 +64,8 @@ def carry_ids(
     common = [f for f in features if all(f in previous[s] for s in old_ids)]
     if not common:  # nothing comparable (another feature set): all new ids
         start = max(old_ids) + 1
-        ids = list(range(start, start + k))
-        return ids, [{"new": i, "id": ids[i], "previous": None, "shift": None} for i in range(k)]
+        fresh = list(range(start, start + k))
+        return fresh, [{"new": i, "id": fresh[i], "previous": None, "shift": None} for i in range(k)]
     cols = [list(features).index(f) for f in common]
     scale = np.array([float(spread.get(f) or 1.0) or 1.0 for f in common])
     new = centers[:, cols] / scale
@@ -74,17 +74,19 @@ def carry_ids(
     rows, cols_ = linear_sum_assignment(shift)
     ids: list[int | None] = [None] * k
     matched: dict[int, tuple[int, float]] = {}
-    for i, j in zip(rows, cols_):
+    for i, j in zip(rows, cols_, strict=True):
         if shift[i, j] <= max_shift:
             ids[i] = old_ids[j]
             matched[i] = (old_ids[j], float(shift[i, j]))
     next_id = max(old_ids) + 1
+    final: list[int] = []
     for i in range(k):
-        if ids[i] is None:
-            ids[i] = next_id
-            next_id += 1
+        got = ids[i]
+        if got is None:
+            got, next_id = next_id, next_id + 1
+        final.append(int(got))
     matches = []
     for i in range(k):
         prev_id, d = matched.get(i, (None, float(shift[i].min())))
-        matches.append({"new": i, "id": int(ids[i]), "previous": prev_id, "shift": round(d, 4)})
-    return [int(x) for x in ids], matches
+        matches.append({"new": i, "id": final[i], "previous": prev_id, "shift": round(d, 4)})
+    return final, matches

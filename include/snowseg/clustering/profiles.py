@@ -49,8 +49,10 @@ class SegmentProfile:
     stability_band: str | None = None
     mean_confidence: float | None = None
     center: dict[str, float] = field(default_factory=dict)  # every feature's mean, original units (ids across runs)
-    effects: dict[str, float] = field(default_factory=dict)  # numeric feature -> (mean - overall) / sd, clustering scale
-    numeric_index: list[dict] = field(default_factory=list)  # numeric features with |effect| >= SEPARATES, strongest first
+    # numeric feature -> (mean - overall) / sd, on the clustering scale
+    effects: dict[str, float] = field(default_factory=dict)
+    # numeric features with |effect| >= SEPARATES, strongest first
+    numeric_index: list[dict] = field(default_factory=list)
 
 
 def _category_shares(X: pd.DataFrame, contract: DatasetContract, column: str) -> pd.DataFrame | None:
@@ -227,7 +229,8 @@ def name_segments(profiles: list[SegmentProfile], max_values: int = 2, amount_co
     depth = [min(max_values, len(t)) for t in extra]
 
     def name(i: int) -> str:
-        parts = ([heads[i]] if heads[i] else []) + extra[i][: depth[i]]
+        head_i = heads[i]
+        parts = ([head_i] if head_i else []) + extra[i][: depth[i]]
         if not parts:
             return "Close to average"
         text = " · ".join(parts)
@@ -243,7 +246,7 @@ def name_segments(profiles: list[SegmentProfile], max_values: int = 2, amount_co
                 depth[i] += 1
                 names[i] = name(i)
     dup = {n for n in names if names.count(n) > 1}
-    return [f"{n} (segment {p.segment_id})" if n in dup else n for n, p in zip(names, profiles)]
+    return [f"{n} (segment {p.segment_id})" if n in dup else n for n, p in zip(names, profiles, strict=True)]
 
 
 def profile_segments(X: pd.DataFrame, labels, contract: DatasetContract, *, stability=None,
@@ -286,7 +289,8 @@ def profile_segments(X: pd.DataFrame, labels, contract: DatasetContract, *, stab
     profiles = []
     for sid in ids:
         mask = labels == sid
-        cats = {c: {k: round(float(v), 4) for k, v in df[mask].mean().items()} for c, df in shares.items() if df is not None}
+        cats = {c: {k: round(float(v), 4) for k, v in df[mask].mean().items()}
+                for c, df in shares.items() if df is not None}
         over = []
         for c, mix in cats.items():
             for value, share in mix.items():
@@ -295,7 +299,7 @@ def profile_segments(X: pd.DataFrame, labels, contract: DatasetContract, *, stab
                     over.append({"column": c, "value": value, "share": share, "overall": round(base, 4),
                                  "index": round(share / base, 4)})
         over.sort(key=lambda o: (-o["index"], o["column"], o["value"]))
-        effects = {c: round(float(v), 4) for c, v in zip(numeric, Zn[mask].mean(axis=0))}
+        effects = {c: round(float(v), 4) for c, v in zip(numeric, Zn[mask].mean(axis=0), strict=True)}
         numeric_index = [
             {"column": c, "label": label_of[c], "direction": "high" if e > 0 else "low", "effect": e,
              "mean": round(float(X.loc[mask, c].mean()), 4), "overall": round(float(overall_mean[c]), 4),
@@ -321,6 +325,6 @@ def profile_segments(X: pd.DataFrame, labels, contract: DatasetContract, *, stab
                 numeric_index=numeric_index,
             )
         )
-    for p, name in zip(profiles, name_segments(profiles, amount_column=amount_col)):
+    for p, name in zip(profiles, name_segments(profiles, amount_column=amount_col), strict=True):
         p.name = name
     return profiles

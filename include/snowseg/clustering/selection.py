@@ -11,7 +11,6 @@ Examples
 
 from __future__ import annotations
 
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.cluster import KMeans

@@ -51,7 +51,8 @@ TEMPLATE = "segments/select_nearest_centroid.sql"
 _INDENT = " " * 8
 
 
-def assignment_sql(source_sql: str, key_columns: list[str], transformer: FeatureTransformer, centers: np.ndarray) -> str:
+def assignment_sql(source_sql: str, key_columns: list[str], transformer: FeatureTransformer,
+                   centers: np.ndarray) -> str:
     """A Snowflake query assigning every row of `source_sql` to its nearest center.
 
     Parameters
@@ -84,7 +85,8 @@ def assignment_sql(source_sql: str, key_columns: list[str], transformer: Feature
     features = [quote_ident(str(c)) for c in transformer.feature_names_in_]
     centers = np.asarray(centers, dtype=float)
     if centers.ndim != 2 or centers.shape[0] < 1 or centers.shape[1] != len(features):
-        raise ValueError(f"centers must have shape (k >= 1, {len(features)}) for features {features}, got {centers.shape}")
+        raise ValueError(f"centers must have shape (k >= 1, {len(features)}) for features {features}, "
+                         f"got {centers.shape}")
     if not np.isfinite(centers).all():
         raise ValueError("centers has NaN or infinite values")
     k = centers.shape[0]
@@ -93,7 +95,7 @@ def assignment_sql(source_sql: str, key_columns: list[str], transformer: Feature
     if not source_sql or source_sql.endswith(";"):
         raise ValueError("source_sql must be one query without a trailing ';'")
 
-    transformed = [f"{expr} as {name}" for expr, name in zip(transformer.sql_expressions(), features)]
+    transformed = [f"{expr} as {name}" for expr, name in zip(transformer.sql_expressions(), features, strict=True)]
     squared = [_squared_distance(features, center, f"D{j}") for j, center in enumerate(centers)]
     key_list = ",\n".join(_INDENT + key for key in keys)
     return wh.render(
@@ -135,14 +137,15 @@ def _keys(key_columns: list[str], features: list[str], k: int) -> list[str]:
         raise ValueError(f"key_columns {keys} repeat a column")
     clash = [c for c in keys if c in features or c in {"SEGMENT_ID", "DISTANCE"} or re.fullmatch(r"D\d+", c)]
     if clash:
-        raise ValueError(f"key_columns {clash} clash with a feature or an output column (SEGMENT_ID, DISTANCE, D0..D{k - 1})")
+        raise ValueError(f"key_columns {clash} clash with a feature or an output column "
+                         f"(SEGMENT_ID, DISTANCE, D0..D{k - 1})")
     return keys
 
 
 def _squared_distance(features: list[str], center, alias: str) -> str:
     """``(F1 - c1) * (F1 - c1) + ... as <alias>``: a row's squared Euclidean distance to one centre."""
     return (f"\n{_INDENT}    + ".join(f"({n} - {sql_number(c)}) * ({n} - {sql_number(c)})"
-                                      for n, c in zip(features, center)) + f" as {alias}")
+                                      for n, c in zip(features, center, strict=True)) + f" as {alias}")
 
 
 def _argmin(cols: list[str], *, value: bool = False) -> str:
@@ -192,7 +195,7 @@ def warehouse_assignment_sql(source_sql: str, transformer: FeatureTransformer, m
     if len(ids) != k or set(ids) - set(names):
         raise ValueError(f"ids {ids} must give a named segment id for each of the {k} clusters")
 
-    transformed = [f"{expr} as {name}" for expr, name in zip(transformer.sql_expressions(), features)]
+    transformed = [f"{expr} as {name}" for expr, name in zip(transformer.sql_expressions(), features, strict=True)]
     dists = [_squared_distance(features, c, f"D{j}") for j, c in enumerate(centers)]
     for r, run in enumerate(runs):
         dists += [_squared_distance(features, c, f"R{r}_D{j}") for j, c in enumerate(run)]

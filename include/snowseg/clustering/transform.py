@@ -232,7 +232,7 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         if self.columns is not None and not _is_list(self.columns):
             raise ValueError(f"columns={self.columns!r}: use None or a list of column names")
         w = self.category_weight
-        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not (math.isfinite(w) and w > 0):
+        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not (math.isfinite(w) and float(w) > 0):
             raise ValueError(f"category_weight={w!r}: use a finite number > 0 (a block's total variance; "
                              f"a numeric column has 1)")
 
@@ -341,7 +341,8 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
             "kind": DICT_KIND,
             "version": DICT_VERSION,
             "params": {
-                "log_columns": self.log_columns if isinstance(self.log_columns, str) else [str(c) for c in self.log_columns],
+                "log_columns": (self.log_columns if isinstance(self.log_columns, str)
+                                else [str(c) for c in self.log_columns]),
                 "skew_threshold": float(self.skew_threshold),
                 "scaling": str(self.scaling),
                 "groups": [[str(c) for c in g] for g in self.groups_],
@@ -423,7 +424,7 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
             raise ValueError(f"column_sql names {unknown}, which are not features; features: {names}")
         logged = set(self.log_columns_)
         out = []
-        for name, c, s, w in zip(names, self.center_, self.scale_, self.weights_):
+        for name, c, s, w in zip(names, self.center_, self.scale_, self.weights_, strict=True):
             x = f"cast({column_sql.get(name) or quote_ident(name)} as float)"
             if name in logged:
                 x = f"ln(1 + {x})"
@@ -455,7 +456,10 @@ def _is_list(value: Any) -> bool:
 
 def _skew(s: pd.Series) -> float:
     """Sample skewness (pandas' bias-adjusted G1); NaN for a constant or too-short column."""
-    return float(s.skew()) if s.nunique() > 1 else float("nan")
+    if s.nunique() <= 1:
+        return float("nan")
+    skew: Any = s.skew()  # a scalar; pandas' stubs type it as any cell value
+    return float(skew)
 
 
 def _numeric(X: pd.DataFrame, names: list[str], where: str) -> np.ndarray:

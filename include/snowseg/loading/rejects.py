@@ -69,7 +69,7 @@ def validate_files(cur: Any, names: Names, contract: DatasetContract, files: lis
         )
         cols = [d[0].upper() for d in cur.description]
         for row in rows:
-            r = dict(zip(cols, row))
+            r = dict(zip(cols, row, strict=True))
             name = PurePosixPath(str(r.get("FILE"))).name
             out.append(
                 Rejected(

@@ -271,7 +271,7 @@ def _distributions(plt, frame: pd.DataFrame, numeric: list[ColumnSpec], categori
     nrows = math.ceil(len(panels) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.8 * ncols, 3.1 * nrows), dpi=_DPI, squeeze=False,
                              layout="constrained")
-    for ax, spec in zip(axes.flat, panels):
+    for ax, spec in zip(axes.flat, panels, strict=False):
         values = frame[spec.column]
         nulls = int(values.isna().sum())
         ax.set_title(spec.name + (f"  ({nulls:,} NULL)" if nulls else ""), fontsize=10)
@@ -298,6 +298,7 @@ def _histogram(ax, values: np.ndarray) -> None:
         _note_empty(ax, "no values")
         return
     lo, hi = float(values.min()), float(values.max())
+    bins: np.ndarray | int
     if np.all(values == np.round(values)) and hi - lo <= 30:
         bins = np.arange(lo - 0.5, hi + 1.5)
     else:
@@ -316,7 +317,7 @@ def _box_by_category(plt, frame: pd.DataFrame, value: ColumnSpec, category: Colu
     data = [frame.loc[labels == g, value.column].dropna().to_numpy() for g in groups]
     if not any(d.size for d in data):
         return _placeholder(plt, path, title, f"no {value.name} values")
-    kept = [(g, d) for g, d in zip(groups, data) if d.size][:MAX_BARS]
+    kept = [(g, d) for g, d in zip(groups, data, strict=True) if d.size][:MAX_BARS]
     fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(kept) + 2), 4.2), dpi=_DPI, layout="constrained")
     ax.boxplot([d for _, d in kept], medianprops={"color": _RED}, showmeans=True,
                meanprops={"marker": "^", "markerfacecolor": _YELLOW, "markeredgecolor": _YELLOW})

@@ -43,7 +43,8 @@ def write_quality_report(out_dir: Path, *, run_id: str, verdicts: list, pictures
     )
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Snowseg quality gate {html.escape(run_id)}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse;margin-bottom:1em}}
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}
+table{{border-collapse:collapse;margin-bottom:1em}}
 td,th{{border:1px solid #ccc;padding:3px 8px}}tr.held td,tr.error td{{background:#fdd}}tr.warn td{{background:#ffd}}
 img{{max-width:100%}}</style></head>
 <body><h1>Quality gate, run {html.escape(run_id)}</h1>

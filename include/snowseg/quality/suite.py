@@ -41,7 +41,8 @@ from snowseg.config import DatasetContract
 
 LINEAGE = ("_FILE", "_ROW", "_LOAD_PATH", "_LOADED_AT", "_BATCH_ID")
 ROW_KEY = ("_FILE", "_ROW")  # identifies a raw row within a batch
-REQUIRED_ROLES = frozenset({"invoice_id", "entity", "timestamp_date", "amount", "quantity", "unit_price", "categorical"})
+REQUIRED_ROLES = frozenset({"invoice_id", "entity", "timestamp_date", "amount", "quantity", "unit_price",
+                            "categorical"})
 # expectation types whose failures are individual rows (they can be quarantined)
 _ROW_LEVEL_PREFIXES = ("expect_column_values_", "expect_column_pair_values_", "expect_multicolumn_values_",
                        "expect_compound_columns_", "expect_select_column_values_")
@@ -95,7 +96,8 @@ def unchecked_columns(contract: DatasetContract, present: set[str], mismatches: 
     --------
     >>> from snowseg.config import load_contract
     >>> c = load_contract()
-    >>> out = unchecked_columns(c, set(c.column_names) - {"TAX_5_PCT"}, ["RATING: contract NUMBER(4,1), table TEXT(16)"])
+    >>> mismatch = ["RATING: contract NUMBER(4,1), table TEXT(16)"]
+    >>> out = unchecked_columns(c, set(c.column_names) - {"TAX_5_PCT"}, mismatch)
     >>> out["TAX_5_PCT"], out["RATING"]
     ('column TAX_5_PCT is missing', 'not checked: RATING: contract NUMBER(4,1), table TEXT(16)')
     >>> sorted(k for k in out if k.startswith("_ID_"))
@@ -154,7 +156,8 @@ def contract_rules(contract: DatasetContract, *, expected_rows: int | None, toda
     if contract.features.level == "customer_table":  # the rows are the feature rows: a feature must be there
         for col in contract.features.numeric:
             if not any(r.name == f"not_null:{col}" for r in rules):
-                rules.append(Rule(f"not_null:{col}", "expect_column_values_to_not_be_null", {"column": col}, "error", col))
+                rules.append(Rule(f"not_null:{col}", "expect_column_values_to_not_be_null", {"column": col}, "error",
+                                  col))
     if key := row_key(contract):
         rules.append(Rule(f"unique:{key}", "expect_column_values_to_be_unique", {"column": key}, "error", key))
     for c in contract.columns:
@@ -169,12 +172,12 @@ def contract_rules(contract: DatasetContract, *, expected_rows: int | None, toda
             kwargs["max_value"] = hi
         rules.append(Rule(f"range:{column}", "expect_column_values_to_be_between", kwargs, "error", column))
     if date := contract.column_for_role("timestamp_date"):
-        lo, hi = q.dates
+        first, last = q.dates
         kwargs = {"column": date.column}
-        if lo:
-            kwargs["min_value"] = f"{lo}T00:00:00"
-        if hi:
-            kwargs["max_value"] = f"{today if str(hi) == 'today' else hi}T23:59:59"
+        if first:
+            kwargs["min_value"] = f"{first}T00:00:00"
+        if last:
+            kwargs["max_value"] = f"{today if str(last) == 'today' else last}T23:59:59"
         rules.append(Rule(f"date_window:{date.column}", "expect_column_values_to_be_between", kwargs, "error",
                           date.column))
     for i in q.identities:

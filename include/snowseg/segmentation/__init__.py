@@ -36,10 +36,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from snowseg.clustering.choose_k import NoStableK, NoStructure
 from snowseg.config import DatasetContract
 from snowseg.segmentation import stages
 from snowseg.segmentation.params import SegmentationParams, SegmentationResult
-from snowseg.clustering.choose_k import NoStableK, NoStructure
 from snowseg.segmentation.workspace import Workspace
 from snowseg.warehouse import Names
 

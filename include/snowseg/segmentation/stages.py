@@ -234,7 +234,7 @@ def profiles(conn: Any, contract: DatasetContract, names: Names, ws: Workspace) 
         centers_orig = np.array([values[labels0 == c].mean(axis=0) if (labels0 == c).any()
                                  else transformer.inverse_transform(model["cluster_centers"][c:c + 1])[0]
                                  for c in range(k)])
-        spread = dict(zip(X.columns, X.std(ddof=0).replace(0, 1.0).to_numpy().tolist()))
+        spread = dict(zip(X.columns, X.std(ddof=0).replace(0, 1.0).to_numpy().tolist(), strict=True))
         ids, matches = carry_ids(centers_orig, list(X.columns), previous, spread=spread)
         labels = np.array(ids)[labels0]
         stability = {ids[c]: float(model["cluster_stability"][c]) for c in range(k)}

@@ -26,7 +26,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -107,7 +107,7 @@ class Workspace:
         self.path.mkdir(parents=True, exist_ok=True)
         path = self._file(name, ".npz", must_exist=False)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
+        np.savez(tmp, **cast(dict[str, Any], arrays))  # numpy's stub reads ** as its allow_pickle flag
         tmp.replace(path)
         return path
 

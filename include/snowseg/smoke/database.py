@@ -121,7 +121,7 @@ def drop(admin_conn: Any, admin_conn_id: str, database: str) -> Check:
     try:
         with admin_conn.cursor() as cur:
             rows = wh.run(cur, "smoke/drop_database.sql", database=wh.quote_ident(database))
-    except Exception as e:  # noqa: BLE001  (the connector's errors, whatever their class)
+    except Exception as e:
         return Check(name, False, f"{admin_conn_id!r} could not drop it: {explain(e)}",
                      f"DROP DATABASE IF EXISTS {database};  (as its owner, the admin role)")
     said = str(rows[0][0]) if rows and rows[0] else "done"
@@ -142,7 +142,7 @@ def clean_landing(aws_conn_id: str, landing_url: str, pipe: Any) -> Check:
     try:
         client = snowpipe.s3_hook(aws_conn_id).get_conn()
         removed = snowpipe.remove_notification(client, landing, pipe) if pipe is not None else False
-    except Exception as e:  # noqa: BLE001  (botocore's errors)
+    except Exception as e:
         return Check(name, False, f"could not remove the bucket notification of pipe {getattr(pipe, 'qualified', '')} "
                      f"with {aws_conn_id!r}: {type(e).__name__}: {e}",
                      f"remove the bucket notification with the Id {snowpipe.notification_id(pipe)} by hand")
@@ -156,7 +156,7 @@ def clean_landing(aws_conn_id: str, landing_url: str, pipe: Any) -> Check:
                 if errors := answer.get("Errors"):  # S3 answers per key (eg: AccessDenied) instead of raising
                     raise PermissionError(f"{errors[0].get('Code')}: {errors[0].get('Message')}")
                 deleted += len(keys)
-    except Exception as e:  # noqa: BLE001  (botocore's errors)
+    except Exception as e:
         return Check(name, True, f"{deleted} objects deleted, the others not ({type(e).__name__}: {e}){note}",
                      f"delete the objects under {landing_url} by hand (the AWS identity of {aws_conn_id!r} may not "
                      "s3:DeleteObject, which the DAGs do not need)", skipped=True)

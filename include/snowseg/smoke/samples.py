@@ -103,7 +103,8 @@ def write_samples(folder: str | Path, *, rows: int = 1000, contract: DatasetCont
         part = frame.iloc[start : start + n].copy()
         start += n
         if bad:
-            part.iloc[n // 2, part.columns.get_loc(bad_column)] = MALFORMED  # a record in the middle of the file
+            # a record in the middle of the file
+            part.loc[part.index[n // 2], bad_column] = MALFORMED
         path = folder / f"smoke_{name}.csv"
         with path.open("w", encoding=contract.csv.encoding, newline="") as f:
             out = csv.writer(f, delimiter=contract.csv.delimiter, quotechar=contract.csv.quote, lineterminator="\n")

@@ -123,7 +123,7 @@ def run(options: Options, emit: Emit, quiet: Callable[[], AbstractContextManager
     contract = load_contract()
     try:
         conn = wh.connect(options.conn_id)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         report(Check("login", False, f"{options.conn_id!r} could not log in: {explain(e)}",
                      f"make check-connection CONN={options.conn_id} says why, with the fix"))
         return checks
@@ -132,7 +132,7 @@ def run(options: Options, emit: Emit, quiet: Callable[[], AbstractContextManager
         if options.admin_conn_id:
             try:
                 admin_conn, admin_id = wh.connect(options.admin_conn_id), options.admin_conn_id
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 report(Check("login", False, f"admin connection {options.admin_conn_id!r} could not log in: "
                              f"{explain(e)}", f"make check-connection CONN={options.admin_conn_id} says why"))
                 return checks
