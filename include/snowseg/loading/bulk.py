@@ -26,6 +26,7 @@ from typing import Any
 from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
+from snowseg.errors import InputError
 from snowseg.loading import audit, ragged
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.common import (
@@ -97,7 +98,7 @@ def load_chunks(
         If no row loaded and none was accounted for, or if the rejected rows do not add up.
     """
     if not 1 <= parallel <= 99:
-        raise ValueError(f"parallel must be 1..99 (Snowflake's PUT limit), got {parallel}")
+        raise InputError(f"parallel must be 1..99 (Snowflake's PUT limit), got {parallel}")
     folders = {str(Path(c.path).parent) for c in chunks}
     if len(folders) != 1:
         raise ValueError(f"chunks must share one folder for the PUT glob, got {sorted(folders)}")
