@@ -24,9 +24,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from snowseg.alerts import SnowsegNotifier
-
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 0, "on_failure_callback": SnowsegNotifier()}
+from snowseg.airflow.tasks import default_args
 
 
 @dag(
@@ -35,7 +33,7 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 0, "on_failure_callback"
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=default_args(retries=0),
     tags=["snowseg", "setup"],
     doc_md=__doc__,
     params={
@@ -51,14 +49,12 @@ def setup_warehouse():
     def apply_migrations(params=None) -> list[dict]:
         """Apply the migrations not yet recorded in SCHEMA_VERSION; one line per migration and dataset."""
         from snowseg import migrations
-        from snowseg.runtime import PERMANENT_ERRORS, fail
+        from snowseg.airflow.tasks import permanent_failures
         from snowseg.warehouse import Names
 
-        try:
+        with permanent_failures():
             results = migrations.setup(params["contracts"], snowpipe=params["snowpipe"],
                                        landing_url=params["landing_url"], dry_run=params["dry_run"])
-        except PERMANENT_ERRORS as e:
-            raise fail(e) from e
         print("\n".join(migrations.describe(results, Names.from_env().database)))
         return [{"version": r.migration.key, "dataset": r.dataset, "status": r.status} for r in results]
 

@@ -78,7 +78,7 @@ def test_twin_killed_between_put_and_copy_then_rerun_loads_once(dagbag, airflow_
     from snowseg.loading.bulk import load_path_files
     from snowseg.loading.checks import check_file
     from snowseg.loading.small_file import load_file
-    from snowseg.runtime import resolve
+    from snowseg.airflow.tasks import resolve
 
     from tests.conftest import set_up_warehouse
 
@@ -184,7 +184,7 @@ def test_paused_pipe_holds_files_then_loads_them_once_after_resume(run_dag, sf, 
     """While the pipe is paused the DAG fails naming the pending file and the pause; after resume the file loads,
     and re-running the DAG accounts for it once."""
     from snowseg.loading import snowpipe
-    from snowseg.runtime import resolve
+    from snowseg.airflow.tasks import resolve
     from tests.conftest import landing_url_for
 
     landing_url = landing_url_for(database)

@@ -64,7 +64,7 @@ def load(twin, database, tmp_path):
     from snowseg import warehouse
     from snowseg.loading.checks import check_file
     from snowseg.loading.small_file import load_file
-    from snowseg.runtime import resolve
+    from snowseg.airflow.tasks import resolve
 
     contract, names = resolve("supermarket")
     conn = warehouse.connect()

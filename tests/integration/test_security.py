@@ -187,7 +187,7 @@ def test_a_contract_param_is_a_name_never_a_path(run_dag, capfd, tmp_path):
     from airflow.sdk.exceptions import ParamValidationError
 
     from snowseg.config import ContractError
-    from snowseg.runtime import resolve
+    from snowseg.airflow.tasks import resolve
 
     evil = tmp_path / "evil.yaml"
     evil.write_text("name: evil\ntable: SALES_RAW\ncolumns: []\n")

@@ -22,7 +22,7 @@ def _load_and_publish(contract_name: str, path):
     from snowseg.loading.checks import check_file
     from snowseg.loading.small_file import load_file
     from snowseg.quality.gate import run_gate
-    from snowseg.runtime import resolve
+    from snowseg.airflow.tasks import resolve
     from tests.conftest import set_up_warehouse
 
     contract, names = resolve(contract_name)

@@ -36,7 +36,7 @@ def _gate_and_segment(contract_name: str):
     from snowseg import features as feats
     from snowseg import warehouse
     from snowseg.quality.gate import run_gate
-    from snowseg.runtime import resolve
+    from snowseg.airflow.tasks import resolve
     from snowseg.segmentation import SegmentationParams, run_segmentation
 
     contract, names = resolve(contract_name)
