@@ -21,22 +21,16 @@ from __future__ import annotations
 
 import os
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
 from snowseg.airflow.assets import RAW_SALES
-from snowseg.airflow.tasks import default_args, run_failure_callback
+from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
 
 
 @dag(
     dag_id="load_bulk_stage",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(),  # owner, retries, one alert per failed task
-    on_failure_callback=run_failure_callback(),  # only runs that fail without a failed task
     tags=["snowseg", "load", "bulk"],
     doc_md=__doc__,
     params={
@@ -48,6 +42,7 @@ from snowseg.config import contract_param
         "contract": contract_param(),
         "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
+    **dag_args(),  # start date, no catch-up, one run at a time, retries, one alert per failure
 )
 def load_bulk_stage():
     @task(outlets=[RAW_SALES])

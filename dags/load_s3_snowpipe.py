@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import os
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
 from snowseg.airflow.assets import RAW_SALES
 from snowseg.airflow.sensors import SnowpipeLoadSensor
-from snowseg.airflow.tasks import default_args, run_failure_callback
+from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
 
 AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
@@ -46,11 +45,6 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
 @dag(
     dag_id="load_s3_snowpipe",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(),  # owner, retries, one alert per failed task
-    on_failure_callback=run_failure_callback(),  # only runs that fail without a failed task
     tags=["snowseg", "load", "snowpipe", "s3"],
     doc_md=__doc__,
     params={
@@ -66,6 +60,7 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
         "contract": contract_param(),
         "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
+    **dag_args(),  # start date, no catch-up, one run at a time, retries, one alert per failure
 )
 def load_s3_snowpipe():
     @task(retries=0)

@@ -37,22 +37,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
 from snowseg.airflow.assets import segment_schedule
-from snowseg.airflow.tasks import default_args, run_failure_callback
+from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
 
 
 @dag(
     dag_id="segment_customers",
     schedule=segment_schedule(),  # new published data (the raw_sales Asset) or the weekly refresh, first wins
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(retries=1, retry_delay=timedelta(minutes=1)),  # one alert per failed task
-    on_failure_callback=run_failure_callback(),  # only runs that fail without a failed task
     tags=["snowseg", "segmentation"],
     doc_md=__doc__,
     params={
@@ -72,6 +66,7 @@ from snowseg.config import contract_param
         "contract": contract_param(),
         "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
+    **dag_args(retries=1, retry_delay=timedelta(minutes=1)),  # and one alert per failure
 )
 def segment_customers():
     @task(retries=0)

@@ -21,19 +21,14 @@ Running it again applies only what is new. The same from a shell: `make setup-wa
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from snowseg.airflow.tasks import default_args
+from snowseg.airflow.tasks import dag_args
 
 
 @dag(
     dag_id="setup_warehouse",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(retries=0),
     tags=["snowseg", "setup"],
     doc_md=__doc__,
     params={
@@ -43,6 +38,7 @@ from snowseg.airflow.tasks import default_args
         "landing_url": Param(None, type=["null", "string"], title="Landing URL (empty = SNOWSEG_LANDING_URL)"),
         "dry_run": Param(False, type="boolean", title="Only list what would be applied"),
     },
+    **dag_args(retries=0, alert_runs=False),
 )
 def setup_warehouse():
     @task

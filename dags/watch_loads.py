@@ -29,10 +29,9 @@ from __future__ import annotations
 
 import os
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from snowseg.airflow.tasks import default_args, run_failure_callback
+from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
 
 AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
@@ -41,11 +40,6 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
 @dag(
     dag_id="watch_loads",
     schedule=os.environ.get("SNOWSEG_WATCH_SCHEDULE", "*/10 * * * *"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(retries=0),  # it looks again in 10 minutes anyway
-    on_failure_callback=run_failure_callback(),
     tags=["snowseg", "alerts", "watch"],
     doc_md=__doc__,
     params={
@@ -57,6 +51,7 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
                              title="Landing URL (empty = SNOWSEG_LANDING_URL or default)"),
         "contract": contract_param(),
     },
+    **dag_args(retries=0),  # it looks again in 10 minutes anyway
 )
 def watch_loads():
     @task

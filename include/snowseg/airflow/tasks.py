@@ -68,6 +68,27 @@ def run_failure_callback() -> Any:
     return SnowsegNotifier(scope="run")
 
 
+def dag_args(*, retries: int = 2, retry_delay: timedelta = timedelta(seconds=30),
+             alert_runs: bool = True) -> dict[str, Any]:
+    """What every Snowseg DAG sets the same way, for ``@dag(..., **dag_args())``: its start date, no catch-up, one
+    run at a time, :func:`default_args` (`retries`, `retry_delay`) and, with `alert_runs`, the run-level alert
+    (:func:`run_failure_callback`).
+
+    Examples
+    --------
+    >>> args = dag_args(retries=0, alert_runs=False)
+    >>> args["catchup"], args["max_active_runs"], args["default_args"]["retries"], "on_failure_callback" in args
+    (False, 1, 0, False)
+    """
+    import pendulum
+
+    args: dict[str, Any] = {"start_date": pendulum.datetime(2026, 1, 1, tz="UTC"), "catchup": False,
+                            "max_active_runs": 1, "default_args": default_args(retries=retries, retry_delay=retry_delay)}
+    if alert_runs:
+        args["on_failure_callback"] = run_failure_callback()
+    return args
+
+
 def fail(error: BaseException) -> AirflowFailException:
     """The ``AirflowFailException`` a task raises for a permanent failure: no retry, the error's text redacted
     (:mod:`snowseg.redaction`, so no secret reaches the log, the UI or an alert), `error` kept as its cause so
