@@ -157,9 +157,9 @@ def failure_alert(context: Mapping[str, Any], *, scope: str = "task") -> Alert |
         if reason == "task_failure":
             return None
         run_url = _run_url(dag_id, run_id)
-        details = {"dag_id": dag_id, "run_id": run_id, "reason": reason, "run_url": run_url,
-                   "what_to_do": _fill("run_failed", reason=reason, run_url=run_url)}
-        return Alert("run_failed", f"{dag_id} run {run_id} failed: {reason or 'unknown reason'}", details)
+        return Alert("run_failed", f"{dag_id} run {run_id} failed: {reason or 'unknown reason'}",
+                     {"dag_id": dag_id, "run_id": run_id, "reason": reason, "run_url": run_url,
+                      "what_to_do": _fill("run_failed", reason=reason, run_url=run_url)})
 
     task_id = getattr(ti, "task_id", None)
     exc = context.get("exception")
@@ -169,7 +169,7 @@ def failure_alert(context: Mapping[str, Any], *, scope: str = "task") -> Alert |
     details: dict[str, Any] = {"dag_id": dag_id, "task_id": task_id, "run_id": run_id,
                                "try_number": getattr(ti, "try_number", None), "exception": error,
                                "exception_type": type(exc).__name__ if exc is not None else None,
-                               "log_url": _safe(lambda: ti.log_url)}
+                               "log_url": _safe(lambda: getattr(ti, "log_url", None))}
     files = _merge_files(files_from_xcom(_upstream_xcoms(context, ti)), file_locations(failure))
     if files:
         details["files"] = files
