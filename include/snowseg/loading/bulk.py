@@ -148,7 +148,7 @@ def load_chunks(
             if loaded + len(rejected) != info.rows:
                 raise LoadFailed(
                     f"{info.path}: {info.rows} rows parsed but {loaded} loaded + {len(rejected)} rejected; "
-                    "refusing to commit a load that does not add up"
+                    "refusing to commit a load that does not add up", file=info.path, batch_id=batch_id,
                 )
             status = "LOADED" if not rejected else ("PARTIALLY_LOADED" if loaded else "FAILED")
             first = min(rejected, key=lambda r: locate(r) or 0, default=None)

@@ -414,7 +414,8 @@ def account_files(
             if isinstance(load, dict):
                 load = PipeLoad(**load)
             if load is None or load.status not in DONE:
-                raise LoadFailed(f"{f.info.path}: the pipe has no finished load of {f.staged_path} ({load})")
+                raise LoadFailed(f"{f.info.path}: the pipe has no finished load of {f.staged_path} ({load})",
+                                 file=f.info.path)
             batch_id = batch_id_for(f.info, LOAD_PATH)
             if earlier := audit.find_loaded(cur, names, f.info.sha256, target):
                 results.append(LoadResult("SKIPPED", earlier[0], f.info.name, f.info.rows, 0, 0,
@@ -427,7 +428,8 @@ def account_files(
             else:
                 raise LoadFailed(
                     f"{f.info.path}: the pipe PARTIALLY_LOADED {f.staged_path}; its rejected rows cannot be read "
-                    "back from a pipe load. Keep the pipe's ON_ERROR = SKIP_FILE (include/sql/snowpipe/)."
+                    "back from a pipe load. Keep the pipe's ON_ERROR = SKIP_FILE (include/sql/snowpipe/).",
+                    file=f.info.path, batch_id=batch_id,
                 )
     for r in results:
         log.info(r.message)
@@ -453,7 +455,7 @@ def _audit_loaded(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContract
     if load.rows_loaded != f.info.rows_to_load:
         raise LoadFailed(
             f"{f.info.path}: {f.info.rows_to_load} rows to load parsed locally but the pipe loaded {load.rows_loaded} "
-            f"({f.staged_path}); not auditing a load that does not add up"
+            f"({f.staged_path}); not auditing a load that does not add up", file=f.info.path, batch_id=batch_id,
         )
     rejected = ragged.rejected_records(f.info, contract)
     status = "PARTIALLY_LOADED" if rejected else "LOADED"
@@ -495,7 +497,7 @@ def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContra
         if loaded + len(rejected) != f.info.rows:
             raise LoadFailed(
                 f"{f.info.path}: {f.info.rows} rows parsed but {loaded} loaded + {len(rejected)} rejected; "
-                "refusing to commit a load that does not add up"
+                "refusing to commit a load that does not add up", file=f.info.path, batch_id=batch_id,
             )
         status = "PARTIALLY_LOADED" if loaded else "FAILED"
         first = min(rejected, key=lambda r: r.line or 0, default=None)
