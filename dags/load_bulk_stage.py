@@ -35,7 +35,8 @@ from snowseg.config import contract_param
     doc_md=__doc__,
     params={
         "path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="File, folder or glob",
-                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), e.g. sales_2019_*.csv"),
+                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), "
+                                  "e.g. sales_2019_*.csv"),
         "chunk_mb": Param(100, type="number", minimum=0.001, title="Chunk size (MB, compressed)"),
         "parallel": Param(4, type="integer", minimum=1, maximum=99, title="PUT threads"),
         "purge": Param(True, type="boolean", title="Remove staged chunks after loading"),
@@ -62,7 +63,8 @@ def load_bulk_stage():
         for r in results:
             print(r.message)
         if all(r.status == "SKIPPED" for r in results):
-            raise AirflowSkipException("every file was loaded before; nothing new: " + "; ".join(r.message for r in results))
+            raise AirflowSkipException("every file was loaded before; nothing new: "
+                                       + "; ".join(r.message for r in results))
         return [r.to_dict() for r in results]
 
     split_put_copy()

@@ -49,10 +49,12 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
     doc_md=__doc__,
     params={
         "path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="File, folder or glob",
-                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), e.g. sales_2019_*.csv"),
+                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), "
+                                  "e.g. sales_2019_*.csv"),
         "notify": Param("auto", enum=["auto", "rest"], title="How the pipe hears about files",
                         description="auto: S3 event notification to the pipe's SQS channel; rest: insertFiles"),
-        "landing_url": Param(None, type=["null", "string"], title="Landing URL (empty = SNOWSEG_LANDING_URL or default)",
+        "landing_url": Param(None, type=["null", "string"],
+                             title="Landing URL (empty = SNOWSEG_LANDING_URL or default)",
                              description="s3://<bucket>/<prefix>/ the external stage points at"),
         "storage_integration": Param(None, type=["null", "string"], title="Storage integration (empty = default)"),
         "wait_minutes": Param(30, type="number", minimum=0.05, title="Fail if not loaded within (minutes)"),

@@ -33,7 +33,8 @@ from snowseg.config import contract_param
     doc_md=__doc__,
     params={
         "file_path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="CSV file path",
-                           description="A CSV file (at most 50 MB) under the input roots on the worker (SNOWSEG_INPUT_ROOTS); relative paths start at the first root."),
+                           description="A CSV file (at most 50 MB) under the input roots on the worker "
+                                       "(SNOWSEG_INPUT_ROOTS); relative paths start at the first root."),
         "table": Param(None, type=["null", "string"], title="Target table",
                        description="Raw table in the RAW schema; empty = the contract's table (SALES_RAW)."),
         "on_error": Param("ABORT_STATEMENT", enum=["ABORT_STATEMENT", "CONTINUE", "SKIP_FILE"], title="ON_ERROR"),

@@ -291,7 +291,8 @@ def test_no_connection_secret_reaches_any_channel(monkeypatch, alerts_file):
         "conn_type": "aws", "login": "AKIAEXAMPLE", "password": "wJalrXUtnFEMI/K7MDENG/bPxRfiCY",
         "extra": {"aws_session_token": "FwoGZXIvYXdzEJr//////////wEaDH"}}))
     sent = []
-    monkeypatch.setenv("SNOWSEG_ALERT_NOTIFIER", json.dumps({"class": f"{RecordingNotifier.__module__}.RecordingNotifier"}))
+    monkeypatch.setenv("SNOWSEG_ALERT_NOTIFIER",
+                       json.dumps({"class": f"{RecordingNotifier.__module__}.RecordingNotifier"}))
     monkeypatch.setattr(RecordingNotifier, "sent", sent)
     exc = RuntimeError(f"login failed for snowflake://svc:{PASSWORD}@acct/SNOWSEG (password={PASSWORD}); key {KEY}; "
                        "aws secret wJalrXUtnFEMI/K7MDENG/bPxRfiCY token FwoGZXIvYXdzEJr//////////wEaDH")

@@ -8,8 +8,15 @@ from typing import NamedTuple
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from snowseg.airflow.tasks import (PERMANENT_ERRORS, ParamsError, default_args, fail, permanent_failures, resolve,
-                                   segmentation_params)
+from snowseg.airflow.tasks import (
+    PERMANENT_ERRORS,
+    ParamsError,
+    default_args,
+    fail,
+    permanent_failures,
+    resolve,
+    segmentation_params,
+)
 from snowseg.config import ContractError
 from snowseg.errors import InputError, InputNotFound, InputRefused, NoPublishedRows, WarehouseNotSetUp
 from snowseg.loading.checks import HeaderMismatch

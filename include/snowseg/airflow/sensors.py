@@ -38,8 +38,8 @@ def _waitable(status: dict) -> bool:
 def _check(conn_id: str | None, database: str, contract_name: str, table: str, pipe: dict, paths: list[str]) -> dict:
     """One look at the pipe: outcomes of the finished files, the pending ones and SYSTEM$PIPE_STATUS."""
     from snowseg import warehouse
-    from snowseg.loading import snowpipe
     from snowseg.airflow.tasks import resolve
+    from snowseg.loading import snowpipe
 
     contract, names = resolve(contract_name, table, database)
     p = snowpipe.Pipe(**pipe)

@@ -83,7 +83,8 @@ def dag_args(*, retries: int = 2, retry_delay: timedelta = timedelta(seconds=30)
     import pendulum
 
     args: dict[str, Any] = {"start_date": pendulum.datetime(2026, 1, 1, tz="UTC"), "catchup": False,
-                            "max_active_runs": 1, "default_args": default_args(retries=retries, retry_delay=retry_delay)}
+                            "max_active_runs": 1,
+                            "default_args": default_args(retries=retries, retry_delay=retry_delay)}
     if alert_runs:
         args["on_failure_callback"] = run_failure_callback()
     return args

@@ -36,9 +36,8 @@ from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.errors import InputError
-from snowseg.quality.suite import (ROW_KEY, Rule, contract_rules, identity_sql, to_gx, type_mismatches,
-                                   unchecked_columns)
 from snowseg.objects import dataset_objects, raw_table
+from snowseg.quality.suite import ROW_KEY, Rule, contract_rules, identity_sql, to_gx, type_mismatches, unchecked_columns
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
