@@ -29,6 +29,7 @@ from typing import Any
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
+from snowseg import sf_errors
 from snowseg.alerting.delivery import send_alert
 from snowseg.loading.checks import FileCheckError
 from snowseg.loading.common import LoadFailed
@@ -55,8 +56,6 @@ WHAT_TO_DO = {
                   "re-trigger it: {run_url}",
 }
 
-#: The Snowflake connector's errno when it cannot reach the account ("Could not connect to Snowflake backend").
-CONNECTOR_UNREACHABLE_ERRNO = 250001
 
 # the typed failures, by alert kind, in the order they decide it (a held batch before a pipe before a file...)
 _KINDS: tuple[tuple[str, type[BaseException] | tuple[type[BaseException], ...]], ...] = (
@@ -111,7 +110,7 @@ def classify(exc: BaseException | None) -> tuple[str, BaseException | None]:
     for kind, types in _KINDS:
         if typed := next((e for e in chain if isinstance(e, types)), None):
             return kind, typed
-    if unreachable := next((e for e in chain if getattr(e, "errno", None) == CONNECTOR_UNREACHABLE_ERRNO), None):
+    if unreachable := next((e for e in chain if sf_errors.errno_of(e) == sf_errors.UNREACHABLE), None):
         return "warehouse_unreachable", unreachable
     return "task_failed", None
 

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from snowseg import sf_errors
 from snowseg.alerting.delivery import send_alert
 from snowseg.loading import pipe_states
 from snowseg.objects import dataset_objects
@@ -58,7 +59,7 @@ def audited_landing_paths(cur: Any, names: Any) -> set[str]:
         rows = wh.run(cur, "alerts/select_audited_landing_files.sql", {"load_path": LOAD_PATH},
                       database=names.database, schema=names.audit)
     except Exception as e:
-        if getattr(e, "errno", None) == 2003:  # no LOAD_AUDIT yet: nothing was ever accounted for
+        if sf_errors.errno_of(e) == sf_errors.DOES_NOT_EXIST:  # no LOAD_AUDIT yet: nothing was accounted for
             return set()
         raise
     return {f"{batch_id}/{file_name}" for batch_id, file_name in rows}
@@ -238,7 +239,7 @@ def _pipe_status(cur: Any, pipe: Any) -> dict | None:
     try:
         return snowpipe.pipe_status(cur, pipe)
     except Exception as e:
-        if getattr(e, "errno", None) == 2003:  # does not exist (or not authorized)
+        if sf_errors.errno_of(e) == sf_errors.DOES_NOT_EXIST:  # does not exist (or not authorized)
             return None
         raise
 
