@@ -20,38 +20,30 @@ Re-running with the same files loads nothing twice (the task is skipped).
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from snowseg.alerts import SnowsegNotifier
+from snowseg.airflow.assets import RAW_SALES
+from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
-from snowseg.assets import RAW_SALES
-
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30),
-                "on_failure_callback": SnowsegNotifier()}  # one alert per failed task (snowseg.alerts)
 
 
 @dag(
     dag_id="load_bulk_stage",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    on_failure_callback=SnowsegNotifier(scope="run"),  # only runs that fail without a failed task
     tags=["snowseg", "load", "bulk"],
     doc_md=__doc__,
     params={
         "path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="File, folder or glob",
-                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), e.g. sales_2019_*.csv"),
+                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), "
+                                  "e.g. sales_2019_*.csv"),
         "chunk_mb": Param(100, type="number", minimum=0.001, title="Chunk size (MB, compressed)"),
         "parallel": Param(4, type="integer", minimum=1, maximum=99, title="PUT threads"),
         "purge": Param(True, type="boolean", title="Remove staged chunks after loading"),
         "contract": contract_param(),
         "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
+    **dag_args(),  # start date, no catch-up, one run at a time, retries, one alert per failure
 )
 def load_bulk_stage():
     @task(outlets=[RAW_SALES])
@@ -59,25 +51,20 @@ def load_bulk_stage():
         """Check, split, PUT and COPY every matching file; skipped when all were loaded before."""
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from snowseg import warehouse
+        from snowseg.airflow.tasks import resolve, task_connection
         from snowseg.loading.bulk import load_path_files
-        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
-        conn = warehouse.connect()
-        try:
+        with task_connection() as conn:
             results = load_path_files(
                 conn, params["path"], contract, names, chunk_bytes=int(float(params["chunk_mb"]) * 1_000_000),
                 parallel=params["parallel"], purge=params["purge"], dag_id=dag_run.dag_id, run_id=dag_run.run_id,
             )
-        except PERMANENT_ERRORS as e:
-            raise fail(e) from e
-        finally:
-            conn.close()
         for r in results:
             print(r.message)
         if all(r.status == "SKIPPED" for r in results):
-            raise AirflowSkipException("every file was loaded before; nothing new: " + "; ".join(r.message for r in results))
+            raise AirflowSkipException("every file was loaded before; nothing new: "
+                                       + "; ".join(r.message for r in results))
         return [r.to_dict() for r in results]
 
     split_put_copy()

@@ -31,37 +31,30 @@ Re-running with the same files loads nothing twice (LOAD_AUDIT, then Snowpipe's 
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from snowseg.alerts import SnowsegNotifier
+from snowseg.airflow.assets import RAW_SALES
+from snowseg.airflow.sensors import SnowpipeLoadSensor
+from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
-from snowseg.assets import RAW_SALES
-from snowseg.sensors import SnowpipeLoadSensor
 
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30),
-                "on_failure_callback": SnowsegNotifier()}  # one alert per failed task (snowseg.alerts)
 AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
 
 
 @dag(
     dag_id="load_s3_snowpipe",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    on_failure_callback=SnowsegNotifier(scope="run"),  # only runs that fail without a failed task
     tags=["snowseg", "load", "snowpipe", "s3"],
     doc_md=__doc__,
     params={
         "path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="File, folder or glob",
-                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), e.g. sales_2019_*.csv"),
+                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), "
+                                  "e.g. sales_2019_*.csv"),
         "notify": Param("auto", enum=["auto", "rest"], title="How the pipe hears about files",
                         description="auto: S3 event notification to the pipe's SQS channel; rest: insertFiles"),
-        "landing_url": Param(None, type=["null", "string"], title="Landing URL (empty = SNOWSEG_LANDING_URL or default)",
+        "landing_url": Param(None, type=["null", "string"],
+                             title="Landing URL (empty = SNOWSEG_LANDING_URL or default)",
                              description="s3://<bucket>/<prefix>/ the external stage points at"),
         "storage_integration": Param(None, type=["null", "string"], title="Storage integration (empty = default)"),
         "wait_minutes": Param(30, type="number", minimum=0.05, title="Fail if not loaded within (minutes)"),
@@ -69,22 +62,21 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
         "contract": contract_param(),
         "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
+    **dag_args(),  # start date, no catch-up, one run at a time, retries, one alert per failure
 )
 def load_s3_snowpipe():
     @task(retries=0)
     def check_files(params=None, dag_run=None) -> dict:
         """Check every file before anything is uploaded; refused files are audited as REFUSED."""
+        from snowseg.airflow.tasks import fail, permanent_failures, record_refusals, resolve
         from snowseg.inputs import expand
         from snowseg.loading import intake
         from snowseg.loading.snowpipe import LOAD_PATH
         from snowseg.redaction import redact
-        from snowseg.runtime import PERMANENT_ERRORS, fail, record_refusals, resolve
 
-        contract, names = resolve(params["contract"], params["table"])
-        try:
+        with permanent_failures():
+            contract, names = resolve(params["contract"], params["table"])
             infos, refused = intake.check_inputs(expand(params["path"]), contract, max_mb=float("inf"))
-        except PERMANENT_ERRORS as e:
-            raise fail(e) from e
         if refused:
             error = record_refusals(refused, contract, names, load_path=LOAD_PATH, dag_id=dag_run.dag_id,
                                     run_id=dag_run.run_id)
@@ -99,20 +91,14 @@ def load_s3_snowpipe():
         the bucket's event notification to the pipe's channel."""
         from dataclasses import asdict
 
-        from snowseg import warehouse
+        from snowseg.airflow.tasks import resolve, task_connection
         from snowseg.loading import snowpipe
-        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
-        conn = warehouse.connect()
-        try:
+        with task_connection() as conn:  # a bad landing URL or a stage on another prefix: no retry
             landing = snowpipe.Landing.from_env(params["landing_url"], params["storage_integration"])
             with conn.cursor() as cur:
                 pipe = snowpipe.find_pipe(cur, names, contract, landing)
-        except PERMANENT_ERRORS as e:  # a bad landing URL or a stage on another prefix: retrying cannot help
-            raise fail(e) from e
-        finally:
-            conn.close()
         if params["notify"] == "auto":
             snowpipe.ensure_notification(snowpipe.s3_hook(AWS_CONN_ID).get_conn(), landing, pipe)
         return asdict(pipe)
@@ -120,12 +106,12 @@ def load_s3_snowpipe():
     @task
     def upload_files(checked: dict, pipe: dict, params=None) -> list[dict]:
         """Upload the files not loaded before; in rest mode, call insertFiles. Skipped if nothing is new."""
-        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
 
         from snowseg import warehouse
+        from snowseg.airflow.tasks import fail, refusals_from_xcom, resolve
         from snowseg.loading import snowpipe
         from snowseg.loading.checks import FileInfo
-        from snowseg.runtime import resolve
 
         contract, names = resolve(params["contract"], params["table"])
         landing = snowpipe.Landing.from_env(params["landing_url"], params["storage_integration"])
@@ -133,8 +119,8 @@ def load_s3_snowpipe():
             todo, skipped = snowpipe.new_files(cur, names, contract, [FileInfo(**i) for i in checked["files"]])
         for message in skipped:
             print(message)
-        if not todo and checked["refused"]:
-            raise AirflowFailException(f"{len(checked['refused'])} file(s) refused (see check_files); nothing new")
+        if not todo and checked["refused"]:  # nothing new, and the rest refused (see check_files)
+            raise fail(refusals_from_xcom(checked, names))
         if not todo:
             raise AirflowSkipException("every file was loaded before; nothing new: " + "; ".join(skipped))
         s3 = snowpipe.s3_hook(AWS_CONN_ID)
@@ -149,28 +135,19 @@ def load_s3_snowpipe():
     @task(outlets=[RAW_SALES])
     def account_loads(files: list[dict], loads: dict, checked: dict, params=None, dag_run=None) -> list[dict]:
         """One LOAD_AUDIT row per file; files the pipe skipped are loaded with ON_ERROR = CONTINUE."""
-        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
 
-        from snowseg import warehouse
+        from snowseg.airflow.tasks import fail, refusals_from_xcom, resolve, task_connection
         from snowseg.loading import snowpipe
-        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
-        conn = warehouse.connect()
-        try:
+        with task_connection() as conn:
             results = snowpipe.account_files(conn, [snowpipe.Landed.from_dict(f) for f in files], loads, contract,
                                              names, dag_id=dag_run.dag_id, run_id=dag_run.run_id)
-        except PERMANENT_ERRORS as e:
-            raise fail(e) from e
-        finally:
-            conn.close()
         for r in results:
             print(r.message)
-        if checked["refused"]:
-            raise AirflowFailException(
-                f"{len(checked['refused'])} file(s) refused before upload (the others are loaded and audited): "
-                + "; ".join(r["error"].splitlines()[0] for r in checked["refused"])
-            )
+        if checked["refused"]:  # the others are loaded and audited; the run still fails, naming the refused ones
+            raise fail(refusals_from_xcom(checked, names))
         if all(r.status == "SKIPPED" for r in results):
             raise AirflowSkipException("every file was accounted for before; nothing new: "
                                        + "; ".join(r.message for r in results))

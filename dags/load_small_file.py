@@ -18,56 +18,45 @@ over the limit belong to the bulk stage path. A malformed value aborts the COPY
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from snowseg.alerts import SnowsegNotifier
+from snowseg.airflow.assets import RAW_SALES
+from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
-from snowseg.assets import RAW_SALES
-
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(seconds=30),
-                "on_failure_callback": SnowsegNotifier()}  # one alert per failed task (snowseg.alerts)
 
 
 @dag(
     dag_id="load_small_file",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    on_failure_callback=SnowsegNotifier(scope="run"),  # only runs that fail without a failed task
     tags=["snowseg", "load", "small-file"],
     doc_md=__doc__,
     params={
         "file_path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="CSV file path",
-                           description="A CSV file (at most 50 MB) under the input roots on the worker (SNOWSEG_INPUT_ROOTS); relative paths start at the first root."),
+                           description="A CSV file (at most 50 MB) under the input roots on the worker "
+                                       "(SNOWSEG_INPUT_ROOTS); relative paths start at the first root."),
         "table": Param(None, type=["null", "string"], title="Target table",
                        description="Raw table in the RAW schema; empty = the contract's table (SALES_RAW)."),
         "on_error": Param("ABORT_STATEMENT", enum=["ABORT_STATEMENT", "CONTINUE", "SKIP_FILE"], title="ON_ERROR"),
         "contract": contract_param(),
     },
+    **dag_args(),  # start date, no catch-up, one run at a time, retries, one alert per failure
 )
 def load_small_file():
     @task(retries=0)
     def check_file(params=None, dag_run=None) -> dict:
         """Refuse a missing, oversized, non-UTF-8 or wrongly shaped file before any PUT (audited as REFUSED)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from snowseg.airflow.tasks import ParamsError, fail, permanent_failures, record_refusals, resolve
         from snowseg.inputs import confine
         from snowseg.loading import intake
         from snowseg.loading.small_file import LOAD_PATH
-        from snowseg.runtime import PERMANENT_ERRORS, fail, record_refusals, resolve
 
-        contract, names = resolve(params["contract"], params["table"])
-        if not params["file_path"]:
-            raise AirflowFailException("param file_path is empty: give the path of a CSV file on the worker")
-        try:
+        with permanent_failures():
+            contract, names = resolve(params["contract"], params["table"])
+            if not params["file_path"]:
+                raise ParamsError("param file_path is empty: give the path of a CSV file on the worker",
+                                  param="file_path")
             infos, refused = intake.check_inputs([confine(params["file_path"])], contract)
-        except PERMANENT_ERRORS as e:
-            raise fail(e) from e
         if refused:
             error = record_refusals(refused, contract, names, load_path=LOAD_PATH, dag_id=dag_run.dag_id,
                                     run_id=dag_run.run_id)
@@ -79,22 +68,16 @@ def load_small_file():
         """PUT -> COPY INTO -> audit -> REMOVE; skipped when the content was loaded before."""
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from snowseg import warehouse
+        from snowseg.airflow.tasks import resolve, task_connection
         from snowseg.loading.checks import FileInfo
         from snowseg.loading.small_file import load_file
-        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
-        conn = warehouse.connect()
-        try:
+        with task_connection() as conn:
             result = load_file(
                 conn, FileInfo(**info), contract, names, on_error=params["on_error"],
                 dag_id=dag_run.dag_id, run_id=dag_run.run_id,
             )
-        except PERMANENT_ERRORS as e:
-            raise fail(e) from e
-        finally:
-            conn.close()
         if result.status == "SKIPPED":
             raise AirflowSkipException(result.message)
         return result.to_dict()

@@ -37,25 +37,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from snowseg.alerts import SnowsegNotifier
-from snowseg.assets import segment_schedule
+from snowseg.airflow.assets import segment_schedule
+from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
-
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=1),
-                "on_failure_callback": SnowsegNotifier()}  # one alert per failed task (snowseg.alerts)
 
 
 @dag(
     dag_id="segment_customers",
     schedule=segment_schedule(),  # new published data (the raw_sales Asset) or the weekly refresh, first wins
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    on_failure_callback=SnowsegNotifier(scope="run"),  # only runs that fail without a failed task
     tags=["snowseg", "segmentation"],
     doc_md=__doc__,
     params={
@@ -75,26 +66,21 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 1, "retry_delay": timede
         "contract": contract_param(),
         "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
     },
+    **dag_args(retries=1, retry_delay=timedelta(minutes=1)),  # and one alert per failure
 )
 def segment_customers():
     @task(retries=0)
     def quality_gate(params=None, dag_run=None) -> dict:
         """Validate the new load batches with GX; publish, quarantine or hold them (write-audit-publish)."""
-        from snowseg import warehouse
-        from snowseg.quality.gate import GateFailed, run_gate
+        from snowseg.airflow.tasks import resolve, task_connection
         from snowseg.monitor import quality_report_dir
+        from snowseg.quality.gate import run_gate
         from snowseg.report import report_root
-        from snowseg.runtime import fail, resolve
 
         contract, names = resolve(params["contract"], params["table"])
-        conn = warehouse.connect()
-        try:
+        with task_connection() as conn:  # a held batch (GateFailed) fails the task with its verdicts
             result = run_gate(conn, contract, names, run_id=dag_run.run_id, dag_id=dag_run.dag_id,
                               report_dir=report_root() / quality_report_dir(dag_run.run_id))
-        except GateFailed as e:
-            raise fail(e) from e
-        finally:
-            conn.close()
         for b in result.summary()["batches"]:
             print(f"batch {b['batch_id']}: {b['status']} ({b['rows']} rows, {b['quarantined']} quarantined)")
         if result.report_path:
@@ -106,39 +92,35 @@ def segment_customers():
         """Feature query in the warehouse (published rows), redundant features dropped, transform fitted."""
         from airflow.sdk.exceptions import AirflowSkipException
 
+        from snowseg.airflow.tasks import permanent_failures, resolve, segmentation_params, task_connection
         from snowseg.errors import NoPublishedRows
-        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve, segmentation_params, stage_connection
         from snowseg.segmentation import stages
         from snowseg.segmentation.workspace import Workspace, prune
 
         contract, names = resolve(params["contract"], params["table"])
         prune()  # working folders of failed runs nobody retried, older than a week (under SNOWSEG_WORK_DIR only)
-        try:
-            run_date = (dag_run.logical_date or dag_run.run_after).date().isoformat()
-            seg_params = segmentation_params(params, run_date)
-            with stage_connection() as conn:
+        with permanent_failures():
+            seg_params = segmentation_params(params, (dag_run.logical_date or dag_run.run_after).date().isoformat())
+        with task_connection() as conn:
+            try:
                 out = stages.features(conn, contract, names, seg_params, Workspace.for_run(dag_run.run_id))
-        except NoPublishedRows as e:
-            if dag_run.run_type == "scheduled":  # the weekly refresh before anything was loaded: nothing to do
-                raise AirflowSkipException(str(e)) from e
-            raise fail(e) from e
-        except PERMANENT_ERRORS as e:  # a retry cannot help
-            raise fail(e) from e
+            except NoPublishedRows as e:
+                if dag_run.run_type == "scheduled":  # the weekly refresh before anything was loaded: nothing to do
+                    raise AirflowSkipException(str(e)) from e
+                raise
         print(f"model run {out['model_run_id']}: {out['fit_rows']} of {out['rows']} rows, features {out['features']}")
         return out
 
     @task
     def k_scores(feats: dict, params=None, dag_run=None) -> dict:
         """Inertia and knee, silhouette, stability per k; the k decision (k = 0: chosen, or no structure)."""
-        from snowseg.runtime import PERMANENT_ERRORS, fail, resolve
+        from snowseg.airflow.tasks import permanent_failures, resolve
         from snowseg.segmentation import stages
         from snowseg.segmentation.workspace import Workspace
 
         contract, _ = resolve(params["contract"], params["table"])
-        try:
+        with permanent_failures():  # e.g. k = 0 on data without cluster structure (KNotChosen)
             out = stages.k_scores(contract, Workspace.for_run(dag_run.run_id))
-        except PERMANENT_ERRORS as e:
-            raise fail(e) from e
         print(f"k = {out['k']}: {out['k_reason']}")
         for w in out["warnings"]:
             print(f"WARNING: {w}")
@@ -158,12 +140,12 @@ def segment_customers():
     @task
     def profiles(fit: dict, params=None, dag_run=None) -> dict:
         """Segment ids carried over from the dataset's previous run; profiles and names."""
-        from snowseg.runtime import resolve, stage_connection
+        from snowseg.airflow.tasks import resolve, task_connection
         from snowseg.segmentation import stages
         from snowseg.segmentation.workspace import Workspace
 
         contract, names = resolve(params["contract"], params["table"])
-        with stage_connection() as conn:
+        with task_connection() as conn:
             out = stages.profiles(conn, contract, names, Workspace.for_run(dag_run.run_id))
         for s in out["segments"]:
             print(f"segment {s['id']}: {s['name']} ({s['size']} rows, stability {s['stability']})")
@@ -174,7 +156,7 @@ def segment_customers():
     @task
     def report(profs: dict, gate: dict, params=None, dag_run=None) -> dict:
         """Pictures (k scores, profiles, confidence, PCA) and the HTML run report."""
-        from snowseg.runtime import resolve
+        from snowseg.airflow.tasks import resolve
         from snowseg.segmentation import stages
         from snowseg.segmentation.workspace import Workspace
 
@@ -187,12 +169,12 @@ def segment_customers():
     @task
     def publish(rep: dict, params=None, dag_run=None) -> dict:
         """Assignments, profiles and the model run in one transaction (nothing when already published)."""
-        from snowseg.runtime import resolve, stage_connection
+        from snowseg.airflow.tasks import resolve, task_connection
         from snowseg.segmentation import stages
         from snowseg.segmentation.workspace import Workspace
 
         contract, names = resolve(params["contract"], params["table"])
-        with stage_connection() as conn:
+        with task_connection() as conn:
             result = stages.publish(conn, contract, names, Workspace.for_run(dag_run.run_id),
                                     dag_id=dag_run.dag_id, run_id=dag_run.run_id)
         print(f"model run {result.model_run_id}: {'published' if result.published else 'already published'}")
@@ -203,7 +185,7 @@ def segment_customers():
     def summarise(result: dict, params=None, dag_run=None) -> None:
         """Log the dataset's current segments as a table; remove the run's working folder."""
         from snowseg import warehouse
-        from snowseg.runtime import resolve
+        from snowseg.airflow.tasks import resolve
         from snowseg.segmentation.workspace import Workspace
         from snowseg.summary import format_table, segment_table
 

@@ -21,21 +21,14 @@ Running it again applies only what is new. The same from a shell: `make setup-wa
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from snowseg.alerts import SnowsegNotifier
-
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 0, "on_failure_callback": SnowsegNotifier()}
+from snowseg.airflow.tasks import dag_args
 
 
 @dag(
     dag_id="setup_warehouse",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
     tags=["snowseg", "setup"],
     doc_md=__doc__,
     params={
@@ -45,20 +38,19 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 0, "on_failure_callback"
         "landing_url": Param(None, type=["null", "string"], title="Landing URL (empty = SNOWSEG_LANDING_URL)"),
         "dry_run": Param(False, type="boolean", title="Only list what would be applied"),
     },
+    **dag_args(retries=0, alert_runs=False),
 )
 def setup_warehouse():
     @task
     def apply_migrations(params=None) -> list[dict]:
         """Apply the migrations not yet recorded in SCHEMA_VERSION; one line per migration and dataset."""
         from snowseg import migrations
-        from snowseg.runtime import PERMANENT_ERRORS, fail
+        from snowseg.airflow.tasks import permanent_failures
         from snowseg.warehouse import Names
 
-        try:
+        with permanent_failures():
             results = migrations.setup(params["contracts"], snowpipe=params["snowpipe"],
                                        landing_url=params["landing_url"], dry_run=params["dry_run"])
-        except PERMANENT_ERRORS as e:
-            raise fail(e) from e
         print("\n".join(migrations.describe(results, Names.from_env().database)))
         return [{"version": r.migration.key, "dataset": r.dataset, "status": r.status} for r in results]
 

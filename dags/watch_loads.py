@@ -2,8 +2,8 @@
 ### Watch the loads: files and pipes past their deadline
 
 Every 10 minutes (`SNOWSEG_WATCH_SCHEDULE`, a cron; default `*/10 * * * *`) two checks look for loads
-that should have happened by now, and each finding becomes one alert (`snowseg.alerts`: a JSON line
-in `SNOWSEG_ALERTS_FILE`, plus e-mail or Slack if configured):
+that should have happened by now (`snowseg.alerting.watch`), and each finding becomes one alert
+(`snowseg.alerting.delivery`: a JSON line in `SNOWSEG_ALERTS_FILE`, plus e-mail or Slack if configured):
 
 - `check_landing`: a file in the S3 landing area (`SNOWSEG_LANDING_URL`, default
   `s3://snowseg-landing/sales/`, read with the Amazon provider's S3Hook on `SNOWSEG_AWS_CONN_ID`)
@@ -29,24 +29,17 @@ from __future__ import annotations
 
 import os
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from snowseg.alerts import SnowsegNotifier
+from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
 
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 0, "on_failure_callback": SnowsegNotifier()}
 AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
 
 
 @dag(
     dag_id="watch_loads",
     schedule=os.environ.get("SNOWSEG_WATCH_SCHEDULE", "*/10 * * * *"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    on_failure_callback=SnowsegNotifier(scope="run"),
     tags=["snowseg", "alerts", "watch"],
     doc_md=__doc__,
     params={
@@ -58,46 +51,42 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
                              title="Landing URL (empty = SNOWSEG_LANDING_URL or default)"),
         "contract": contract_param(),
     },
+    **dag_args(retries=0),  # it looks again in 10 minutes anyway
 )
 def watch_loads():
     @task
     def check_landing(params=None) -> list[dict]:
         """Landing files past `landing_minutes` that LOAD_AUDIT does not account for."""
-        from snowseg import alerts, warehouse
+        from snowseg.airflow.tasks import resolve, task_connection
+        from snowseg.alerting import watch
         from snowseg.loading import snowpipe
-        from snowseg.runtime import resolve
 
         contract, names = resolve(params["contract"])
         landing = snowpipe.Landing.from_env(params["landing_url"])
-        conn = warehouse.connect()
-        try:
-            findings = alerts.check_landing(conn, snowpipe.s3_hook(AWS_CONN_ID), landing, names, contract,
-                                            minutes=float(params["landing_minutes"]))
-        finally:
-            conn.close()
+        with task_connection() as conn:
+            findings = watch.check_landing(conn, snowpipe.s3_hook(AWS_CONN_ID), landing, names, contract,
+                                           minutes=float(params["landing_minutes"]))
         print(f"{len(findings)} landing file(s) past {params['landing_minutes']} min under {landing.url}")
         return [f.to_dict() for f in findings]
 
     @task
     def check_pipe(params=None) -> list[dict]:
         """The pipe's pending files past `pipe_minutes`."""
-        from snowseg import alerts, warehouse
-        from snowseg.runtime import resolve
+        from snowseg.airflow.tasks import resolve, task_connection
+        from snowseg.alerting import watch
 
         contract, names = resolve(params["contract"])
-        conn = warehouse.connect()
-        try:
-            findings = alerts.check_pipe(conn, names, contract, minutes=float(params["pipe_minutes"]))
-        finally:
-            conn.close()
+        with task_connection() as conn:
+            findings = watch.check_pipe(conn, names, contract, minutes=float(params["pipe_minutes"]))
         return [f.to_dict() for f in findings]
 
     @task(trigger_rule="all_done")
     def send_alerts(landing: list[dict] | None, pipe: list[dict] | None) -> dict:
         """One alert per finding not alerted within SNOWSEG_ALERT_REPEAT_HOURS (state: an Airflow Variable)."""
-        from snowseg import alerts
+        from snowseg.airflow.alert_state import VariableState
+        from snowseg.alerting import watch
 
-        summary = alerts.alert_new([*(landing or []), *(pipe or [])], alerts.VariableState())
+        summary = watch.alert_new([*(landing or []), *(pipe or [])], VariableState())
         print(f"{len(summary['findings'])} finding(s): {len(summary['alerted'])} alerted, "
               f"{len(summary['suppressed'])} already alerted")
         return summary

@@ -270,11 +270,11 @@ def draft_contract(path: str | Path, *, level: str | None = None, rows: int = SA
     ------
     DraftError
         The file cannot be read (names the file and line).
-    ValueError
+    InputError
         An unknown `level`.
     """
     if level is not None and level not in LEVELS:
-        raise ValueError(f"level {level!r} is unknown; write one of {list(LEVELS)}")
+        raise InputError(f"level {level!r} is unknown; write one of {list(LEVELS)}")
     p = Path(path)
     delimiter, header, records = read_sample(p, rows)
     n = len(records)

@@ -1,9 +1,15 @@
 """The failures Snowseg raises, by kind. Callers read an exception's fields; its message is for people.
 
-- :class:`InputError`: the input is wrong (a file, a path, a param, a contract). A retry cannot fix it;
-  tasks fail fast on it and alerts say what to fix.
+- :class:`InputError`: the input is wrong (a file, a path, a param, a contract, a batch's data). A retry
+  cannot fix it; tasks fail fast on it and alerts say what to fix.
 - :class:`ConfigurationError`: the deployment is not ready (e.g. the warehouse was never set up). A retry
   cannot fix it either; the error says which command fixes it.
+
+Anything else (a plain ``ValueError`` or ``KeyError`` included) is a bug or a transient fault: tasks retry it.
+A failure that knows what fixes it says so in ``what_to_do``, written once, by its class; alerts show that
+field. The failures of one concern live with it: file checks in :mod:`snowseg.loading.checks`, refusals in
+:mod:`snowseg.loading.intake`, failed loads in :mod:`snowseg.loading.common`, pipe states in
+:mod:`snowseg.loading.pipe_states`, held batches in :mod:`snowseg.quality.gate`.
 
 Examples
 --------
@@ -18,7 +24,9 @@ from __future__ import annotations
 
 
 class SnowsegError(Exception):
-    """Base of Snowseg's own failures."""
+    """Base of Snowseg's own failures; ``what_to_do`` is what fixes it (None: nothing more than the message)."""
+
+    what_to_do: str | None = None
 
 
 class InputError(SnowsegError, ValueError):

@@ -27,8 +27,8 @@ from typing import Any
 import pandas as pd
 
 from snowseg import warehouse as wh
-from snowseg.config import DatasetContract
-from snowseg.errors import NoPublishedRows
+from snowseg.config import ContractError, DatasetContract
+from snowseg.errors import InputError, NoPublishedRows
 from snowseg.objects import dataset_objects
 from snowseg.warehouse import quote_ident
 
@@ -46,7 +46,7 @@ def _encoded(contract: DatasetContract, encoding: str) -> tuple[list[str], dict]
     for col in contract.features.categorical:
         spec = contract.column(col)
         if not spec.values:
-            raise ValueError(f"categorical feature {col!r} needs a `values` list in contract {contract.name!r}")
+            raise ContractError(f"categorical feature {col!r} needs a `values` list in contract {contract.name!r}")
         ident = quote_ident(col)
         names = [f"v_{col.lower()}_{i}" for i in range(len(spec.values))]
         params.update(zip(names, spec.values))
@@ -83,19 +83,19 @@ def feature_sql(contract: DatasetContract, *, database: str, schema: str, encodi
 
     Raises
     ------
-    ValueError
+    ContractError
         If the contract lacks a role its level needs, or a categorical feature has no ``values`` list.
     """
     encoding = encoding or contract.features.encoding
     if encoding not in {"onehot", "label"}:
-        raise ValueError(f"encoding {encoding!r} is not supported; use 'onehot' or 'label'")
+        raise InputError(f"encoding {encoding!r} is not supported; use 'onehot' or 'label'")
     if contract.features.level == "customer":
         return customer_feature_sql(contract, database=database, schema=schema, as_of=as_of)
     if contract.features.level == "customer_table":
         return customer_table_feature_sql(contract, database=database, schema=schema, encoding=encoding)
     key = contract.column_for_role("invoice_id")
     if key is None:
-        raise ValueError(f"contract {contract.name!r} has no column with role 'invoice_id'")
+        raise ContractError(f"contract {contract.name!r} has no column with role 'invoice_id'")
     encoded, params = _encoded(contract, encoding)
     columns = [",\n".join(_numeric(contract)) or "        null as NO_NUMERIC",
                ",\n".join(encoded) or "        null as NO_CATEGORICAL"]
@@ -119,7 +119,7 @@ def customer_table_feature_sql(contract: DatasetContract, *, database: str, sche
     """
     entity = contract.column_for_role("entity")
     if entity is None:
-        raise ValueError(f"contract {contract.name!r}: customer-table features need a column with role 'entity'")
+        raise ContractError(f"contract {contract.name!r}: customer-table features need a column with role 'entity'")
     encoded, params = _encoded(contract, encoding or contract.features.encoding)
     return _entity_feature_sql(contract, entity.column, _numeric(contract) + encoded, database=database,
                                schema=schema), params
@@ -169,7 +169,7 @@ def customer_feature_sql(contract: DatasetContract, *, database: str, schema: st
     roles = {r: contract.column_for_role(r) for r in ("entity", "timestamp_date", "amount")}
     missing = [r for r, c in roles.items() if c is None]
     if missing:
-        raise ValueError(f"contract {contract.name!r}: customer-level features need columns with roles {missing}")
+        raise ContractError(f"contract {contract.name!r}: customer-level features need columns with roles {missing}")
     amount = roles["amount"].column
     invoice, quantity = contract.column_for_role("invoice_id"), contract.column_for_role("quantity")
     sale_date = quote_ident(roles["timestamp_date"].column)
@@ -191,7 +191,7 @@ def customer_feature_sql(contract: DatasetContract, *, database: str, schema: st
     for col in contract.features.categorical:
         spec = contract.column(col)
         if not spec.values:
-            raise ValueError(f"categorical feature {col!r} needs a `values` list in contract {contract.name!r}")
+            raise ContractError(f"categorical feature {col!r} needs a `values` list in contract {contract.name!r}")
         names = [f"v_{col.lower()}_{i}" for i in range(len(spec.values))]
         params.update(zip(names, spec.values))
         mix += [f"        avg(iff({quote_ident(col)} = %({n})s, 1, 0)) as {quote_ident(col)}__{_slug(v)}"

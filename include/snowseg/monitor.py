@@ -299,8 +299,8 @@ def recent_loads(cur: Any, names: Names, *, per_path: int = FILES_PER_PATH, hour
 
 def _rejected_table(cur: Any, names: Names, file_name: str, batch_id: str | None) -> str:
     """The rejected table of the raw table the file went into (its latest LOAD_AUDIT row), else the contract's."""
+    from snowseg.airflow.tasks import resolve
     from snowseg.objects import dataset_objects
-    from snowseg.runtime import resolve
 
     rows = _query(cur, "monitor/select_file_target_table.sql", {"file_name": file_name, "batch_id": batch_id},
                   database=names.database, schema=names.audit)

@@ -85,9 +85,9 @@ def test_segment_customers_held_at_the_gate_alerts_with_the_held_batch(run_dag, 
 
 def test_watch_loads_alerts_a_stale_landing_file_once_and_not_after_it_is_loaded(run_dag, sf, database, tmp_path,
                                                                                  alerts):
+    from snowseg.airflow.tasks import resolve
     from snowseg.loading import snowpipe
     from snowseg.loading.checks import check_file
-    from snowseg.runtime import resolve
 
     landing = f"s3://snowseg-landing/{database.lower()}/"
     src = write_sales_csv(tmp_path / "late.csv", 80, seed=21)
@@ -121,8 +121,8 @@ def test_watch_loads_alerts_a_stale_landing_file_once_and_not_after_it_is_loaded
 def test_a_paused_pipe_alerts_from_the_load_and_from_the_watcher(run_dag, sf, database, tmp_path, alerts):
     """The load's wait times out (one pipe_pending alert from its task); the watcher then reports the pipe's pending
     file and the landing file the pipe holds, once each."""
+    from snowseg.airflow.tasks import resolve
     from snowseg.loading import snowpipe
-    from snowseg.runtime import resolve
     from tests.conftest import landing_url_for
 
     landing = landing_url_for(database)
@@ -135,7 +135,7 @@ def test_a_paused_pipe_alerts_from_the_load_and_from_the_watcher(run_dag, sf, da
     assert dr.state == "failed" and states["wait_for_pipe"] == "failed"
     (load_alert,) = alerts()
     assert (load_alert["kind"], load_alert["task_id"]) == ("pipe_pending", "wait_for_pipe")
-    assert load_alert["details"]["pipe"] == pipe.qualified  # qualified from prepare_pipe's XCom
+    assert load_alert["details"]["pipe"] == pipe.qualified  # the sensor's pipe (prepare_pipe's XCom), qualified
     assert [p.rsplit("/", 1)[-1] for p in load_alert["details"]["pending"]] == ["held.csv"]
     assert load_alert["details"]["execution_state"] == "PAUSED"
     assert load_alert["what_to_do"].startswith(f"The pipe is PAUSED: resume it with ALTER PIPE {pipe.qualified}")

@@ -75,11 +75,10 @@ def test_twin_killed_between_put_and_copy_then_rerun_loads_once(dagbag, airflow_
                                                                 path):
     """The first attempt stages the file(s) and dies before COPY; after a restart the DAG loads each row once."""
     from snowseg import warehouse
+    from snowseg.airflow.tasks import resolve
     from snowseg.loading.bulk import load_path_files
     from snowseg.loading.checks import check_file
     from snowseg.loading.small_file import load_file
-    from snowseg.runtime import resolve
-
     from tests.conftest import set_up_warehouse
 
     database = bare_database
@@ -183,8 +182,8 @@ def test_s3_upload_failing_once_is_retried_and_loads_once(run_dag, twin, sf, dat
 def test_paused_pipe_holds_files_then_loads_them_once_after_resume(run_dag, sf, database, tmp_path):
     """While the pipe is paused the DAG fails naming the pending file and the pause; after resume the file loads,
     and re-running the DAG accounts for it once."""
+    from snowseg.airflow.tasks import resolve
     from snowseg.loading import snowpipe
-    from snowseg.runtime import resolve
     from tests.conftest import landing_url_for
 
     landing_url = landing_url_for(database)

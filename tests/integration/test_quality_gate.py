@@ -62,9 +62,9 @@ def date_2031(r):
 def load(twin, database, tmp_path):
     """Load a CSV through the small-file path's core into this test's database; return the connection."""
     from snowseg import warehouse
+    from snowseg.airflow.tasks import resolve
     from snowseg.loading.checks import check_file
     from snowseg.loading.small_file import load_file
-    from snowseg.runtime import resolve
 
     contract, names = resolve("supermarket")
     conn = warehouse.connect()

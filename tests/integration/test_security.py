@@ -186,8 +186,8 @@ def test_a_contract_param_is_a_name_never_a_path(run_dag, capfd, tmp_path):
     anyway (a contract removed after the DAG was parsed) refuses it by name, too."""
     from airflow.sdk.exceptions import ParamValidationError
 
+    from snowseg.airflow.tasks import resolve
     from snowseg.config import ContractError
-    from snowseg.runtime import resolve
 
     evil = tmp_path / "evil.yaml"
     evil.write_text("name: evil\ntable: SALES_RAW\ncolumns: []\n")

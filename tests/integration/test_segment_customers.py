@@ -68,7 +68,7 @@ def test_seed_segments_k3_and_rerun_publishes_nothing_twice(run_dag, sf, databas
     from sklearn.metrics import adjusted_rand_score
 
     from snowseg import features as feats
-    from snowseg.runtime import resolve
+    from snowseg.airflow.tasks import resolve
     from tests.unit.seed_features import seed_feature_frame, seed_feature_matrix
 
     contract, names = resolve("supermarket")

@@ -3,9 +3,8 @@ scale path (fit on a sample, every row assigned in the warehouse, equal to Pytho
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import numpy as np
 import pytest
@@ -19,10 +18,10 @@ pytestmark = pytest.mark.integration
 def _load_and_publish(contract_name: str, path):
     """Load a file with the small-file core and let the gate publish it; return (conn, contract, names)."""
     from snowseg import warehouse
+    from snowseg.airflow.tasks import resolve
     from snowseg.loading.checks import check_file
     from snowseg.loading.small_file import load_file
     from snowseg.quality.gate import run_gate
-    from snowseg.runtime import resolve
     from tests.conftest import set_up_warehouse
 
     contract, names = resolve(contract_name)

@@ -9,8 +9,8 @@ per level, and published segments that recover the planted groups.
 from __future__ import annotations
 
 import pytest
-from snowseg_twin.shapes import KNOWN_FEATURES, write_customers_csv, write_orders_csv
 
+from snowseg_twin.shapes import KNOWN_FEATURES, write_customers_csv, write_orders_csv
 from tests.conftest import set_up_warehouse
 from tests.integration.conftest import dag_test, query
 
@@ -35,8 +35,8 @@ def _gate_and_segment(contract_name: str):
     """The gate, then the segmentation at k = 3; returns (contract, names, gate verdicts, feature frame)."""
     from snowseg import features as feats
     from snowseg import warehouse
+    from snowseg.airflow.tasks import resolve
     from snowseg.quality.gate import run_gate
-    from snowseg.runtime import resolve
     from snowseg.segmentation import SegmentationParams, run_segmentation
 
     contract, names = resolve(contract_name)

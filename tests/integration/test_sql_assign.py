@@ -34,10 +34,10 @@ def published(twin, tmp_path_factory):
     """A module database holding N generated invoices, loaded and published by the gate; yields (conn, contract, names)."""
     import snowflake.connector
 
+    from snowseg.airflow.tasks import resolve
     from snowseg.loading.checks import check_file
     from snowseg.loading.small_file import load_file
     from snowseg.quality.gate import run_gate
-    from snowseg.runtime import resolve
     from tests.conftest import set_up_warehouse
 
     contract, names = resolve("supermarket", database=f"T_{uuid.uuid4().hex[:10].upper()}")

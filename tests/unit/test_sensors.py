@@ -7,7 +7,7 @@ from typing import NamedTuple
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from snowseg.sensors import SnowpipeLoadSensor, SnowpipeLoadTrigger
+from snowseg.airflow.sensors import SnowpipeLoadSensor, SnowpipeLoadTrigger
 
 PIPE = {"database": "DB", "schema": "RAW", "name": "SALES_RAW_PIPE", "notification_channel": "arn:aws:sqs:x"}
 FILES = [{"staged_path": "snowpipe_aa/a.csv"}, {"staged_path": "snowpipe_bb/b.csv"}]
@@ -18,21 +18,35 @@ def _sensor() -> SnowpipeLoadSensor:
 
 
 def test_timeout_on_a_paused_pipe_names_the_files_and_says_resume():
+    from snowseg.loading.pipe_states import PipeFilesPending
+
     event = {"status": "timeout", "loads": {}, "pending": ["snowpipe_aa/a.csv", "snowpipe_bb/b.csv"],
              "pipe_status": {"executionState": "PAUSED", "pendingFileCount": 2}}
     with pytest.raises(AirflowFailException) as e:
         _sensor().execute_complete(context=None, event=event)
-    msg = str(e.value)
-    assert "2 of 2 files not loaded by pipe SALES_RAW_PIPE after 60s" in msg
-    assert "snowpipe_aa/a.csv" in msg and "snowpipe_bb/b.csv" in msg
-    assert "PAUSED" in msg and "PIPE_EXECUTION_PAUSED = FALSE" in msg
+    error = e.value.__cause__
+    assert isinstance(error, PipeFilesPending)
+    assert (error.pipe, error.pending, error.total, error.waited_seconds, error.state) == (
+        "DB.RAW.SALES_RAW_PIPE", ["snowpipe_aa/a.csv", "snowpipe_bb/b.csv"], 2, 60.0, "PAUSED")
+    assert error.what_to_do.startswith("The pipe is PAUSED: resume it with ALTER PIPE DB.RAW.SALES_RAW_PIPE SET "
+                                       "PIPE_EXECUTION_PAUSED = FALSE")
+    msg = str(e.value)  # what the task log and the UI show
+    assert msg.startswith("2 of 2 files not loaded by pipe DB.RAW.SALES_RAW_PIPE after 60s: ['snowpipe_aa/a.csv', "
+                          "'snowpipe_bb/b.csv']")
+    assert msg.endswith(f"What to do: {error.what_to_do}")
 
 
 def test_timeout_on_a_running_pipe_points_at_the_notification():
+    from snowseg.loading.pipe_states import PipeFilesPending
+
     event = {"status": "timeout", "loads": {}, "pending": ["snowpipe_bb/b.csv"],
              "pipe_status": {"executionState": "RUNNING", "pendingFileCount": 0}}
-    with pytest.raises(AirflowFailException, match=r"1 of 2 files .*bucket notification .*REFRESH PREFIX"):
+    with pytest.raises(AirflowFailException, match=r"1 of 2 files not loaded") as e:
         _sensor().execute_complete(context=None, event=event)
+    error = e.value.__cause__
+    assert isinstance(error, PipeFilesPending) and error.state == "RUNNING"
+    assert "the bucket's event notification to the pipe's channel (notify=auto)" in error.what_to_do
+    assert "ALTER PIPE DB.RAW.SALES_RAW_PIPE REFRESH PREFIX = '<folder>/'" in error.what_to_do
 
 
 def test_done_returns_the_outcomes_by_staged_path():
@@ -44,7 +58,7 @@ def test_done_returns_the_outcomes_by_staged_path():
 def test_trigger_serializes_to_its_own_classpath_and_kwargs():
     trigger = SnowpipeLoadTrigger(None, "DB", "supermarket", "", PIPE, ["snowpipe_aa/a.csv"], deadline=123.0)
     path, kwargs = trigger.serialize()
-    assert path == "snowseg.sensors.SnowpipeLoadTrigger"
+    assert path == "snowseg.airflow.sensors.SnowpipeLoadTrigger"
     assert SnowpipeLoadTrigger(**kwargs).serialize() == (path, kwargs)
 
 
@@ -75,7 +89,7 @@ def test_the_trigger_gives_up_at_once_on_a_pipe_that_loads_nothing(monkeypatch, 
     import asyncio
     import time
 
-    from snowseg import sensors
+    from snowseg.airflow import sensors
 
     looks = []
 
@@ -114,7 +128,7 @@ def test_a_stopped_pipe_fails_the_sensor_with_the_state_the_error_and_the_fix():
 
 
 def test_poke_fails_on_a_stopped_pipe_and_waits_on_a_paused_one(monkeypatch):
-    from snowseg import sensors
+    from snowseg.airflow import sensors
     from snowseg.loading.pipe_states import PipeNotRunning
 
     sensor = _sensor()

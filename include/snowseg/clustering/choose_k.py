@@ -76,6 +76,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
 from snowseg.clustering.selection import make_model
+from snowseg.errors import InputError
 
 __all__ = ["GAP_MIN", "GAP_REFS", "TIE", "KChoice", "KNotChosen", "KScore", "NoStableK", "NoStructure", "choose_k",
            "decide_k", "gap_statistic"]
@@ -132,7 +133,7 @@ class KChoice:
 
 
 
-class KNotChosen(ValueError):
+class KNotChosen(InputError):
     """k was to be chosen (``k = 0``) and the scores support none, so nothing is published.
 
     Callers read the fields, never the message: ``reason`` (the scores' explanation,

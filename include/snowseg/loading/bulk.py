@@ -26,6 +26,7 @@ from typing import Any
 from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
+from snowseg.errors import InputError
 from snowseg.loading import audit, ragged
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.common import (
@@ -97,7 +98,7 @@ def load_chunks(
         If no row loaded and none was accounted for, or if the rejected rows do not add up.
     """
     if not 1 <= parallel <= 99:
-        raise ValueError(f"parallel must be 1..99 (Snowflake's PUT limit), got {parallel}")
+        raise InputError(f"parallel must be 1..99 (Snowflake's PUT limit), got {parallel}")
     folders = {str(Path(c.path).parent) for c in chunks}
     if len(folders) != 1:
         raise ValueError(f"chunks must share one folder for the PUT glob, got {sorted(folders)}")
@@ -147,7 +148,7 @@ def load_chunks(
             if loaded + len(rejected) != info.rows:
                 raise LoadFailed(
                     f"{info.path}: {info.rows} rows parsed but {loaded} loaded + {len(rejected)} rejected; "
-                    "refusing to commit a load that does not add up"
+                    "refusing to commit a load that does not add up", file=info.path, batch_id=batch_id,
                 )
             status = "LOADED" if not rejected else ("PARTIALLY_LOADED" if loaded else "FAILED")
             first = min(rejected, key=lambda r: locate(r) or 0, default=None)

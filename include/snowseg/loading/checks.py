@@ -28,11 +28,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from snowseg.config import DatasetContract
+from snowseg.errors import InputError, InputNotFound
 
 BOM = b"\xef\xbb\xbf"
 
 
-class FileCheckError(ValueError):
+class FileCheckError(InputError):
     """A file was refused before loading; the message names the file and what to do.
 
     Where the problem has a place (1-based; else None): ``line`` (physical line, header = 1), ``column`` (the field
@@ -171,7 +172,7 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
     """
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"{p}: no such file (check the file_path parameter)")
+        raise InputNotFound(f"{p}: no such file (check the file_path parameter)")
     limit_mb = contract.csv.max_file_mb if max_mb is None else max_mb
     size = p.stat().st_size
     if size > limit_mb * 1_000_000:

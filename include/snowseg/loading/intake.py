@@ -11,6 +11,7 @@ a file: each path rejects just those records (:mod:`snowseg.loading.ragged`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +43,7 @@ class Refusal:
         return asdict(self)
 
 
-def check_inputs(paths: list[str | Path], contract: DatasetContract, *, max_mb: float | None = None
+def check_inputs(paths: Sequence[str | Path], contract: DatasetContract, *, max_mb: float | None = None
                  ) -> tuple[list[FileInfo], list[Refusal]]:
     """Check each file; return the accepted files' infos and the refusals (a missing file still raises)."""
     infos, refused = [], []

@@ -6,7 +6,9 @@ STOPPED_STAGE_DROPPED, STOPPED_MISSING_TABLE, ...) or one of the STALLED_* state
 still load in the :data:`WAITABLE` states: RUNNING; PAUSED once someone resumes it (a deliberate, reversible
 act: "This count can increase even if a pipe is paused"); FAILING_OVER (a failover under way). In any other state
 the pipe loads nothing until someone changes its objects, so waiting on it is pointless: :func:`require_waitable`
-raises :class:`PipeNotRunning` with the state, Snowflake's ``error`` and what to do (:func:`advice`).
+raises :class:`PipeNotRunning` with the state, Snowflake's ``error`` and what to do (:func:`advice`). Files that a
+waitable pipe has not loaded in time are :class:`PipeFilesPending` (what to do: :func:`pending_advice`). Every piece of
+advice about a pipe is written here once; the sensor, the notifier and the watcher read it from here.
 
 :func:`parse_timestamp` reads the status's timestamps (``oldestFileTimestamp``, ``lastIngestedTimestamp``...),
 whose format the docs leave open (``"oldestFileTimestamp":<value>`` is even shown unquoted).
@@ -29,7 +31,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from snowseg.errors import ConfigurationError
+from snowseg.errors import ConfigurationError, SnowsegError
 
 RUNNING = "RUNNING"
 PAUSED = "PAUSED"
@@ -46,8 +48,11 @@ _LOST_OBJECT = {
     "STOPPED_NOTIFICATION_INTEGRATION_DROPPED": "its notification integration",
 }
 _RERUN = "Then re-run load_s3_snowpipe for them so that they are accounted for (nothing is loaded twice)."
-_PAUSED = ("The pipe is PAUSED: resume it with ALTER PIPE {pipe} SET PIPE_EXECUTION_PAUSED = FALSE; its pending files "
-           "then load. " + _RERUN)
+_PAUSED = "The pipe is PAUSED: resume it with {resume}; its pending files then load. " + _RERUN
+_QUEUE = ("check the bucket's event notification to the pipe's channel (notify=auto) or the insertFiles call "
+          "(notify=rest), or queue the files with ALTER PIPE {pipe} REFRESH PREFIX = '{folder}'")
+_PENDING = ("If the pipe is PAUSED, resume it: {resume}. Otherwise {queue}. Then re-run load_s3_snowpipe: loaded files "
+            "are not loaded twice.")
 _RECREATE = (
     "The pipe stopped because {lost} was dropped or replaced (CREATE OR REPLACE drops the old object, and a pipe never "
     "follows the new one); it loads nothing until it is recreated. An admin recreates it from its definition, once "
@@ -95,7 +100,7 @@ def advice(pipe: str, state: str) -> str:
     """
     state = state.upper()
     if state == PAUSED:
-        return _PAUSED.format(pipe=pipe)
+        return _PAUSED.format(resume=resume_command(pipe))
     if state in _LOST_OBJECT:
         return _RECREATE.format(pipe=pipe, lost=_LOST_OBJECT[state])
     if state.startswith("STALLED_"):
@@ -105,6 +110,37 @@ def advice(pipe: str, state: str) -> str:
     if state == "STOPPED_CLONED":
         return _CLONED.format(pipe=pipe)
     return _OTHER.format(pipe=pipe, state=state)
+
+
+def resume_command(pipe: str) -> str:
+    """The statement that resumes a PAUSED pipe.
+
+    Examples
+    --------
+    >>> resume_command("DB.RAW.P")
+    'ALTER PIPE DB.RAW.P SET PIPE_EXECUTION_PAUSED = FALSE'
+    """
+    return f"ALTER PIPE {pipe} SET PIPE_EXECUTION_PAUSED = FALSE"
+
+
+def queue_advice(pipe: str, folder: str = "<folder>/") -> str:
+    """How files a pipe never heard of reach it: the bucket notification, insertFiles, or REFRESH of `folder`."""
+    return _QUEUE.format(pipe=pipe, folder=folder)
+
+
+def pending_advice(pipe: str, state: str | None = None) -> str:
+    """What to do about files a pipe in `state` (a waitable one, or unknown) has not loaded yet.
+
+    Examples
+    --------
+    >>> pending_advice("DB.RAW.P", "PAUSED") == advice("DB.RAW.P", "PAUSED")
+    True
+    >>> pending_advice("DB.RAW.P", "RUNNING").split(". Otherwise")[0]
+    'If the pipe is PAUSED, resume it: ALTER PIPE DB.RAW.P SET PIPE_EXECUTION_PAUSED = FALSE'
+    """
+    if (state or "").upper() == PAUSED:
+        return advice(pipe, PAUSED)
+    return _PENDING.format(resume=resume_command(pipe), queue=queue_advice(pipe))
 
 
 class PipeNotRunning(ConfigurationError):
@@ -118,7 +154,7 @@ class PipeNotRunning(ConfigurationError):
                  pipe_status: Mapping[str, Any] | None = None):
         self.pipe, self.state, self.error, self.pending_files = pipe, state, error, pending_files
         self.pipe_status = dict(pipe_status or {})
-        self.command = advice(pipe, state)
+        self.command = self.what_to_do = advice(pipe, state)
         said = f"; Snowflake says: {error}" if error else ""
         super().__init__(f"pipe {pipe} is {state} ({pending_files} files pending; it loads nothing in this state)"
                          f"{said}. What to do: {self.command}")
@@ -128,6 +164,29 @@ class PipeNotRunning(ConfigurationError):
         error = status.get("error")
         return cls(pipe, execution_state(status), error=str(error) if error else None,
                    pending_files=int(status.get("pendingFileCount") or 0), pipe_status=status)
+
+
+class PipeFilesPending(SnowsegError):
+    """Files a waitable pipe has not loaded within the wait: ``pipe`` (DATABASE.SCHEMA.NAME, or as much of it as is
+    known), ``pending`` (their staged paths), ``total`` (the files waited for), ``waited_seconds``, ``pipe_status``
+    (SYSTEM$PIPE_STATUS at the end), ``state`` (its executionState) and ``what_to_do`` (:func:`pending_advice`).
+
+    Examples
+    --------
+    >>> e = PipeFilesPending("DB.RAW.P", ["s_ab/a.csv"], total=2, waited_seconds=60,
+    ...                      pipe_status={"executionState": "PAUSED", "pendingFileCount": 1})
+    >>> (e.state, e.pending, e.what_to_do.split(":")[0])
+    ('PAUSED', ['s_ab/a.csv'], 'The pipe is PAUSED')
+    """
+
+    def __init__(self, pipe: str, pending: list[str], *, total: int, waited_seconds: float,
+                 pipe_status: Mapping[str, Any] | None = None):
+        self.pipe, self.pending, self.total, self.waited_seconds = pipe, list(pending), total, waited_seconds
+        self.pipe_status = dict(pipe_status or {})
+        self.state = execution_state(self.pipe_status)
+        self.what_to_do = pending_advice(pipe, self.state)
+        super().__init__(f"{len(self.pending)} of {total} files not loaded by pipe {pipe} after {waited_seconds:.0f}s: "
+                         f"{self.pending}; SYSTEM$PIPE_STATUS = {self.pipe_status}. What to do: {self.what_to_do}")
 
 
 def require_waitable(pipe: str, status: Mapping[str, Any]) -> None:

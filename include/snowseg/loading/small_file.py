@@ -32,6 +32,7 @@ from typing import Any, NoReturn
 from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
+from snowseg.errors import InputError
 from snowseg.loading import audit, ragged
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.common import (
@@ -89,7 +90,7 @@ def load_file(
     """
     on_error = on_error.upper()
     if on_error not in ON_ERROR_CHOICES:
-        raise ValueError(f"on_error {on_error!r} is not allowed for the small-file load; use one of {ON_ERROR_CHOICES}")
+        raise InputError(f"on_error {on_error!r} is not allowed for the small-file load; use one of {ON_ERROR_CHOICES}")
     objects = dataset_objects(contract)
     target = names.raw_qualified(objects.table)
     batch_id = batch_id_for(info, LOAD_PATH)

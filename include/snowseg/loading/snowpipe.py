@@ -38,7 +38,7 @@ from typing import Any
 from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
-from snowseg.errors import ConfigurationError
+from snowseg.errors import ConfigurationError, InputError
 from snowseg.loading import audit, pipe_states, ragged
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.common import LoadFailed, LoadResult, batch_id_for, copy_into_raw_args, per_file_results
@@ -72,7 +72,7 @@ class Landing:
     >>> Landing.from_env("s3://b/no-slash", "I")
     Traceback (most recent call last):
     ...
-    ValueError: landing URL 's3://b/no-slash' must look like s3://<bucket>/<prefix>/ (ending with '/')
+    snowseg.errors.InputError: landing URL 's3://b/no-slash' must look like s3://<bucket>/<prefix>/ (ending with '/')
     """
 
     url: str
@@ -83,7 +83,7 @@ class Landing:
         """Argument, then env ``SNOWSEG_LANDING_URL`` / ``SNOWSEG_STORAGE_INTEGRATION``, then the defaults."""
         url = url or os.environ.get("SNOWSEG_LANDING_URL") or DEFAULT_LANDING_URL
         if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/([A-Za-z0-9!_.*'()\-]+/)*", url):
-            raise ValueError(f"landing URL {url!r} must look like s3://<bucket>/<prefix>/ (ending with '/')")
+            raise InputError(f"landing URL {url!r} must look like s3://<bucket>/<prefix>/ (ending with '/')")
         integration = storage_integration or os.environ.get("SNOWSEG_STORAGE_INTEGRATION") or DEFAULT_STORAGE_INTEGRATION
         return cls(url=url, storage_integration=quote_ident(integration))
 
@@ -206,11 +206,11 @@ def ensure_notification(s3_client: Any, landing: Landing, pipe: Pipe) -> bool:
 
     Raises
     ------
-    ValueError
+    ConfigurationError
         If the pipe has no notification channel (it is not an auto-ingest pipe).
     """
     if not pipe.notification_channel:
-        raise ValueError(f"pipe {pipe.qualified} has no notification_channel: is it AUTO_INGEST = TRUE?")
+        raise ConfigurationError(f"pipe {pipe.qualified} has no notification_channel: is it AUTO_INGEST = TRUE?")
     current = s3_client.get_bucket_notification_configuration(Bucket=landing.bucket)
     current.pop("ResponseMetadata", None)
     queues = current.get("QueueConfigurations", [])
@@ -305,7 +305,7 @@ def ingest_manager(snowflake_hook: Any, pipe: Pipe) -> Any:
     extra = conn.extra_dejson
     key = snowflake_hook.get_private_key()
     if key is None:
-        raise ValueError(
+        raise ConfigurationError(
             f"connection {snowflake_hook.get_conn_id()!r} has no private key: Snowpipe REST needs key-pair auth "
             "(set extra private_key_file or private_key_content, and the key's passphrase as the password)"
         )
@@ -414,7 +414,8 @@ def account_files(
             if isinstance(load, dict):
                 load = PipeLoad(**load)
             if load is None or load.status not in DONE:
-                raise LoadFailed(f"{f.info.path}: the pipe has no finished load of {f.staged_path} ({load})")
+                raise LoadFailed(f"{f.info.path}: the pipe has no finished load of {f.staged_path} ({load})",
+                                 file=f.info.path)
             batch_id = batch_id_for(f.info, LOAD_PATH)
             if earlier := audit.find_loaded(cur, names, f.info.sha256, target):
                 results.append(LoadResult("SKIPPED", earlier[0], f.info.name, f.info.rows, 0, 0,
@@ -427,7 +428,8 @@ def account_files(
             else:
                 raise LoadFailed(
                     f"{f.info.path}: the pipe PARTIALLY_LOADED {f.staged_path}; its rejected rows cannot be read "
-                    "back from a pipe load. Keep the pipe's ON_ERROR = SKIP_FILE (include/sql/snowpipe/)."
+                    "back from a pipe load. Keep the pipe's ON_ERROR = SKIP_FILE (include/sql/snowpipe/).",
+                    file=f.info.path, batch_id=batch_id,
                 )
     for r in results:
         log.info(r.message)
@@ -453,7 +455,7 @@ def _audit_loaded(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContract
     if load.rows_loaded != f.info.rows_to_load:
         raise LoadFailed(
             f"{f.info.path}: {f.info.rows_to_load} rows to load parsed locally but the pipe loaded {load.rows_loaded} "
-            f"({f.staged_path}); not auditing a load that does not add up"
+            f"({f.staged_path}); not auditing a load that does not add up", file=f.info.path, batch_id=batch_id,
         )
     rejected = ragged.rejected_records(f.info, contract)
     status = "PARTIALLY_LOADED" if rejected else "LOADED"
@@ -495,7 +497,7 @@ def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContra
         if loaded + len(rejected) != f.info.rows:
             raise LoadFailed(
                 f"{f.info.path}: {f.info.rows} rows parsed but {loaded} loaded + {len(rejected)} rejected; "
-                "refusing to commit a load that does not add up"
+                "refusing to commit a load that does not add up", file=f.info.path, batch_id=batch_id,
             )
         status = "PARTIALLY_LOADED" if loaded else "FAILED"
         first = min(rejected, key=lambda r: r.line or 0, default=None)

@@ -27,6 +27,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from snowseg.errors import InputError
 from snowseg.loading.checks import RecordLines, open_text
 
 DEFAULT_TARGET_BYTES = 100 * 1024 * 1024  # Snowflake's recommended 100-250 MB compressed
@@ -86,7 +87,7 @@ def split_csv(
     load still records the file.
     """
     if target_bytes < 1:
-        raise ValueError(f"target_bytes must be >= 1, got {target_bytes}")
+        raise InputError(f"target_bytes must be >= 1, got {target_bytes}")
     src = Path(path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

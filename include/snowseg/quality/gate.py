@@ -16,7 +16,7 @@ both: docs/benchmarks.md; the SQL strategy moves no rows out of the warehouse). 
   transaction. The view ``RAW.<TABLE>_PUBLISHED`` (published batches minus quarantined rows) is what
   the features read. For a published batch, quarantined + published = loaded.
 
-A held batch fails the run (:class:`GateFailed`) with the failed rules and counts; it stays held (it
+A held batch fails the run (:class:`GateFailed`, carrying the held verdicts and what to do); it stays held (it
 is not judged again), so later runs publish new batches without it. The run's page (every rule's
 result) and the batch's pictures go to the run's report folder. GX's Data Docs are not built: they
 load scripts from CDNs and put raw values of the batch into HTML, which no report of ours may carry.
@@ -35,18 +35,14 @@ from typing import Any
 from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
-from snowseg.quality.suite import (ROW_KEY, Rule, contract_rules, identity_sql, to_gx, type_mismatches,
-                                   unchecked_columns)
+from snowseg.errors import InputError
 from snowseg.objects import dataset_objects, raw_table
+from snowseg.quality.suite import ROW_KEY, Rule, contract_rules, identity_sql, to_gx, type_mismatches, unchecked_columns
 from snowseg.warehouse import Names, quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
 
 SUITE = "raw_batch"
-
-
-class GateFailed(RuntimeError):
-    """A batch was held back; the message lists its failed expectations and counts."""
 
 
 @dataclass
@@ -79,17 +75,61 @@ class BatchVerdict:
     def failed_warnings(self) -> list[RuleResult]:
         return [r for r in self.results if not r.success and r.rule.severity == "warn"]
 
+    @property
+    def failed_rules(self) -> str:
+        """The failed error rules with their counts, e.g. ``value_set:BRANCH (20 rows)`` ('none' if none failed)."""
+        return ", ".join(f"{r.rule.name} ({_count(r)})" for r in self.failed_errors) or "none"
+
     def describe(self) -> str:
-        failed = ", ".join(f"{r.rule.name} ({_count(r)})" for r in self.failed_errors) or "none"
         warns = ", ".join(f"{r.rule.name} ({_count(r)})" for r in self.failed_warnings) or "none"
         return (f"batch {self.batch_id}: {self.status}; {self.rows} rows, {self.quarantined} quarantined; "
-                f"failed error rules: {failed}; warnings: {warns}")
+                f"failed error rules: {self.failed_rules}; warnings: {warns}")
 
 
 def _count(r: RuleResult) -> str:
     if r.unexpected_count is not None:
         return f"{r.unexpected_count} rows"
     return f"observed {r.observed_value}"
+
+
+class GateFailed(InputError):
+    """Batches held back by the gate: their data broke an error rule (a retry cannot change that).
+
+    ``held`` (the held :class:`BatchVerdict` s: batch id, rows, quarantined, failed rules), ``judged`` (how many new
+    batches the run judged), ``run_id``, ``report_path`` (the run's quality report, if written), where the results
+    are (``audit_schema``, ``quarantine_table``) and ``what_to_do``.
+
+    Examples
+    --------
+    >>> from snowseg.quality.suite import Rule
+    >>> rule = Rule(name="value_set:BRANCH", type="expect_column_values_to_be_in_set", kwargs={}, severity="error")
+    >>> e = GateFailed([BatchVerdict("b1", "HELD", 200, 20, [RuleResult(rule, False, unexpected_count=20)])],
+    ...                judged=1, run_id="r1", quarantine_share_max=0.05, report_path="/q/r1/index.html")
+    >>> [(v.batch_id, v.rows, v.quarantined, v.failed_rules) for v in e.held]
+    [('b1', 200, 20, 'value_set:BRANCH (20 rows)')]
+    >>> e.what_to_do.split(" (")[0]
+    'See the quality report /q/r1/index.html and AUDIT.BATCH_GATE / AUDIT.DQ_RESULTS for batch b1'
+    """
+
+    def __init__(self, held: list[BatchVerdict], *, judged: int, run_id: str, quarantine_share_max: float,
+                 report_path: str | None = None, audit_schema: str = "AUDIT",
+                 quarantine_table: str = "RAW.SALES_QUARANTINE"):
+        self.held, self.judged, self.run_id, self.report_path = list(held), judged, run_id, report_path
+        self.audit_schema, self.quarantine_table = audit_schema, quarantine_table
+        ids = [v.batch_id for v in self.held]
+        report = report_path or f"of run {run_id}"
+        self.what_to_do = (
+            f"See the quality report {report} and {audit_schema}.BATCH_GATE / {audit_schema}.DQ_RESULTS for batch "
+            f"{', '.join(ids) or '?'} (its file: select FILE_NAME from {audit_schema}.LOAD_AUDIT where BATCH_ID = "
+            f"'{ids[0] if ids else '?'}'). Fix the file and load it again (a new batch), or after a look set the "
+            f"batch's {audit_schema}.BATCH_GATE row to PUBLISHED and re-run segment_customers.")
+        super().__init__(
+            f"{len(self.held)} of {judged} new batch(es) held back by the quality gate "
+            f"(quarantine share max {quarantine_share_max:.0%}):\n"
+            + "\n".join("  - " + v.describe() for v in self.held)
+            + f"\nDetails: {audit_schema}.DQ_RESULTS (run {run_id}), quarantined rows in {quarantine_table}"
+            + (f", report file://{report_path}" if report_path else "") + ". A held batch stays held. What to do: "
+            + self.what_to_do)
 
 
 @dataclass
@@ -347,15 +387,9 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
             sample, total = fetch_sample(cur, names, contract, batches, present - unchecked.keys())
         result.report_path = str(_report(Path(report_dir), run_id, verdicts, sample, total, contract, history))
     if result.held:
-        raise GateFailed(
-            f"{len(result.held)} of {len(verdicts)} new batch(es) held back by the quality gate "
-            f"(quarantine share max {q.quarantine_share_max:.0%}):\n"
-            + "\n".join("  - " + v.describe() for v in result.held)
-            + f"\nDetails: {names.audit}.DQ_RESULTS (run {run_id}), quarantined rows in "
-              f"{names.raw}.{dataset_objects(contract).quarantine}"
-            + (f", report file://{result.report_path}" if result.report_path else "") + ". A held batch stays held: "
-            "fix the file and load it again (a new batch), or update its row in AUDIT.BATCH_GATE to PUBLISHED."
-        )
+        raise GateFailed(result.held, judged=len(verdicts), run_id=run_id, quarantine_share_max=q.quarantine_share_max,
+                         report_path=result.report_path, audit_schema=names.audit,
+                         quarantine_table=f"{names.raw}.{dataset_objects(contract).quarantine}")
     return result
 
 

@@ -8,8 +8,10 @@ staged path, as its XCom. A pipe in a state where it loads nothing (STOPPED_*, S
 :mod:`snowseg.loading.pipe_states`) ends the wait at once: the sensor fails with
 :class:`~snowseg.loading.pipe_states.PipeNotRunning` (the state, Snowflake's error, what to do), without
 retries. A PAUSED pipe is waited for (its files load once it is resumed). After ``timeout`` seconds it
-fires with the files still pending, and the sensor fails naming them, with the pipe's status (paused?
-pending count? last ingest?) and what to do.
+fires with the files still pending, and the sensor fails with
+:class:`~snowseg.loading.pipe_states.PipeFilesPending` (the pipe, the pending files, its status and what to do).
+Both failures reach the alert as the cause of the task's ``AirflowFailException``
+(:func:`snowseg.airflow.tasks.fail`).
 
 With ``deferrable=False`` the same check runs as a classic ``poke`` (use ``mode="reschedule"``).
 The warehouse work is :mod:`snowseg.loading.snowpipe`'s; this module is only the Airflow plumbing.
@@ -24,7 +26,6 @@ from dataclasses import asdict
 from typing import Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 
@@ -37,8 +38,8 @@ def _waitable(status: dict) -> bool:
 def _check(conn_id: str | None, database: str, contract_name: str, table: str, pipe: dict, paths: list[str]) -> dict:
     """One look at the pipe: outcomes of the finished files, the pending ones and SYSTEM$PIPE_STATUS."""
     from snowseg import warehouse
+    from snowseg.airflow.tasks import resolve
     from snowseg.loading import snowpipe
-    from snowseg.runtime import resolve
 
     contract, names = resolve(contract_name, table, database)
     p = snowpipe.Pipe(**pipe)
@@ -103,7 +104,7 @@ class SnowpipeLoadSensor(BaseSensorOperator):
     files : list of dict
         ``Landed.to_dict()`` of the uploaded files (templated: usually an upstream task's XCom).
     contract, table, database : str
-        As the load DAG resolves them (``snowseg.runtime.resolve``).
+        As the load DAG resolves them (``snowseg.airflow.tasks.resolve``).
     conn_id : str, optional
         Snowflake connection id; default ``SNOWSEG_SNOWFLAKE_CONN_ID`` or ``snowflake_default``.
     poll_interval, max_wait : float or str (templated)
@@ -149,13 +150,10 @@ class SnowpipeLoadSensor(BaseSensorOperator):
 
     def _not_running(self, status: dict) -> Exception:
         """The task's failure for a pipe that loads nothing: PipeNotRunning, as an AirflowFailException (no retry)."""
+        from snowseg.airflow.tasks import fail
         from snowseg.loading.pipe_states import PipeNotRunning
-        from snowseg.runtime import fail
 
-        error = PipeNotRunning.from_status(self._pipe_name(), status)
-        failure = fail(error)
-        failure.__cause__ = error
-        return failure
+        return fail(PipeNotRunning.from_status(self._pipe_name(), status))
 
     def poke(self, context: Any) -> PokeReturnValue:
         state = _check(self.conn_id, self._database(), self.contract, self.table, self.pipe, self._paths())
@@ -175,16 +173,8 @@ class SnowpipeLoadSensor(BaseSensorOperator):
             self.log.info("all %d files finished: %d loaded, %d skipped", len(event["loads"]),
                           len(event["loads"]) - len(failed), len(failed))
             return event["loads"]
-        from snowseg.loading import pipe_states
+        from snowseg.airflow.tasks import fail
+        from snowseg.loading.pipe_states import PipeFilesPending
 
-        status = event.get("pipe_status") or {}
-        state = pipe_states.execution_state(status)
-        hint = (
-            pipe_states.advice(self._pipe_name(), state) if state == pipe_states.PAUSED
-            else "check the bucket notification (auto) or the insertFiles call (rest), or queue the files with "
-            "ALTER PIPE ... REFRESH PREFIX = '<folder>/', then re-run: loaded files are not loaded twice"
-        )
-        raise AirflowFailException(
-            f"{len(event['pending'])} of {len(self._paths())} files not loaded by pipe {self.pipe.get('name')} "
-            f"after {float(self.max_wait):.0f}s: {event['pending']}; SYSTEM$PIPE_STATUS = {status}; {hint}"
-        )
+        raise fail(PipeFilesPending(self._pipe_name(), event["pending"], total=len(self._paths()),
+                                    waited_seconds=float(self.max_wait), pipe_status=event.get("pipe_status")))
