@@ -34,7 +34,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # `make test-snowflake` runs only with CONN given (ADMIN_CONN default snowflake_admin, AWS_CONN default aws_default).
 CONN ?= snowflake_default
 
-.PHONY: help setup demo contract test airflow airflow-stop twin-up twin-down twin-status setup-warehouse check-connection test-snowflake lock bench clean
+.PHONY: help setup demo contract lint test airflow airflow-stop twin-up twin-down twin-status setup-warehouse check-connection test-snowflake lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -54,7 +54,11 @@ contract: setup ## draft a dataset contract from a CSV's header and rows: FILE=m
 	@test -n "$(FILE)" || { echo "make contract: give FILE=path/to/file.csv" >&2; exit 2; }
 	$(PY) -m snowseg.contract_draft "$(FILE)" $(if $(LEVEL),--level $(LEVEL)) $(if $(OUT),--out "$(OUT)")
 
-test: setup ## run the test suite (starts its own twin on free ports)
+lint: setup ## ruff and mypy on include/ and dags/ (make test runs it first; settings in pyproject.toml)
+	$(VENV)/bin/ruff check include dags
+	$(VENV)/bin/mypy include/snowseg dags
+
+test: setup lint ## lint, then the test suite (starts its own twin on free ports)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 twin-up: setup ## start the local twin (fakesnow + moto S3) in the background

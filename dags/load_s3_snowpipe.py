@@ -159,7 +159,7 @@ def load_s3_snowpipe():
     loads = SnowpipeLoadSensor(
         task_id="wait_for_pipe", pipe=pipe, files=files, contract="{{ params.contract }}",
         table="{{ params.table or '' }}", poll_interval="{{ params.poll_seconds }}",
-        max_wait="{{ params.wait_minutes * 60 }}",
+        wait_seconds="{{ params.wait_minutes * 60 }}",
     )
     account_loads(files, loads.output, checked)
 

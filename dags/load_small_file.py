@@ -46,7 +46,8 @@ def load_small_file():
     @task(retries=0)
     def check_file(params=None, dag_run=None) -> dict:
         """Refuse a missing, oversized, non-UTF-8 or wrongly shaped file before any PUT (audited as REFUSED)."""
-        from snowseg.airflow.tasks import ParamsError, fail, permanent_failures, record_refusals, resolve
+        from snowseg.airflow.tasks import fail, permanent_failures, record_refusals, resolve
+        from snowseg.errors import ParamsError
         from snowseg.inputs import confine
         from snowseg.loading import intake
         from snowseg.loading.small_file import LOAD_PATH

@@ -23,8 +23,11 @@ Examples
 >>> f = pathlib.Path(tempfile.mkdtemp()) / "shop.csv"
 >>> _ = f.write_text("CustomerID,Gender,Age\\n1,Female,30\\n2,Male,41\\n3,Female,25\\n")
 >>> draft = draft_contract(f)
->>> (draft.level, [(c.column, c.type, c.role) for c in draft.columns])
-('customer_table', [('CUSTOMER_ID', 'VARCHAR(16)', 'entity'), ('GENDER', 'VARCHAR(16)', 'categorical'), ('AGE', 'NUMBER(5,0)', 'numeric')])
+>>> draft.level
+'customer_table'
+>>> [(c.column, c.type, c.role) for c in draft.columns]  # doctest: +NORMALIZE_WHITESPACE
+[('CUSTOMER_ID', 'VARCHAR(16)', 'entity'), ('GENDER', 'VARCHAR(16)', 'categorical'),
+ ('AGE', 'NUMBER(5,0)', 'numeric')]
 """
 
 from __future__ import annotations
@@ -139,7 +142,8 @@ def column_identifier(header: str) -> str:
 
     Examples
     --------
-    >>> [column_identifier(h) for h in ("CustomerID", "Annual Income (k$)", "Spending Score (1-100)", "2nd visit", "Date")]
+    >>> headers = ("CustomerID", "Annual Income (k$)", "Spending Score (1-100)", "2nd visit", "Date")
+    >>> [column_identifier(h) for h in headers]
     ['CUSTOMER_ID', 'ANNUAL_INCOME_K', 'SPENDING_SCORE_1_100', 'C_2ND_VISIT', 'DATE_COL']
     """
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", header.strip())
@@ -329,7 +333,7 @@ def draft_contract(path: str | Path, *, level: str | None = None, rows: int = SA
             pass
         elif col.type.startswith("NUMBER"):
             role = by_name[0] if by_name and not any(c.role == by_name[0] for c in columns) else None
-            if role:
+            if role and by_name:
                 col.role = role
                 col.why.append(f"role {role}: name matches {by_name[1]}")
             elif re.search(rf"(^|_)({_ID_WORDS})$", _snake(h)) and distinct == n:
@@ -354,8 +358,8 @@ def draft_contract(path: str | Path, *, level: str | None = None, rows: int = SA
     if level is not None:
         why = f"level {level}: given (LEVEL=...)"
         if level == "customer_table" and entity is not None and not unique:
-            notes.append(f"level customer_table, but {yaml_scalar(entity.name)} repeats in the sample: the gate quarantines a "
-                         "customer id seen twice in one file")
+            notes.append(f"level customer_table, but {yaml_scalar(entity.name)} repeats in the sample: the gate "
+                         "quarantines a customer id seen twice in one file")
     elif unique:
         level, why = "customer_table", (f"level customer_table: the customer id is unique in the sample "
                                         f"({n} rows, {n} customers): one row per customer")

@@ -51,6 +51,14 @@ class WarehouseNotSetUp(ConfigurationError):
         super().__init__(f"Snowflake {where} is not set up (missing: {shown}): run {command}")
 
 
+class ParamsError(InputError):
+    """A run's params are not valid (together): ``param`` names the one at fault (when one is), the message says why."""
+
+    def __init__(self, message: str, *, param: str | None = None):
+        self.param = param
+        super().__init__(message)
+
+
 class NoPublishedRows(InputError):
     """A dataset has no published rows to segment yet: ``table`` (the published view) is empty.
 

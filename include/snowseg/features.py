@@ -42,17 +42,19 @@ def _slug(value: str) -> str:
 
 def _encoded(contract: DatasetContract, encoding: str) -> tuple[list[str], dict]:
     """The categorical feature columns encoded in SQL (one-hot or label), and their bound values."""
-    encoded, params = [], {}
+    encoded: list[str] = []
+    params: dict[str, Any] = {}
     for col in contract.features.categorical:
         spec = contract.column(col)
         if not spec.values:
             raise ContractError(f"categorical feature {col!r} needs a `values` list in contract {contract.name!r}")
         ident = quote_ident(col)
         names = [f"v_{col.lower()}_{i}" for i in range(len(spec.values))]
-        params.update(zip(names, spec.values))
+        params.update(zip(names, spec.values, strict=True))
         if encoding == "onehot":
             encoded += [
-                f"        iff({ident} = %({n})s, 1, 0) as {ident}__{_slug(v)}" for n, v in zip(names, spec.values)
+                f"        iff({ident} = %({n})s, 1, 0) as {ident}__{_slug(v)}"
+                for n, v in zip(names, spec.values, strict=True)
             ]
         else:
             whens = " ".join(f"when %({n})s then {i}" for i, n in enumerate(names))
@@ -160,8 +162,10 @@ def customer_feature_sql(contract: DatasetContract, *, database: str, schema: st
     --------
     >>> from snowseg.config import load_contract
     >>> sql, params = customer_feature_sql(load_contract("supermarket_customers"), database="D", schema="RAW")
-    >>> "count(distinct INVOICE_ID) as float) as FREQUENCY" in sql, "avg(iff(PAYMENT = %(v_payment_0)s, 1, 0)) as PAYMENT__CASH" in sql
-    (True, True)
+    >>> "count(distinct INVOICE_ID) as float) as FREQUENCY" in sql
+    True
+    >>> "avg(iff(PAYMENT = %(v_payment_0)s, 1, 0)) as PAYMENT__CASH" in sql
+    True
     >>> sql, _ = customer_feature_sql(load_contract("orders"), database="D", schema="RAW")
     >>> "count(distinct cast(ORDER_DATE as date)) as float) as FREQUENCY" in sql
     True
@@ -170,9 +174,11 @@ def customer_feature_sql(contract: DatasetContract, *, database: str, schema: st
     missing = [r for r, c in roles.items() if c is None]
     if missing:
         raise ContractError(f"contract {contract.name!r}: customer-level features need columns with roles {missing}")
-    amount = roles["amount"].column
+    entity_spec, date_spec, amount_spec = roles["entity"], roles["timestamp_date"], roles["amount"]
+    assert entity_spec and date_spec and amount_spec  # none is missing (checked above)
+    amount = amount_spec.column
     invoice, quantity = contract.column_for_role("invoice_id"), contract.column_for_role("quantity")
-    sale_date = quote_ident(roles["timestamp_date"].column)
+    sale_date = quote_ident(date_spec.column)
     if invoice is not None:
         purchase = quote_ident(invoice.column)
         dedup = f"qualify row_number() over (partition by {purchase} order by _LOADED_AT desc, _ROW desc) = 1"
@@ -187,18 +193,20 @@ def customer_feature_sql(contract: DatasetContract, *, database: str, schema: st
             numeric.append(f"        cast(sum({quote_ident(c)}) as float) / {purchases} as {quote_ident('AVG_' + c)}")
         else:
             numeric.append(f"        avg(cast({quote_ident(c)} as float)) as {quote_ident('AVG_' + c)}")
-    mix, params = [], {}
+    mix: list[str] = []
+    params: dict[str, Any] = {}
     for col in contract.features.categorical:
         spec = contract.column(col)
         if not spec.values:
             raise ContractError(f"categorical feature {col!r} needs a `values` list in contract {contract.name!r}")
         names = [f"v_{col.lower()}_{i}" for i in range(len(spec.values))]
-        params.update(zip(names, spec.values))
+        params.update(zip(names, spec.values, strict=True))
         mix += [f"        avg(iff({quote_ident(col)} = %({n})s, 1, 0)) as {quote_ident(col)}__{_slug(v)}"
-                for n, v in zip(names, spec.values)]
+                for n, v in zip(names, spec.values, strict=True)]
     sql = wh.render(
-        "features/select_customer_features.sql", database=database, schema=schema, table=dataset_objects(contract).published,
-        entity=quote_ident(roles["entity"].column), purchases=purchases, dedup=dedup,
+        "features/select_customer_features.sql", database=database, schema=schema,
+        table=dataset_objects(contract).published,
+        entity=quote_ident(entity_spec.column), purchases=purchases, dedup=dedup,
         sale_date=sale_date, amount=quote_ident(amount),
         features="".join(",\n" + f for f in numeric + mix),
     )
@@ -227,10 +235,12 @@ def read_features(cur: Any, contract: DatasetContract, *, database: str, schema:
 def data_snapshot(cur: Any, contract: DatasetContract, *, database: str, schema: str) -> dict:
     """Row count, newest `_LOADED_AT` and batch ids of the published rows, with a short digest of them."""
     row_count, max_loaded_at, batches = wh.run(
-        cur, "features/select_data_snapshot.sql", database=database, schema=schema, table=dataset_objects(contract).published
+        cur, "features/select_data_snapshot.sql", database=database, schema=schema,
+        table=dataset_objects(contract).published
     )[0]
     digest = hashlib.sha256(f"{row_count}|{max_loaded_at}|{batches}".encode()).hexdigest()[:16]
-    return {"row_count": int(row_count), "max_loaded_at": str(max_loaded_at), "batches": batches or "", "digest": digest}
+    return {"row_count": int(row_count), "max_loaded_at": str(max_loaded_at), "batches": batches or "",
+            "digest": digest}
 
 
 def onehot_groups(columns) -> list[list[int]]:
@@ -287,12 +297,13 @@ def drop_correlated(X: pd.DataFrame, threshold: float = 0.95) -> tuple[pd.DataFr
             blocks[base].append(c)
         else:
             units.append([c])
+    corr: dict[Any, dict[Any, float]] = r.to_dict()  # |r| is symmetric: corr[k][c] is r.loc[c, k]
     kept: list[str] = []
     dropped: list[dict] = []
     for unit in units:
         twins = []
         for c in unit:
-            cands = [(float(r.loc[c, k]), k) for k in kept if r.loc[c, k] >= threshold]
+            cands = [(float(corr[k][c]), k) for k in kept if corr[k][c] >= threshold]
             if not cands:
                 break
             twins.append((c, *max(cands)))

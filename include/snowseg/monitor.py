@@ -180,7 +180,7 @@ def _query(cur: Any, name: str, params: Mapping[str, Any] | None = None, **fragm
             return None
         raise
     cols = [d[0].upper() for d in cur.description or []]
-    return [dict(zip(cols, row)) for row in rows]
+    return [dict(zip(cols, row, strict=True)) for row in rows]
 
 
 def _lower(row: Mapping[str, Any]) -> dict:
@@ -349,7 +349,8 @@ def rejected_rows(cur: Any, names: Names, file_name: str, *, batch_id: str | Non
     table = _rejected_table(cur, names, file_name, batch_id)
     params = {"file_name": file_name, "batch_id": batch_id or None}
     where = {"database": names.database, "schema": names.raw, "rejected_table": table}
-    out = {"available": True, "file_name": file_name, "batch_id": batch_id or None, "table": f"{names.raw}.{table}",
+    out: dict[str, Any] = {"available": True, "file_name": file_name, "batch_id": batch_id or None,
+                           "table": f"{names.raw}.{table}",
            "total": 0, "limit": limit, "offset": offset, "rows": []}
     count = _query(cur, "monitor/count_rejected_rows.sql", params, **where)
     if count is None:
@@ -425,7 +426,8 @@ def latest_segments(cur: Any, names: Names, *, report_root: Path | None = None) 
     """
     where = {"database": names.database, "schema": names.analytics}
     runs = _query(cur, "monitor/select_latest_model_run.sql", None, **where)
-    out = {"available": runs is not None, "run": None, "profiles": [], "datasets": [], "report_path": None}
+    out: dict[str, Any] = {"available": runs is not None, "run": None, "profiles": [], "datasets": [],
+                           "report_path": None}
     if not runs:
         return {**out, "message": NO_MODEL_RUN}
     run = _lower(runs[0])

@@ -97,7 +97,7 @@ def _sensor_failure(pipe: dict, status: str, state: str) -> AirflowFailException
     from snowseg.airflow.sensors import SnowpipeLoadSensor
 
     sensor = SnowpipeLoadSensor(task_id="wait_for_pipe", pipe=pipe, files=[{"staged_path": "snowpipe_aa/a.csv"}],
-                                contract="supermarket", max_wait=60)
+                                contract="supermarket", wait_seconds=60)
     try:
         sensor.execute_complete(None, {"status": status, "loads": {}, "pending": ["snowpipe_aa/a.csv"],
                                        "pipe_status": {"executionState": state, "pendingFileCount": 1}})

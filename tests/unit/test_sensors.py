@@ -14,7 +14,7 @@ FILES = [{"staged_path": "snowpipe_aa/a.csv"}, {"staged_path": "snowpipe_bb/b.cs
 
 
 def _sensor() -> SnowpipeLoadSensor:
-    return SnowpipeLoadSensor(task_id="wait", pipe=PIPE, files=FILES, contract="supermarket", max_wait=60)
+    return SnowpipeLoadSensor(task_id="wait", pipe=PIPE, files=FILES, contract="supermarket", wait_seconds=60)
 
 
 def test_timeout_on_a_paused_pipe_names_the_files_and_says_resume():

@@ -10,7 +10,6 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from snowseg.airflow.tasks import (
     PERMANENT_ERRORS,
-    ParamsError,
     default_args,
     fail,
     permanent_failures,
@@ -18,7 +17,7 @@ from snowseg.airflow.tasks import (
     segmentation_params,
 )
 from snowseg.config import ContractError
-from snowseg.errors import InputError, InputNotFound, InputRefused, NoPublishedRows, WarehouseNotSetUp
+from snowseg.errors import InputError, InputNotFound, InputRefused, NoPublishedRows, ParamsError, WarehouseNotSetUp
 from snowseg.loading.checks import HeaderMismatch
 from snowseg.loading.common import LoadFailed
 from snowseg.quality.gate import GateFailed
@@ -81,8 +80,10 @@ PARAMS = {"k": 3, "k_min": 2, "k_max": 10, "n_init": 10, "random_state": 42, "en
 def test_segmentation_params_that_do_not_fit_together_are_bad_input():
     assert segmentation_params(PARAMS, "2026-01-05").as_of == "2026-01-05"
     assert segmentation_params({**PARAMS, "recency_to": "newest sale"}, "2026-01-05").as_of is None
-    with pytest.raises(ParamsError, match=r"segmentation params: k range 5\.\.2 is empty"):
+    with pytest.raises(ParamsError, match=r"k range 5\.\.2 is empty") as e:
         segmentation_params({**PARAMS, "k_min": 5, "k_max": 2})
+    assert e.value.param == "k_min"
+    assert isinstance(e.value, PERMANENT_ERRORS)
 
 
 def test_default_args_give_every_task_an_owner_retries_and_the_alert():

@@ -125,8 +125,9 @@ def file_locations(failure: BaseException | None) -> list[dict]:
     >>> from snowseg.loading.intake import FilesRefused, Refusal
     >>> r = Refusal(path="/d/b.csv", name="b.csv", error="/d/b.csv: 1 line(s) with bytes that are not valid UTF-8: "
     ...             "line 3", line=3, column=2, bytes=9, sha256="x", column_name="BRANCH")
-    >>> file_locations(FilesRefused("1 file(s) refused", refusals=[r]))
-    [{'file': '/d/b.csv', 'name': 'b.csv', 'line': 3, 'column': 'BRANCH', 'error': '1 line(s) with bytes that are not valid UTF-8: line 3'}]
+    >>> file_locations(FilesRefused("1 file(s) refused", refusals=[r]))  # doctest: +NORMALIZE_WHITESPACE
+    [{'file': '/d/b.csv', 'name': 'b.csv', 'line': 3, 'column': 'BRANCH',
+      'error': '1 line(s) with bytes that are not valid UTF-8: line 3'}]
     """
     if isinstance(failure, FilesRefused):
         # the refusal's message names its file first; the alert shows the file apart, so the text goes without it
@@ -238,7 +239,9 @@ def files_from_xcom(values: Iterable[Any]) -> list[dict]:
     --------
     >>> files_from_xcom([{"files": [{"path": "/d/a.csv", "name": "a.csv", "rows": 3, "bytes": 90, "sha256": "x"}],
     ...                   "refused": [{"path": "/d/b.csv", "name": "b.csv", "error": "e", "line": 2, "column": 1}]}])
-    [{'name': 'a.csv', 'path': '/d/a.csv', 'rows': 3, 'bytes': 90}, {'name': 'b.csv', 'path': '/d/b.csv', 'rows': 0, 'bytes': None}]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'name': 'a.csv', 'path': '/d/a.csv', 'rows': 3, 'bytes': 90},
+     {'name': 'b.csv', 'path': '/d/b.csv', 'rows': 0, 'bytes': None}]
     """
     out: dict[str, dict] = {}
 

@@ -107,18 +107,19 @@ class SnowpipeLoadSensor(BaseSensorOperator):
         As the load DAG resolves them (``snowseg.airflow.tasks.resolve``).
     conn_id : str, optional
         Snowflake connection id; default ``SNOWSEG_SNOWFLAKE_CONN_ID`` or ``snowflake_default``.
-    poll_interval, max_wait : float or str (templated)
+    poll_interval, wait_seconds : float or str (templated)
         Seconds between looks at the load history, and before failing with the pending files.
     """
 
-    template_fields: Sequence[str] = ("pipe", "files", "contract", "table", "database", "poll_interval", "max_wait")
+    template_fields: Sequence[str] = ("pipe", "files", "contract", "table", "database", "poll_interval", "wait_seconds")
 
     def __init__(self, *, pipe: Any, files: Any, contract: str, table: str = "", database: str | None = None,
-                 conn_id: str | None = None, poll_interval: float | str = 5.0, max_wait: float | str = 30 * 60,
+                 conn_id: str | None = None, poll_interval: float | str = 5.0, wait_seconds: float | str = 30 * 60,
                  deferrable: bool = True, **kwargs: Any):
         super().__init__(**kwargs)
         self.pipe, self.files, self.contract, self.table, self.database = pipe, files, contract, table, database
-        self.conn_id, self.poll_interval, self.max_wait, self.deferrable = conn_id, poll_interval, max_wait, deferrable
+        self.conn_id, self.poll_interval, self.wait_seconds = conn_id, poll_interval, wait_seconds
+        self.deferrable = deferrable
 
     def _paths(self) -> list[str]:
         return [f["staged_path"] for f in self.files or []]
@@ -132,7 +133,7 @@ class SnowpipeLoadSensor(BaseSensorOperator):
         if not self._paths():
             self.log.info("no files to wait for")
             return {}
-        self.timeout, self.poke_interval = float(self.max_wait), float(self.poll_interval)  # rendered templates
+        self.timeout, self.poke_interval = float(self.wait_seconds), float(self.poll_interval)  # rendered templates
         if not self.deferrable:
             return super().execute(context)
         self.defer(
@@ -177,4 +178,4 @@ class SnowpipeLoadSensor(BaseSensorOperator):
         from snowseg.loading.pipe_states import PipeFilesPending
 
         raise fail(PipeFilesPending(self._pipe_name(), event["pending"], total=len(self._paths()),
-                                    waited_seconds=float(self.max_wait), pipe_status=event.get("pipe_status")))
+                                    waited_seconds=float(self.wait_seconds), pipe_status=event.get("pipe_status")))

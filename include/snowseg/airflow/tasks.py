@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from snowseg.config import DatasetContract, contract_path, load_contract
-from snowseg.errors import ConfigurationError, InputError
+from snowseg.errors import ConfigurationError, InputError, ParamsError
 from snowseg.loading.common import LoadFailed
 from snowseg.warehouse import Names
 
@@ -36,14 +36,6 @@ PERMANENT_ERRORS: tuple[type[BaseException], ...] = (InputError, ConfigurationEr
 
 #: Who owns every task (the Airflow UI's owner column).
 OWNER = "data-engineering"
-
-
-class ParamsError(InputError):
-    """A run's params are not valid together: ``param`` names the one at fault (when one is), the message says why."""
-
-    def __init__(self, message: str, *, param: str | None = None):
-        self.param = param
-        super().__init__(message)
 
 
 def default_args(*, retries: int = 2, retry_delay: timedelta = timedelta(seconds=30)) -> dict[str, Any]:
@@ -173,15 +165,12 @@ def segmentation_params(params: Mapping[str, Any], run_date: str | None = None) 
     """
     from snowseg.segmentation import SegmentationParams
 
-    try:
-        return SegmentationParams(
-            k=params["k"], k_min=params["k_min"], k_max=params["k_max"], n_init=params["n_init"],
-            random_state=params["random_state"], encoding=params["encoding"] or None, n_runs=params["n_runs"],
-            subsample=params["subsample"], scaling=params["scaling"], max_fit_rows=params["max_fit_rows"],
-            as_of=run_date if params.get("recency_to", "run date") == "run date" else None,
-        )
-    except ValueError as e:  # SegmentationParams checks the values it is given: here, the run's params
-        raise ParamsError(f"segmentation params: {e}") from e
+    return SegmentationParams(  # it checks the values it is given (ParamsError naming the param)
+        k=params["k"], k_min=params["k_min"], k_max=params["k_max"], n_init=params["n_init"],
+        random_state=params["random_state"], encoding=params["encoding"] or None, n_runs=params["n_runs"],
+        subsample=params["subsample"], scaling=params["scaling"], max_fit_rows=params["max_fit_rows"],
+        as_of=run_date if params.get("recency_to", "run date") == "run date" else None,
+    )
 
 
 def record_refusals(refused: list, contract: DatasetContract, names: Names, *, load_path: str, dag_id: str,

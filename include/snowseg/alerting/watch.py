@@ -181,8 +181,10 @@ def pipe_state_finding(pipe: str, status: Mapping[str, Any]) -> Finding | None:
     Examples
     --------
     >>> f = pipe_state_finding("DB.RAW.P", {"executionState": "STOPPED_FILE_FORMAT_DROPPED", "pendingFileCount": 0})
-    >>> f.key, f.details["what_to_do"].split(" (")[0]
-    ('pipe_stopped:DB.RAW.P:STOPPED_FILE_FORMAT_DROPPED', 'The pipe stopped because the named file format its COPY uses was dropped or replaced')
+    >>> f.key
+    'pipe_stopped:DB.RAW.P:STOPPED_FILE_FORMAT_DROPPED'
+    >>> f.details["what_to_do"].split(" (")[0]
+    'The pipe stopped because the named file format its COPY uses was dropped or replaced'
     >>> pipe_state_finding("DB.RAW.P", {"executionState": "PAUSED", "pendingFileCount": 3}) is None
     True
     """

@@ -166,7 +166,8 @@ class NoStructure(KNotChosen):
 
 
 class NoStableK(KNotChosen):
-    """No candidate k's subsample fits agree (``KChoice.stable`` is False): the segments would change with the sample."""
+    """No candidate k's subsample fits agree (``KChoice.stable`` is False): the segments would change with the
+    sample."""
 
     what = "no k gives segments that are stable under resampling"
 
@@ -382,7 +383,7 @@ def choose_k(
     curve_ks = sorted(set(ks) | {1})
 
     m = round(subsample * n)
-    seqs = dict(zip(curve_ks, np.random.SeedSequence(random_state).spawn(len(curve_ks))))
+    seqs = dict(zip(curve_ks, np.random.SeedSequence(random_state).spawn(len(curve_ks)), strict=True))
     tasks = (delayed(_score_k)(X, k, n_init=n_init, random_state=random_state, silhouette_sample=silhouette_sample,
                                stability_pairs=stability_pairs, m=m, seq=seqs[k]) for k in curve_ks)
     workers = min(effective_n_jobs(1 if n_jobs is None else n_jobs), len(curve_ks))

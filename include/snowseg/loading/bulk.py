@@ -121,7 +121,7 @@ def load_chunks(
         with wh.transaction(cur) as tx:
             results = []
             for names_batch in batches(sorted(by_name)):
-                results += wh.run(cur, "loading/copy_into_raw.sql", **copy_into_raw_args(
+                results += wh.run(cur, "loading/copy_into_raw.sql", None, **copy_into_raw_args(
                     contract, names, stage, load_path=LOAD_PATH, batch_id=batch_id, on_error="CONTINUE",
                     file_selection=f"files = ({', '.join(quote_literal(n) for n in names_batch)})",
                 ))

@@ -235,8 +235,8 @@ class RecordLines:
 
 def _scan(text: str, contract: DatasetContract) -> tuple[list[str], int, list[dict]]:
     """The header, the number of records and the ragged ones (first line, physical lines, the line Snowflake reports
-    the error at, field number, contract column, field count, record number; never the record's text, which would travel through XCom). Blank lines are
-    not records: the contract's format skips them (SKIP_BLANK_LINES)."""
+    the error at, field number, contract column, field count, record number; never the record's text, which would
+    travel through XCom). Blank lines are not records: the contract's format skips them (SKIP_BLANK_LINES)."""
     lines = RecordLines(io.StringIO(text, newline=""))
     reader = csv.reader(lines, delimiter=contract.csv.delimiter, quotechar=contract.csv.quote)
     header = next(reader, [])

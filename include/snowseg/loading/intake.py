@@ -92,7 +92,8 @@ class FilesRefused(FileCheckError):
 
 def refused_error(refused: list[Refusal], names: Names) -> FilesRefused:
     """One error naming every refused file (for the failing task's log)."""
-    head = f"{len(refused)} file(s) refused (nothing loaded from them; recorded in {names.audit}.LOAD_AUDIT as REFUSED):"
+    head = (f"{len(refused)} file(s) refused (nothing loaded from them; recorded in {names.audit}.LOAD_AUDIT "
+            "as REFUSED):")
     return FilesRefused("\n".join([head, *(f"  - {r.error}" for r in refused)]), refusals=refused)
 
 

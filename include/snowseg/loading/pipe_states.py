@@ -215,8 +215,9 @@ def parse_timestamp(value: object) -> datetime:
     Examples
     --------
     >>> [parse_timestamp(v).isoformat() for v in ("2026-01-01T11:40:00.000Z", "2026-01-01 03:40:00.5 -0800",
-    ...                                            1767267600000, "1767267600")]
-    ['2026-01-01T11:40:00+00:00', '2026-01-01T03:40:00.500000-08:00', '2026-01-01T11:40:00+00:00', '2026-01-01T11:40:00+00:00']
+    ...                                            1767267600000, "1767267600")]  # doctest: +NORMALIZE_WHITESPACE
+    ['2026-01-01T11:40:00+00:00', '2026-01-01T03:40:00.500000-08:00', '2026-01-01T11:40:00+00:00',
+     '2026-01-01T11:40:00+00:00']
     """
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)

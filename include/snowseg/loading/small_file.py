@@ -132,7 +132,7 @@ def _stage_and_copy(cur: Any, info: FileInfo, source: str, contract: DatasetCont
     where = dict(database=names.database, schema=names.raw, intake_table=objects.intake)
     with wh.transaction(cur) as tx:
         try:
-            results = wh.run(cur, "loading/copy_into_intake.sql", **where, stage_path=stage, on_error=on_error,
+            results = wh.run(cur, "loading/copy_into_intake.sql", None, **where, stage_path=stage, on_error=on_error,
                              file_format=quote_literal(names.raw_qualified(objects.file_format_by_name)))
         except Exception as e:  # the connector raises ProgrammingError; keep its text
             tx.rollback()
@@ -195,7 +195,8 @@ def _copy_failed(cur: Any, error: Exception, info: FileInfo, source: str, contra
             _keep_rejected(cur, info, source, contract, names, batch_id)
             audit.record(cur, names, rec)
     raise LoadFailed(
-        f"{info.path}: COPY INTO {target} failed, nothing was loaded ({err.describe()}). "
+        f"{info.path}: COPY INTO {target} failed, nothing was loaded "
+        f"({err.describe() if err else audit.error_text(error)}). "
         f"Recorded in {names.audit_qualified(LOAD_AUDIT)} as batch {batch_id}.",
         file=info.path, batch_id=batch_id, error=err, audited=True,
     ) from error

@@ -84,7 +84,8 @@ class Landing:
         url = url or os.environ.get("SNOWSEG_LANDING_URL") or DEFAULT_LANDING_URL
         if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/([A-Za-z0-9!_.*'()\-]+/)*", url):
             raise InputError(f"landing URL {url!r} must look like s3://<bucket>/<prefix>/ (ending with '/')")
-        integration = storage_integration or os.environ.get("SNOWSEG_STORAGE_INTEGRATION") or DEFAULT_STORAGE_INTEGRATION
+        integration = (storage_integration or os.environ.get("SNOWSEG_STORAGE_INTEGRATION")
+                       or DEFAULT_STORAGE_INTEGRATION)
         return cls(url=url, storage_integration=quote_ident(integration))
 
     @property
@@ -184,13 +185,13 @@ def find_pipe(cur: Any, names: Names, contract: DatasetContract, landing: Landin
     stages = wh.run(cur, "snowpipe/show_stage_landing.sql", database=names.database, schema=names.raw,
                     stage_pattern=quote_literal(LANDING_STAGE))
     cols = [d[0].lower() for d in cur.description]
-    urls = {dict(zip(cols, r)).get("url") for r in stages}
+    urls = {dict(zip(cols, r, strict=True)).get("url") for r in stages}
     if urls and landing.url not in urls:
         raise LandingMoved(names.raw_qualified(LANDING_STAGE), sorted(map(str, urls)), landing.url,
                            pipe)
     rows = wh.run(cur, "snowpipe/describe_pipe.sql", database=names.database, schema=names.raw, pipe=pipe)
     cols = [d[0].lower() for d in cur.description]
-    described = dict(zip(cols, rows[0])) if rows else {}
+    described = dict(zip(cols, rows[0], strict=True)) if rows else {}
     found = Pipe(names.database, names.raw, pipe, described.get("notification_channel"))
     status = pipe_status(cur, found)
     pipe_states.require_waitable(found.qualified, status)
@@ -227,7 +228,8 @@ def ensure_notification(s3_client: Any, landing: Landing, pipe: Pipe) -> bool:
         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": landing.prefix}]}},
     }
     # S3 refuses two configurations for the same events and prefix: ours replaces any other on this prefix
-    current["QueueConfigurations"] = [q for q in queues if prefix_of(q) != landing.prefix and q.get("Id") != wanted["Id"]]
+    current["QueueConfigurations"] = [q for q in queues
+                                      if prefix_of(q) != landing.prefix and q.get("Id") != wanted["Id"]]
     current["QueueConfigurations"].append(wanted)
     s3_client.put_bucket_notification_configuration(Bucket=landing.bucket, NotificationConfiguration=current)
     log.info("bucket %s: ObjectCreated events under %r now go to %s", landing.bucket, landing.prefix,
@@ -355,7 +357,7 @@ def pipe_loads(cur: Any, names: Names, contract: DatasetContract, pipe: Pipe, pa
     wanted = set(paths)
     found: dict[str, PipeLoad] = {}
     for row in rows:
-        r = dict(zip(cols, row))
+        r = dict(zip(cols, row, strict=True))
         path = _match(str(r["FILE_NAME"]), wanted)
         if path is None:
             continue
@@ -465,7 +467,8 @@ def _audit_loaded(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContract
                            rejected=rejected)
         audit.record(cur, names, _record(f, status, load.rows_loaded, len(rejected), target, batch_id, stage,
                                          rejected[0] if rejected else None, dag_id, run_id, started))
-    msg = f"{f.info.name}: {status} {load.rows_loaded} of {f.info.rows} rows into {target} by the pipe (batch {batch_id})"
+    msg = (f"{f.info.name}: {status} {load.rows_loaded} of {f.info.rows} rows into {target} by the pipe "
+           f"(batch {batch_id})")
     if rejected:
         msg += (f"; {len(rejected)} ragged records rejected, in {names.raw}.{dataset_objects(contract).rejected} "
                 f"(first at line {rejected[0].line})")
@@ -481,7 +484,7 @@ def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContra
     args = copy_into_raw_args(contract, names, stage, load_path=LOAD_PATH, batch_id=batch_id, on_error="CONTINUE",
                               file_selection=f"files = ({quote_literal(f.staged_path)})")
     with wh.transaction(cur) as tx:
-        out = wh.run(cur, "loading/copy_into_raw.sql", **args)
+        out = wh.run(cur, "loading/copy_into_raw.sql", None, **args)
         rows = per_file_results(out)
         if not rows or rows[0][1] == "LOAD_SKIPPED":  # Snowflake leaves a file loaded before out of the result
             tx.rollback()
@@ -511,7 +514,8 @@ def _reload_skipped(cur: Any, f: Landed, load: PipeLoad, contract: DatasetContra
     )
 
 
-def new_files(cur: Any, names: Names, contract: DatasetContract, infos: list[FileInfo]) -> tuple[list[FileInfo], list[str]]:
+def new_files(cur: Any, names: Names, contract: DatasetContract,
+              infos: list[FileInfo]) -> tuple[list[FileInfo], list[str]]:
     """The files whose content is not yet in LOAD_AUDIT for the raw table, and messages for the others."""
     target = names.raw_qualified(contract.table)
     todo, skipped = [], []

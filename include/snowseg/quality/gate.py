@@ -162,7 +162,7 @@ def new_batches(cur: Any, names: Names, contract: DatasetContract) -> list[dict]
                   database=names.database, schema=names.raw, audit_schema=names.audit,
                   table=quote_ident(contract.table))
     cols = [d[0].upper() for d in cur.description]
-    return [dict(zip(cols, r)) for r in rows]
+    return [dict(zip(cols, r, strict=True)) for r in rows]
 
 
 def fetch_batches(cur: Any, names: Names, contract: DatasetContract, batch_ids: list[str],
@@ -213,7 +213,8 @@ def add_warehouse_source(context: Any, conn_id: str | None = None) -> Any:
 
     The connection URL comes from ``SnowflakeHook.get_uri()`` without its password, and every DB-API
     connection from ``SnowflakeHook.get_conn()`` (SQLAlchemy's ``creator``): the hook does the
-    authentication (password or key pair), so no secret is written into GX's configuration, and GX runs its queries as the same user, role and warehouse as the loads.
+    authentication (password or key pair), so no secret is written into GX's configuration, and GX runs its queries
+    as the same user, role and warehouse as the loads.
     """
     import sqlalchemy as sa
 
@@ -396,7 +397,7 @@ def run_gate(conn: Any, contract: DatasetContract, names: Names, *, run_id: str,
 def _rejected_share(batch: dict, limit: float) -> RuleResult:
     """The load's rejected share (LOAD_AUDIT) as a batch-level rule result."""
     parsed, rejected = batch.get("ROWS_PARSED"), batch.get("ROWS_REJECTED")
-    share = (float(rejected) / float(parsed)) if parsed else 0.0
+    share = (float(rejected or 0) / float(parsed)) if parsed else 0.0
     rule = Rule("batch:rejected_share_max", "snowseg_rejected_share_at_most", {"max_value": limit}, "error")
     return RuleResult(rule, share <= limit, observed_value=round(share, 6), element_count=int(parsed or 0))
 
@@ -408,7 +409,8 @@ def _already_published(cur: Any, names: Names, contract: DatasetContract, batch_
         return {}
     rows = wh.run(cur, "quality/select_already_published_keys.sql", database=names.database, schema=names.raw,
                   table=quote_ident(contract.table), key=quote_ident(key.column),
-                  published_view=dataset_objects(contract).published, batch_ids=", ".join(quote_literal(b) for b in batch_ids))
+                  published_view=dataset_objects(contract).published,
+                  batch_ids=", ".join(quote_literal(b) for b in batch_ids))
     out: dict[str, list] = {}
     for batch_id, file, row, value in rows:
         out.setdefault(batch_id, []).append({"_FILE": file, "_ROW": int(row), key.column: value})
@@ -454,13 +456,15 @@ def _record(conn: Any, names: Names, contract: DatasetContract, verdicts: list[B
                         "run_id": run_id, "quarantined_at": checked_at,
                     })
         gate.append({
-            "batch_id": v.batch_id, "target_table": _target(names, contract), "status": v.status, "rows_checked": v.rows,
+            "batch_id": v.batch_id, "target_table": _target(names, contract), "status": v.status,
+            "rows_checked": v.rows,
             "rows_quarantined": v.quarantined, "run_id": run_id, "checked_at": checked_at,
             "failed_errors": ", ".join(r.rule.name for r in v.failed_errors) or None,
         })
     with conn.cursor() as cur:
         with wh.transaction(cur):
-            cur.executemany(wh.render("audit/insert_dq_result.sql", database=names.database, schema=names.audit), results)
+            cur.executemany(wh.render("audit/insert_dq_result.sql", database=names.database, schema=names.audit),
+                            results)
             if quarantine:
                 cur.executemany(wh.render("raw/insert_quarantine_row.sql", database=names.database, schema=names.raw,
                                           quarantine_table=dataset_objects(contract).quarantine), quarantine)

@@ -276,7 +276,7 @@ def check_pipe(cur: Any, names: Names, target: Target, role: str) -> Check:
     pending = status.get("pendingFileCount", 0)
     if state == pipe_states.PAUSED:
         return Check(name, False, f"is paused (executionState PAUSED, {pending} files pending): files land in S3 "
-                     "but are not loaded", f"ALTER PIPE {qualified} SET PIPE_EXECUTION_PAUSED = FALSE;")
+                     "but are not loaded", f"{pipe_states.resume_command(qualified)};")
     if state != pipe_states.RUNNING:
         said = f"; Snowflake says: {status['error']}" if status.get("error") else ""
         return Check(name, False, f"executionState {state} ({pending} files pending){said}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from snowseg.clustering.profiles import SegmentProfile
+from snowseg.errors import ParamsError
 
 
 @dataclass(frozen=True)
@@ -27,24 +28,25 @@ class SegmentationParams:
 
     def __post_init__(self) -> None:
         if not 1 <= self.k_min <= self.k_max:
-            raise ValueError(f"k range {self.k_min}..{self.k_max} is empty; need 1 <= k_min <= k_max")
+            raise ParamsError(f"k range {self.k_min}..{self.k_max} is empty; need 1 <= k_min <= k_max", param="k_min")
         if self.k < 0:
-            raise ValueError(f"k must be >= 1, or 0 to choose it; got {self.k}")
+            raise ParamsError(f"k must be >= 1, or 0 to choose it; got {self.k}", param="k")
         if self.n_runs < 1:
-            raise ValueError(f"n_runs must be >= 1, got {self.n_runs}")
+            raise ParamsError(f"n_runs must be >= 1, got {self.n_runs}", param="n_runs")
         if not 0 < self.subsample <= 1:
-            raise ValueError(f"subsample must be in (0, 1], got {self.subsample}")
+            raise ParamsError(f"subsample must be in (0, 1], got {self.subsample}", param="subsample")
         if self.scaling not in ("standard", "robust"):
-            raise ValueError(f"scaling {self.scaling!r}: use 'standard' or 'robust'")
+            raise ParamsError(f"scaling {self.scaling!r}: use 'standard' or 'robust'", param="scaling")
         if self.max_fit_rows < 100 or self.k_sample_rows < 100:
-            raise ValueError("max_fit_rows and k_sample_rows must be at least 100")
+            raise ParamsError("max_fit_rows and k_sample_rows must be at least 100", param="max_fit_rows")
         if self.as_of is not None:
             import datetime
 
             try:
                 datetime.date.fromisoformat(self.as_of)
             except (TypeError, ValueError):
-                raise ValueError(f"as_of {self.as_of!r}: an ISO date (YYYY-MM-DD), or None") from None
+                raise ParamsError(f"as_of {self.as_of!r}: an ISO date (YYYY-MM-DD), or None",
+                                  param="recency_to") from None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -43,6 +43,7 @@ from snowseg import writeback
 from snowseg.clustering.choose_k import KNotChosen, NoStableK, NoStructure
 from snowseg.clustering.profiles import SegmentProfile
 from snowseg.config import DatasetContract
+from snowseg.errors import ParamsError
 from snowseg.segmentation.params import SegmentationParams, SegmentationResult
 from snowseg.segmentation.workspace import Workspace
 from snowseg.warehouse import Names
@@ -188,7 +189,7 @@ def k_scores(contract: DatasetContract, ws: Workspace) -> dict:
             warnings_.append("The data show no clear cluster structure: these segments are a partition of the "
                              f"rows, not groups that stand apart ({choice.reason})")
         if k > len(Z):
-            raise ValueError(f"k = {k} is more than the {len(Z)} rows to segment")
+            raise ParamsError(f"k = {k} is more than the {len(Z)} rows to segment", param="k")
     ws.save_json("k", {"k": k, "k_reason": k_reason, "choice": choice.to_dict(), "warnings": warnings_})
     if refused is not None:
         refused.report_path = str(_write_report(contract, ws, profiles=[], k_only=True))
