@@ -19,10 +19,9 @@ Re-running with the same files loads nothing twice (the task is skipped).
 
 from __future__ import annotations
 
-import os
-
 from airflow.sdk import Param, dag, task
 
+from snowseg import settings
 from snowseg.airflow.assets import RAW_SALES
 from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
@@ -34,7 +33,7 @@ from snowseg.config import contract_param
     tags=["snowseg", "load", "bulk"],
     doc_md=__doc__,
     params={
-        "path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="File, folder or glob",
+        "path": Param(settings.value("SNOWSEG_DEFAULT_FILE"), type="string", title="File, folder or glob",
                       description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), "
                                   "e.g. sales_2019_*.csv"),
         "chunk_mb": Param(100, type="number", minimum=0.001, title="Chunk size (MB, compressed)"),

@@ -30,16 +30,15 @@ Re-running with the same files loads nothing twice (LOAD_AUDIT, then Snowpipe's 
 
 from __future__ import annotations
 
-import os
-
 from airflow.sdk import Param, dag, task
 
+from snowseg import settings
 from snowseg.airflow.assets import RAW_SALES
 from snowseg.airflow.sensors import SnowpipeLoadSensor
 from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
 
-AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
+AWS_CONN_ID = settings.value("SNOWSEG_AWS_CONN_ID")
 
 
 @dag(
@@ -48,7 +47,7 @@ AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
     tags=["snowseg", "load", "snowpipe", "s3"],
     doc_md=__doc__,
     params={
-        "path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="File, folder or glob",
+        "path": Param(settings.value("SNOWSEG_DEFAULT_FILE"), type="string", title="File, folder or glob",
                       description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), "
                                   "e.g. sales_2019_*.csv"),
         "notify": Param("auto", enum=["auto", "rest"], title="How the pipe hears about files",

@@ -17,10 +17,9 @@ over the limit belong to the bulk stage path. A malformed value aborts the COPY
 
 from __future__ import annotations
 
-import os
-
 from airflow.sdk import Param, dag, task
 
+from snowseg import settings
 from snowseg.airflow.assets import RAW_SALES
 from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
@@ -32,7 +31,7 @@ from snowseg.config import contract_param
     tags=["snowseg", "load", "small-file"],
     doc_md=__doc__,
     params={
-        "file_path": Param(os.environ.get("SNOWSEG_DEFAULT_FILE", ""), type="string", title="CSV file path",
+        "file_path": Param(settings.value("SNOWSEG_DEFAULT_FILE"), type="string", title="CSV file path",
                            description="A CSV file (at most 50 MB) under the input roots on the worker "
                                        "(SNOWSEG_INPUT_ROOTS); relative paths start at the first root."),
         "table": Param(None, type=["null", "string"], title="Target table",

@@ -27,19 +27,18 @@ or the default), `contract` (names the raw table and its pipe).
 
 from __future__ import annotations
 
-import os
-
 from airflow.sdk import Param, dag, task
 
+from snowseg import settings
 from snowseg.airflow.tasks import dag_args
 from snowseg.config import contract_param
 
-AWS_CONN_ID = os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default")
+AWS_CONN_ID = settings.value("SNOWSEG_AWS_CONN_ID")
 
 
 @dag(
     dag_id="watch_loads",
-    schedule=os.environ.get("SNOWSEG_WATCH_SCHEDULE", "*/10 * * * *"),
+    schedule=settings.value("SNOWSEG_WATCH_SCHEDULE"),
     tags=["snowseg", "alerts", "watch"],
     doc_md=__doc__,
     params={

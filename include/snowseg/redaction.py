@@ -29,6 +29,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from snowseg import settings
+
 #: Key names whose values are secret, in mappings and in ``name=value`` text.
 SENSITIVE_WORDS = ("password", "passphrase", "passwd", "pwd", "secret", "private_key", "token", "api_key", "apikey",
                    "credential", "key_content", "fernet_key")
@@ -100,8 +102,9 @@ def known_secrets(conn_ids: Iterable[str] = ()) -> list[str]:
     afresh each call: callers redacting many texts read it once."""
     from snowseg.warehouse import conn_id_from_env
 
-    ids = {conn_id_from_env(), os.environ.get("SNOWSEG_AWS_CONN_ID", "aws_default"),
-           os.environ.get("SNOWSEG_ALERT_SMTP_CONN_ID", "smtp_default"), *conn_ids}
+    ids = {conn_id_from_env(), settings.value("SNOWSEG_AWS_CONN_ID"),
+           settings.get("SNOWSEG_ALERT_SMTP_CONN_ID") or settings.SETTINGS["SNOWSEG_ALERT_SMTP_CONN_ID"].default,
+           *conn_ids}
     secrets: set[str] = {v for k, v in os.environ.items() if sensitive(k) and v and k not in ("PWD", "OLDPWD")}
     for conn_id in ids:
         try:

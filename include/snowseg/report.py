@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from snowseg import settings
+
 if TYPE_CHECKING:
     from snowseg.clustering.profiles import SegmentProfile
 
@@ -24,7 +26,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 def report_root() -> Path:
     """Where run reports go: SNOWSEG_REPORT_DIR, else $AIRFLOW_HOME/snowseg_reports, else ./reports."""
-    if d := os.environ.get("SNOWSEG_REPORT_DIR"):
+    if d := settings.get("SNOWSEG_REPORT_DIR"):
         return Path(d)
     if h := os.environ.get("AIRFLOW_HOME"):
         return Path(h) / "snowseg_reports"

@@ -27,10 +27,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from snowseg import settings
+
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-DEFAULT_CONN_ID = "snowflake_default"
+DEFAULT_CONN_ID = settings.SETTINGS["SNOWSEG_SNOWFLAKE_CONN_ID"].default
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,254}$")
 _STAGE_PATH = re.compile(r"^@[A-Za-z0-9_$.%]+(/[A-Za-z0-9_.\-]+)*/?$")
@@ -77,16 +79,16 @@ class Names:
     def from_env(cls, database: str | None = None) -> Names:
         """Names from the call argument, then SNOWSEG_* environment variables, then defaults."""
         return cls(
-            database=quote_ident(database or os.environ.get("SNOWSEG_DATABASE", cls.database)),
-            raw=quote_ident(os.environ.get("SNOWSEG_RAW_SCHEMA", cls.raw)),
-            audit=quote_ident(os.environ.get("SNOWSEG_AUDIT_SCHEMA", cls.audit)),
-            analytics=quote_ident(os.environ.get("SNOWSEG_ANALYTICS_SCHEMA", cls.analytics)),
+            database=quote_ident(database or settings.value("SNOWSEG_DATABASE")),
+            raw=quote_ident(settings.value("SNOWSEG_RAW_SCHEMA")),
+            audit=quote_ident(settings.value("SNOWSEG_AUDIT_SCHEMA")),
+            analytics=quote_ident(settings.value("SNOWSEG_ANALYTICS_SCHEMA")),
         )
 
 
 def conn_id_from_env(conn_id: str | None = None) -> str:
     """The Snowflake connection id: argument, then SNOWSEG_SNOWFLAKE_CONN_ID, then snowflake_default."""
-    return conn_id or os.environ.get("SNOWSEG_SNOWFLAKE_CONN_ID", DEFAULT_CONN_ID)
+    return conn_id or settings.value("SNOWSEG_SNOWFLAKE_CONN_ID")
 
 
 def quote_ident(name: str) -> str:

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from snowseg import settings
 from snowseg.redaction import known_secrets, redact
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 def alerts_file() -> Path:
     """``SNOWSEG_ALERTS_FILE``, else ``$AIRFLOW_HOME/snowseg_alerts.jsonl`` (``~/airflow`` as Airflow's default)."""
-    if path := os.environ.get("SNOWSEG_ALERTS_FILE"):
+    if path := settings.get("SNOWSEG_ALERTS_FILE"):
         return Path(path)
     home = os.environ.get("AIRFLOW_HOME") or str(Path.home() / "airflow")
     return Path(home) / "snowseg_alerts.jsonl"
@@ -76,9 +77,9 @@ def send_alert(kind: str, message: str, details: Mapping[str, Any] | None = None
         "summary": message.splitlines()[0] if message else kind, **top, "details": details, "message": message,
     }
     delivered: dict[str, str] = {}
-    if to := os.environ.get("SNOWSEG_ALERT_SMTP_TO"):
+    if to := settings.get("SNOWSEG_ALERT_SMTP_TO"):
         delivered["smtp"] = _deliver(_send_smtp, record, [a.strip() for a in to.split(",") if a.strip()])
-    if spec := os.environ.get("SNOWSEG_ALERT_NOTIFIER"):
+    if spec := settings.get("SNOWSEG_ALERT_NOTIFIER"):
         delivered["notifier"] = _deliver(_send_notifier, record, spec)
     path = alerts_file()
     record["delivered"] = {"file": str(path), **delivered}
@@ -111,8 +112,8 @@ def _send_smtp(record: dict, to: list[str]) -> None:
 
     body = html.escape(_full_text(record, "\n\n"))
     notifier = SmtpNotifier(
-        to=to, from_email=os.environ.get("SNOWSEG_ALERT_SMTP_FROM") or None,
-        smtp_conn_id=os.environ.get("SNOWSEG_ALERT_SMTP_CONN_ID") or None,
+        to=to, from_email=settings.get("SNOWSEG_ALERT_SMTP_FROM"),
+        smtp_conn_id=settings.get("SNOWSEG_ALERT_SMTP_CONN_ID"),
         subject=f"[snowseg] {record['summary']}"[:250], html_content=f"<pre>{body}</pre>",
     )
     notifier.notify({})  # notify, not __call__: the text is final, never a Jinja template

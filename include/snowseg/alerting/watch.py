@@ -15,20 +15,19 @@ here add what the load history says about the file.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from snowseg import sf_errors
+from snowseg import settings, sf_errors
 from snowseg.alerting.delivery import send_alert
 from snowseg.loading import pipe_states
 from snowseg.objects import dataset_objects
 
 log = logging.getLogger(__name__)
 
-DEFAULT_REPEAT_HOURS = 24.0
+DEFAULT_REPEAT_HOURS = float(settings.SETTINGS["SNOWSEG_ALERT_REPEAT_HOURS"].default)
 
 
 @dataclass(frozen=True)
@@ -248,7 +247,7 @@ def _pipe_status(cur: Any, pipe: Any) -> dict | None:
 
 def repeat_after() -> timedelta:
     """``SNOWSEG_ALERT_REPEAT_HOURS`` (default 24): how long one finding stays alerted before it alerts again."""
-    return timedelta(hours=float(os.environ.get("SNOWSEG_ALERT_REPEAT_HOURS", DEFAULT_REPEAT_HOURS)))
+    return timedelta(hours=float(settings.value("SNOWSEG_ALERT_REPEAT_HOURS")))
 
 
 def alert_new(findings: Iterable[Finding | Mapping[str, Any]], state: Any, *, now: datetime | None = None,

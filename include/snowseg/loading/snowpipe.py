@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from snowseg import migrations
+from snowseg import migrations, settings
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.errors import ConfigurationError, InputError
@@ -49,8 +48,6 @@ from snowseg.warehouse import Names, quote_ident, quote_literal
 log = logging.getLogger(__name__)
 
 LOAD_PATH = LOAD_PATH_SNOWPIPE
-DEFAULT_LANDING_URL = "s3://snowseg-landing/sales/"
-DEFAULT_STORAGE_INTEGRATION = "SNOWSEG_S3_INT"
 NOTIFY_MODES = ("auto", "rest")
 MAX_INSERT_FILES = 5000  # Snowpipe REST's limit per insertFiles call
 # Snowpipe's COPY_HISTORY statuses, as the table function spells them -> ours
@@ -81,11 +78,10 @@ class Landing:
     @classmethod
     def from_env(cls, url: str | None = None, storage_integration: str | None = None) -> Landing:
         """Argument, then env ``SNOWSEG_LANDING_URL`` / ``SNOWSEG_STORAGE_INTEGRATION``, then the defaults."""
-        url = url or os.environ.get("SNOWSEG_LANDING_URL") or DEFAULT_LANDING_URL
+        url = url or settings.value("SNOWSEG_LANDING_URL")
         if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/([A-Za-z0-9!_.*'()\-]+/)*", url):
             raise InputError(f"landing URL {url!r} must look like s3://<bucket>/<prefix>/ (ending with '/')")
-        integration = (storage_integration or os.environ.get("SNOWSEG_STORAGE_INTEGRATION")
-                       or DEFAULT_STORAGE_INTEGRATION)
+        integration = storage_integration or settings.value("SNOWSEG_STORAGE_INTEGRATION")
         return cls(url=url, storage_integration=quote_ident(integration))
 
     @property

@@ -7,12 +7,12 @@ landing stage, storage integration, pipe and S3. Without a login only the S3 che
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+from snowseg import settings
 from snowseg import warehouse as wh
 from snowseg.config import contract_path, load_contract
 from snowseg.objects import BULK_STAGE, LANDING_STAGE, WRITEBACK_STAGE, dataset_objects
@@ -34,7 +34,7 @@ from snowseg.warehouse import Names
 
 log = logging.getLogger(__name__)
 
-DEFAULT_AWS_CONN_ID = "aws_default"
+DEFAULT_AWS_CONN_ID = settings.SETTINGS["SNOWSEG_AWS_CONN_ID"].default
 
 
 def resolve_target(database: str | None, landing_url: str | None, storage_integration: str | None,
@@ -48,7 +48,7 @@ def resolve_target(database: str | None, landing_url: str | None, storage_integr
         url, integration, error = landing.url, landing.storage_integration, None
     except ValueError as e:
         url, integration, error = None, None, str(e)
-    aws = aws_conn_id or os.environ.get("SNOWSEG_AWS_CONN_ID") or DEFAULT_AWS_CONN_ID
+    aws = aws_conn_id or settings.value("SNOWSEG_AWS_CONN_ID")
     chosen = load_contract(contract_path(contract) if contract else None)
     return Target(names, url, integration, error, dataset_objects(chosen).pipe, aws, chosen)
 

@@ -177,7 +177,7 @@ def _optional_conn(given: str | None, default: str | None, what: str, say: Any) 
 
 def _run(args: argparse.Namespace, workdir: Path, say: Any) -> int:
     from snowseg import settings
-    from snowseg.readiness import DEFAULT_AWS_CONN_ID, format_checks
+    from snowseg.readiness import format_checks
     from snowseg.redaction import redact
     from snowseg.smoke import suite
     from snowseg.smoke.database import new_name
@@ -185,7 +185,7 @@ def _run(args: argparse.Namespace, workdir: Path, say: Any) -> int:
     admin, ok_admin = _optional_conn(args.admin_conn, settings.get("SNOWSEG_ADMIN_CONN_ID") or "snowflake_admin",
                                      "admin connection", say)
     aws, ok_aws = (None, True) if args.no_snowpipe else _optional_conn(
-        args.aws_conn, os.environ.get("SNOWSEG_AWS_CONN_ID") or DEFAULT_AWS_CONN_ID, "AWS connection", say)
+        args.aws_conn, settings.value("SNOWSEG_AWS_CONN_ID"), "AWS connection", say)
     if not (ok_admin and ok_aws):
         return 1
     from airflow.utils import db

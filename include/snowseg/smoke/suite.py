@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from snowseg import settings
 from snowseg import warehouse as wh
 from snowseg.readiness import Check, check_connection, explain
 from snowseg.smoke import dag_runs, forms
@@ -161,9 +162,9 @@ def _set_up_and_run(options: Options, conn: Any, admin_conn: Any, admin_id: str,
         except SmokeSetupFailed as e:
             report(Check("setup", False, str(e), e.fix))
             return
+        roots = os.pathsep.join(filter(None, [str(workdir), settings.get("SNOWSEG_INPUT_ROOTS")]))
         env = {"SNOWSEG_DATABASE": throwaway.database, "SNOWSEG_SNOWFLAKE_CONN_ID": options.conn_id,
-               "SNOWSEG_INPUT_ROOTS": os.pathsep.join([str(workdir), *filter(None, [os.environ.get(
-                   "SNOWSEG_INPUT_ROOTS")])])}  # fmt: skip
+               "SNOWSEG_INPUT_ROOTS": roots}
         if options.aws_conn_id and throwaway.landing_url:
             env.update(SNOWSEG_AWS_CONN_ID=options.aws_conn_id, SNOWSEG_LANDING_URL=throwaway.landing_url)
         with _environment(env):
