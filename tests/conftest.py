@@ -157,6 +157,22 @@ def seed_csv() -> Path:
     return SEED_CSV
 
 
+#: The longest test files, started first: pytest-xdist (--dist loadfile) hands out files in collection order, and a
+#: long file handed out last leaves the other workers idle while it runs.
+_LONGEST_FIRST = ("tests/e2e/test_browser.py", "tests/e2e/test_demo.py", "tests/e2e/test_demo_contract.py",
+                  "tests/integration/test_smoke.py")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first, the rest in collection order (a stable sort: each file's tests stay together)."""
+    def rank(item: pytest.Item) -> int:
+        path = Path(str(item.path)).resolve()
+        rel = path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else ""
+        return _LONGEST_FIRST.index(rel) if rel in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+    items.sort(key=rank)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """With pytest-xdist, the statement catalogue is checked here, in the controller, over every worker's log (a test on
