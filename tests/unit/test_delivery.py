@@ -8,19 +8,9 @@ import json
 import pytest
 
 from snowseg.alerting import delivery
+from tests.unit.conftest import alert_lines
 
-
-@pytest.fixture(autouse=True)
-def alerts_file(tmp_path, monkeypatch):
-    path = tmp_path / "alerts.jsonl"
-    monkeypatch.setenv("SNOWSEG_ALERTS_FILE", str(path))
-    for var in ("SNOWSEG_ALERT_SMTP_TO", "SNOWSEG_ALERT_NOTIFIER"):
-        monkeypatch.delenv(var, raising=False)
-    return path
-
-
-def _lines(path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+pytestmark = pytest.mark.usefixtures("alerts_file")
 
 
 # --- channels -----------------------------------------------------------------------------------------------------
@@ -45,7 +35,7 @@ def test_default_channel_is_a_jsonl_file_under_airflow_home(monkeypatch, tmp_pat
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "home"))
     rec = delivery.send_alert("task_failed", "a.b failed: boom\nmore", {"dag_id": "a", "what_to_do": "look"})
     path = tmp_path / "home" / "snowseg_alerts.jsonl"
-    assert _lines(path) == [rec]
+    assert alert_lines(path) == [rec]
     assert (rec["summary"], rec["dag_id"], rec["what_to_do"], rec["delivered"]) == (
         "a.b failed: boom", "a", "look", {"file": str(path)})
 
@@ -62,7 +52,7 @@ def test_smtp_channel_when_configured(monkeypatch, alerts_file):
     assert mail.to == ["data@example.com", "oncall@example.com"] and mail.from_email == "snowseg@example.com"
     assert mail.subject == "[snowseg] pipe P stuck <1 file>"
     assert mail.html_content == "<pre>pipe P stuck &lt;1 file&gt;\n\nWhat to do: resume {it}</pre>"
-    assert rec["delivered"]["smtp"] == "ok" and _lines(alerts_file)[0]["delivered"]["smtp"] == "ok"
+    assert rec["delivered"]["smtp"] == "ok" and alert_lines(alerts_file)[0]["delivered"]["smtp"] == "ok"
 
 
 def test_provider_notifier_channel_and_a_failing_channel_never_lose_the_alert(monkeypatch, alerts_file):
@@ -76,4 +66,4 @@ def test_provider_notifier_channel_and_a_failing_channel_never_lose_the_alert(mo
     monkeypatch.setenv("SNOWSEG_ALERT_NOTIFIER", json.dumps({**spec, "kwargs": {"fail": True}}))
     rec = delivery.send_alert("landing_stale", "b.csv waits", {})
     assert rec["delivered"]["notifier"].startswith("failed: webhook")
-    assert [r["summary"] for r in _lines(alerts_file)] == ["a.csv waits", "b.csv waits"]
+    assert [r["summary"] for r in alert_lines(alerts_file)] == ["a.csv waits", "b.csv waits"]

@@ -20,6 +20,7 @@ from snowseg.loading.intake import FilesRefused, Refusal, check_inputs, refused_
 from snowseg.quality.gate import BatchVerdict, GateFailed, RuleResult
 from snowseg.quality.suite import Rule
 from snowseg.warehouse import Names, WarehouseUnreachable
+from tests.unit.conftest import alert_lines
 from tests.unit.test_delivery import RecordingNotifier
 
 PASSWORD = "Sup3r-S3cret-Passw0rd"
@@ -30,17 +31,7 @@ CHECKED = {"path": "/data/sales.csv", "name": "sales.csv", "bytes": 15799, "sha2
 PIPE = {"database": "DB", "schema": "RAW", "name": "SALES_RAW_PIPE", "notification_channel": "arn:x"}
 
 
-@pytest.fixture(autouse=True)
-def alerts_file(tmp_path, monkeypatch):
-    path = tmp_path / "alerts.jsonl"
-    monkeypatch.setenv("SNOWSEG_ALERTS_FILE", str(path))
-    for var in ("SNOWSEG_ALERT_SMTP_TO", "SNOWSEG_ALERT_NOTIFIER", "SNOWSEG_SNOWFLAKE_CONN_ID"):
-        monkeypatch.delenv(var, raising=False)
-    return path
-
-
-def _lines(path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+pytestmark = pytest.mark.usefixtures("alerts_file")
 
 
 class FakeTI:
@@ -175,7 +166,7 @@ CASES = [
 def test_each_failure_kind_says_what_to_do(case: Case, alerts_file):
     ti = FakeTI(case.task_id, case.xcoms)
     notifier.SnowsegNotifier()({"ti": ti, "task": ti.task, "exception": case.exc, "run_id": ti.run_id})
-    (rec,) = _lines(alerts_file)
+    (rec,) = alert_lines(alerts_file)
     assert rec["kind"] == case.kind
     assert rec["summary"].startswith(f"load_small_file.{case.task_id} failed: {case.summary}")
     assert rec["what_to_do"].startswith(case.what_to_do)
@@ -253,9 +244,9 @@ def test_a_connector_that_cannot_reach_snowflake_is_warehouse_unreachable():
 def test_run_level_callback_stays_silent_for_a_task_failure_and_speaks_otherwise(alerts_file):
     run_notifier = notifier.SnowsegNotifier(scope="run")
     run_notifier({"dag": SimpleNamespace(dag_id="load_small_file"), "run_id": "r1", "reason": "task_failure"})
-    assert _lines(alerts_file) == []
+    assert alert_lines(alerts_file) == []
     run_notifier({"dag": SimpleNamespace(dag_id="load_small_file"), "run_id": "r1", "reason": "all_tasks_deadlocked"})
-    (rec,) = _lines(alerts_file)
+    (rec,) = alert_lines(alerts_file)
     assert (rec["kind"], rec["summary"]) == ("run_failed", "load_small_file run r1 failed: all_tasks_deadlocked")
     assert rec["what_to_do"].endswith("/dags/load_small_file/runs/r1")
 
@@ -276,7 +267,7 @@ def test_an_alert_goes_out_even_when_its_details_cannot_be_built(alerts_file):
             pass
 
     notifier.SnowsegNotifier()({"ti": BrokenTI(), "exception": RuntimeError("boom"), "task": None})
-    assert [r["kind"] for r in _lines(alerts_file)] == ["task_failed"]
+    assert [r["kind"] for r in alert_lines(alerts_file)] == ["task_failed"]
 
 
 # --- no secrets ---------------------------------------------------------------------------------------------------
@@ -301,7 +292,7 @@ def test_no_connection_secret_reaches_any_channel(monkeypatch, alerts_file):
     written = alerts_file.read_text()
     for secret in (PASSWORD, "MIIFHzBJBgkqhkiG9w0BBQ0w", "wJalrXUtnFEMI", "FwoGZXIvYXdzEJr"):
         assert secret not in written and secret not in sent[0]["text"]
-    (rec,) = _lines(alerts_file)
+    (rec,) = alert_lines(alerts_file)
     assert "snowflake://svc:***@acct/SNOWSEG" in rec["details"]["exception"]
     assert rec["details"]["files"][0]["rows"] == 120  # the rest of the facts survive
 

@@ -3,7 +3,6 @@ once per window; the pipe status's timestamps are read in every documented form.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import NamedTuple
@@ -11,19 +10,9 @@ from typing import NamedTuple
 import pytest
 
 from snowseg.alerting import watch
+from tests.unit.conftest import alert_lines
 
-
-@pytest.fixture(autouse=True)
-def alerts_file(tmp_path, monkeypatch):
-    path = tmp_path / "alerts.jsonl"
-    monkeypatch.setenv("SNOWSEG_ALERTS_FILE", str(path))
-    for var in ("SNOWSEG_ALERT_SMTP_TO", "SNOWSEG_ALERT_NOTIFIER", "SNOWSEG_ALERT_REPEAT_HOURS"):
-        monkeypatch.delenv(var, raising=False)
-    return path
-
-
-def _lines(path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+pytestmark = pytest.mark.usefixtures("alerts_file")
 
 
 # --- deadlines ----------------------------------------------------------------------------------------------------
@@ -121,7 +110,7 @@ def test_a_finding_alerts_once_per_window_then_again(alerts_file):
     assert (again["alerted"], again["suppressed"], state.saves) == ([], [f.key], 1)
     later = watch.alert_new([f], state, now=NOW + timedelta(hours=25), window=timedelta(hours=24))
     assert later["alerted"] == [f.key]
-    recs = _lines(alerts_file)
+    recs = alert_lines(alerts_file)
     assert [r["kind"] for r in recs] == ["landing_stale", "landing_stale"]
     assert recs[0]["details"]["key"] == f.key and recs[0]["details"]["file"] == "a.csv"
 
