@@ -32,7 +32,6 @@ from snowseg import settings
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-DEFAULT_CONN_ID = settings.SETTINGS["SNOWSEG_SNOWFLAKE_CONN_ID"].default
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,254}$")
 _STAGE_PATH = re.compile(r"^@[A-Za-z0-9_$.%]+(/[A-Za-z0-9_.\-]+)*/?$")
@@ -136,7 +135,6 @@ def quote_literal(value: str) -> str:
         raise ValueError(f"literal {value!r} contains ';', which is refused")
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     return f"'{escaped}'"
-
 
 
 def put_file_url(path: str | Path) -> str:

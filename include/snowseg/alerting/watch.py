@@ -27,8 +27,6 @@ from snowseg.objects import dataset_objects
 
 log = logging.getLogger(__name__)
 
-DEFAULT_REPEAT_HOURS = float(settings.SETTINGS["SNOWSEG_ALERT_REPEAT_HOURS"].default)
-
 
 @dataclass(frozen=True)
 class Finding:

@@ -35,9 +35,9 @@ errors in words), :mod:`~snowseg.readiness.fixes` (the fix SQL, from the admin s
 """
 
 from snowseg.readiness.cli import format_checks, main
-from snowseg.readiness.connection import DEFAULT_AWS_CONN_ID, check_connection
+from snowseg.readiness.connection import check_connection
 from snowseg.readiness.errors import explain
 from snowseg.readiness.fixes import ADMIN_SCRIPT
 from snowseg.readiness.model import Check
 
-__all__ = ["ADMIN_SCRIPT", "DEFAULT_AWS_CONN_ID", "Check", "check_connection", "explain", "format_checks", "main"]
+__all__ = ["ADMIN_SCRIPT", "Check", "check_connection", "explain", "format_checks", "main"]

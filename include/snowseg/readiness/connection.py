@@ -34,8 +34,6 @@ from snowseg.warehouse import Names
 
 log = logging.getLogger(__name__)
 
-DEFAULT_AWS_CONN_ID = settings.SETTINGS["SNOWSEG_AWS_CONN_ID"].default
-
 
 def resolve_target(database: str | None, landing_url: str | None, storage_integration: str | None,
                    contract: str | None, aws_conn_id: str | None) -> Target:
