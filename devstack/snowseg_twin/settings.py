@@ -30,6 +30,10 @@ TWIN_SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_TWIN_QUERY_LOG", "",
             "A file the twin appends every statement of a logged-in session to, with its user, role and "
             "`QUERY_TAG` (the statement catalogue test reads it).", "twin"),
+    Setting("SNOWSEG_TWIN_SLOW_STATEMENT_SECONDS", "",
+            "When set, the twin logs every statement that took longer than this many seconds (its log, logger "
+            "`snowseg_twin.slow`: seconds, role, the SQL's first 300 characters), to see where a run's time goes "
+            "in the warehouse.", "twin"),
     Setting("SNOWSEG_TWIN_COPY_BATCH_BYTES", "16777216",
             "Decompressed bytes the twin's COPY reads, converts and inserts at a time (16 MiB): the bound on a "
             "COPY's memory, whatever the size of its files.", "twin"),
