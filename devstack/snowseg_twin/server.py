@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import os
 import signal
 from pathlib import Path
@@ -36,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from snowseg_twin import twin_home
+from snowseg_twin import memory_limit, twin_home
 from snowseg_twin.extensions import _fakesnow_compat as compat
 from snowseg_twin.extensions._fakesnow_compat import GLOBAL_DATABASE_NAME, FakeSnow, info_schema, macros, show
 
@@ -74,6 +75,14 @@ class PersistentFakeSnow(FakeSnow):
         self.duck_conn.execute(info_schema.fs_global_creation_sql())
         self.duck_conn.execute(show.fs_global_creation_sql())
         self.duck_conn.execute("SET GLOBAL TimeZone = 'UTC'")
+        # bounded memory, whatever the tables' size: DuckDB spills big joins and aggregations to home/tmp
+        # (a warehouse's local disk) instead of taking 80 % of the machine's RAM, its default
+        limit = memory_limit()
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, re.IGNORECASE):
+            raise ValueError(f"SNOWSEG_TWIN_MEMORY_LIMIT={limit!r}: give a size such as 3GB or 512MB")
+        (home / "tmp").mkdir(exist_ok=True)
+        self.duck_conn.execute(f"SET GLOBAL memory_limit = '{limit}'")
+        self.duck_conn.execute(f"SET GLOBAL temp_directory = '{home / 'tmp'}'")
         for db_file in sorted(db_dir.glob("*.db")):
             self._attach(db_file)
 
