@@ -177,7 +177,7 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
         )
     bad = _BadBytes(contract)
     try:
-        with Source(p) as src:
+        with Source(p, hashed=True) as src:
             scanner = Scanner(src, contract.csv.delimiter, contract.csv.quote, header="record", count_fields=True,
                               names=[c.column for c in contract.columns], bad_bytes=bad.add)
             blocks = scanner.blocks()

@@ -28,6 +28,7 @@ import csv
 import gzip
 import hashlib
 import io
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,49 +40,86 @@ import numpy as np
 BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"
 #: Bytes read, cut and scanned at a time (memory is a few blocks, whatever the file's size).
-BLOCK_BYTES = 16 << 20
+BLOCK_BYTES = 8 << 20
 _NL, _CR = 10, 13
 
 
 class Source:
-    """A file's data bytes: gunzipped if it is gzip (by content, as COMPRESSION = AUTO), BOM dropped; the sha256 of
-    the file's own bytes as they are read (:meth:`sha256` reads what is left)."""
+    """A file's data bytes: gunzipped if it is gzip (by content, as COMPRESSION = AUTO), BOM dropped, read a block
+    ahead in a thread (reading, gunzip and the hash release the GIL); with `hashed`, the sha256 of the file's own
+    bytes as they are read."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, hashed: bool = False):
         self._raw = open(path, "rb")  # closed by close()
-        self._hash = hashlib.sha256()
-        head = self._raw.read(2)
+        self._hash = hashlib.sha256() if hashed else None
+        self.gzip = self._raw.read(2) == GZIP_MAGIC
         self._raw.seek(0)
-        self.gzip = head == GZIP_MAGIC
-        hashing = _Hashing(self._raw, self._hash)
-        self._data: IO[bytes] = gzip.GzipFile(fileobj=hashing, mode="rb") if self.gzip else hashing  # type: ignore[assignment]
-        self._first = True
+        inner: IO[bytes] = _Hashing(self._raw, self._hash) if self._hash else self._raw  # type: ignore[assignment]
+        self._data: IO[bytes] = gzip.GzipFile(fileobj=inner, mode="rb") if self.gzip else inner  # type: ignore[assignment]
+        self._queue: queue.Queue[tuple[bytes, BaseException | None]] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._first, self._ended = True, False
         self.empty = False
         self.has_bom = False
 
     def read(self, n: int) -> bytes:
-        """n data bytes (fewer at the end, b'' after it; the first read is at least a BOM's length)."""
-        if not self._first:
-            return self._data.read(n)
-        data = self._data.read(max(n, len(BOM)))
-        self._first = False
-        self.empty = not data
-        if data.startswith(BOM):
-            self.has_bom, data = True, data[len(BOM):] or self._data.read(n)
+        """n data bytes (fewer at the end, b'' after it). The first call sets the size of every read."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._produce, args=(n,), name="snowseg-read", daemon=True)
+            self._thread.start()
+        data = self._next()
+        if self._first:
+            self._first = False
+            self.empty = not data
+            if data.startswith(BOM):
+                self.has_bom, data = True, data[len(BOM):] or self._next()
         return data
 
+    def _next(self) -> bytes:
+        if self._ended:
+            return b""
+        data, error = self._queue.get()
+        if error is not None:
+            self._ended = True
+            raise error
+        self._ended = not data
+        return data
+
+    def _produce(self, n: int) -> None:
+        try:
+            size = max(n, len(BOM))  # the first read holds a whole BOM
+            while True:
+                data = self._data.read(size)
+                size = n
+                if not data and self._hash is not None:
+                    while chunk := self._raw.read(n):  # what the gzip stream leaves unread is hashed too
+                        self._hash.update(chunk)
+                if not self._put(data, None) or not data:
+                    return
+        except BaseException as e:  # handed to the reader
+            self._put(b"", e)
+
+    def _put(self, data: bytes, error: BaseException | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put((data, error), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def sha256(self) -> str:
-        """The hex sha256 of the whole file (reading what the data stream left unread)."""
-        while self._drain():
+        """The hex sha256 of the whole file (reading what is left)."""
+        assert self._hash is not None, "Source(hashed=True) hashes the file"
+        while self.read(BLOCK_BYTES):
             pass
         return self._hash.hexdigest()
 
-    def _drain(self) -> bool:
-        chunk = self._raw.read(BLOCK_BYTES)
-        self._hash.update(chunk)
-        return bool(chunk)
-
     def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
         self._data.close()
         self._raw.close()
 
@@ -173,6 +211,7 @@ class Scanner:
         self._width: int | None = None
         self._buf = b""
         self._eof = False
+        self._block_newlines = 0
         self.block_bytes = self.block_bytes or BLOCK_BYTES
 
     # reading -----------------------------------------------------------------------------------------------------
@@ -213,7 +252,7 @@ class Scanner:
     def _cut_line(buf: bytes) -> int | None:
         return buf.rfind(b"\n") + 1 or None
 
-    def _check_text(self, data: bytes, want_text: bool) -> str:
+    def _check_text(self, data: bytes, want_text: bool, newlines: int | None = None) -> str:
         """Check data is UTF-8 (reporting bad bytes to bad_bytes, or raising) and count its newlines; its text if
         `want_text` (bad bytes as U+FFFD, as the checks read them)."""
         if data.isascii():
@@ -228,7 +267,7 @@ class Scanner:
                 self.bad_bytes(data, bad, self._nl_seen)
             if not want_text:
                 text = ""
-        self._nl_seen += data.count(b"\n")
+        self._nl_seen += data.count(b"\n") if newlines is None else newlines
         return text
 
     # blocks ------------------------------------------------------------------------------------------------------
@@ -245,7 +284,7 @@ class Scanner:
             if block is None:
                 yield from self._exact(data, last, first)
                 return
-            self._check_text(data, want_text=False)
+            self._check_text(data, want_text=False, newlines=self._block_newlines)
             first = False
             if len(block.blank):
                 yield block
@@ -255,17 +294,34 @@ class Scanner:
         if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
             return None
         a = np.frombuffer(data, dtype=np.uint8)
-        nl = np.flatnonzero(a == _NL)
+        unended = data[-1] != _NL  # the file's last record, with no line end
         quotes = None
         if self._qb is not None and self._qb in data:
             quotes = np.flatnonzero(a == self._q)
             if not _clean_quotes(a, quotes, self._d):
                 return None
-            ends = nl[(np.searchsorted(quotes, nl) & 1) == 0] + 1
-        else:
+        before_end = None  # delimiters (outside quotes) before each record's end
+        if quotes is None and self.count_fields:
+            # one pass finds newlines and delimiters: the delimiters before the k-th newline are its index less k
+            marks = np.flatnonzero((a == _NL) | (a == self._d))
+            k = np.flatnonzero(a[marks] == _NL)
+            nl = marks[k]
             ends = nl + 1
-        if data[-1] != _NL:  # the file's last record, with no line end
-            ends = np.append(ends, len(data))
+            before_end = k - np.arange(len(k))
+            if unended:
+                ends, before_end = np.append(ends, len(data)), np.append(before_end, len(marks) - len(k))
+
+            def delimiters() -> np.ndarray:
+                return marks[a[marks] != _NL]
+        else:
+            nl = np.flatnonzero(a == _NL)
+            ends = (nl if quotes is None else nl[(np.searchsorted(quotes, nl) & 1) == 0]) + 1
+            if unended:
+                ends = np.append(ends, len(data))
+
+            def delimiters() -> np.ndarray:
+                found = np.flatnonzero(a == self._d)
+                return found if quotes is None else found[(np.searchsorted(quotes, found) & 1) == 0]
         starts = np.empty_like(ends)
         starts[:1] = 0
         starts[1:] = ends[:-1]
@@ -275,16 +331,17 @@ class Scanner:
             self.header_text = data[: ends[0]]
             self.header_fields = _header_fields(self.header_text)
             self._width = len(self.header_fields)
-        line = self._line + np.searchsorted(nl, starts)
+        # without quotes every line is a record: record i starts on the block's line i
+        line = self._line + (np.arange(len(starts)) if quotes is None else np.searchsorted(nl, starts))
         length = ends - starts
         head = a[starts]
         second = a[np.minimum(starts + 1, len(a) - 1)]
         blank = ((length == 1) & (head == _NL)) | ((length == 2) & (head == _CR) & (second == _NL))
         if self.count_fields and len(ends):
-            delims = np.flatnonzero(a == self._d)
-            if quotes is not None:
-                delims = delims[(np.searchsorted(quotes, delims) & 1) == 0]
-            before_end = np.searchsorted(delims, ends)
+            delims = None
+            if before_end is None:
+                delims = delimiters()
+                before_end = np.searchsorted(delims, ends)
             before_start = np.empty_like(before_end)
             before_start[:1] = 0
             before_start[1:] = before_end[:-1]
@@ -297,9 +354,10 @@ class Scanner:
                 row = self.rows + np.cumsum(~blank[skip:])  # the record number of each record in the block
                 nl_start = np.searchsorted(nl, starts[bad])
                 nl_end = np.searchsorted(nl, ends[bad])
-                unended = (ends[bad] == len(data)) & (data[-1] != _NL)
-                lines = nl_end - nl_start + unended
+                lines = nl_end - nl_start + ((ends[bad] == len(data)) & unended)
                 over = fields[bad] > width
+                if delims is None:
+                    delims = delimiters()
                 # the delimiter after field `width` (where an extra field starts); the record's start if width is 0
                 top = max(len(delims) - 1, 0)
                 if width and len(delims):
@@ -310,7 +368,8 @@ class Scanner:
                 at = np.where(over, at_over, line[bad] + lines - 1)
                 self._collect(line[bad], lines, at, fields[bad], row[bad - skip])
         self._line += len(nl)
-        if self.end_lines and data[-1] != _NL:
+        self._block_newlines = len(nl)
+        if self.end_lines and unended:
             data, ends[-1] = data + b"\n", ends[-1] + 1
         if first:
             self.rows += int(np.count_nonzero(~blank[1:]))

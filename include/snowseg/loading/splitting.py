@@ -21,9 +21,9 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import queue
 import struct
 import zlib
-from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -99,21 +99,40 @@ def split_csv(
     out.mkdir(parents=True, exist_ok=True)
     chunks = _Chunks(out, src.name.split(".")[0], src, target_bytes, compresslevel)
     plan = _Plan(rows_per_check)
-    with Source(src) as source, ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="split") as pool:
+    todo: queue.Queue[tuple[Block, list[_Unit], Future[list[bytes]]] | None] = queue.Queue(maxsize=WORKERS)
+
+    def write_in_order() -> None:
+        while (item := todo.get()) is not None:
+            block, units, compressed = item
+            chunks.write(block, units, compressed.result())
+
+    # threads: the source's reader, this one scanning, WORKERS compressing, one writing (crc, sha256, file)
+    with Source(src) as source, ThreadPoolExecutor(max_workers=WORKERS + 1, thread_name_prefix="split") as pool:
+        writer = pool.submit(write_in_order)
         scanner = Scanner(source, delimiter, quotechar, header="line", end_lines=True)
-        pending: deque[tuple[Block, list[_Unit], Future[list[bytes]]]] = deque()
-        for block in scanner.blocks():
-            if chunks.header is None:
-                chunks.set_header(scanner.header_text)
-            units = plan.units(block)
-            pending.append((block, units, pool.submit(_compress, block.data, units, compresslevel)))
-            while len(pending) > WORKERS:  # memory: the blocks being compressed and the one being scanned
-                chunks.write(*_result(pending.popleft()))
-        while pending:
-            chunks.write(*_result(pending.popleft()))
+        try:
+            for block in scanner.blocks():
+                if chunks.header is None:
+                    chunks.set_header(scanner.header_text)
+                units = plan.units(block)
+                _hand_over(todo, (block, units, pool.submit(_compress, block.data, units, compresslevel)), writer)
+        finally:
+            _hand_over(todo, None, writer)
+        writer.result()
         if chunks.header is None:
             chunks.set_header(scanner.header_text)
     return chunks.finish()
+
+
+def _hand_over(todo: queue.Queue, item: object, writer: Future[None]) -> None:
+    """Queue item for the writer (waiting while WORKERS blocks wait: memory); the writer's error if it failed."""
+    while not writer.done():
+        try:
+            todo.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
+    writer.result()
 
 
 #: Threads compressing blocks (zlib releases the GIL); at most this many blocks wait for compression.
@@ -148,13 +167,15 @@ class _Plan:
         number = self.records + 1 + np.arange(len(recs))
         size = len(b.data)
         units: list[_Unit] = []
-        pos, first = 0, 0  # the open unit's start byte and first record (index into recs)
+        # the open unit's start byte (the block's first record or blank line: the first block holds the header too)
+        # and first record (index into recs)
+        pos, first = int(b.starts[0]), 0
         if self.after_check and len(recs):
-            if b.starts[recs[0]] > 0:
-                units.append(_Unit(0, int(b.starts[recs[0]]), _UNIT_BLANK, 0, 0, 0))
+            if b.starts[recs[0]] > pos:
+                units.append(_Unit(pos, int(b.starts[recs[0]]), _UNIT_BLANK, 0, 0, 0))
             pos = int(b.starts[recs[0]])
         elif self.after_check:
-            units.append(_Unit(0, size, _UNIT_BLANK, 0, 0, 0))
+            units.append(_Unit(pos, size, _UNIT_BLANK, 0, 0, 0))
             pos = size
         for k in np.flatnonzero(number % self.every == 0).tolist():
             end = int(b.ends[recs[k]])
@@ -187,11 +208,6 @@ def _compress(data: bytes, units: list[_Unit], level: int) -> list[bytes]:
         z = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
         out.append(z.compress(view[u.start:u.end]) + z.flush(zlib.Z_SYNC_FLUSH))
     return out
-
-
-def _result(item: tuple[Block, list[_Unit], Future[list[bytes]]]) -> tuple[Block, list[_Unit], list[bytes]]:
-    block, units, future = item
-    return block, units, future.result()
 
 
 #: An empty final deflate block: what ends a gzip member made of sync-flushed units.
