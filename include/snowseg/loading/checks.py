@@ -4,6 +4,9 @@ A file that is missing, too big for the path it was sent to, not UTF-8, or whose
 match the dataset contract is refused here, with an error that names the file (and the line and
 column where it applies) and says what to do. Row values are judged by the warehouse's COPY.
 
+The file is streamed in blocks (:mod:`snowseg.loading.scan`): its sha256, UTF-8 validity, record count
+and each record's field count are found a block at a time, so memory is a few blocks whatever its size.
+
 Examples
 --------
 >>> import tempfile, pathlib
