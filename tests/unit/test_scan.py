@@ -81,6 +81,8 @@ FILES: dict[str, tuple[bytes, DatasetContract]] = {
     "quote-inside-field": (SMALL_HEADER + b"\n" + b"1,2,3\n" * 30 + b'1,a"b,3\n' + b"1,2,3\n" * 30, SMALL),
     "text-after-closing-quote": (SMALL_HEADER + b"\n" + b"1,2,3\n" * 30 + b'1,"a"b,3\n' + b"1,2,3\n" * 30, SMALL),
     "unclosed-quote": (SMALL_HEADER + b"\n" + b"1,2,3\n" * 30 + b'1,"open,3\n4,5,6\n', SMALL),
+    # no record ends by quote parity for many blocks: read by lines from there (memory stays a few blocks)
+    "unclosed-quote-early": (SMALL_HEADER + b"\n" + b'1,"open,3\n' + b"4,5,6\n" * 300, SMALL),
     "ragged-first-and-last": (SMALL_HEADER + b"\n1,2\n" + b"1,2,3\n" * 50 + b"1,2,3,4\n" + b'"a\nb",2,"c\nd",4', SMALL),
     "ragged-quoted-newlines": (SMALL_HEADER + b"\n" + b'"a\nb",2,"c\nd",4,"e\nf"\n' * 3 + b'"a\nb","c\nd"\n' * 3,
                                SMALL),

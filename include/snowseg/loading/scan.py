@@ -160,11 +160,6 @@ class Block:
     line: np.ndarray
     blank: np.ndarray
 
-    @property
-    def records(self) -> int:
-        """How many records (blank lines not counted)."""
-        return int(len(self.blank) - np.count_nonzero(self.blank))
-
 
 #: Called with each block's bytes that are not valid UTF-8: the block's data, the offsets of the bad bytes in
 #: it, and how many newline bytes came before the block in the file.
@@ -216,8 +211,9 @@ class Scanner:
 
     # reading -----------------------------------------------------------------------------------------------------
 
-    def _take(self, cut: Callable[[bytes], int | None]) -> tuple[bytes, bool] | None:
-        """The next piece of the file up to `cut` (all that is left at the end), and whether it is the last."""
+    def _take(self, cut: Callable[[bytes], int | None]) -> tuple[bytes, bool, bool] | None:
+        """The next piece of the file up to `cut` (all that is left at the end), whether it is the last, and whether
+        it was cut at a line end instead, `cut` finding none in a few blocks (an unclosed quote)."""
         while True:
             if not self._eof:
                 more = self.source.read(self.block_bytes)
@@ -227,10 +223,13 @@ class Scanner:
                     self._eof = True
             if not self._buf:
                 return None
+            forced = False
             at = len(self._buf) if self._eof else cut(self._buf)
+            if at is None and len(self._buf) > 2 * self.block_bytes:
+                at, forced = self._cut_line(self._buf), True
             if at is not None and at > 0:
                 data, self._buf = self._buf[:at], self._buf[at:]
-                return data, self._eof and not self._buf
+                return data, self._eof and not self._buf, forced
 
     def _cut_record(self, buf: bytes) -> int | None:
         """After the last newline that ends a record by quote parity; None if there is none."""
@@ -279,8 +278,8 @@ class Scanner:
             got = self._take(self._cut_record)
             if got is None:
                 return
-            data, last = got
-            block = self._fast(data, last, first)
+            data, last, forced = got
+            block = None if forced else self._fast(data, last, first)
             if block is None:
                 yield from self._exact(data, last, first)
                 return
@@ -398,7 +397,7 @@ class Scanner:
                 got = self._take(self._cut_line)
                 if got is None:
                     return
-                chunk, is_last = got
+                chunk, is_last, _ = got
                 last_seen[0] = is_last
                 yield self._check_text(chunk, want_text=True)
 
