@@ -4,6 +4,9 @@ A file that is missing, too big for the path it was sent to, not UTF-8, or whose
 match the dataset contract is refused here, with an error that names the file (and the line and
 column where it applies) and says what to do. Row values are judged by the warehouse's COPY.
 
+The file is streamed in blocks (:mod:`snowseg.loading.scan`): its sha256, UTF-8 validity, record count
+and each record's field count are found a block at a time, so memory is a few blocks whatever its size.
+
 Examples
 --------
 >>> import tempfile, pathlib
@@ -17,20 +20,16 @@ HeaderMismatch: .../other.csv: the header does not match contract 'supermarket_s
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gzip
-import hashlib
 import io
-import threading
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from snowseg.config import DatasetContract
 from snowseg.errors import InputError, InputNotFound
-
-BOM = b"\xef\xbb\xbf"
+from snowseg.loading.scan import GZIP_MAGIC, Scanner, Source
 
 
 class FileCheckError(InputError):
@@ -91,7 +90,6 @@ class CorruptGzip(FileCheckError):
     """A ``.gz`` input is truncated or not a gzip stream."""
 
 
-GZIP_MAGIC = b"\x1f\x8b"
 #: How many bad records a refusal lists (it counts them all).
 LISTED = 10
 
@@ -180,31 +178,40 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
             f"{p}: {size / 1e6:.1f} MB is over the small-file limit of {limit_mb:g} MB; "
             "load big files with the bulk stage path (DAG load_bulk_stage), which splits and compresses them"
         )
-    raw = p.read_bytes()
-    data = _gunzip(p, raw) if raw.startswith(GZIP_MAGIC) else raw
-    if not data:
-        raise HeaderMismatch(f"{p}: the file is empty; expected a header line: {','.join(contract.header)}",
-                             line=1, column=1)
-    if ragged not in ("refuse", "collect"):
-        raise ValueError(f"ragged {ragged!r}: use 'refuse' or 'collect'")
-    has_bom = data.startswith(BOM)
-    body = data[len(BOM):] if has_bom else data
-    text, bad_bytes = _decode(body)
-    header, rows, bad = _scan(text, contract)
-    if bad_bytes:
-        raise _not_utf8(p, body, bad_bytes, contract, rows)
+    bad = _BadBytes(contract)
+    try:
+        with Source(p, hashed=True) as src:
+            scanner = Scanner(src, contract.csv.delimiter, contract.csv.quote, header="record", count_fields=True,
+                              names=[c.column for c in contract.columns], bad_bytes=bad.add)
+            blocks = scanner.blocks()
+            next(blocks, None)  # the first block tells whether there is any data
+            if src.empty:
+                raise HeaderMismatch(f"{p}: the file is empty; expected a header line: {','.join(contract.header)}",
+                                     line=1, column=1)
+            if ragged not in ("refuse", "collect"):
+                raise ValueError(f"ragged {ragged!r}: use 'refuse' or 'collect'")
+            for _ in blocks:
+                pass
+            digest, has_bom = src.sha256(), src.has_bom
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise CorruptGzip(
+            f"{p}: the gzip stream is truncated or corrupt ({e}); nothing was loaded from it. "
+            "Re-create or re-download the file (check its size against the source)"
+        ) from None
+    rows, header, found = scanner.rows, scanner.header_fields, scanner.ragged
+    if bad.total:
+        raise bad.error(p, rows)
     _check_header(p, contract, header, rows)
-    if bad and ragged == "refuse":
-        listed = "; ".join(f"line {b['line']} has {b['fields']} fields" for b in bad[:LISTED])
-        more = f" (and {len(bad) - LISTED} more)" if len(bad) > LISTED else ""
+    if found and ragged == "refuse":
+        listed = "; ".join(f"line {b['line']} has {b['fields']} fields" for b in found[:LISTED])
+        more = f" (and {len(found) - LISTED} more)" if len(found) > LISTED else ""
         raise RaggedRow(
-            f"{p}: {len(bad)} record(s) with another number of fields than the header's {len(header)}: {listed}"
+            f"{p}: {len(found)} record(s) with another number of fields than the header's {len(header)}: {listed}"
             f"{more}; fix the rows or quote fields that contain the delimiter. Nothing was loaded from this file",
-            records=bad[:LISTED], total=len(bad), rows=rows,
+            records=found[:LISTED], total=len(found), rows=rows,
         )
     return FileInfo(
-        path=str(p.resolve()), name=p.name, bytes=size, sha256=hashlib.sha256(raw).hexdigest(), rows=rows,
-        has_bom=has_bom, ragged=bad,
+        path=str(p.resolve()), name=p.name, bytes=size, sha256=digest, rows=rows, has_bom=has_bom, ragged=found,
     )
 
 
@@ -233,100 +240,53 @@ class RecordLines:
         return text
 
 
-def _scan(text: str, contract: DatasetContract) -> tuple[list[str], int, list[dict]]:
-    """The header, the number of records and the ragged ones (first line, physical lines, the line Snowflake reports
-    the error at, field number, contract column, field count, record number; never the record's text, which would
-    travel through XCom). Blank lines are not records: the contract's format skips them (SKIP_BLANK_LINES)."""
-    lines = RecordLines(io.StringIO(text, newline=""))
-    reader = csv.reader(lines, delimiter=contract.csv.delimiter, quotechar=contract.csv.quote)
-    header = next(reader, [])
-    lines.take()
-    rows, bad = 0, []
-    width = len(header)
-    while True:
-        start = lines.line + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        lines.take()
-        if not record:
-            continue
-        rows += 1
-        if len(record) != width:
-            field = min(len(record), width) + 1
-            name = contract.columns[field - 1].column if field <= len(contract.columns) else None
-            # Snowflake reports the line of the field where the count goes wrong: the first extra field's, or the
-            # record's last line when fields are missing (a quoted field may span lines)
-            at = start + (sum(f.count("\n") for f in record[:width]) if len(record) > width else lines.line - start)
-            bad.append({"line": start, "lines": lines.line - start + 1, "error_line": at, "column": field,
-                        "fields": len(record), "row": rows, "column_name": name})
-    return header, rows, bad
-
-
-def _gunzip(path: Path, raw: bytes) -> bytes:
-    """The decompressed bytes of a gzip file; CorruptGzip if it is truncated or damaged."""
-    try:
-        return gzip.decompress(raw)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-        raise CorruptGzip(
-            f"{path}: the gzip stream is truncated or corrupt ({e}); nothing was loaded from it. "
-            "Re-create or re-download the file (check its size against the source)"
-        ) from None
-
-
-_bad_positions = threading.local()
-
-
-def _note_bad_byte(e: UnicodeError) -> tuple[str, int]:
-    assert isinstance(e, UnicodeDecodeError)
-    _bad_positions.found.append(e.start)
-    return "\ufffd", e.end
-
-
-codecs.register_error("snowseg_note_bad_byte", _note_bad_byte)
-
-
-def _decode(data: bytes) -> tuple[str, list[int]]:
-    """The text (bad bytes as U+FFFD) and the offsets of the bytes that are not valid UTF-8 (one pass)."""
-    _bad_positions.found = []
-    try:
-        return data.decode("utf-8", errors="snowseg_note_bad_byte"), _bad_positions.found
-    finally:
-        _bad_positions.found = []
-
-
 def _where(field: int, name: str | None) -> str:
     return f"column {field} ({name})" if name else f"column {field}"
 
 
-def _not_utf8(path: Path, data: bytes, positions: list[int], contract: DatasetContract, rows: int) -> NotUtf8:
-    """NotUtf8 listing each line with bad bytes (the first ten: line, field, column, character), counting all."""
-    lines: list[dict] = []
-    total, line_no, scanned, last_line = 0, 1, 0, 0
-    for pos in positions:
-        line_no += data.count(b"\n", scanned, pos)
-        scanned = pos
-        if line_no == last_line:
-            continue
-        last_line, total = line_no, total + 1
-        if len(lines) >= LISTED:
-            continue
-        line_start = data.rfind(b"\n", 0, pos) + 1
-        prefix = data[line_start:pos].decode("utf-8", errors="replace")
-        field = len(next(csv.reader([prefix], delimiter=contract.csv.delimiter, quotechar=contract.csv.quote),
-                         [""])) if prefix else 1
-        lines.append({"line": line_no, "column": field, "character": len(prefix) + 1,
-                      "header": contract.header[field - 1] if field <= len(contract.header) else None,
-                      "column_name": contract.columns[field - 1].column if field <= len(contract.columns) else None})
-    listed = "; ".join(f"line {x['line']}, {_where(x['column'], x['header'])}, character {x['character']}"
-                       for x in lines)
-    more = f" (and {total - LISTED} more)" if total > LISTED else ""
-    return NotUtf8(
-        f"{path}: {total} line(s) with bytes that are not valid UTF-8: {listed}{more}; re-save the file as UTF-8 (it "
-        "looks like Latin-1/Windows-1252 if accented letters are involved). Nothing was loaded from this file",
-        lines=lines, total=total, rows=rows,
-    )
+class _BadBytes:
+    """Collects the lines with bytes that are not UTF-8 as the scan finds them (the first ten: line, field, column,
+    character), counting all; :meth:`error` is the NotUtf8 to raise."""
+
+    def __init__(self, contract: DatasetContract):
+        self.contract = contract
+        self.lines: list[dict] = []
+        self.total = 0
+        self._last_line = 0
+
+    def add(self, data: bytes, positions: list[int], newlines_before: int) -> None:
+        """Bad bytes at `positions` of `data` (whole lines), after `newlines_before` newlines of the file."""
+        csv_format = self.contract.csv
+        line_no, scanned = newlines_before + 1, 0
+        for pos in positions:
+            line_no += data.count(b"\n", scanned, pos)
+            scanned = pos
+            if line_no == self._last_line:
+                continue
+            self._last_line, self.total = line_no, self.total + 1
+            if len(self.lines) >= LISTED:
+                continue
+            line_start = data.rfind(b"\n", 0, pos) + 1
+            prefix = data[line_start:pos].decode("utf-8", errors="replace")
+            field = len(next(csv.reader([prefix], delimiter=csv_format.delimiter, quotechar=csv_format.quote),
+                             [""])) if prefix else 1
+            self.lines.append({
+                "line": line_no, "column": field, "character": len(prefix) + 1,
+                "header": self.contract.header[field - 1] if field <= len(self.contract.header) else None,
+                "column_name": self.contract.columns[field - 1].column if field <= len(self.contract.columns) else None,
+            })
+
+    def error(self, path: Path, rows: int) -> NotUtf8:
+        """NotUtf8 listing the lines found."""
+        total, lines = self.total, self.lines
+        listed = "; ".join(f"line {x['line']}, {_where(x['column'], x['header'])}, character {x['character']}"
+                           for x in lines)
+        more = f" (and {total - LISTED} more)" if total > LISTED else ""
+        return NotUtf8(
+            f"{path}: {total} line(s) with bytes that are not valid UTF-8: {listed}{more}; re-save the file as UTF-8 "
+            "(it looks like Latin-1/Windows-1252 if accented letters are involved). Nothing was loaded from this file",
+            lines=lines, total=total, rows=rows,
+        )
 
 
 def _check_header(path: Path, contract: DatasetContract, found: list[str], rows: int) -> None:
