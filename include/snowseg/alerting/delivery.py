@@ -51,7 +51,7 @@ def alerts_file() -> Path | ObjectStoragePath:
 def alert_key(at: datetime) -> str:
     """The object name of one alert under an ``s3://`` alerts prefix: sorts by time, unique.
 
-    >>> alert_key(datetime(2026, 12, 5, 17, 3, 4, 5, tzinfo=UTC))[:27]
+    >>> alert_key(datetime(2026, 12, 5, 17, 3, 4, 5, tzinfo=UTC))[:24]
     '20261205T170304.000005Z-'
     """
     return f"{at.astimezone(UTC):%Y%m%dT%H%M%S.%fZ}-{uuid.uuid4().hex[:12]}.json"
