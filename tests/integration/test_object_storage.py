@@ -116,6 +116,15 @@ def test_reports_go_to_s3_and_the_monitor_serves_them(run_dag, sf, database, buc
             refused = client.get(f"/snowseg/reports/{traversal}")
             assert refused.status_code == 400 and b"not a report" not in refused.content, traversal
 
+        # the alerts the monitor lists come from the configured base too (here: objects under an s3:// prefix)
+        monkeypatch.setenv("SNOWSEG_ALERTS_FILE", f"s3://{bucket.name}/alerts/")
+        from snowseg.alerting.delivery import send_alert
+
+        for i in range(3):
+            send_alert("test_alert", f"alert {i}: password=hunter22")
+        listed = client.get("/snowseg/api/alerts?limit=2").json()["alerts"]
+        assert [a["summary"] for a in listed] == ["alert 1: password=***", "alert 2: password=***"]
+
 
 @pytest.mark.parametrize(("key", "reason"), [
     ("s3://{bucket}/elsewhere/a.csv", "outside the input roots"),
