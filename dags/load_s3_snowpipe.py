@@ -23,7 +23,8 @@ rejected row goes to `RAW.SALES_REJECTED` with its line, column and error. New r
 
 Re-running with the same files loads nothing twice (LOAD_AUDIT, then Snowpipe's load metadata).
 
-**Params**: `path`, `notify` (auto | rest), `landing_url`, `storage_integration`, `wait_minutes`,
+**Params**: `path` (local, or `s3://` under an input root),
+`notify` (auto | rest), `landing_url`, `storage_integration`, `wait_minutes`,
 `poll_seconds`, `contract`, `table`. Environment defaults: `SNOWSEG_LANDING_URL`,
 `SNOWSEG_STORAGE_INTEGRATION`, `SNOWSEG_AWS_CONN_ID` (default `aws_default`).
 """
@@ -48,8 +49,8 @@ AWS_CONN_ID = settings.value("SNOWSEG_AWS_CONN_ID")
     doc_md=__doc__,
     params={
         "path": Param(settings.value("SNOWSEG_DEFAULT_FILE"), type="string", title="File, folder or glob",
-                      description="CSV file(s) under the input roots on the worker (SNOWSEG_INPUT_ROOTS), "
-                                  "e.g. sales_2019_*.csv"),
+                      description="CSV file(s) under the input roots (SNOWSEG_INPUT_ROOTS): on the worker, e.g. "
+                                  "sales_2019_*.csv, or s3://bucket/prefix/*.csv under an s3 root"),
         "notify": Param("auto", enum=["auto", "rest"], title="How the pipe hears about files",
                         description="auto: S3 event notification to the pipe's SQS channel; rest: insertFiles"),
         "landing_url": Param(None, type=["null", "string"],
@@ -68,14 +69,14 @@ def load_s3_snowpipe():
     def check_files(params=None, dag_run=None) -> dict:
         """Check every file before anything is uploaded; refused files are audited as REFUSED."""
         from snowseg.airflow.tasks import fail, permanent_failures, record_refusals, resolve
-        from snowseg.inputs import expand
-        from snowseg.loading import intake
+        from snowseg.inputs import check
         from snowseg.loading.snowpipe import LOAD_PATH
         from snowseg.redaction import redact
 
         with permanent_failures():
             contract, names = resolve(params["contract"], params["table"])
-            infos, refused = intake.check_inputs(expand(params["path"]), contract, max_mb=float("inf"))
+            with check(params["path"], contract, max_mb=float("inf")) as checked:  # s3:// objects: checked locally
+                infos, refused = checked.infos, checked.refused
         if refused:
             error = record_refusals(refused, contract, names, load_path=LOAD_PATH, dag_id=dag_run.dag_id,
                                     run_id=dag_run.run_id)

@@ -11,7 +11,8 @@ Re-running with the same file loads nothing twice (the task is *skipped*: alread
 over the limit belong to the bulk stage path. A malformed value aborts the COPY
 (`ON_ERROR = ABORT_STATEMENT`); LOAD_AUDIT then names the file, line, character and column.
 
-**Params**: `file_path` (a CSV on the worker), `table` (override the contract's raw table),
+**Params**: `file_path` (a CSV on the worker, or an `s3://bucket/key` object under an input root: streamed to
+the worker, audited under its URL), `table` (override the contract's raw table),
 `on_error`, `contract` (a dataset contract by name, chosen from the known ones; see docs/contracts.md).
 """
 
@@ -32,8 +33,9 @@ from snowseg.config import contract_param
     doc_md=__doc__,
     params={
         "file_path": Param(settings.value("SNOWSEG_DEFAULT_FILE"), type="string", title="CSV file path",
-                           description="A CSV file (at most 50 MB) under the input roots on the worker "
-                                       "(SNOWSEG_INPUT_ROOTS); relative paths start at the first root."),
+                           description="A CSV file (at most 50 MB) under the input roots (SNOWSEG_INPUT_ROOTS): a "
+                                   "path on the worker (relative paths start at the first root) or an s3:// "
+                                   "URL under an s3 root."),
         "table": Param(None, type=["null", "string"], title="Target table",
                        description="Raw table in the RAW schema; empty = the contract's table (SALES_RAW)."),
         "on_error": Param("ABORT_STATEMENT", enum=["ABORT_STATEMENT", "CONTINUE", "SKIP_FILE"], title="ON_ERROR"),
@@ -47,8 +49,7 @@ def load_small_file():
         """Refuse a missing, oversized, non-UTF-8 or wrongly shaped file before any PUT (audited as REFUSED)."""
         from snowseg.airflow.tasks import fail, permanent_failures, record_refusals, resolve
         from snowseg.errors import ParamsError
-        from snowseg.inputs import confine
-        from snowseg.loading import intake
+        from snowseg.inputs import check
         from snowseg.loading.small_file import LOAD_PATH
 
         with permanent_failures():
@@ -56,7 +57,8 @@ def load_small_file():
             if not params["file_path"]:
                 raise ParamsError("param file_path is empty: give the path of a CSV file on the worker",
                                   param="file_path")
-            infos, refused = intake.check_inputs([confine(params["file_path"])], contract)
+            with check(params["file_path"], contract, single=True) as checked:  # an s3:// object: checked locally
+                infos, refused = checked.infos, checked.refused
         if refused:
             error = record_refusals(refused, contract, names, load_path=LOAD_PATH, dag_id=dag_run.dag_id,
                                     run_id=dag_run.run_id)

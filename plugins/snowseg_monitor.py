@@ -11,8 +11,10 @@ Routes (below the prefix):
 - ``/``: recent files by load path, the quality gate, the latest segmentation run (HTML);
 - ``/rejects?file=...&batch=...``: a file's rejected records, 500 a page (HTML);
 - ``/api/loads``, ``/api/rejects?file=...``, ``/api/quality``, ``/api/segments``: the same data as JSON;
-- ``/reports/<path>``: the report folder (``SNOWSEG_REPORT_DIR``), read-only; paths that would leave it
-  are refused.
+- ``/api/alerts?limit=N``: the latest kept alerts (``SNOWSEG_ALERTS_FILE``: the file, or the ``s3://``
+  prefix's objects), newest last, redacted again;
+- ``/reports/<path>``: the report base (``SNOWSEG_REPORT_DIR``: a folder, or an ``s3://`` prefix read through
+  Airflow's ObjectStoragePath), read-only; paths that would leave it are refused.
 
 Airflow does not authenticate plugin apps by itself (it mounts them beside its own API, whose auth
 is a router dependency that a mount does not inherit), so this app adds Airflow's own check to every
@@ -35,6 +37,7 @@ from the warehouse passes :func:`snowseg.redaction.redact` before it is shown.
 from __future__ import annotations
 
 import logging
+import mimetypes
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -144,10 +147,11 @@ def _names():
     return Names.from_env()
 
 
-def _report_root() -> Path:
-    from snowseg.report import report_root
+def _report_root() -> Any:
+    """The report base: a local folder, or the ObjectStoragePath of an s3:// prefix."""
+    from snowseg.report import report_base
 
-    return report_root()
+    return report_base()
 
 
 def _rejects_query(file_name: str, batch_id: str | None, offset: int = 0, limit: int | None = None) -> str:
@@ -357,7 +361,22 @@ def report(request: Request, path: str) -> Response:
         target = target / "index.html"
         if not target.is_file():
             return Response("no such report file", status_code=404, media_type="text/plain")
-    return FileResponse(target)
+    if isinstance(target, Path):
+        return FileResponse(target)
+    media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    return Response(target.read_bytes(), media_type=media_type)  # an object under the s3:// report base
+
+
+@app.get("/api/alerts")
+def api_alerts(request: Request, limit: int = Query(50, ge=1, le=500, description="the latest N alerts")
+               ) -> JSONResponse:
+    """The latest kept alerts, oldest first (they name files and errors: for users who may see data)."""
+    from snowseg.alerting.delivery import read_alerts
+
+    if not may_see_data(request):
+        return _json({"error": f"alerts show data: your role may not see them (it needs the permission to trigger "
+                               f"{DATA_ROLE_DAG})"}, 403)
+    return _json({"alerts": _redacted(read_alerts(limit))})
 
 
 class SnowsegMonitorPlugin(AirflowPlugin):

@@ -14,7 +14,8 @@ and JSON. No web code here.
 
 A table that does not exist yet (a fresh warehouse) is not an error: the view says so
 (``available`` is false and ``message`` says what is missing). :func:`report_file` resolves a path
-under the report folder and refuses anything that would leave it.
+under the report base (a local folder, or an ``s3://`` prefix: ``snowseg.report.report_base()``) and refuses
+anything that would leave it.
 
 Examples
 --------
@@ -28,13 +29,18 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from snowseg import sf_errors
+from snowseg import sf_errors, storage
 from snowseg import warehouse as wh
 from snowseg.objects import LOAD_PATHS
 from snowseg.report import quality_report_dir
 from snowseg.warehouse import Names, quote_ident
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+    ReportBase = Path | ObjectStoragePath
 
 FILES_PER_PATH = 50
 MAX_FILES_PER_PATH = 500
@@ -116,20 +122,21 @@ def without_values(text: str | None) -> str | None:
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*'")
 
 
-def report_file(root: Path, relative: str) -> Path:
-    """The file or folder `relative` under the report folder `root`, never anything outside it.
+def report_file(root: ReportBase, relative: str) -> ReportBase:
+    """The file or folder `relative` under the report base `root`, never anything outside it.
 
     Parameters
     ----------
-    root : Path
-        The report folder (``snowseg.report.report_root()``).
+    root : Path or ObjectStoragePath
+        The report base (``snowseg.report.report_base()``): a local folder, or an ``s3://`` prefix, where a
+        key is checked on its text (no symlinks there) and a "folder" is a prefix.
     relative : str
         A ``/``-separated path below `root`, as taken from a URL (already percent-decoded).
 
     Returns
     -------
-    Path
-        The resolved path; it exists and is inside `root`.
+    Path or ObjectStoragePath
+        The resolved path (the object below the prefix); it exists and is inside `root`.
 
     Raises
     ------
@@ -151,6 +158,14 @@ def report_file(root: Path, relative: str) -> Path:
         raise refused
     if any(part in ("..", ".") for part in relative.split("/")):
         raise refused
+    if not isinstance(root, Path):  # an s3:// report base
+        try:
+            target = storage.below(root, relative)
+        except ValueError:
+            raise refused from None
+        if not target.exists():
+            raise FileNotFoundError(f"no report file {relative!r} under {storage.shown(root)}")
+        return target
     base = Path(root).resolve()
     target = (base / PurePosixPath(relative)).resolve()
     if not target.is_relative_to(base):
@@ -160,7 +175,7 @@ def report_file(root: Path, relative: str) -> Path:
     return target
 
 
-def _index_under(root: Path | None, folder: str) -> str | None:
+def _index_under(root: ReportBase | None, folder: str) -> str | None:
     """``<folder>/index.html`` when that report page exists under `root`, else None."""
     if root is None:
         return None
@@ -362,7 +377,7 @@ def rejected_rows(cur: Any, names: Names, file_name: str, *, batch_id: str | Non
     return out
 
 
-def quality_results(cur: Any, names: Names, *, limit: int = VERDICTS, report_root: Path | None = None) -> dict:
+def quality_results(cur: Any, names: Names, *, limit: int = VERDICTS, report_root: ReportBase | None = None) -> dict:
     """The gate's latest verdicts and the failed rules of its latest run.
 
     Parameters
@@ -373,7 +388,7 @@ def quality_results(cur: Any, names: Names, *, limit: int = VERDICTS, report_roo
         Where the objects live.
     limit : int
         How many verdicts (newest first).
-    report_root : Path, optional
+    report_root : Path or ObjectStoragePath, optional
         The report folder; when the latest run's quality page is there, ``report_path`` is its path
         below it.
 
@@ -403,7 +418,7 @@ def quality_results(cur: Any, names: Names, *, limit: int = VERDICTS, report_roo
     return out
 
 
-def latest_segments(cur: Any, names: Names, *, report_root: Path | None = None) -> dict:
+def latest_segments(cur: Any, names: Names, *, report_root: ReportBase | None = None) -> dict:
     """The latest published model run and its segment profiles.
 
     Parameters
@@ -412,7 +427,7 @@ def latest_segments(cur: Any, names: Names, *, report_root: Path | None = None) 
         A Snowflake cursor.
     names : Names
         Where the objects live.
-    report_root : Path, optional
+    report_root : Path or ObjectStoragePath, optional
         The report folder; when the run's report is there, ``report_path`` is
         ``<model_run_id>/index.html``.
 

@@ -4,6 +4,11 @@ Pictures: the elbow (inertia by k, the knee and the chosen k marked), silhouette
 the per-row confidence histogram, the segment profile heat map and a 2-D PCA projection coloured by
 segment; each a PNG beside ``index.html``, which also holds the k decision, the segments with their
 stability and names, and links (e.g. the quality gate's page).
+
+Where reports go (``SNOWSEG_REPORT_DIR``, :func:`report_base`): a local folder, written in place; or an
+``s3://`` prefix, for workers on several machines: a report is drafted in the local folder (:func:`report_root`,
+the default one) and :func:`publish` copies its folder to the same relative key under the prefix, through
+Airflow's ``ObjectStoragePath``. The loads monitor reads the base, whichever it is.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from snowseg import settings
+from snowseg import settings, storage
 
 if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
     from snowseg.clustering.profiles import SegmentProfile
 
 #: The report root's folder of the quality gate's pages, one per run.
@@ -25,12 +32,40 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def report_root() -> Path:
-    """Where run reports go: SNOWSEG_REPORT_DIR, else $AIRFLOW_HOME/snowseg_reports, else ./reports."""
-    if d := settings.get("SNOWSEG_REPORT_DIR"):
-        return Path(d)
+    """The local folder reports are written in: SNOWSEG_REPORT_DIR when it is a folder (or ``file://``), else
+    $AIRFLOW_HOME/snowseg_reports, else ./reports (with an ``s3://`` base: the drafts :func:`publish` copies)."""
+    if (d := settings.get("SNOWSEG_REPORT_DIR")) and (local := storage.local_folder("SNOWSEG_REPORT_DIR", d)):
+        return local
     if h := os.environ.get("AIRFLOW_HOME"):
         return Path(h) / "snowseg_reports"
     return Path("reports")
+
+
+def report_base() -> Path | ObjectStoragePath:
+    """Where reports are kept and the monitor reads them: :func:`report_root`, or the ``s3://`` prefix of
+    SNOWSEG_REPORT_DIR (an ``ObjectStoragePath``).
+
+    Raises
+    ------
+    snowseg.storage.StorageSettingError
+        SNOWSEG_REPORT_DIR is a URL Snowseg cannot use (another scheme, credentials in it, ``..``).
+    """
+    d = settings.get("SNOWSEG_REPORT_DIR")
+    return storage.base("SNOWSEG_REPORT_DIR", d) if d and storage.is_url(d) else report_root()
+
+
+def publish(folder: Path) -> str:
+    """Copy a report folder written under :func:`report_root` to the same place under an ``s3://``
+    :func:`report_base`; return where the report is kept (the folder itself with a local base, or one outside
+    the report root)."""
+    base = report_base()
+    root = report_root().resolve()
+    folder = Path(folder).resolve()
+    if isinstance(base, Path) or not folder.is_relative_to(root):
+        return str(folder)
+    target = base.joinpath(*folder.relative_to(root).parts)
+    storage.publish_dir(folder, target)
+    return storage.shown(target)
 
 
 def run_folder_name(run_id: str) -> str:
@@ -234,4 +269,5 @@ segment. Over-indexes on: values whose share in the segment is ×index their sha
     run_dir.mkdir(parents=True, exist_ok=True)
     out = run_dir / "index.html"
     out.write_text(page, encoding="utf-8")
+    publish(run_dir)  # with an s3:// report base: the pictures and the page, copied there
     return out

@@ -80,9 +80,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "and the writeback stage.", "names"),
     # --- inputs and loading --------------------------------------------------------------------------------
     Setting("SNOWSEG_INPUT_ROOTS", "<project>/data",
-            "Folders the load DAGs may read input files from, separated by the OS path separator (`:`). A "
-            "`file_path`/`path` param must resolve (symlinks followed) inside one of them; dot-files and "
-            "`/proc`, `/sys`, `/dev` are always refused.", "loading", computed=True),
+            "Where the load DAGs may read input files from, separated by the OS path separator (`:`): folders, "
+            "and object-storage prefixes `s3://bucket/prefix/` (read through `SNOWSEG_AWS_CONN_ID`). A "
+            "`file_path`/`path` param must resolve (symlinks followed) inside a folder, or be an `s3://` object, "
+            "prefix or glob below a prefix; dot-files, `..`, credentials in a URL and `/proc`, `/sys`, `/dev` are "
+            "always refused. Default `<project>/data` only when the variable names no root at all.", "loading",
+            computed=True),
     Setting("SNOWSEG_CONTRACTS_DIR", "",
             "Extra folders of dataset contracts (`<name>.yaml`), searched before `include/datasets/`. A DAG's "
             "`contract` param is a name in one of these folders, never a path.", "loading"),
@@ -105,8 +108,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_REPORT_DIR", "$AIRFLOW_HOME/snowseg_reports, else ./reports",
             "Where the segmentation run reports (`<model run id>/index.html`) and the quality reports "
             "(`quality/<run id>/index.html`) are written, and what the loads monitor serves read-only under "
-            "`/snowseg/reports/`. Every Airflow service must see the same folder (docker-compose: the "
-            "`snowseg-reports` volume).", "segmentation", computed=True),
+            "`/snowseg/reports/`: a folder (or `file:///folder`) every Airflow service sees (docker-compose: the "
+            "`snowseg-reports` volume), or `s3://bucket/prefix/` for workers on several machines (written through "
+            "Airflow's ObjectStoragePath and `SNOWSEG_AWS_CONN_ID`; each report is drafted in the default local "
+            "folder, then copied there).", "segmentation", computed=True),
     Setting("SNOWSEG_WORK_DIR", "<report dir>/../snowseg_work",
             "Working folders of segmentation runs: each stage of `segment_customers` writes its output (feature "
             "matrix, k scores, ensemble arrays, profiles) there for the next; a run's folder is removed once it "
@@ -114,8 +119,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "segmentation", computed=True),
     # --- alerts --------------------------------------------------------------------------------------------
     Setting("SNOWSEG_ALERTS_FILE", "$AIRFLOW_HOME/snowseg_alerts.jsonl",
-            "The JSON-lines file every alert is appended to, whatever other channel is on (`AIRFLOW_HOME` "
-            "defaults to `~/airflow`; `.airflow/snowseg_alerts.jsonl` under `make`).", "alerts", computed=True),
+            "Where every alert is kept, whatever other channel is on: a JSON-lines file each alert is appended to "
+            "(or `file:///path`; `AIRFLOW_HOME` defaults to `~/airflow`; `.airflow/snowseg_alerts.jsonl` under "
+            "`make`), or an `s3://bucket/prefix/`: S3 objects cannot be appended to, so each alert is one object "
+            "`<prefix><UTC time>-<id>.json`, and key order is time order.", "alerts", computed=True),
     Setting("SNOWSEG_ALERT_SMTP_TO", "",
             "Comma-separated e-mail addresses: when set, every alert is also sent by e-mail through the SMTP "
             "provider's `SmtpNotifier`, subject `[snowseg] <summary>`.", "alerts"),

@@ -3,7 +3,10 @@
 Channels, chosen by environment (every channel gets the same redacted text):
 
 - always: one JSON line per alert appended to ``SNOWSEG_ALERTS_FILE`` (default
-  ``$AIRFLOW_HOME/snowseg_alerts.jsonl``);
+  ``$AIRFLOW_HOME/snowseg_alerts.jsonl``; a ``file://`` URL is the same). When it is an ``s3://bucket/prefix/``
+  (workers on several machines), S3 objects cannot be appended to: each alert is one object
+  ``<prefix><UTC time, microseconds>-<random id>.json`` holding the same JSON record, so nothing is lost to a
+  concurrent writer and key order is time order. :func:`read_alerts` reads either kind back, oldest first;
 - ``SNOWSEG_ALERT_SMTP_TO`` (comma-separated): also an e-mail through the SMTP provider's
   ``SmtpNotifier`` (``SNOWSEG_ALERT_SMTP_CONN_ID``, ``SNOWSEG_ALERT_SMTP_FROM``);
 - ``SNOWSEG_ALERT_NOTIFIER`` (JSON ``{"class": ..., "kwargs": {...}, "message_field": ...}``): also any
@@ -21,23 +24,52 @@ import html
 import json
 import logging
 import os
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from snowseg import settings
+from snowseg import settings, storage
 from snowseg.redaction import known_secrets, redact
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
 
 log = logging.getLogger(__name__)
 
 
-def alerts_file() -> Path:
-    """``SNOWSEG_ALERTS_FILE``, else ``$AIRFLOW_HOME/snowseg_alerts.jsonl`` (``~/airflow`` as Airflow's default)."""
+def alerts_file() -> Path | ObjectStoragePath:
+    """``SNOWSEG_ALERTS_FILE`` (a path, ``file://`` URL, or the ``ObjectStoragePath`` of an ``s3://`` prefix), else
+    ``$AIRFLOW_HOME/snowseg_alerts.jsonl`` (``~/airflow`` as Airflow's default)."""
     if path := settings.get("SNOWSEG_ALERTS_FILE"):
-        return Path(path)
+        return storage.base("SNOWSEG_ALERTS_FILE", path)
     home = os.environ.get("AIRFLOW_HOME") or str(Path.home() / "airflow")
     return Path(home) / "snowseg_alerts.jsonl"
+
+
+def alert_key(at: datetime) -> str:
+    """The object name of one alert under an ``s3://`` alerts prefix: sorts by time, unique.
+
+    >>> alert_key(datetime(2026, 12, 5, 17, 3, 4, 5, tzinfo=UTC))[:24]
+    '20261205T170304.000005Z-'
+    """
+    return f"{at.astimezone(UTC):%Y%m%dT%H%M%S.%fZ}-{uuid.uuid4().hex[:12]}.json"
+
+
+def read_alerts(limit: int | None = None) -> list[dict]:
+    """The kept alerts, oldest first (the last `limit` of them): the file's lines, or the prefix's objects."""
+    where = alerts_file()
+    if isinstance(where, Path):
+        try:
+            lines = where.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        records = [json.loads(line) for line in lines if line.strip()]
+        return records[-limit:] if limit else records
+    keys = sorted(str(k) for k in where.fs.find(where.path) if str(k).endswith(".json"))
+    keys = keys[-limit:] if limit else keys
+    return [json.loads(where.fs.cat_file(k)) for k in keys]
 
 
 def send_alert(kind: str, message: str, details: Mapping[str, Any] | None = None) -> dict:
@@ -82,6 +114,12 @@ def send_alert(kind: str, message: str, details: Mapping[str, Any] | None = None
     if spec := settings.get("SNOWSEG_ALERT_NOTIFIER"):
         delivered["notifier"] = _deliver(_send_notifier, record, spec)
     path = alerts_file()
+    if not isinstance(path, Path):  # object storage: one object per alert (S3 objects cannot be appended to)
+        obj = path / alert_key(datetime.now(UTC))
+        record["delivered"] = {"file": storage.shown(obj), **delivered}
+        obj.write_text(json.dumps(record, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+        log.warning("ALERT %s: %s", kind, record["summary"])
+        return record
     record["delivered"] = {"file": str(path), **delivered}
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(record, default=str, ensure_ascii=False) + "\n"

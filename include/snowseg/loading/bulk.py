@@ -179,23 +179,28 @@ def load_path_files(
 ) -> list[LoadResult]:
     """Check, split and load every file `path` names; the raw objects are created first.
 
+    `path` is a local file, folder or glob, or an ``s3://`` object, prefix or glob (one object's URL included),
+    confined to the input roots (:func:`snowseg.inputs.check`).
+
     Every file is checked before any PUT. Refused files are recorded in LOAD_AUDIT (REFUSED); the
     accepted ones are loaded, then FileCheckError names the refused ones.
     """
     import tempfile
 
-    from snowseg.inputs import expand
+    from snowseg.inputs import check
     from snowseg.loading import intake
     from snowseg.loading.splitting import split_csv
 
-    infos, refused = intake.check_inputs(expand(path), contract, max_mb=float("inf"))
+    found = check(path, contract, max_mb=float("inf"))  # s3:// objects: local copies while `found` lives
+    infos, refused = found.infos, found.refused
     refusal = intake.put_on_record(conn, names, contract, refused, load_path=LOAD_PATH, dag_id=dag_id,
                                    run_id=run_id)  # also creates the raw objects
     results = []
     for info in infos:
         with tempfile.TemporaryDirectory(prefix="snowseg-bulk-") as tmp:
             # ragged records stay out of the chunks: the COPY would pad or cut them (they are rejected instead)
-            source = ragged.write_without(info, contract, Path(tmp) / "clean") if info.ragged else info.path
+            local = found.local(info)  # LOAD_AUDIT names info.path (the URL of an s3:// input)
+            source = ragged.write_without(local, contract, Path(tmp) / "clean") if info.ragged else local.path
             chunks = split_csv(source, Path(tmp) / "chunks", target_bytes=chunk_bytes, delimiter=contract.csv.delimiter,
                                quotechar=contract.csv.quote)
             results.append(load_chunks(conn, info, chunks, contract, names, parallel=parallel, purge=purge,

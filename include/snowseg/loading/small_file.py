@@ -33,6 +33,7 @@ from snowseg import migrations
 from snowseg import warehouse as wh
 from snowseg.config import DatasetContract
 from snowseg.errors import InputError
+from snowseg.inputs import local_input
 from snowseg.loading import audit, ragged
 from snowseg.loading.checks import FileInfo
 from snowseg.loading.common import (
@@ -101,19 +102,19 @@ def load_file(
         if skipped := already_loaded(cur, names, info, target):
             return skipped
 
-        if info.ragged and on_error != "CONTINUE":
-            _fail_ragged(cur, info, contract, names, batch_id, target, on_error, started, dag_id, run_id)
-
-        with tempfile.TemporaryDirectory(prefix="snowseg-small-") as tmp:
+        # an s3:// input is read from a fresh local copy; LOAD_AUDIT and the messages name the URL (info.path)
+        with local_input(info) as local, tempfile.TemporaryDirectory(prefix="snowseg-small-") as tmp:
+            if info.ragged and on_error != "CONTINUE":
+                _fail_ragged(cur, info, local, contract, names, batch_id, target, on_error, started, dag_id, run_id)
             # ON_ERROR = CONTINUE: the ragged records stay out of the COPY, which would pad or cut them
-            source = str(ragged.write_without(info, contract, tmp)) if info.ragged else info.path
+            source = str(ragged.write_without(local, contract, tmp)) if info.ragged else local.path
             return _stage_and_copy(cur, info, source, contract, names, batch_id=batch_id, target=target,
-                                   on_error=on_error, started=started, dag_id=dag_id, run_id=run_id)
+                                   on_error=on_error, started=started, dag_id=dag_id, run_id=run_id, local=local)
 
 
 def _stage_and_copy(cur: Any, info: FileInfo, source: str, contract: DatasetContract, names: Names, *, batch_id: str,
                     target: str, on_error: str, started: datetime, dag_id: str | None,
-                    run_id: str | None) -> LoadResult:
+                    run_id: str | None, local: FileInfo) -> LoadResult:
     """PUT `source` (the file, or its copy without ragged records) to the intake table's stage, COPY it, publish the
     rows to the raw table with the audit row in one transaction; keep every rejected record."""
     objects = dataset_objects(contract)
@@ -136,13 +137,13 @@ def _stage_and_copy(cur: Any, info: FileInfo, source: str, contract: DatasetCont
                              file_format=quote_literal(names.raw_qualified(objects.file_format_by_name)))
         except Exception as e:  # the connector raises ProgrammingError; keep its text
             tx.rollback()
-            _copy_failed(cur, e, info, source, contract, names, rec, batch_id=batch_id, target=target)
+            _copy_failed(cur, e, info, source, contract, names, rec, batch_id=batch_id, target=target, local=local)
 
         status, loaded, err = summarise_copy(results)
         err = _contract_column(err, contract)
         rejected: list[Rejected] = []
         if status != "SKIPPED" and (err or info.ragged):  # every rejected record, with its line in the file as given
-            rejected = _keep_rejected(cur, info, source, contract, names, batch_id)
+            rejected = _keep_rejected(cur, info, source, contract, names, batch_id, local=local)
             status, err = _with_ragged(status, err, rejected, info)
         if status == "SKIPPED":
             # COPY's load metadata knows this staged path: an earlier attempt loaded it; nothing new parsed
@@ -185,14 +186,14 @@ def _stage_and_copy(cur: Any, info: FileInfo, source: str, contract: DatasetCont
 
 
 def _copy_failed(cur: Any, error: Exception, info: FileInfo, source: str, contract: DatasetContract, names: Names,
-                 rec: audit.AuditRecord, *, batch_id: str, target: str) -> NoReturn:
+                 rec: audit.AuditRecord, *, batch_id: str, target: str, local: FileInfo) -> NoReturn:
     """The COPY failed (ABORT_STATEMENT), nothing was loaded: record the failure once per content, with every rejected
     record (not only the first), in a transaction of its own; raise it."""
     err = _contract_column(audit.parse_copy_error(audit.error_text(error)), contract)
     fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)
     if not audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED"):  # once per content
         with wh.transaction(cur):
-            _keep_rejected(cur, info, source, contract, names, batch_id)
+            _keep_rejected(cur, info, source, contract, names, batch_id, local=local)
             audit.record(cur, names, rec)
     raise LoadFailed(
         f"{info.path}: COPY INTO {target} failed, nothing was loaded "
@@ -211,9 +212,10 @@ def _contract_column(err: audit.CopyError | None, contract: DatasetContract) -> 
 
 
 def _keep_rejected(cur: Any, info: FileInfo, source: str, contract: DatasetContract, names: Names,
-                   batch_id: str) -> list[Rejected]:
+                   batch_id: str, *, local: FileInfo) -> list[Rejected]:
     """Store every record Snowflake's validator rejects in `source` (the file, or its copy without ragged records,
-    whose lines are mapped back), and the ragged records; returns them, located in the file as given.
+    whose lines are mapped back), and the ragged records; returns them, located in the file as given. `local` is
+    `info` with the path of the file as read (a local copy of an object-storage input).
 
     ``VALIDATION_MODE`` takes only the standard load form into a table with exactly the contract's columns, and a
     table stage loads only into its own table: the file is validated from the shadow table's stage, then removed.
@@ -223,9 +225,9 @@ def _keep_rejected(cur: Any, info: FileInfo, source: str, contract: DatasetContr
     put = wh.run(cur, "loading/put_file.sql", file_url=wh.put_file_url(source), stage_path=shadow_stage, parallel="4")
     validated = validate_files(cur, names, contract, [str(put[0][1])], stage_path=shadow_stage)
     wh.run(cur, "loading/remove_staged_files.sql", stage_path=shadow_stage)
-    if source != info.path:  # the copy without ragged records: its lines are not the file's
+    if source != local.path:  # the copy without ragged records: its lines are not the file's
         validated = [replace(r, line=ragged.source_line(info, r.line)) for r in validated]
-        validated += ragged.rejected_records(info, contract)
+        validated += ragged.rejected_records(local, contract)
     rejected = sorted(validated, key=lambda r: r.line or 0)
     store_rejected(cur, names, contract, batch_id=batch_id, load_path=LOAD_PATH, file_name=info.name,
                    rejected=rejected)
@@ -252,8 +254,8 @@ def _with_ragged(status: str, err: audit.CopyError | None, rejected: list[Reject
     return ("PARTIALLY_LOADED" if status == "LOADED" else status), err
 
 
-def _fail_ragged(cur: Any, info: FileInfo, contract: DatasetContract, names: Names, batch_id: str, target: str,
-                 on_error: str, started: datetime, dag_id: str | None, run_id: str | None) -> NoReturn:
+def _fail_ragged(cur: Any, info: FileInfo, local: FileInfo, contract: DatasetContract, names: Names, batch_id: str,
+                 target: str, on_error: str, started: datetime, dag_id: str | None, run_id: str | None) -> NoReturn:
     """A file with ragged records under ABORT_STATEMENT or SKIP_FILE: as Snowflake's COPY would, load nothing and
     report the first error; every rejected record (ragged or not) is kept, from Snowflake's validator.
 
@@ -266,7 +268,7 @@ def _fail_ragged(cur: Any, info: FileInfo, contract: DatasetContract, names: Nam
     )
     with wh.transaction(cur):
         known = audit.find_outcome(cur, names, info.sha256, target, LOAD_PATH, "FAILED")
-        rejected = _keep_rejected(cur, info, info.path, contract, names, batch_id) if not known else []
+        rejected = _keep_rejected(cur, info, local.path, contract, names, batch_id, local=local) if not known else []
         err = _first_error(rejected, info, contract) if rejected else None
         if not known:
             fill(rec, "FAILED", parsed=info.rows, loaded=0, err=err)

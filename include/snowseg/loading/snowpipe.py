@@ -280,8 +280,11 @@ def upload(s3_hook: Any, landing: Landing, info: FileInfo, contract: DatasetCont
 
     path = staged_path(info)
     key = landing.prefix + path
-    with tempfile.TemporaryDirectory(prefix="snowseg-landing-") as tmp:
-        source = ragged.write_without(info, contract, tmp) if info.ragged else info.path
+    from snowseg.inputs import local_input
+
+    # an s3:// input is uploaded from a fresh local copy (its content hash checked); the audit names its URL
+    with local_input(info) as local, tempfile.TemporaryDirectory(prefix="snowseg-landing-") as tmp:
+        source = ragged.write_without(local, contract, tmp) if info.ragged else local.path
         s3_hook.load_file(filename=str(source), key=key, bucket_name=landing.bucket, replace=True)
     log.info("uploaded %s (%d bytes%s) to s3://%s/%s", info.path, info.bytes,
              f", without {len(info.ragged)} ragged records" if info.ragged else "", landing.bucket, key)

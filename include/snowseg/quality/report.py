@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from snowseg.report import publish
+
 
 def write_quality_report(out_dir: Path, *, run_id: str, verdicts: list, pictures_html: str = "",
                          history: list[tuple] | None = None) -> Path:
@@ -63,6 +65,7 @@ img{{max-width:100%}}</style></head>
 """
     out = out_dir / "index.html"
     out.write_text(page, encoding="utf-8")
+    publish(out_dir)  # with an s3:// report base (SNOWSEG_REPORT_DIR): the page and its pictures, copied there
     return out
 
 
