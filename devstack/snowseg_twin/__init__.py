@@ -26,6 +26,12 @@ def s3_port() -> int:
     return int(os.environ.get("SNOWSEG_S3_PORT", "8766"))
 
 
+def memory_limit() -> str:
+    """DuckDB's memory limit in the twin server (SNOWSEG_TWIN_MEMORY_LIMIT, default 3GB); beyond it DuckDB spills to
+    <twin home>/tmp."""
+    return os.environ.get("SNOWSEG_TWIN_MEMORY_LIMIT", "3GB")
+
+
 def copy_batch_bytes() -> int:
     """Decompressed bytes the twin's COPY reads, converts and inserts at a time (SNOWSEG_TWIN_COPY_BATCH_BYTES,
     default 16 MiB): the bound on a COPY's memory, whatever the size of its files."""

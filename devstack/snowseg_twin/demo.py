@@ -171,7 +171,47 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"DAG {dag_id}", log)
 
     print("== 5/5 segments")
-    return _print_summary(_quality_report(logs / "segment_customers.log"), contract_name)
+    rc = _print_summary(_quality_report(logs / "segment_customers.log"), contract_name)
+    _print_timings([dag_id for dag_id, _ in runs], logs / "timings.json", rows=args.rows if not args.file else None,
+                   load=args.load, file=path)
+    return rc
+
+
+def task_timings(dag_id: str) -> list[dict]:
+    """The tasks of `dag_id`'s latest run in the Airflow metadata DB: task, state, seconds (start to end)."""
+    from airflow.models import DagRun, TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id)
+                              .order_by(DagRun.id.desc()).limit(1)).first()
+        if run is None:
+            return []
+        tis = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == dag_id,
+                                                         TaskInstance.run_id == run.run_id)).all()
+        done = [ti for ti in tis if ti.start_date and ti.end_date]
+        return [{"dag_id": dag_id, "task_id": ti.task_id, "state": str(ti.state),
+                 "seconds": round((ti.end_date - ti.start_date).total_seconds(), 3)}
+                for ti in sorted(done, key=lambda ti: ti.start_date)]
+
+
+def _print_timings(dag_ids: list[str], out: Path, **facts: object) -> None:
+    """Each task's seconds in the runs just made (a table, and JSON in `out` for bench/bench_demo.py)."""
+    try:
+        rows = [t for dag_id in dag_ids for t in task_timings(dag_id)]
+    except Exception as e:  # the timings are a courtesy: the job's outcome is printed above
+        print(f"(task timings unavailable: {type(e).__name__}: {e})")
+        return
+    if not rows:
+        return
+    print("\nstage timings (task start to end, from Airflow's metadata DB)")
+    print(f"  {'DAG':18} {'task':16} {'state':8} {'seconds':>8}")
+    for t in rows:
+        print(f"  {t['dag_id']:18} {t['task_id']:16} {t['state']:8} {t['seconds']:8.1f}")
+    out.write_text(json.dumps({**{k: str(v) if isinstance(v, Path) else v for k, v in facts.items()},
+                               "tasks": rows}, indent=2))
+    print(f"  (saved {out})")
 
 
 def _sample_orders(path: Path) -> None:

@@ -23,20 +23,23 @@ Run: ``python -m snowseg_twin.server --port 8765 [--home .twin]``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
+import re
 import os
 import signal
+import uuid
 from pathlib import Path
 
 import duckdb
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from snowseg_twin import twin_home
+from snowseg_twin import memory_limit, twin_home
 from snowseg_twin.extensions import _fakesnow_compat as compat
 from snowseg_twin.extensions._fakesnow_compat import GLOBAL_DATABASE_NAME, FakeSnow, info_schema, macros, show
 
@@ -74,6 +77,14 @@ class PersistentFakeSnow(FakeSnow):
         self.duck_conn.execute(info_schema.fs_global_creation_sql())
         self.duck_conn.execute(show.fs_global_creation_sql())
         self.duck_conn.execute("SET GLOBAL TimeZone = 'UTC'")
+        # bounded memory, whatever the tables' size: DuckDB spills big joins and aggregations to home/tmp
+        # (a warehouse's local disk) instead of taking 80 % of the machine's RAM, its default
+        limit = memory_limit()
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, re.IGNORECASE):
+            raise ValueError(f"SNOWSEG_TWIN_MEMORY_LIMIT={limit!r}: give a size such as 3GB or 512MB")
+        (home / "tmp").mkdir(exist_ok=True)
+        self.duck_conn.execute(f"SET GLOBAL memory_limit = '{limit}'")
+        self.duck_conn.execute(f"SET GLOBAL temp_directory = '{home / 'tmp'}'")
         for db_file in sorted(db_dir.glob("*.db")):
             self._attach(db_file)
 
@@ -104,7 +115,49 @@ async def health(_: Request) -> JSONResponse:
     )
 
 
-async def query_request(request: Request) -> JSONResponse:
+#: Snowflake answers a statement that is still running with "query in progress" (code 333333) and the connector then
+#: asks the getResultUrl it was given until the result is there; the connector gives up on an answer after 60 s and
+#: sends the statement again (the twin would then refuse the busy session, or run it twice). So the twin answers
+#: "in progress" after this many seconds (SNOWSEG_TWIN_IN_PROGRESS_SECONDS) and keeps the statement running.
+QUERY_IN_PROGRESS = "333333"
+_running: dict[str, asyncio.Future[Response]] = {}
+
+
+def in_progress_seconds() -> float:
+    return float(os.environ.get("SNOWSEG_TWIN_IN_PROGRESS_SECONDS", "40"))
+
+
+async def query_request(request: Request) -> Response:
+    """fakesnow's query route, answering "in progress" for a long statement (see QUERY_IN_PROGRESS)."""
+    await request.body()  # read now: the statement may outlive this exchange
+    return await _answer(asyncio.ensure_future(_run_query(request)), None)
+
+
+async def query_result(request: Request) -> Response:
+    """GET /queries/<id>/result: a long statement's result once it is there, else "in progress" again."""
+    qid = request.path_params["qid"]
+    running = _running.get(qid)
+    if running is None:
+        return JSONResponse({"data": {"errorCode": "000709", "sqlState": "02000", "queryId": qid}, "code": "000709",
+                             "message": f"Statement {qid} not found", "success": False})
+    return await _answer(running, qid)
+
+
+async def _answer(running: asyncio.Future[Response], qid: str | None) -> Response:
+    done, _ = await asyncio.wait({running}, timeout=in_progress_seconds())
+    if running in done:
+        if qid is not None:
+            _running.pop(qid, None)
+        return running.result()
+    if qid is None:
+        qid = str(uuid.uuid4())
+        logger.info("statement %s still running after %ss: answered in progress", qid, in_progress_seconds())
+    _running[qid] = running
+    return JSONResponse({"data": {"queryId": qid, "getResultUrl": f"/queries/{qid}/result"},
+                         "code": QUERY_IN_PROGRESS, "message": "Query execution in progress", "success": True})
+
+
+async def _run_query(request: Request) -> Response:
     """fakesnow's query route, with its HTTP 500 for an unhandled twin error turned into a query error.
 
     The connector retries 5xx answers for minutes (right for Snowflake's transient faults); a twin
@@ -136,7 +189,7 @@ def build_app(home: Path) -> Starlette:
     routes = [
         Route(r.path, query_request, methods=["POST"]) if r.path == "/queries/v1/query-request" else r
         for r in compat.server_routes()
-    ]
+    ] + [Route("/queries/{qid}/result", query_result, methods=["GET"])]
     from snowseg_twin.extensions import snowpipe_rest
 
     return Starlette(routes=[*routes, *snowpipe_rest.routes, Route("/twin/health", health, methods=["GET"])])

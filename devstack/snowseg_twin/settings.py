@@ -30,6 +30,17 @@ TWIN_SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_TWIN_QUERY_LOG", "",
             "A file the twin appends every statement of a logged-in session to, with its user, role and "
             "`QUERY_TAG` (the statement catalogue test reads it).", "twin"),
+    Setting("SNOWSEG_TWIN_MEMORY_LIMIT", "3GB",
+            "DuckDB's memory limit in the twin server; bigger joins and aggregations spill to `<twin home>/tmp` "
+            "(with the COPY's batches and Python, the server stays under about 4 GB at 1e7 rows).", "twin"),
+    Setting("SNOWSEG_TWIN_IN_PROGRESS_SECONDS", "40",
+            "A statement still running after this many seconds is answered \"query in progress\" (code 333333, "
+            "with a `getResultUrl` the connector polls), as Snowflake does before the connector's 60-s request "
+            "timeout.", "twin"),
+    Setting("SNOWSEG_TWIN_SLOW_STATEMENT_SECONDS", "",
+            "When set, the twin logs every statement that took longer than this many seconds (its log, logger "
+            "`snowseg_twin.slow`: seconds, role, the SQL's first 300 characters), to see where a run's time goes "
+            "in the warehouse.", "twin"),
     Setting("SNOWSEG_TWIN_COPY_BATCH_BYTES", "16777216",
             "Decompressed bytes the twin's COPY reads, converts and inserts at a time (16 MiB): the bound on a "
             "COPY's memory, whatever the size of its files.", "twin"),

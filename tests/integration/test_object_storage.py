@@ -77,6 +77,21 @@ def test_an_s3_input_loads_through_each_load_dag_once(dag_id, run_dag, sf, datab
     assert [r[:3] for r in _audit(sf, database)] == [r[:3] for r in expected]
 
 
+def test_a_ragged_record_of_an_s3_input_is_rejected_with_its_text(run_dag, sf, database, bucket, tmp_path):
+    """A record with an extra field in an s3:// input of the bulk path: the rest load, and the record is in the
+    rejected table with its line and its text, read back from the object (every row parsed is loaded or rejected)."""
+    src = write_sales_csv(tmp_path / "r.csv", 50, seed=41)
+    lines = src.read_text().splitlines()
+    lines[10] = lines[10] + ",extra"
+    src.write_text("\n".join(lines) + "\n")
+    url = _upload(bucket, "in/ragged/r.csv", src)
+    dr, states = run_dag("load_bulk_stage", path=url, chunk_mb=0.01)
+    assert dr.state == "success", states
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(49,)]
+    got = query(sf, f"select LINE, REJECTED_RECORD from {database}.RAW.SALES_REJECTED")
+    assert [(int(line), record) for line, record in got] == [(11, lines[10])]
+
+
 def test_reports_go_to_s3_and_the_monitor_serves_them(run_dag, sf, database, bucket, tmp_path, monkeypatch,
                                                       airflow_db):
     """With SNOWSEG_REPORT_DIR=s3://...: a file loaded from S3, then segment_customers; the quality report and the

@@ -57,6 +57,31 @@ def test_state_survives_restart(tmp_path):
         twin.stop()
 
 
+def test_a_long_statement_is_answered_in_progress_and_runs_once(tmp_path):
+    """Snowflake answers a statement still running with "query in progress" (333333) and a getResultUrl the
+    connector polls; the twin does so after SNOWSEG_TWIN_IN_PROGRESS_SECONDS (here 0.05 s; 40 by default, under the
+    connector's 60-s request timeout, after which it would send the statement again). The slow INSERT's result
+    comes through the polls, and its rows are there once."""
+    import requests
+
+    twin = Twin(tmp_path / "home", env={"SNOWSEG_TWIN_IN_PROGRESS_SECONDS": "0.05"}).start()
+    try:
+        conn = snowflake.connector.connect(**twin.connect_kwargs(admin=True))
+        _exec(conn, "create database if not exists P", "create schema if not exists P.S",
+              "create table P.S.N (X number)", "create table P.S.T (X number)",
+              "insert into P.S.N select seq4() from table(generator(rowcount => 2000))")
+        with conn.cursor() as cur:
+            cur.execute("insert into P.S.T select a.X * 2000 + b.X from P.S.N a, P.S.N b")
+            assert cur.fetchall() == [(4_000_000,)] and cur.rowcount == 4_000_000
+        assert _exec(conn, "select count(*), count(distinct X) from P.S.T") == [(4_000_000, 4_000_000)]
+        conn.close()
+        gone = requests.get(f"http://127.0.0.1:{twin.port}/queries/no-such-id/result", timeout=10).json()
+        assert (gone["success"], gone["code"]) == (False, "000709")
+    finally:
+        twin.stop()
+    assert "answered in progress" in (tmp_path / "home.log").read_text(errors="replace")
+
+
 def test_pipe_load_metadata_survives_a_crash(tmp_path):
     """A pipe, its load history and Snowpipe's 14-day memory of loaded files survive a SIGKILL of the twin:
     after the restart COPY_HISTORY still shows the load, and the same object sent again is not loaded twice."""

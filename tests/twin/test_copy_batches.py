@@ -191,6 +191,49 @@ def test_values_sql_cannot_vouch_for_still_load(cur: Cursor, tmp_path: Path) -> 
     assert count(cur, "T") == 41
 
 
+def test_a_plain_batch_and_a_later_odd_one_are_judged_alike(cur: Cursor, tmp_path: Path) -> None:
+    """The engine drops a number's syntax check (and a short text's length check) for a batch whose bytes show it
+    cannot fail; a later batch with an underscore, an exponent followed by a point, or a text too long is still
+    judged value by value, as Snowflake does: those records are rejected, the rest load."""
+    cur.execute("CREATE TABLE T (K NUMBER, A NUMBER(6,2), S VARCHAR(3))")
+    rows = [f"{i},{i}.5,ab" for i in range(1, 31)] + ["31,-.5,abc", "32,1_000,ab", "33,8e0.,ab", "34,+7,abcd", "35,1.,x"]
+    put(cur, tmp_path, "p.csv", "\n".join(rows) + "\n", "@%T")
+    cur.execute("COPY INTO T FROM @%T ON_ERROR = CONTINUE")
+    (row,) = cur.fetchall()
+    assert (row["status"], row["rows_parsed"], row["rows_loaded"], row["errors_seen"]) == ("PARTIALLY_LOADED", 35, 32, 3)
+    assert row["first_error"] == "Numeric value '1_000' is not recognized"
+    assert (row["first_error_line"], row["first_error_character"]) == (32, 4)
+    cur.execute("SELECT K, A, S FROM T WHERE K > 30 ORDER BY K")
+    assert [tuple(r.values()) for r in cur.fetchall()] == [
+        (31, Decimal("-0.50"), "abc"), (35, Decimal("1.00"), "x"),
+    ]  # fmt: skip
+    assert count(cur, "T") == 32
+
+
+@pytest.mark.parametrize("duck_type", ["DECIMAL(12,2)", "DECIMAL(6,0)", "DECIMAL(38,0)", "DECIMAL(4,1)", "BIGINT"])
+def test_plain_number_bytes_leave_nothing_for_the_syntax_check(duck_type: str) -> None:
+    """_values.PLAIN_NUMBER_BYTES: over digits, point and signs, DuckDB's cast (to DECIMAL, or through DECIMAL(38,0)
+    to an integer, as fast_sql() casts) succeeds only on strings the number syntax accepts: every string of up to
+    five such characters (digits 0 and 1 stand for all) is checked."""
+    import itertools
+    import re
+
+    import duckdb
+
+    from snowseg_twin.extensions._values import _NUMBER_RE2, PLAIN_NUMBER_BYTES
+
+    assert PLAIN_NUMBER_BYTES == b"0123456789.+-"
+    strings = ["".join(p) for n in range(1, 6) for p in itertools.product("01.+-", repeat=n)]
+    cast = f"TRY_CAST(v AS {duck_type})" if duck_type.startswith("DECIMAL") else \
+        f"TRY_CAST(TRY_CAST(v AS DECIMAL(38,0)) AS {duck_type})"
+    con = duckdb.connect()
+    con.execute("CREATE TABLE s (v VARCHAR)")
+    con.executemany("INSERT INTO s VALUES (?)", [[v] for v in strings])
+    accepted = [v for (v,) in con.execute(f"SELECT v FROM s WHERE {cast} IS NOT NULL").fetchall()]
+    assert len(accepted) > 100
+    assert [v for v in accepted if not re.fullmatch(_NUMBER_RE2, v)] == []
+
+
 def test_an_escape_later_in_the_file_reads_the_rest_exactly(cur: Cursor, tmp_path: Path) -> None:
     """A backslash (ESCAPE_UNENCLOSED_FIELD's default) batches into the file: the records before it load as usual, an
     escaped delimiter and an escaped newline after it are data, and a bad value after the escaped newline is reported

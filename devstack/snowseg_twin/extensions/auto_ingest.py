@@ -14,7 +14,12 @@ with the COPY of every auto-ingest pipe whose stage location holds it. The worke
 
 Started by the twin server when AWS_ENDPOINT_URL is set (``--s3-endpoint`` sets it).
 
-Differs from Snowflake: one poll every `interval` seconds (default 0.5 s) rather than Snowflake's
+An idle poll costs next to nothing (it runs beside every COPY the twin serves, on the same cores): one SQS
+client and the queue's URL are kept (made again after an error), a receive waits up to `wait_seconds` for a
+message (SQS long polling: a message is read as soon as it arrives, and an empty queue is asked once per wait,
+not per `interval`), and the pipes' catalogs are read only when messages came.
+
+Differs from Snowflake: a poll every `interval` seconds (default 0.5 s) of up to `wait_seconds` (default 2 s) rather than Snowflake's
 internal schedule; ObjectRemoved events are ignored; messages are deleted even for paused pipes (the
 files are kept pending in the twin instead of on the queue).
 """
@@ -26,6 +31,7 @@ import json
 import logging
 import os
 import threading
+import time
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -47,33 +53,57 @@ def _records(body: str) -> list[dict[str, Any]] | None:
     return [r for r in message.get("Records", []) if str(r.get("eventName", "")).startswith("ObjectCreated")]
 
 
-def _queue_url(sqs: Any) -> str | None:  # noqa: ANN401
+def _queue_url(sqs: Any, recheck_pipes: bool = True) -> str | None:  # noqa: ANN401
     """The Snowpipe queue's URL; re-created if auto-ingest pipes exist but moto lost it (moto restarted),
-    as Snowflake's queue outlives any one connection."""
+    as Snowflake's queue outlives any one connection (the pipes are only looked for when `recheck_pipes`)."""
     try:
         return sqs.get_queue_url(QueueName=pipes.QUEUE_NAME)["QueueUrl"]
     except Exception:  # no auto-ingest pipe created yet, or moto was restarted
-        if not any(p.auto_ingest for p in pipes.all_pipes()):
+        if not recheck_pipes or not any(p.auto_ingest for p in pipes.all_pipes()):
             return None
         pipes.notification_channel()
         return sqs.get_queue_url(QueueName=pipes.QUEUE_NAME)["QueueUrl"]
 
 
-def poll_once(wait_seconds: int = 0) -> int:
+#: Without a queue, how often (seconds) the worker reads the pipes' catalogs for an auto-ingest pipe whose
+#: queue moto lost (creating an auto-ingest pipe creates the queue, so the next poll finds it anyway)
+RECHECK_PIPES_SECONDS = 10.0
+
+
+class _Channel:
+    """The SQS client and queue URL a worker keeps between polls."""
+
+    def __init__(self) -> None:
+        self.sqs: Any = None
+        self.url: str | None = None
+        self.pipes_checked = 0.0  # time.monotonic() of the last look for auto-ingest pipes without a queue
+
+    def reset(self) -> None:
+        self.sqs, self.url = None, None
+
+
+def poll_once(wait_seconds: int = 0, channel: _Channel | None = None) -> int:
     """Read one batch of messages and queue their objects on the pipes; returns the messages read."""
-    sqs = pipes.sqs_client()
-    url = _queue_url(sqs)
+    channel = channel or _Channel()
+    if channel.sqs is None:
+        channel.sqs = pipes.sqs_client()
+    sqs = channel.sqs
+    if channel.url is None:
+        recheck = time.monotonic() - channel.pipes_checked >= RECHECK_PIPES_SECONDS
+        if recheck:
+            channel.pipes_checked = time.monotonic()
+        channel.url = _queue_url(sqs, recheck)
+    url = channel.url
     if url is None:
         return 0
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds).get(
         "Messages", []
     )
     now = datetime.datetime.now(datetime.UTC)
-    auto = [p for p in pipes.all_pipes() if p.auto_ingest]
-    for p in auto:
-        pipes.channel_stats.setdefault(p.pipe_id, {})["lastPulledFromChannelTimestamp"] = now
+    pipes.channel_pulled_at[:] = [now]
     if not messages:
         return 0
+    auto = [p for p in pipes.all_pipes() if p.auto_ingest]
     locations = {}
     for p in auto:
         try:
@@ -107,30 +137,32 @@ def poll_once(wait_seconds: int = 0) -> int:
 class Worker(threading.Thread):
     """Polls the Snowpipe queue until stopped."""
 
-    def __init__(self, interval: float = 0.5) -> None:
+    def __init__(self, interval: float = 0.5, wait_seconds: int = 2) -> None:
         super().__init__(name="snowseg-auto-ingest", daemon=True)
-        self.interval = interval
+        self.interval, self.wait_seconds = interval, wait_seconds
         self._stop_event = threading.Event()
+        self._channel = _Channel()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
             try:
-                while poll_once():
+                while poll_once(self.wait_seconds, self._channel) and not self._stop_event.is_set():
                     pass
             except Exception:
                 logger.exception("auto-ingest poll failed")
+                self._channel.reset()  # moto restarted, queue gone: a new client and URL next time
             self._stop_event.wait(self.interval)
 
-    def stop(self, timeout: float = 5) -> None:
+    def stop(self, timeout: float = 10) -> None:
         self._stop_event.set()
         self.join(timeout)
 
 
-def start(interval: float = 0.5) -> Worker | None:
+def start(interval: float = 0.5, wait_seconds: int = 2) -> Worker | None:
     """Start the worker if AWS_ENDPOINT_URL points at an S3/SQS endpoint (moto); None otherwise."""
     if not os.environ.get("AWS_ENDPOINT_URL"):
         return None
-    worker = Worker(interval)
+    worker = Worker(interval, wait_seconds)
     worker.start()
     logger.info("auto-ingest worker polling %s on %s", pipes.QUEUE_NAME, os.environ["AWS_ENDPOINT_URL"])
     return worker

@@ -15,6 +15,9 @@ statement the session runs.
 
 The query log: with env SNOWSEG_TWIN_QUERY_LOG=<path>, every statement a logged-in session sends is appended
 to that file as a JSON line (time, user, role, query tag, SQL text), what Snowflake's QUERY_HISTORY would show.
+With env SNOWSEG_TWIN_SLOW_STATEMENT_SECONDS=<s>, a statement that succeeds after more than s seconds is logged
+(the twin's log, logger ``snowseg_twin.slow``: seconds, role, the SQL's first 300 characters): where a run's
+time goes in the warehouse, as Snowflake's query profile would say.
 
 Differs from Snowflake: an account-level TIMEZONE (ALTER ACCOUNT) is not modelled; other ALTER SESSION
 parameters are left to fakesnow (which accepts and ignores them).
@@ -24,7 +27,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
+import time
 import re
 import threading
 from typing import Any
@@ -42,6 +47,8 @@ _SET = re.compile(r"^\s*ALTER\s+SESSION\s+SET\s+(?P<name>TIMEZONE|QUERY_TAG)\s*=
 _UNSET = re.compile(r"^\s*ALTER\s+SESSION\s+UNSET\s+(?P<name>TIMEZONE|QUERY_TAG)\s*;?\s*$", re.IGNORECASE)
 UNPARSABLE = [_SET, _UNSET]
 QUERY_LOG_ENV = "SNOWSEG_TWIN_QUERY_LOG"
+SLOW_ENV = "SNOWSEG_TWIN_SLOW_STATEMENT_SECONDS"
+_slow_log = logging.getLogger("snowseg_twin.slow")
 _TAG = "_snowseg_query_tag"
 _log_lock = threading.Lock()
 
@@ -70,17 +77,35 @@ def query_tag(conn: Any) -> str:  # noqa: ANN401
     return conn.__dict__.get(_TAG, "")
 
 
-def record(cursor: Any, command: str, params: Any) -> None:  # noqa: ANN401
-    """Before-hook: append the statement to the query log (SNOWSEG_TWIN_QUERY_LOG), for sessions that logged in."""
+def record(cursor: Any, command: str, params: Any) -> Any:  # noqa: ANN401
+    """Before-hook: append the statement to the query log (SNOWSEG_TWIN_QUERY_LOG), for sessions that logged in;
+    with SNOWSEG_TWIN_SLOW_STATEMENT_SECONDS, a callback that logs the statement if it was slow."""
     path = os.environ.get(QUERY_LOG_ENV)
     session = session_context.get(compat.connection(cursor))
-    if not path or session is None:
+    if session is None:
         return None
+    slow = _slow_callback(command, session.role)
+    if not path:
+        return slow
     line = json.dumps({"at": datetime.datetime.now(datetime.UTC).isoformat(), "user": session.user,
                        "role": session.role, "query_tag": query_tag(compat.connection(cursor)), "sql": command})
     with _log_lock, open(path, "a", encoding="utf-8") as f:
         f.write(line + "\n")
-    return None
+    return slow
+
+
+def _slow_callback(command: str, role: str) -> Any:  # noqa: ANN401
+    threshold = os.environ.get(SLOW_ENV)
+    if not threshold:
+        return None
+    start = time.perf_counter()
+
+    def done() -> None:
+        seconds = time.perf_counter() - start
+        if seconds > float(threshold):
+            _slow_log.warning("slow statement %.2fs (role %s): %s", seconds, role, " ".join(command.split())[:300])
+
+    return done
 
 
 def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwargs: Any) -> bool:  # noqa: ANN401

@@ -57,7 +57,19 @@ def rejected_records(info: FileInfo, contract: DatasetContract) -> list[Rejected
 
 
 def _texts(info: FileInfo, contract: DatasetContract) -> dict[int, str]:
-    """The ragged records' text by first line, read from the file if it still has the checked content."""
+    """The ragged records' text by first line, read from the file if it still has the checked content (an s3://
+    input: from a fresh local copy of the object, checked the same way)."""
+    from snowseg import storage
+
+    if storage.is_url(info.path):
+        from snowseg.errors import InputError
+        from snowseg.inputs import local_input
+
+        try:
+            with local_input(info) as local:
+                return _texts(local, contract)
+        except (InputError, OSError):  # changed since the checks, or gone
+            return {}
     path = Path(info.path)
     try:
         if hashlib.sha256(path.read_bytes()).hexdigest() != info.sha256:

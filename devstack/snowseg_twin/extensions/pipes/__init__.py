@@ -64,7 +64,13 @@ from snowseg_twin.extensions.pipes.catalog import (
     open_catalog,
     root_connection,
 )
-from snowseg_twin.extensions.pipes.channel import QUEUE_NAME, channel_stats, notification_channel, sqs_client
+from snowseg_twin.extensions.pipes.channel import (
+    QUEUE_NAME,
+    channel_pulled_at,
+    channel_stats,
+    notification_channel,
+    sqs_client,
+)
 from snowseg_twin.extensions.pipes.dependencies import STOPPED_FILE_FORMAT_DROPPED, STOPPED_STAGE_DROPPED, stopped
 from snowseg_twin.extensions.pipes.loader import enqueue, kick, process, wait_idle
 from snowseg_twin.extensions.pipes.locations import Location, accepts, location
@@ -83,6 +89,7 @@ __all__ = [
     "accepts",
     "all_pipes",
     "by_id",
+    "channel_pulled_at",
     "channel_stats",
     "copy_history_rows",
     "delete_pipe",

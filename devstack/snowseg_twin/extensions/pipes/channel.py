@@ -10,6 +10,8 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 QUEUE_NAME = "sf-snowpipe-AIDASNOWSEGTWIN-local"
 # pipe_id -> channel timestamps kept by the auto-ingest worker (not persisted)
 channel_stats: dict[str, dict[str, Any]] = {}
+# when the auto-ingest worker last read the queue (one entry once it has): every auto-ingest pipe pulls from it
+channel_pulled_at: list[Any] = []
 
 
 def _region() -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from duckdb import DuckDBPyConnection
 
 from snowseg_twin.extensions.pipes.catalog import PIPE_FILES, Pipe, open_catalog
-from snowseg_twin.extensions.pipes.channel import channel_stats, outstanding_messages
+from snowseg_twin.extensions.pipes.channel import channel_pulled_at, channel_stats, outstanding_messages
 from snowseg_twin.extensions.pipes.dependencies import stopped
 
 
@@ -52,6 +52,8 @@ def status(pipe: Pipe) -> dict[str, Any]:
         stats = channel_stats.get(pipe.pipe_id, {})
         out["notificationChannelName"] = pipe.notification_channel
         out["numOutstandingMessagesOnChannel"] = outstanding_messages()
+        if channel_pulled_at:
+            stats = {**stats, "lastPulledFromChannelTimestamp": channel_pulled_at[0]}
         for key in ("lastReceivedMessageTimestamp", "lastForwardedMessageTimestamp", "lastPulledFromChannelTimestamp"):
             if key in stats:
                 out[key] = format_timestamp(stats[key])
