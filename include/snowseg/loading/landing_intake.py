@@ -177,8 +177,9 @@ def ignore_reason(relative: str) -> str | None:
 
     Examples
     --------
-    >>> [ignore_reason(p) for p in ("2026/a.csv", "b.CSV.gz", ".c.csv", ".x/d.csv", "_temporary/0/e.csv",
-    ...                             "f.csv._COPYING_", "g.csv.tmp", "h.csv~", "i.json")]  # doctest: +NORMALIZE_WHITESPACE
+    >>> paths = ("2026/a.csv", "b.CSV.gz", ".c.csv", ".x/d.csv", "_temporary/0/e.csv", "f.csv._COPYING_", "g.csv.tmp",
+    ...          "h.csv~", "i.json")
+    >>> [ignore_reason(p) for p in paths]  # doctest: +NORMALIZE_WHITESPACE
     [None, None, 'a dot-file or dot-folder', 'a dot-file or dot-folder', 'being written (a _ name)',
      'being written', 'being written', 'being written', 'not a CSV file (.csv, .csv.gz)']
     """
