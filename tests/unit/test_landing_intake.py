@@ -106,7 +106,7 @@ def test_settle_seconds_must_be_a_number(monkeypatch, value: str):
     monkeypatch.setenv("SNOWSEG_BULK_SETTLE_SECONDS", value)
     with pytest.raises(LandingError) as e:
         settle_seconds()
-    assert e.value.landing == value
+    assert (e.value.setting, e.value.value) == ("SNOWSEG_BULK_SETTLE_SECONDS", value)
 
 
 def test_landing_url_local_default_and_confinement(monkeypatch, tmp_path: Path):

@@ -56,10 +56,10 @@ COPYING_MARKER = "_COPYING_"
 
 
 class LandingError(InputError):
-    """The landing setting or listing cannot be used: ``landing`` is the setting's value, the message says why."""
+    """A scheduled-intake setting cannot be used: ``setting`` names it, ``value`` is its value, the message says why."""
 
-    def __init__(self, message: str, *, landing: str):
-        self.landing = landing
+    def __init__(self, message: str, *, setting: str, value: str):
+        self.setting, self.value = setting, value
         super().__init__(message)
 
 
@@ -89,7 +89,7 @@ def settle_seconds() -> float:
         seconds = -1.0
     if seconds < 0:
         raise LandingError(f"SNOWSEG_BULK_SETTLE_SECONDS must be a number of seconds >= 0, got {text!r}",
-                           landing=text)
+                           setting="SNOWSEG_BULK_SETTLE_SECONDS", value=text)
     return seconds
 
 
@@ -129,7 +129,7 @@ an s3:// prefix, got 'ftp://host/x'
         return text.rstrip("/") + "/"
     if "://" in text and not text.startswith("file://"):
         raise LandingError(f"SNOWSEG_BULK_LANDING must be a folder under the input roots or an s3:// prefix, got "
-                           f"{text!r}", landing=text)
+                           f"{text!r}", setting="SNOWSEG_BULK_LANDING", value=text)
     return f"file://{confine(text.removeprefix('file://'))}"
 
 
