@@ -322,14 +322,6 @@ class Intake:
     selection: Selection
     results: list[Any] = field(default_factory=list)  # LoadResult, one per loaded or skipped file
 
-    @property
-    def nothing_new(self) -> bool:
-        """No new file, or every new file's content was loaded before."""
-        return all(r.status == "SKIPPED" for r in self.results)
-
-    def describe(self) -> str:
-        return "; ".join([self.selection.describe(), *(r.message for r in self.results)])
-
 
 def take_new_files(
     conn: Any, contract: Any, names: Any, *, chunk_bytes: int, parallel: int = 4, purge: bool = True,
@@ -353,7 +345,7 @@ def take_new_files(
     Returns
     -------
     Intake
-        ``nothing_new`` when no file was new or every new file's content was loaded before.
+        No results when no file was new; only ``SKIPPED`` ones when every new file's content was loaded before.
 
     Raises
     ------
