@@ -14,8 +14,8 @@ rows_parsed = rows_loaded + rows_rejected. New rows raise the `raw_sales` Asset.
 Re-running with the same files loads nothing twice (the task is skipped).
 
 **Scheduled intake**: on `SNOWSEG_BULK_SCHEDULE` (default `@daily`; `off` = no schedule) the run takes
-every new `.csv`/`.csv.gz` file under the landing `SNOWSEG_BULK_LANDING` (a folder under the input
-roots, or an `s3://` prefix), oldest first, each file once: `AUDIT.LANDING_INTAKE` records each
+every new `.csv`/`.csv.gz` file under the landing `SNOWSEG_BULK_LANDING` (a folder or an `s3://`
+prefix under the input roots), oldest first, each file once: `AUDIT.LANDING_INTAKE` records each
 file taken (URL, size, last-modified), so a file on record is not read again, even after Airflow's
 metadata is reset; a file rewritten in place is new (its rows load if its content is new). Files
 being written (dot-files, `_` names, `.tmp`, `.part`, `_COPYING_`) are ignored, and files younger

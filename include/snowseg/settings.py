@@ -106,8 +106,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "or preset (default `@daily`, midnight UTC), or `off` for manual runs only; read when the DAG file is "
             "parsed. A manual run with a `path` loads that path instead.", "loading"),
     Setting("SNOWSEG_BULK_LANDING", "<first input root>/landing",
-            "The landing that scheduled `load_bulk_stage` runs take new files from, recursively: a folder under "
-            "`SNOWSEG_INPUT_ROOTS`, or an `s3://` prefix (listed with `SNOWSEG_AWS_CONN_ID`). Each file is taken "
+            "The landing that scheduled `load_bulk_stage` runs take new files from, recursively: a folder or an "
+            "`s3://` prefix under `SNOWSEG_INPUT_ROOTS` (S3 listed with `SNOWSEG_AWS_CONN_ID`). Each file is taken "
             "once (`AUDIT.LANDING_INTAKE` records its URL, size and last-modified time); a file rewritten in place "
             "is new again. Dot-files, `_` names, `*.tmp`/`*.part`/`_COPYING_` files and non-CSV files are ignored.",
             "loading", computed=True),

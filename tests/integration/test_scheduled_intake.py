@@ -114,3 +114,47 @@ def test_a_refused_landing_file_fails_the_run_once(run_dag, sf, database, tmp_pa
 
     dr, states = run_dag("load_bulk_stage", path="")
     assert states["split_put_copy"] == "skipped"
+
+
+def test_scheduled_intake_from_an_s3_landing(run_dag, sf, database, twin, tmp_path, monkeypatch):
+    """An s3:// landing (a prefix under an object root of SNOWSEG_INPUT_ROOTS, on the twin's S3) listed through
+    ObjectStoragePath: the new objects load once, audited under their URL; nothing new ends skipped; an object
+    uploaded again with other content is new; `.tmp` and dot objects are left alone."""
+    import uuid
+
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=twin.s3_endpoint, region_name="us-east-1")
+    bucket = f"snowseg-land-{uuid.uuid4().hex[:10]}"
+    client.create_bucket(Bucket=bucket)
+    monkeypatch.setenv("SNOWSEG_INPUT_ROOTS", f"{os.environ['SNOWSEG_INPUT_ROOTS']}{os.pathsep}s3://{bucket}/in/")
+    monkeypatch.setenv("SNOWSEG_BULK_LANDING", f"s3://{bucket}/in/landing")
+    monkeypatch.setenv("SNOWSEG_BULK_SETTLE_SECONDS", "0")
+
+    def upload(key: str, rows: int, seed: int) -> str:
+        client.upload_file(str(write_sales_csv(tmp_path / f"{seed}.csv", rows, seed=seed)), bucket, key)
+        return f"s3://{bucket}/{key}"
+
+    a, b = upload("in/landing/a.csv", 120, 41), upload("in/landing/2026/b.csv", 80, 42)
+    upload("in/landing/c.csv.tmp", 10, 43)
+    upload("in/landing/.d.csv", 10, 44)
+    audit = f"{database}.AUDIT"
+
+    dr, states = run_dag("load_bulk_stage", path="", chunk_mb=0.02)
+    assert dr.state == "success", states
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(200,)]
+    assert query(sf, f"select FILE_PATH, STATUS from {audit}.LOAD_AUDIT order by FILE_PATH") == [
+        (b, "LOADED"), (a, "LOADED")]
+    assert query(sf, f"select FILE_URL, STATUS from {audit}.LANDING_INTAKE order by FILE_URL") == [
+        (b, "LOADED"), (a, "LOADED")]
+
+    dr, states = run_dag("load_bulk_stage", path="")
+    assert states["split_put_copy"] == "skipped"
+    assert query(sf, f"select count(*) from {audit}.LANDING_INTAKE") == [(2,)]
+
+    upload("in/landing/a.csv", 60, 45)  # the same key, other content (and size)
+    dr, states = run_dag("load_bulk_stage", path="")
+    assert dr.state == "success", states
+    assert query(sf, f"select count(*) from {database}.RAW.SALES_RAW") == [(260,)]
+    assert query(sf, f"select FILE_URL, STATUS from {audit}.LANDING_INTAKE order by TAKEN_AT desc limit 1") == [
+        (a, "LOADED")]

@@ -115,7 +115,11 @@ def test_landing_url_local_default_and_confinement(monkeypatch, tmp_path: Path):
     assert landing_url() == f"file://{tmp_path.resolve()}/landing"
     monkeypatch.setenv("SNOWSEG_BULK_LANDING", str(tmp_path / "in"))
     assert landing_url() == f"file://{tmp_path.resolve()}/in"
-    assert landing_url("s3://bucket/sales") == "s3://bucket/sales/"
+    monkeypatch.setenv("SNOWSEG_INPUT_ROOTS", f"{tmp_path}{os.pathsep}s3://bucket/in/")
+    assert landing_url("s3://bucket/in/sales") == "s3://bucket/in/sales/"
+    with pytest.raises(InputRefused) as e:
+        landing_url("s3://bucket/other/")
+    assert e.value.reason == "it is outside the input roots"
     with pytest.raises(InputRefused) as e:
         landing_url("/etc")
     assert e.value.reason == "it is outside the input roots"

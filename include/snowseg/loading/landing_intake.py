@@ -1,9 +1,10 @@
 """Scheduled intake: ``load_bulk_stage`` picks up every new file under a landing folder or prefix, each file once.
 
-The landing (``SNOWSEG_BULK_LANDING``) is a folder under the input roots, or an ``s3://`` prefix; it is listed
-through Airflow's ``ObjectStoragePath`` (``file://`` or ``s3://`` with the AWS connection ``SNOWSEG_AWS_CONN_ID``),
-so one code path serves both, recursively. Which listed files are *new* is decided from what the warehouse
-records, so it survives a reset of Airflow's metadata database and a re-run never loads a file twice:
+The landing (``SNOWSEG_BULK_LANDING``) is a folder or an ``s3://`` prefix under the input roots
+(``SNOWSEG_INPUT_ROOTS``); it is listed through Airflow's ``ObjectStoragePath`` (``file://``, or ``s3://`` with the
+AWS connection ``SNOWSEG_AWS_CONN_ID``), so one code path serves both, recursively. Which listed files are *new*
+is decided from what the warehouse records, so it survives a reset of Airflow's metadata database and a re-run
+never loads a file twice:
 
 - ``AUDIT.LANDING_INTAKE`` (migration ``database/V013``) has one row per file a run took: its URL, size and
   last-modified time as listed, and what came of it (``LOADED``, ``PARTIALLY_LOADED``, ``SKIPPED``, ``REFUSED``).
@@ -94,7 +95,8 @@ def settle_seconds() -> float:
 
 
 def landing_url(value: str | None = None) -> str:
-    """The landing as a URL: ``s3://bucket/prefix/`` as given, a local folder as ``file:///<resolved path>``.
+    """The landing as a URL: ``s3://bucket/prefix/`` under an object root of the input roots, a local folder (under a
+    folder root) as ``file:///<resolved path>``.
 
     Parameters
     ----------
@@ -104,14 +106,13 @@ def landing_url(value: str | None = None) -> str:
     Raises
     ------
     InputRefused
-        A local folder outside the input roots (:func:`snowseg.inputs.confine`).
+        A folder or prefix outside the input roots (:func:`snowseg.inputs.confine`,
+        :func:`snowseg.storage.confine_url`).
     LandingError
         Another scheme than ``s3://`` or ``file://``.
 
     Examples
     --------
-    >>> landing_url("s3://bucket/sales")
-    's3://bucket/sales/'
     >>> import tempfile; from pathlib import Path; root = tempfile.gettempdir()
     >>> landing_url(f"file://{root}/in") == f"file://{Path(root, 'in').resolve()}"
     True
@@ -121,12 +122,14 @@ def landing_url(value: str | None = None) -> str:
     snowseg.loading.landing_intake.LandingError: SNOWSEG_BULK_LANDING must be a folder under the input roots or \
 an s3:// prefix, got 'ftp://host/x'
     """
-    from snowseg.inputs import confine, input_roots
+    from snowseg import storage
+    from snowseg.inputs import confine, input_roots, object_roots
 
     text = (value if value is not None else settings.get("SNOWSEG_BULK_LANDING")) or ""
     text = text.strip() or str(input_roots()[0] / "landing")
     if text.startswith("s3://"):
-        return text.rstrip("/") + "/"
+        landing = storage.confine_url(text, object_roots())
+        return f"{landing.scheme}://{landing.bucket}/{landing.prefix}"
     if "://" in text and not text.startswith("file://"):
         raise LandingError(f"SNOWSEG_BULK_LANDING must be a folder under the input roots or an s3:// prefix, got "
                            f"{text!r}", setting="SNOWSEG_BULK_LANDING", value=text)
@@ -272,8 +275,15 @@ def list_landing(url: str, *, conn_id: str | None = None) -> tuple[list[LandingF
     """
     from airflow.sdk import ObjectStoragePath
 
+    from snowseg import storage
+
     local = url.startswith("file://")
-    base = ObjectStoragePath(url, conn_id=None if local else (conn_id or settings.value("SNOWSEG_AWS_CONN_ID")))
+    if local:
+        base = ObjectStoragePath(url)
+    else:  # the AWS connection, with a filesystem attached to it when s3fs is not installed
+        conn_id = conn_id or storage.aws_conn_id()
+        storage.attach_s3(conn_id)
+        base = ObjectStoragePath(url, conn_id=conn_id)
     if local and not base.exists():
         log.info("landing folder %s does not exist (yet): nothing to take", url)
         return [], []
