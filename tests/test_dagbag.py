@@ -40,6 +40,18 @@ def test_segment_customers_is_scheduled_on_raw_sales(dagbag):
     assert [a.name for a in dag.timetable.asset_condition.objects] == ["raw_sales"]
 
 
+def test_load_bulk_stage_schedule_comes_from_the_setting(dagbag, monkeypatch):
+    """SNOWSEG_BULK_SCHEDULE, read at parse: unset (the session's DagBag) is @daily, `off` is no schedule."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    assert dagbag.get_dag("load_bulk_stage").schedule == "@daily"
+    for value, expected in (("off", None), ("0 5 * * *", "0 5 * * *")):
+        monkeypatch.setenv("SNOWSEG_BULK_SCHEDULE", value)
+        bag = DagBag(dag_folder=str(REPO / "dags" / "load_bulk_stage.py"))
+        assert bag.import_errors == {}
+        assert bag.get_dag("load_bulk_stage").schedule == expected
+
+
 def test_parse_imports_no_heavy_or_twin_modules(tmp_path):
     """Parsing the DAGs (in a fresh interpreter) imports no GX, sklearn, matplotlib, fakesnow or twin code."""
     code = (

@@ -74,7 +74,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "Schema of the raw, rejected, quarantine and published tables, the file formats, the intake, bulk and "
             "landing stages and the pipes.", "names"),
     Setting("SNOWSEG_AUDIT_SCHEMA", "AUDIT",
-            "Schema of `LOAD_AUDIT`, `DQ_RESULTS`, `BATCH_GATE` and `SCHEMA_VERSION`.", "names"),
+            "Schema of `LOAD_AUDIT`, `LANDING_INTAKE`, `DQ_RESULTS`, `BATCH_GATE` and `SCHEMA_VERSION`.", "names"),
     Setting("SNOWSEG_ANALYTICS_SCHEMA", "ANALYTICS",
             "Schema of `FEATURES`, `SEGMENT_ASSIGNMENTS`, `CURRENT_SEGMENTS`, `SEGMENT_PROFILES`, `MODEL_RUNS` "
             "and the writeback stage.", "names"),
@@ -100,6 +100,20 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_STORAGE_INTEGRATION", "SNOWSEG_S3_INT",
             "The storage integration the landing stage reaches S3 through (an admin creates it once, "
             "`include/sql/admin/admin_setup.sql`). A DAG's `storage_integration` param wins.", "loading"),
+    # --- scheduled intake (load_bulk_stage) ----------------------------------------------------------------
+    Setting("SNOWSEG_BULK_SCHEDULE", "@daily",
+            "When `load_bulk_stage` takes the new files of its landing (`SNOWSEG_BULK_LANDING`): a cron expression "
+            "or preset (default `@daily`, midnight UTC), or `off` for manual runs only; read when the DAG file is "
+            "parsed. A manual run with a `path` loads that path instead.", "loading"),
+    Setting("SNOWSEG_BULK_LANDING", "<first input root>/landing",
+            "The landing that scheduled `load_bulk_stage` runs take new files from, recursively: a folder or an "
+            "`s3://` prefix under `SNOWSEG_INPUT_ROOTS` (S3 listed with `SNOWSEG_AWS_CONN_ID`). Each file is taken "
+            "once (`AUDIT.LANDING_INTAKE` records its URL, size and last-modified time); a file rewritten in place "
+            "is new again. Dot-files, `_` names, `*.tmp`/`*.part`/`_COPYING_` files and non-CSV files are ignored.",
+            "loading", computed=True),
+    Setting("SNOWSEG_BULK_SETTLE_SECONDS", "60",
+            "A landing file last modified less than this many seconds ago is left for the next scheduled "
+            "`load_bulk_stage` run (its writer may still be appending).", "loading"),
     # --- segmentation and reports --------------------------------------------------------------------------
     Setting("SNOWSEG_SEGMENT_SCHEDULE", "0 6 * * 1",
             "When `segment_customers` runs even without new data (recency ages every day): a cron expression "
