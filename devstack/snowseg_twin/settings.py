@@ -37,6 +37,10 @@ TWIN_SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "A statement still running after this many seconds is answered \"query in progress\" (code 333333, "
             "with a `getResultUrl` the connector polls), as Snowflake does before the connector's 60-s request "
             "timeout.", "twin"),
+    Setting("SNOWSEG_TWIN_RESULT_CHUNK_ROWS", "100000",
+            "Rows of a query result the twin sends inline; the rest go in chunks of as many rows that the "
+            "connector downloads when it reads them (`<twin home>/results/`), as Snowflake sends large results.",
+            "twin"),
     Setting("SNOWSEG_TWIN_SLOW_STATEMENT_SECONDS", "",
             "When set, the twin logs every statement that took longer than this many seconds (its log, logger "
             "`snowseg_twin.slow`: seconds, role, the SQL's first 300 characters), to see where a run's time goes "

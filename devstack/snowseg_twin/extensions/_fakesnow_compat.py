@@ -19,6 +19,7 @@ FakeSnowflakeCursor._transform     table functions, session context, LAST_QUERY_
 server.parse_one                   statements sqlglot can't parse reach the handlers as a Command (_statements)
 server.login_request (+ routes)    key-pair JWT login, the session's role/warehouse (users)
 server.query_request (+ routes)    the error's own text, the session's TIMEZONE (query_responses; server.py)
+server.to_ipc (+ a route)          a large result in chunks the connector downloads (result_chunks)
 server.shared_fs                   a FakeSnow whose databases persist under the twin's home (server.py)
 arrow.timestamp_to_sf_struct       NULL timestamps stay NULL (null_timestamps)
 transforms.put_stage               PUT's file:// path taken literally (put_paths)
@@ -127,6 +128,7 @@ _PATCHABLE: dict[str, tuple[ModuleType, str]] = {
     "server.parse_one": (_server, "parse_one"),
     "server.login_request": (_server, "login_request"),
     "server.query_request": (_server, "query_request"),
+    "server.to_ipc": (_server, "to_ipc"),
     "arrow.timestamp_to_sf_struct": (_arrow, "timestamp_to_sf_struct"),
     "transforms.put_stage": (_transforms, "put_stage"),
     "checks._relevant_tables": (_checks, "_relevant_tables"),
@@ -250,6 +252,15 @@ def replace_route(path: str, endpoint: Callable[..., Any], *, in_route_list: boo
         for i, route in enumerate(routes):
             if getattr(route, "path", None) == path and getattr(route, "endpoint", None) is not endpoint:
                 routes[i] = Route(path, endpoint, methods=["POST"])
+
+
+def add_route(path: str, endpoint: Callable[..., Any], *, methods: list[str]) -> None:
+    """Serve a new path in fakesnow's app and its module route list (once)."""
+    from starlette.routing import Route
+
+    for routes in (_server.routes, _server.app.router.routes):
+        if not any(getattr(r, "path", None) == path for r in routes):
+            routes.append(Route(path, endpoint, methods=methods))
 
 
 def server_routes() -> list[Any]:

@@ -22,6 +22,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from snowseg_twin.extensions import _fakesnow_compat as compat
+from snowseg_twin.extensions import result_chunks
 
 
 def raw_message(body: dict) -> Any:  # noqa: ANN401
@@ -55,7 +56,7 @@ def _session_timezone(request: Request) -> str | None:
 
 def _wrap(endpoint: Any) -> Any:  # noqa: ANN401
     async def query_request(request: Request) -> Response:
-        response = await endpoint(request)
+        response = result_chunks.with_chunks(request, await endpoint(request))
         if _FAKESNOW_TIMEZONE in response.body and (zone := _session_timezone(request)) is not None:
             # the body is JSON text: a byte replacement keeps a large result set from being parsed
             body = response.body.replace(_FAKESNOW_TIMEZONE, json.dumps({"name": "TIMEZONE", "value": zone},
@@ -78,5 +79,6 @@ def install() -> None:
     """Wrap fakesnow's query route (the module function and the app's route). Safe to call more than once."""
     if getattr(compat.current("server.query_request"), "__snowseg_query_responses__", False):
         return
+    result_chunks.install()
     wrapped = compat.wrap("server.query_request", _wrap, "__snowseg_query_responses__")
     compat.replace_route("/queries/v1/query-request", wrapped, in_route_list=False)
