@@ -128,9 +128,14 @@ def main() -> int:
     print("| twin peak RSS MB | " + " | ".join(_cell(r["twin_peak_rss_mb"]) for r in table) + " | |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     loadavg = os.getloadavg()
+    # one row per stage (seconds at each size and the slope): what docs/benchmarks.md shows
+    stages = [{"stage": c, **{f"{r['rows']:,} rows (s)": r[c] for r in table}, "log-log slope": slopes[c]}
+              for c in cols]
+    stages.append({"stage": "twin peak RSS (MB)", **{f"{r['rows']:,} rows (s)": r["twin_peak_rss_mb"] for r in table},
+                   "log-log slope": None})
     args.out.write_text(json.dumps({"machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                                                 "loadavg_end": list(loadavg)},
-                                    "measured": time.strftime("%Y-%m-%d"), "table": table,
+                                    "measured": time.strftime("%Y-%m-%d"), "table": stages, "by_size": table,
                                     "slopes": slopes, "runs": runs}, indent=2, default=str))
     print(f"\nsaved {args.out}")
     return 0

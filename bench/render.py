@@ -43,9 +43,12 @@ BENCHES: tuple[Bench, ...] = (
           "each into a fresh database set up by the versioned setup, as the service role), and parses the same "
           "file with DuckDB's `read_csv` as this machine's limit. `ratio_to_limit` is DuckDB's time over the "
           "path's time; the JSON also keeps the seconds of every phase (check, split, put, copy, audit).",
-          "The twin's Python CSV engine is the bottleneck on every path; real Snowflake parses in parallel across "
-          "the warehouse's nodes. A 1e6-row file (130 MB) is over the small-file path's 50 MB limit, so that path "
-          "has no 1e6 row."),
+          "The twin's COPY streams each file in 16 MiB batches (pyarrow parse in a reader thread, one DuckDB "
+          "INSERT ... SELECT per batch, Snowflake's exact errors only for the records SQL leaves out), so its "
+          "memory is bounded by a batch; the pipeline's check and split stream the file in blocks too "
+          "(`snowseg.loading.scan`). `peak twin RSS` is the twin server's VmHWM during the load. Real Snowflake "
+          "parses in parallel across the warehouse's nodes. A 1e6-row file (130 MB) is over the small-file "
+          "path's 50 MB limit, so that path has no 1e6 or 1e7 row."),
     Bench("bench_gate", "Where the quality gate validates",
           "python bench/bench_gate.py [--sizes 100000 1000000] [--repeats 3]",
           "Judges one load batch with the same rules (about 30) in two ways: `fetch` fetches the rows once "
@@ -82,11 +85,13 @@ BENCHES: tuple[Bench, ...] = (
           "Goals at k = 3 (issue 13): the ensemble's minimum pairwise ARI at least 0.95, its mean at least "
           "kmeans-10's, its inertia within 0.1 % of kmeans-200's; the JSON's `goals` says whether each is met."),
     Bench("bench_segment", "The whole job",
-          "python bench/bench_segment.py [--sizes 100000 1000000] [--repeats 1]",
+          "python bench/bench_segment.py [--sizes 100000 1000000 10000000] [--repeats 1]",
           "Runs `make demo ROWS=N LOAD=bulk` in a fresh twin and Airflow home: `airflow dags test "
           "load_bulk_stage`, then `airflow dags test segment_customers` with the default params (gate in the "
           "warehouse, k scores on 20,000 rows, k = 3, R = 20; above 200,000 feature rows the fit on a hash sample "
-          "and every row assigned in the warehouse). The stage columns are the segment task's own timings.",
+          "and every row assigned in the warehouse). One row per stage: each task's seconds (Airflow's metadata "
+          "DB), the DAG runs' wall time, the segmentation's own stage timings, and the log-log slope of seconds "
+          "against rows (1 = linear; under 1, fixed costs still dominate).",
           "At 1e6 rows most of the segment DAG's time is the quality gate (validation in the warehouse, GX's "
           "import and the pictures' 100,000-row sample) and Airflow, not the segmentation. The writeback is one "
           "`INSERT ... SELECT` of the assignments computed in the warehouse, with the confidence from the runs' "
