@@ -130,7 +130,7 @@ def in_progress_seconds() -> float:
 async def query_request(request: Request) -> Response:
     """fakesnow's query route, answering "in progress" for a long statement (see QUERY_IN_PROGRESS)."""
     await request.body()  # read now: the statement may outlive this exchange
-    return await _answer(asyncio.ensure_future(_run_query(request)), None)
+    return await _answer(asyncio.ensure_future(run_query(request)), None)
 
 
 async def query_result(request: Request) -> Response:
@@ -157,7 +157,7 @@ async def _answer(running: asyncio.Future[Response], qid: str | None) -> Respons
                          "code": QUERY_IN_PROGRESS, "message": "Query execution in progress", "success": True})
 
 
-async def _run_query(request: Request) -> Response:
+async def run_query(request: Request) -> Response:
     """fakesnow's query route, with its HTTP 500 for an unhandled twin error turned into a query error.
 
     The connector retries 5xx answers for minutes (right for Snowflake's transient faults); a twin

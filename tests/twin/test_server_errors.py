@@ -21,7 +21,7 @@ def test_unhandled_twin_error_becomes_a_query_error(monkeypatch, tmp_path):
 
     monkeypatch.setattr(fakesnow.server, "query_request", broken)
     monkeypatch.setattr(fakesnow.server, "shared_fs", Fs())
-    response = asyncio.run(server.query_request(None))
+    response = asyncio.run(server.run_query(None))
     body = json.loads(response.body)
     assert response.status_code == 200 and body["success"] is False and body["code"] == "999999"
     assert body["message"] == f"local twin internal error (see {tmp_path / 'logs'}): sql_text='x' Unhandled exception"
@@ -32,7 +32,7 @@ def test_answered_queries_pass_through(monkeypatch):
         return JSONResponse({"success": True, "data": {"total": 0}})
 
     monkeypatch.setattr(fakesnow.server, "query_request", fine)
-    response = asyncio.run(server.query_request(None))
+    response = asyncio.run(server.run_query(None))
     assert response.status_code == 200 and json.loads(response.body)["success"] is True
 
 
