@@ -34,13 +34,12 @@ from snowseg.loading.checks import (
     HeaderMismatch,
     NotUtf8,
     RaggedRow,
-    RecordLines,
     _check_header,
     _where,
     check_file,
     open_text,
 )
-from snowseg.loading.scan import BOM
+from snowseg.loading.scan import BOM, RecordLines
 from snowseg.loading.splitting import DEFAULT_TARGET_BYTES, Chunk, split_csv
 
 CONTRACT = load_contract()

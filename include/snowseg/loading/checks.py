@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -213,31 +212,6 @@ def check_file(path: str | Path, contract: DatasetContract, max_mb: float | None
     return FileInfo(
         path=str(p.resolve()), name=p.name, bytes=size, sha256=digest, rows=rows, has_bom=has_bom, ragged=found,
     )
-
-
-class RecordLines:
-    """Physical lines of a text file for csv.reader, keeping the text of the record it is reading (csv gives no
-    offsets): ``line`` is the last line read (``first_line`` lines already read), :meth:`take` the text since the
-    last take."""
-
-    def __init__(self, f: io.TextIOBase, first_line: int = 0):
-        self._f, self.line = f, first_line
-        self._buf: list[str] = []
-
-    def __iter__(self) -> RecordLines:
-        return self
-
-    def __next__(self) -> str:
-        line = self._f.readline()
-        if not line:
-            raise StopIteration
-        self.line += 1
-        self._buf.append(line)
-        return line
-
-    def take(self) -> str:
-        text, self._buf = "".join(self._buf), []
-        return text
 
 
 def _where(field: int, name: str | None) -> str:

@@ -28,8 +28,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from snowseg.config import DatasetContract
-from snowseg.loading.checks import FileInfo, RecordLines, open_text
+from snowseg.loading.checks import FileInfo, open_text
 from snowseg.loading.rejects import Rejected
+from snowseg.loading.scan import RecordLines
 
 #: Snowflake's error code for a record whose number of fields is not the table's
 COLUMN_COUNT_CODE = 100080

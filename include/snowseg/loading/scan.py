@@ -30,7 +30,7 @@ import hashlib
 import io
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -407,7 +407,7 @@ class Scanner:
             for text in texts():
                 yield from io.StringIO(text, newline="")
 
-        lines = _Lines(physical(), first_line=self._line - 1)
+        lines = RecordLines(physical(), first_line=self._line - 1)
         reader = csv.reader(lines, delimiter=self.delimiter, quotechar=self.quote or '"',
                             quoting=csv.QUOTE_MINIMAL if self.quote else csv.QUOTE_NONE)
         if first:
@@ -464,15 +464,16 @@ def _header_fields(text: bytes) -> list[str]:
     return next(csv.reader(io.StringIO(text.decode("utf-8", errors="replace"), newline="")), [])
 
 
-class _Lines:
-    """Physical lines for csv.reader, keeping the text of the record it is reading: ``line`` is the last line read,
-    :meth:`take` the text since the last take."""
+class RecordLines:
+    """Physical lines (of a text file opened with ``newline=""``, or any iterator of lines) for csv.reader, keeping the
+    text of the record it is reading (csv gives no offsets): ``line`` is the last line read (``first_line`` lines
+    already read), :meth:`take` the text since the last take."""
 
-    def __init__(self, lines: Iterator[str], first_line: int = 0):
-        self._lines, self.line = lines, first_line
+    def __init__(self, lines: Iterable[str], first_line: int = 0):
+        self._lines, self.line = iter(lines), first_line
         self._buf: list[str] = []
 
-    def __iter__(self) -> _Lines:
+    def __iter__(self) -> RecordLines:
         return self
 
     def __next__(self) -> str:
