@@ -157,6 +157,15 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_WATCH_SCHEDULE", "*/10 * * * *",
             "The cron schedule of the `watch_loads` DAG (files and pipes past their deadline); read when the DAG "
             "file is parsed.", "alerts"),
+    Setting("SNOWSEG_RECONCILE_MINUTES", "15",
+            "`watch_loads` reconciliation: a landing file this many minutes old with no `LOAD_AUDIT` row and no load "
+            "in the pipe's history is queued again with `ALTER PIPE ... REFRESH PREFIX = '<its path>'` (its S3 event "
+            "was lost); its outcome goes to `LOAD_AUDIT`. The DAG's `reconcile_minutes` param overrides it.",
+            "reconciliation"),
+    Setting("SNOWSEG_RECONCILE_WAIT_SECONDS", "120",
+            "How long `watch_loads` waits for the pipe to load the files it refreshed before it records them; one "
+            "still loading is recorded by a later run. The DAG's `reconcile_wait_seconds` param overrides it.",
+            "reconciliation"),
 )}
 
 
