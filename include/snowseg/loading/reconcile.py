@@ -231,8 +231,8 @@ def _same(sent: str, staged_path: str) -> bool:
     return sent == staged_path or sent.endswith("/" + staged_path)
 
 
-def _wait_for_loads(cur: Any, names: Any, contract: Any, pipe: Any, paths: list[str], loads: dict, waited_for: list[str],
-                    *, wait: float, poll: float) -> dict:
+def _wait_for_loads(cur: Any, names: Any, contract: Any, pipe: Any, paths: list[str], loads: dict,
+                    waited_for: list[str], *, wait: float, poll: float) -> dict:
     deadline = time.monotonic() + wait
     while True:
         if all(p in loads and loads[p].status in snowpipe.DONE for p in waited_for):
