@@ -540,7 +540,7 @@ def test_refresh_needs_operate_and_what_the_pipes_copy_needs(world: World, tmp_p
              f"file_format = (format_name = '{world.schema}.FF')",
              f"put file://{src} @{world.schema}.ST")  # fmt: skip
     grants = {**COPY_GRANTS, "operate": "grant operate on pipe {s}.P to role {r}"}
-    world.grant(*USAGE, "grant monitor on pipe {s}.P to role {r}",
+    world.grant(*USAGE, "grant monitor on pipe {s}.P to role {r}", "grant select on table {s}.T to role {r}",
                 *(g for k, g in grants.items() if k != case.missing))
     sql = f"alter pipe {world.schema}.P refresh prefix = 'rows.csv'"
     if case.expected is None:
