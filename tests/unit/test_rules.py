@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pytest
+
 from snowseg.clustering.rules import (
     Condition,
     Feature,
@@ -194,7 +195,8 @@ def test_bad_parameters_are_named(params: dict, message: str) -> None:
 
 
 def test_customer_level_categories_are_shares() -> None:
-    d = describe_features(["FREQUENCY", "AVG_QUANTITY", "PAYMENT__EWALLET", "TOTAL"], load_contract("supermarket_customers"))
+    d = describe_features(["FREQUENCY", "AVG_QUANTITY", "PAYMENT__EWALLET", "TOTAL"],
+                          load_contract("supermarket_customers"))
     assert [(f.label, f.kind) for f in d.values()] == [
         ("Purchases", "numeric"), ("Average quantity", "numeric"), ("Payment Ewallet share", "share"),
         ("Total", "numeric")]

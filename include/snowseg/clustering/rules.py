@@ -43,11 +43,12 @@ from sklearn.base import BaseEstimator
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
+from snowseg.clustering.profiles import SegmentProfile
 from snowseg.config import DatasetContract
 from snowseg.features import _slug
 
 __all__ = ["MIN_FIDELITY", "Condition", "Feature", "LowFidelityWarning", "Rule", "SegmentRuleSet", "SegmentRules",
-           "describe_features", "format_condition", "segment_rules", "simplify", "threshold_step"]
+           "attach_rules", "describe_features", "format_condition", "segment_rules", "simplify", "threshold_step"]
 
 MIN_FIDELITY = 0.8  # below this tree accuracy the rules are tendencies: a LowFidelityWarning says so
 MAX_DEPTH = 3  # at most three conditions per rule: what a person reads at a glance
@@ -232,8 +233,10 @@ def format_condition(c: Condition, step: float | None = None) -> str:
     ('Recency ≤ 60 days', 'Recency 10 to 60 days')
     >>> pay = Feature("PAYMENT__CASH", "Payment", "onehot", category="PAYMENT", value="Cash",
     ...               values=("Cash", "Credit card", "Ewallet"))
-    >>> format_condition(Condition(pay, allowed=("Cash",))), format_condition(Condition(pay, allowed=("Credit card", "Ewallet")))
-    ('Payment is Cash', 'Payment is not Cash')
+    >>> format_condition(Condition(pay, allowed=("Cash",)))
+    'Payment is Cash'
+    >>> format_condition(Condition(pay, allowed=("Credit card", "Ewallet")))
+    'Payment is not Cash'
     """
     f = c.feature
     if c.allowed is not None:
@@ -259,7 +262,7 @@ def format_condition(c: Condition, step: float | None = None) -> str:
         return f"{f.label} {lo} to {num(c.high)}"
     if c.low is not None:
         return f"{f.label} ≥ {num(c.low)}"
-    return f"{f.label} {'<' if c.high_strict else '≤'} {num(c.high)}"
+    return f"{f.label} {'<' if c.high_strict else '≤'} {num(c.high or 0.0)}"
 
 
 def _step_of(c: Condition) -> float:
@@ -326,14 +329,16 @@ def simplify(path: list[tuple[Feature, str, float]], steps: dict[str, float],
         step = steps.get(f.column, 1.0)
         on_grid = f.column in exact
 
-        def grid(t: float, rounding) -> float:
-            return _on_grid(rounding(round(t * scale / step, 9)) * step, step)
-
         # on the grid, x > t is x >= the next grid point above t (t lies between two values, or on one)
-        low = None if lo is None else grid(lo, _next_up if on_grid else _half_up)
-        high = None if hi is None else grid(hi, math.floor if on_grid else _half_up)
+        low = None if lo is None else _grid(lo * scale, step, _next_up if on_grid else _half_up)
+        high = None if hi is None else _grid(hi * scale, step, math.floor if on_grid else _half_up)
         out.append(Condition(f, low=low, high=high, high_strict=high is not None and not on_grid))
     return out
+
+
+def _grid(t: float, step: float, rounding) -> float:
+    """`t` rounded to a point of the step's grid by `rounding` (floor, next up, half up)."""
+    return _on_grid(rounding(round(t / step, 9)) * step, step)
 
 
 def _next_up(x: float) -> int:
@@ -377,7 +382,8 @@ def describe_features(columns, contract: DatasetContract | None = None) -> dict[
     >>> d = describe_features(["ANNUAL_INCOME_K", "SPENDING_SCORE", "GENDER__FEMALE"], load_contract("customers"))
     >>> [(f.label, f.kind, f.unit) for f in d.values()]
     [('Annual Income', 'numeric', 'k$'), ('Spending Score', 'numeric', ''), ('Gender', 'onehot', '')]
-    >>> d = describe_features(["RECENCY_DAYS", "AVG_UNIT_PRICE", "PAYMENT__CASH"], load_contract("supermarket_customers"))
+    >>> d = describe_features(["RECENCY_DAYS", "AVG_UNIT_PRICE", "PAYMENT__CASH"],
+    ...                       load_contract("supermarket_customers"))
     >>> [(f.label, f.kind, f.unit) for f in d.values()]
     [('Recency', 'numeric', 'days'), ('Average unit price', 'numeric', 'money'), ('Payment Cash share', 'share', '')]
     """
@@ -639,3 +645,31 @@ def segment_rules(X: pd.DataFrame, labels, contract: DatasetContract | None = No
         said.append(f"segments {no_rule} have no rule of their own: the depth-{model.max_depth} tree gives them "
                     "no leaf (they overlap the others in these features)")
     return model.rules_, model.fidelity_, said
+
+
+def attach_rules(profiles: list[SegmentProfile], X: pd.DataFrame, labels, contract: DatasetContract | None = None, *,
+                 random_state: int = 0) -> list[str]:
+    """Fit the run's rules (:func:`segment_rules`) and keep them on its profiles; return the warnings to show.
+
+    Each profile gets ``rules`` (dicts of :class:`Rule`), ``rule_accuracy`` and ``rule_recall`` (its rules
+    together) and the run's ``rules_fidelity``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"TOTAL": [10.0, 20, 30, 600, 700, 800]})
+    >>> profs = [SegmentProfile(0, "Low spend", 3, 0.5, 20.0), SegmentProfile(1, "High spend", 3, 0.5, 700.0)]
+    >>> attach_rules(profs, X, [0, 0, 0, 1, 1, 1])
+    []
+    >>> [(p.rules[0]["text"], p.rule_accuracy, p.rules_fidelity) for p in profs]
+    [('Total < 320', 1.0, 1.0), ('Total ≥ 320', 1.0, 1.0)]
+    """
+    sets, fidelity, said = segment_rules(X, labels, contract, random_state=random_state)
+    by_id = {s.segment_id: s for s in sets}
+    for p in profiles:
+        found = by_id.get(p.segment_id)
+        p.rules = [asdict(r) for r in found.rules] if found else []
+        p.rule_accuracy = found.precision if found else None
+        p.rule_recall = found.recall if found else None
+        p.rules_fidelity = fidelity
+    return [f"Rules: {s}" for s in said]
