@@ -90,6 +90,18 @@ def test_same_data_same_rules() -> None:
     assert first == again
 
 
+def test_the_rules_do_not_depend_on_how_segments_are_numbered() -> None:
+    """A run numbers its segments by carrying ids over; the same partition under other ids has the same rules."""
+    X, labels = planted(seed=5)
+    X["MONETARY"] = X["MONETARY"] + X["RECENCY_DAYS"]  # near-ties between features
+    texts = {}
+    for ids in ([0, 1, 2], [2, 0, 1], [7, 3, 5]):
+        sets, fidelity, _ = segment_rules(X, np.array(ids)[labels])
+        texts[tuple(ids)] = ({ids.index(s.segment_id): [r.text for r in s.rules] for s in sets}, fidelity)
+    first = texts[(0, 1, 2)]
+    assert all(t == first for t in texts.values()), texts
+
+
 class Fmt(NamedTuple):
     condition: Condition
     text: str

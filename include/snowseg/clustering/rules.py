@@ -447,7 +447,7 @@ class SegmentRules(BaseEstimator):
     depth_ : int
         The depth used (see ``max_depth``).
     classes_ : ndarray
-        The segment ids.
+        The segment ids, in the order of their first row (the tree's class i is ``classes_[i]``).
     rules_ : list of SegmentRuleSet
         Per segment (ordered by id), its rules: covers, precision and recall measured as shown.
     fidelity_ : float
@@ -533,14 +533,19 @@ class SegmentRules(BaseEstimator):
             features = {**describe_features(missing), **features}
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         values = X.to_numpy(dtype=float)
+        # the tree sees segments numbered by their first row, not by their ids: the impurity sums run over the
+        # classes in order, and near-ties between splits must not turn on how a run happened to number them
+        ids, first = np.unique(y, return_index=True)
+        self.classes_ = ids[np.argsort(first, kind="stable")]
+        code = np.searchsorted(ids, y)
+        yc = np.argsort(np.argsort(first, kind="stable"))[code]
         trees = {d: DecisionTreeClassifier(max_depth=d, min_samples_leaf=self.min_samples_leaf,
                                            class_weight=self.class_weight, random_state=self.random_state
-                                           ).fit(values, y) for d in range(min(2, self.max_depth), self.max_depth + 1)}
-        accuracy = {d: round(float((t.predict(values) == y).mean()), 4) for d, t in trees.items()}
+                                           ).fit(values, yc) for d in range(min(2, self.max_depth), self.max_depth + 1)}
+        accuracy = {d: round(float((t.predict(values) == yc).mean()), 4) for d, t in trees.items()}
         # the shallowest tree within DEPTH_TOLERANCE of the deepest: a third condition must earn its place
         self.depth_ = min(d for d, a in accuracy.items() if a >= accuracy[self.max_depth] - DEPTH_TOLERANCE)
         self.tree_ = trees[self.depth_]
-        self.classes_ = self.tree_.classes_
         self.fidelity_ = accuracy[self.depth_]
         self.steps_ = {c: threshold_step(X[c], share=features[c].kind == "share") for c in X.columns
                        if features[c].kind in ("numeric", "share")}
@@ -548,11 +553,11 @@ class SegmentRules(BaseEstimator):
         columns = [features[c] for c in X.columns]
         leaves = _leaves(self.tree_, 0, [], columns)
         self.rules_ = []
-        for sid in self.classes_:
+        for sid in ids:
             in_seg = y == sid
             found = []
             for path, cls in leaves:
-                if cls != sid:
+                if self.classes_[cls] != sid:
                     continue
                 conditions = simplify(path, self.steps_, self.exact_)
                 m = np.ones(len(X), dtype=bool)
@@ -579,7 +584,7 @@ class SegmentRules(BaseEstimator):
         if list(X.columns) != list(self.feature_names_in_):
             raise ValueError(f"X has columns {list(X.columns)}; the rules were fitted on "
                              f"{list(self.feature_names_in_)}")
-        return self.tree_.predict(X.to_numpy(dtype=float))
+        return self.classes_[self.tree_.predict(X.to_numpy(dtype=float))]
 
 
 def _leaves(tree: DecisionTreeClassifier, node: int, path: list, columns: list[Feature]) -> list[tuple[list, int]]:
