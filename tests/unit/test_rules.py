@@ -183,6 +183,14 @@ def test_one_hot_rules_read_as_values_for_a_customer_table() -> None:
     assert fidelity == 1.0
 
 
+def test_a_category_whose_column_was_dropped_as_redundant_is_counted() -> None:
+    """drop_correlated keeps one column of a two-value block (GENDER__FEMALE): 'Gender is Male' is its zeros."""
+    X = pd.DataFrame({"GENDER__FEMALE": [1, 1, 1, 0, 0, 0.0], "AGE": [20, 30, 40, 25, 35, 45.0]})
+    sets, fidelity, _ = segment_rules(X, [0, 0, 0, 1, 1, 1], load_contract("customers"))
+    male = next(s for s in sets if s.segment_id == 1).rules[0]
+    assert (male.text, male.covers, male.correct, male.precision) == ("Gender is Male", 3, 3, 1.0)
+
+
 def test_low_fidelity_warns_with_its_figures() -> None:
     rng = np.random.default_rng(1)
     X = pd.DataFrame({"TOTAL": rng.normal(size=300), "RATING": rng.normal(size=300)})

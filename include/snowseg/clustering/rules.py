@@ -122,7 +122,13 @@ class Condition:
                 return np.isin(X[f.column].to_numpy(), codes)
             block = [c for c in X.columns if c.startswith(f"{f.category}__")]
             keep = [c for c in block if _value_of(c, f) in self.allowed]
-            return X[keep].to_numpy().sum(axis=1) > 0.5 if keep else np.zeros(len(X), dtype=bool)
+            m = X[keep].to_numpy().sum(axis=1) > 0.5 if keep else np.zeros(len(X), dtype=bool)
+            # a value whose column the run dropped as redundant (GENDER__MALE beside GENDER__FEMALE) is the rows
+            # with none of the block's columns set
+            absent = set(f.values) - {_value_of(c, f) for c in block}
+            if absent and absent <= set(self.allowed):
+                m |= X[block].to_numpy().sum(axis=1) < 0.5
+            return m
         x = X[f.column].to_numpy(dtype=float)
         scale = 0.01 if f.kind == "share" else 1.0  # shares are shown (and bounded) in %
         m = np.ones(len(X), dtype=bool)
