@@ -418,6 +418,22 @@ def quality_results(cur: Any, names: Names, *, limit: int = VERDICTS, report_roo
     return out
 
 
+def with_rules(profile: dict) -> dict:
+    """A profile row with its RULES JSON text read as a list (empty for a run published before the rules).
+
+    Examples
+    --------
+    >>> with_rules({"segment_id": 0, "rules": '[{"text": "Recency ≤ 60 days", "covers": 9}]'})["rules"][0]["text"]
+    'Recency ≤ 60 days'
+    >>> with_rules({"segment_id": 1, "rules": None})["rules"]
+    []
+    """
+    import json
+
+    text = profile.get("rules")
+    return {**profile, "rules": json.loads(text) if text else []}
+
+
 def latest_segments(cur: Any, names: Names, *, report_root: ReportBase | None = None) -> dict:
     """The latest published model run and its segment profiles.
 
@@ -436,7 +452,9 @@ def latest_segments(cur: Any, names: Names, *, report_root: ReportBase | None = 
     dict
         ``run`` (model run id, k, k_reason, structured, n_runs, row_count, assigned_in, published_at,
         Airflow ids...) or None; ``profiles`` (segment id, name, size, share, stability, stability
-        band, mean confidence); ``datasets`` (each dataset's current run: contract, model run id, k, rows,
+        band, mean confidence, ``rules``: the segment's readable rules with their figures, ``rule_accuracy``,
+        ``rule_recall``); ``rules_fidelity`` (the rules' tree: its accuracy over the run's rows);
+        ``datasets`` (each dataset's current run: contract, model run id, k, rows,
         published at); ``report_path``; ``available`` false when no run was ever published.
     """
     where = {"database": names.database, "schema": names.analytics}
@@ -450,6 +468,8 @@ def latest_segments(cur: Any, names: Names, *, report_root: ReportBase | None = 
     datasets = _query(cur, "monitor/select_latest_run_per_dataset.sql", None, **where) or []
     out["datasets"] = [_lower(d) for d in datasets]
     profiles = _query(cur, "monitor/select_run_profiles.sql", {"model_run_id": run["model_run_id"]}, **where) or []
-    out["profiles"] = [_lower(p) for p in profiles]
+    out["profiles"] = [with_rules(_lower(p)) for p in profiles]
+    out["rules_fidelity"] = next((p["rules_fidelity"] for p in out["profiles"] if p.get("rules_fidelity") is not None),
+                                 None)
     out["report_path"] = _index_under(report_root, str(run["model_run_id"]))
     return out

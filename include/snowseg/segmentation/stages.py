@@ -14,7 +14,8 @@ prints). Stages that talk to the warehouse take a connection; none knows about A
    and fails, with a report of the scores, when there is none to take (:class:`NoStructure`: no cluster
    structure; :class:`NoStableK`: no stable k); a fixed k is used as given.
 3. :func:`ensemble`: :class:`~snowseg.clustering.ensemble.StableKMeans`.
-4. :func:`profiles`: segment ids carried over from the dataset's previous run, profiles and names.
+4. :func:`profiles`: segment ids carried over from the dataset's previous run, profiles and names, and
+   rules people can read (:mod:`snowseg.clustering.rules`).
 5. :func:`report`: the pictures and the HTML run report.
 6. :func:`publish`: assignments (Python, or one query in the warehouse on the scale path), profiles
    and the model run, atomically (:mod:`snowseg.writeback`).
@@ -220,9 +221,10 @@ def _profiles_from(ws: Workspace) -> tuple[list[SegmentProfile], dict]:
 
 
 def profiles(conn: Any, contract: DatasetContract, names: Names, ws: Workspace) -> dict:
-    """Stage 4: segment ids (carried over from the dataset's previous run), profiles and names."""
+    """Stage 4: segment ids (carried over from the dataset's previous run), profiles, names and readable rules."""
     from snowseg.clustering.identity import carry_ids
     from snowseg.clustering.profiles import profile_segments
+    from snowseg.clustering.rules import attach_rules
 
     model = ws.load_arrays("ensemble")
     k = len(model["cluster_stability"])
@@ -242,6 +244,7 @@ def profiles(conn: Any, contract: DatasetContract, names: Names, ws: Workspace) 
         profs = profile_segments(X, labels, contract, stability=stability, confidence=model["confidence"])
         warnings_ = [f"Segment {p.segment_id} ({p.name}) dissolves under resampling (stability {p.stability:.2f}): "
                      "do not act on it alone" for p in profs if p.stability is not None and p.stability <= 0.5]
+        warnings_ += attach_rules(profs, X, labels, contract, random_state=_params(ws.load_json("meta")).random_state)
     ws.save_json("profiles", {"ids": [int(i) for i in ids], "matches": matches,
                               "profiles": [asdict(p) for p in profs], "warnings": warnings_})
     return {"segments": [{"id": p.segment_id, "name": p.name, "size": p.size, "stability": p.stability}
