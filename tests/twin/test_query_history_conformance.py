@@ -178,3 +178,43 @@ def test_query_history_reads_like_snowflakes_in_a_where_clause(twin_kwargs: dict
                            f"RESULT_LIMIT => 10000)) where QUERY_TAG = '{tag}' order by END_TIME")
     assert [r["QUERY_TEXT"] for r in rows] == ["select 3 as three"]
     assert re.fullmatch(r"[0-9.]+", str(rows[0]["S"]))
+
+
+@pytest.fixture(scope="module")
+def enforcing_twin(tmp_path_factory: pytest.TempPathFactory):
+    from snowseg_twin.extensions.access_control import ENV
+    from snowseg_twin.process import TwinProcess
+
+    t = TwinProcess(tmp_path_factory.mktemp("query-history") / "twin", env={ENV: "enforce"}).start()
+    yield t
+    t.stop()
+
+
+def test_the_service_role_reads_its_own_tagged_queries_with_privileges_enforced(enforcing_twin) -> None:
+    """Least privilege: with admin_setup's grants (USAGE on the database), SNOWSEG_ROLE re-tags its session and reads
+    its user's queries through <db>.INFORMATION_SCHEMA.QUERY_HISTORY; no MONITOR grant is needed for its own."""
+    from cryptography.hazmat.primitives import serialization
+
+    from snowseg_twin.keys import DEV_KEY_PASSPHRASE, admin_key_path, key_path
+
+    def key(path):
+        return serialization.load_pem_private_key(path.read_bytes(), DEV_KEY_PASSPHRASE.encode())
+
+    base = dict(account="twin", host="127.0.0.1", port=enforcing_twin.port, protocol="http", login_timeout=10,
+                network_timeout=60, warehouse="SNOWSEG_WH",
+                session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False})  # fmt: skip
+    db = f"QH_{uuid.uuid4().hex[:8].upper()}"
+    with snowflake.connector.connect(user="snowseg_admin", private_key=key(admin_key_path(enforcing_twin.home)),
+                                     role="SYSADMIN", **base) as admin:  # fmt: skip
+        admin.cursor().execute(f"create database {db}")
+        admin.cursor().execute(f"grant usage on database {db} to role SNOWSEG_ROLE")
+    tag = json.dumps({"app": "snowseg", "batch": "small_file_x"}, separators=(",", ":"))
+    with snowflake.connector.connect(user="snowseg", private_key=key(key_path(enforcing_twin.home)),
+                                     role="SNOWSEG_ROLE", **base) as conn:  # fmt: skip
+        with conn.cursor() as cur:
+            cur.execute(f"alter session set query_tag = '{tag}'")
+            cur.execute("select 4 as four")
+        rows = _rows(conn, f"select QUERY_TEXT, QUERY_TAG, USER_NAME, ROLE_NAME, WAREHOUSE_SIZE from table("
+                           f"{db}.INFORMATION_SCHEMA.QUERY_HISTORY(RESULT_LIMIT => 10000)) where QUERY_TAG = '{tag}'")
+    assert [(r["QUERY_TEXT"], r["USER_NAME"], r["ROLE_NAME"], r["WAREHOUSE_SIZE"]) for r in rows] == [
+        ("select 4 as four", "SNOWSEG", "SNOWSEG_ROLE", "X-Small")]
