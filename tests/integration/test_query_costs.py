@@ -110,7 +110,8 @@ def test_queries_carry_their_task_batch_and_model_run_and_the_monitor_sums_their
     for r, t in load_q + seg_q:
         assert TAG_CONTEXT <= t.keys() and t["app"] == "snowseg", (r["QUERY_TEXT"], t)
         assert r["USER_NAME"] == "SNOWSEG" and r["WAREHOUSE_NAME"] == "SNOWSEG_WH"
-    assert {t["dag"] for _, t in load_q} == {"load_small_file"} and {t["dag"] for _, t in seg_q} == {"segment_customers"}
+    assert {t["dag"] for _, t in load_q} == {"load_small_file"}
+    assert {t["dag"] for _, t in seg_q} == {"segment_customers"}
     # ... and, once known, the batch it loads or the model run it builds
     assert {t.get("batch") for _, t in _after_retag(load_q, "put_and_copy")} == {batch}
     for task in ("profiles", "publish", "summarise"):

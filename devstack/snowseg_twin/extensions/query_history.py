@@ -53,11 +53,11 @@ from typing import Any
 
 import duckdb
 import snowflake.connector.errors
-from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
 from sqlglot import exp
 
 from snowseg_twin.extensions import _fakesnow_compat as compat
 from snowseg_twin.extensions import session_context, session_params
+from snowseg_twin.extensions._fakesnow_compat import FakeSnowflakeCursor
 from snowseg_twin.extensions._table_functions import function_name, kwargs_of, values_sql
 
 COLUMNS = [
@@ -305,8 +305,9 @@ def query_history_sql(cursor: FakeSnowflakeCursor, fn: exp.Expr) -> str | None:
         default = session.user if dimension == "USER_NAME" else session.warehouse
         value = default if e is None else _name(_constant(duck_conn, e, "VARCHAR", dimension, name))
     visible = _visible(cursor, session)
-    rows = [q for q in history() if (column is None or q.values[column] == value) and (start is None or q.end >= start) and (end is None or q.end <= end)
-            and visible(q)]  # fmt: skip
+    rows = [q for q in history()
+            if (column is None or q.values[column] == value) and (start is None or q.end >= start)
+            and (end is None or q.end <= end) and visible(q)]  # fmt: skip
     rows.sort(key=lambda q: q.end, reverse=True)
     return values_sql(COLUMNS, [tuple(q.values[n] for n in NAMES) for q in rows[:limit]])
 
