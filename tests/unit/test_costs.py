@@ -82,3 +82,20 @@ def test_the_cost_section_is_added_once_and_replaced(tmp_path: Path) -> None:
     page = (run_dir / "index.html").read_text()
     assert page.count('<h2 id="cost">Cost</h2>') == 1 and "Model run m1: 7 queries" in page
     assert "estimate" in page and page.rstrip().endswith("</body></html>")
+
+
+def test_the_monitor_shows_the_loads_when_the_history_cannot_be_read() -> None:
+    from snowflake.connector.errors import ProgrammingError
+
+    from snowseg import monitor
+
+    class Refusing:
+        description = None
+
+        def execute(self, sql: str, params: object = None) -> None:
+            raise ProgrammingError(msg="SQL access control error:\nInsufficient privileges", errno=3001)
+
+    loads = {"paths": [{"files": [{"batch_id": "b1", "started_at": datetime(2026, 12, 5, 9)}]}]}
+    out = monitor.add_load_costs(Refusing(), wh.Names(), loads)
+    assert out["paths"][0]["files"][0]["cost"] is None
+    assert out["costs"]["available"] is False and "Insufficient privileges" in out["costs"]["message"]
