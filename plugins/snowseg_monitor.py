@@ -261,6 +261,8 @@ def index(request: Request, limit: int = Query(50, ge=1, le=500, description="fi
         loads = monitor.recent_loads(cur, names, per_path=limit)
         quality = monitor.quality_results(cur, names, report_root=root)
         segments = monitor.latest_segments(cur, names, report_root=root)
+        loads = monitor.add_load_costs(cur, names, loads)  # cost per file, from the query history by tag
+        segments = monitor.add_segment_costs(cur, names, segments)  # cost of the model run
     loads, (quality, segments) = _loads_for(request, loads), _redacted([quality, segments])
     return _render("index.html", loads=loads, quality=quality, segments=segments,
                    rejects_query=_rejects_query, may_see_data=may_see_data(request))
@@ -308,6 +310,7 @@ def api_loads(request: Request, limit: int = Query(50, ge=1, le=500)) -> JSONRes
 
     with _warehouse() as cur:
         data = monitor.recent_loads(cur, _names(), per_path=limit)
+        data = monitor.add_load_costs(cur, _names(), data)  # cost per file, from the query history by tag
     return _json(_with_links(request, _loads_for(request, data), "loads"))
 
 
@@ -335,6 +338,7 @@ def api_segments(request: Request) -> JSONResponse:
 
     with _warehouse() as cur:
         data = monitor.latest_segments(cur, _names(), report_root=_report_root())
+        data = monitor.add_segment_costs(cur, _names(), data)  # cost of the model run
     return _json(_with_links(request, _redacted(data), "segments"))
 
 

@@ -473,3 +473,51 @@ def latest_segments(cur: Any, names: Names, *, report_root: ReportBase | None = 
                                  None)
     out["report_path"] = _index_under(report_root, str(run["model_run_id"]))
     return out
+
+
+def _history_or_message(cur: Any, names: Names, since: datetime | None) -> tuple[Any, dict]:
+    """Snowseg's query history since `since` (snowseg.costs), and what the page says about it."""
+    from snowflake.connector.errors import ProgrammingError
+
+    from snowseg import costs
+
+    try:
+        history = costs.read_history(cur, names, since=since)
+    except ProgrammingError as e:  # eg: the role may not read the history: the page shows the rest, and why not this
+        return None, {"available": False, "message": f"query history not readable: {e}", "note": costs.ESTIMATE_NOTE}
+    return history, {"available": True, "since": history.since, "truncated": history.truncated,
+                     "note": costs.ESTIMATE_NOTE, "history_days": costs.HISTORY_DAYS}
+
+
+def add_load_costs(cur: Any, names: Names, loads: dict) -> dict:
+    """Add each listed file's cost (``cost``: queries, elapsed and execution seconds, estimated credits; None when
+    the query history holds none of its batch's queries) and ``costs`` (where the figures come from) to
+    :func:`recent_loads`'s result, from Snowflake's query history by tag (snowseg.costs)."""
+    from snowseg import costs
+
+    files = [f for p in loads.get("paths", []) for f in p.get("files", [])]
+    started = [f["started_at"] for f in files if isinstance(f.get("started_at"), datetime)]
+    if not files:
+        return {**loads, "costs": {"available": False, "message": NOTHING_LOADED, "note": costs.ESTIMATE_NOTE}}
+    history, about = _history_or_message(cur, names, min(started) if started else None)
+    per_batch = costs.by_batch(history.rows) if history is not None else {}
+    for f in files:
+        cost = per_batch.get(f.get("batch_id") or "")
+        f["cost"] = cost.to_dict() if cost is not None else None
+    return {**loads, "costs": about}
+
+
+def add_segment_costs(cur: Any, names: Names, segments: dict) -> dict:
+    """Add the latest model run's cost (``run.cost``, as :func:`add_load_costs`; every query of the DAG run that
+    produced it, and every query tagged with its id) to :func:`latest_segments`'s result."""
+    from snowseg import costs
+
+    run = segments.get("run")
+    if not run:
+        return segments
+    started = run.get("started_at") if isinstance(run.get("started_at"), datetime) else None
+    history, about = _history_or_message(cur, names, started)
+    cost = costs.of_model_run(history.rows, str(run["model_run_id"]), dag_id=run.get("airflow_dag_id"),
+                              run_id=run.get("airflow_run_id")) if history is not None else None
+    run["cost"] = cost.to_dict() if cost is not None and cost.queries else None
+    return {**segments, "costs": about}

@@ -309,3 +309,29 @@ segment. Over-indexes on: values whose share in the segment is ×index their sha
     out.write_text(page, encoding="utf-8")
     publish(run_dir)  # with an s3:// report base: the pictures and the page, copied there
     return out
+
+
+#: Marks the cost section of a run report, so that writing it again replaces it.
+_COST_START, _COST_END = "<!-- snowseg:cost -->", "<!-- /snowseg:cost -->"
+
+
+def add_cost_section(run_dir: Path, *, model_run_id: str, queries: int, elapsed_s: float, execution_s: float,
+                     warehouse_credits: float, cloud_services_credits: float, note: str) -> Path:
+    """Add (or replace) the "Cost" section of a run's index.html: the model run's queries, elapsed and execution
+    seconds and credits (an estimate, `note` says how), read from the query history after publishing (the
+    summarise step); then copy the folder to an ``s3://`` report base as :func:`write_report` does."""
+    index = run_dir / "index.html"
+    page = index.read_text(encoding="utf-8")
+    start, end = page.find(_COST_START), page.find(_COST_END)
+    if start != -1 and end != -1:
+        page = page[:start] + page[end + len(_COST_END):]
+    total = warehouse_credits + cloud_services_credits
+    section = (f"{_COST_START}<h2 id=\"cost\">Cost</h2>\n<p>Model run {html.escape(model_run_id)}: {queries} queries, "
+               f"{elapsed_s:,.1f} s elapsed, {execution_s:,.1f} s executing; <b>{total:.5f}</b> credits "
+               f"({warehouse_credits:.5f} warehouse, {cloud_services_credits:.5f} cloud services).</p>\n"
+               f"<p class=\"note\">Credits are an {html.escape(note)}. From Snowflake's query history by query tag, "
+               f"up to publishing.</p>{_COST_END}\n")
+    page = page.replace("</body>", section + "</body>", 1)
+    index.write_text(page, encoding="utf-8")
+    publish(run_dir)
+    return index

@@ -147,6 +147,8 @@ def features(conn: Any, contract: DatasetContract, names: Names, params: Segment
     with conn.cursor() as cur:
         follows, _current = writeback.plan_run(cur, names, contract.name, fp)  # the id (and report folder) need it
     model_run_id = writeback.run_id_for(fp, follows)
+    with conn.cursor() as cur:
+        wh.tag_session(cur, model_run=model_run_id)  # from here on the session's queries name the model run
     ws.save_frame("features", X)
     ws.save_json("transform", transformer.to_dict())
     ws.save_json("meta", {
@@ -231,6 +233,7 @@ def profiles(conn: Any, contract: DatasetContract, names: Names, ws: Workspace) 
     with _timed(ws, "profiles_s"):
         X, transformer, _ = _transformed(ws)
         with conn.cursor() as cur:
+            wh.tag_session(cur, model_run=ws.load_json("meta")["model_run_id"])  # the queries name the model run
             previous = writeback.previous_centers(cur, names, contract.name)
         labels0 = model["labels"]
         values = X.to_numpy()
@@ -343,6 +346,8 @@ def publish(conn: Any, contract: DatasetContract, names: Names, ws: Workspace, *
         assigned_in="warehouse" if meta["in_warehouse"] else "python", follows=meta["follows"],
     )
     by_id = {p.segment_id: p.name for p in profs}
+    with conn.cursor() as cur:
+        wh.tag_session(cur, model_run=meta["model_run_id"])  # the publishing queries name the model run
     with _stopwatch(timings, "writeback_s"):  # after MODEL_RUNS is written: in the result only
         if meta["in_warehouse"]:
             from snowseg.clustering.sql_assign import warehouse_assignment_sql
