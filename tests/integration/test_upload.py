@@ -10,6 +10,7 @@ version is tests/e2e/test_browser.py.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -203,3 +204,38 @@ def test_an_upload_folder_outside_the_roots_is_never_written(roots, monkeypatch)
         r = _upload(client, "a.csv", b"a,b\n")
     assert r.status_code == 500 and "SNOWSEG_UPLOAD_DIR" in r.text and "outside the input roots" in r.text
     assert _files(outside) == [] and list(outside.iterdir()) == [] and _no_runs_since(before)
+
+
+def test_an_s3_upload_dir_gets_the_object_and_the_load_reads_it_there(roots, dagbag, database, twin, tmp_path,
+                                                                     monkeypatch):
+    """SNOWSEG_UPLOAD_DIR as an s3:// prefix under an object root: the file is written there (nothing stays on the
+    api-server's disk), the run's file_path is its URL, and the load reads it from S3."""
+    import uuid
+
+    import boto3
+
+    root, _ = roots
+    client = boto3.client("s3", endpoint_url=twin.s3_endpoint, region_name="us-east-1")
+    name = f"snowseg-up-{uuid.uuid4().hex[:10]}"
+    client.create_bucket(Bucket=name)
+    monkeypatch.setenv("SNOWSEG_INPUT_ROOTS", f"{root}{os.pathsep}s3://{name}/in/")
+    monkeypatch.setenv("SNOWSEG_UPLOAD_DIR", f"s3://{name}/in/uploads/")
+    good = write_sales_csv(tmp_path / "s3 sales.csv", 90, seed=6).read_bytes()
+    with _client("op") as c:
+        r = _upload(c, "s3 sales.csv", good)
+        assert r.status_code == 303, r.text
+        run = _run(parse_qs(urlsplit(r.headers["location"]).query)["run"][0])
+        url = run.conf["file_path"]
+        assert re.fullmatch(rf"s3://{name}/in/uploads/\d{{4}}-\d\d-\d\d/\d{{6}}-[0-9a-f]{{8}}-s3_sales\.csv", url), url
+        key = url.removeprefix(f"s3://{name}/")
+        assert client.get_object(Bucket=name, Key=key)["Body"].read() == good
+        assert [o["Key"] for o in client.list_objects_v2(Bucket=name)["Contents"]] == [key]
+        assert _files(root) == []
+        loaded = dag_test(dagbag.get_dag("load_small_file"), dict(run.conf))
+        assert loaded.state == "success"
+        page = c.get("/snowseg/upload/fate", params={"run": loaded.run_id}).text
+        assert 'data-outcome="LOADED"' in page and re.search(r'id="fate-rows-loaded">90<', page)
+    monkeypatch.setenv("SNOWSEG_UPLOAD_DIR", f"s3://{name}/elsewhere/")  # not under the object root
+    with _client("op") as c:
+        assert _upload(c, "a.csv", b"a,b\n").status_code == 500
+    assert [o["Key"] for o in client.list_objects_v2(Bucket=name)["Contents"]] == [key]
