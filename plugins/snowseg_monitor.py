@@ -439,8 +439,13 @@ async def upload_post(request: Request) -> Response:
         log.error("snowseg upload: %s", e)
         return _upload_form(request, 500, e)
     file_path = await run_in_threadpool(upload.store, got, target)
-    run_id = await run_in_threadpool(upload.trigger, file_path, user_name=user.get_name(),
-                                     note_text=upload.note(user.get_name(), got.original_name, got.size, got.sha256))
+    try:
+        run_id = await run_in_threadpool(upload.trigger, file_path, user_name=user.get_name(),
+                                         note_text=upload.note(user.get_name(), got.original_name, got.size,
+                                                               got.sha256))
+    except upload.TriggerFailed as e:  # no such DAG (not parsed yet, import errors) or params it refuses
+        log.error("snowseg upload: %s", e)
+        return _upload_form(request, 503, e)
     log.info("snowseg upload by %s stored at %s, run %s", user.get_name(), file_path, run_id)
     return RedirectResponse(f"upload/fate?{urlencode({'run': run_id})}", status_code=303)
 

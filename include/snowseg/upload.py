@@ -509,20 +509,39 @@ def note(user_name: str, original_name: str, size: int, sha256: str) -> str:
     return f"Uploaded from the loads monitor by {user_name}: {original_name} ({size:,} bytes, sha256 {sha256[:12]}…)"
 
 
+class TriggerFailed(InputError):
+    """Airflow would not start :data:`UPLOAD_DAG` for a stored upload (``file_path``): no such DAG yet, or a conf its
+    params refuse; ``cause`` is Airflow's error text."""
+
+    def __init__(self, file_path: str, cause: str):
+        self.file_path, self.cause = file_path, cause
+        super().__init__(f"the file was stored ({file_path}) but {UPLOAD_DAG} could not be started: {cause}. Check "
+                         f"that the DAG is parsed without import errors, then trigger it with this file_path")
+
+
 def trigger(file_path: str, *, user_name: str, note_text: str) -> str:
     """Trigger :data:`UPLOAD_DAG` with `file_path` (the DAG's default contract) as `user_name`; return the run id.
 
     Airflow's ``trigger_dag`` validates the conf against the DAG's params, as the REST API's trigger does.
+
+    Raises
+    ------
+    TriggerFailed
+        No such DAG in the metadata DB, or the params refuse the conf.
     """
     from airflow.api.common.trigger_dag import trigger_dag
+    from airflow.exceptions import AirflowException, DagNotFound
     from airflow.utils.types import DagRunTriggeredByType
 
     from snowseg.config import DEFAULT_CONTRACT_NAME
 
-    run = trigger_dag(UPLOAD_DAG, triggered_by=DagRunTriggeredByType.UI, triggering_user_name=user_name,
-                      conf={"file_path": file_path, "contract": DEFAULT_CONTRACT_NAME}, note=note_text[:1000])
+    try:
+        run = trigger_dag(UPLOAD_DAG, triggered_by=DagRunTriggeredByType.UI, triggering_user_name=user_name,
+                          conf={"file_path": file_path, "contract": DEFAULT_CONTRACT_NAME}, note=note_text[:1000])
+    except (DagNotFound, AirflowException, ValueError) as e:  # ParamValidationError is an AirflowException
+        raise TriggerFailed(file_path, str(e)) from e
     if run is None:
-        raise RuntimeError(f"Airflow did not create a run of {UPLOAD_DAG}")
+        raise TriggerFailed(file_path, "Airflow created no run")
     return str(run.run_id)
 
 
@@ -535,7 +554,7 @@ FINISHED = ("success", "failed")
 def run_state(run_id: str) -> dict | None:
     """The upload run from Airflow's metadata DB: state, note, who, when, its file_path and its tasks' states
     (None when there is no such run of :data:`UPLOAD_DAG`)."""
-    from airflow.models import DagRun, TaskInstance
+    from airflow.models import DagModel, DagRun, TaskInstance
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
@@ -545,7 +564,8 @@ def run_state(run_id: str) -> dict | None:
             return None
         tis = session.execute(select(TaskInstance.task_id, TaskInstance.state).where(
             TaskInstance.dag_id == UPLOAD_DAG, TaskInstance.run_id == run_id)).all()
-        return {"run_id": run.run_id, "state": str(run.state), "note": run.note,
+        paused = session.scalar(select(DagModel.is_paused).where(DagModel.dag_id == UPLOAD_DAG))
+        return {"run_id": run.run_id, "state": str(run.state), "note": run.note, "dag_paused": bool(paused),
                 "user": run.triggering_user_name, "file_path": (run.conf or {}).get("file_path"),
                 "queued_at": run.queued_at, "end_date": run.end_date,
                 "tasks": {t: (str(s) if s is not None else None) for t, s in tis}}

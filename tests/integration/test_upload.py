@@ -108,6 +108,7 @@ def test_an_upload_is_stored_under_the_root_triggers_the_load_and_shows_its_fate
         # not run yet (no scheduler here): the page says so and reloads itself
         page = client.get(f"/snowseg/{location}")
         assert page.status_code == 200 and 'data-outcome="waiting"' in page.text and page.headers["refresh"] == "3"
+        assert ('id="fate-paused"' in page.text) == _paused()  # a paused DAG never runs it: the page says so
 
         # the scheduler's part, with the run's own conf; its fate is LOADED with the file's rows
         loaded = dag_test(dagbag.get_dag("load_small_file"), dict(run.conf))
@@ -130,6 +131,14 @@ def test_an_upload_is_stored_under_the_root_triggers_the_load_and_shows_its_fate
         (status,) = sf.cursor().execute(
             f"select STATUS from {database}.AUDIT.LOAD_AUDIT where AIRFLOW_RUN_ID = %s", (refused.run_id,)).fetchone()
         assert status == "REFUSED"
+
+
+def _paused() -> bool:
+    from airflow.models import DagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return bool(session.query(DagModel.is_paused).filter_by(dag_id="load_small_file").scalar())
 
 
 def _no_runs_since(before: int) -> bool:
