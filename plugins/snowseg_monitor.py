@@ -15,6 +15,9 @@ Routes (below the prefix):
   prefix's objects), newest last, redacted again;
 - ``/reports/<path>``: the report base (``SNOWSEG_REPORT_DIR``: a folder, or an ``s3://`` prefix read through
   Airflow's ObjectStoragePath), read-only; paths that would leave it are refused.
+- ``/upload`` (GET: the form; POST: a CSV or gzip file, streamed, at most the small-file limit, CSRF-checked, stored
+  under the input roots, then ``load_small_file`` triggered with it) and ``/upload/fate?run=...`` (the file's fate:
+  the run's state, then its LOAD_AUDIT row), for users who may trigger the load (:mod:`snowseg.upload`).
 
 Airflow does not authenticate plugin apps by itself (it mounts them beside its own API, whose auth
 is a router dependency that a mount does not inherit), so this app adds Airflow's own check to every

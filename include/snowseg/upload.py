@@ -321,13 +321,15 @@ def _staging(target: Path | storage.ObjectUrl) -> tuple[Path, list[Path]]:
 
 
 def _disposition(headers: dict[bytes, bytes]) -> tuple[str | None, str | None]:
-    """A part's field name and file name (None when absent)."""
+    """A part's field name and file name (None when absent). Browsers send a ``"`` in a file name as ``%22`` (the
+    HTML standard's multipart encoding), which is decoded back; ``%0A``/``%0D`` stay as they are (shown, never
+    stored: the safe name drops ``%``)."""
     from python_multipart.multipart import parse_options_header
 
     _, options = parse_options_header(headers.get(b"content-disposition", b""))
     name, filename = options.get(b"name"), options.get(b"filename")
     return (name.decode("utf-8", "replace") if name is not None else None,
-            filename.decode("utf-8", "replace") if filename is not None else None)
+            filename.decode("utf-8", "replace").replace("%22", '"') if filename is not None else None)
 
 
 async def receive(body: AsyncIterator[bytes], content_type: str, *, user_id: str, limit: int,

@@ -248,3 +248,18 @@ def test_an_s3_upload_dir_gets_the_object_and_the_load_reads_it_there(roots, dag
     with _client("op") as c:
         assert _upload(c, "a.csv", b"a,b\n").status_code == 500
     assert [o["Key"] for o in client.list_objects_v2(Bucket=name)["Contents"]] == [key]
+
+
+def test_a_hostile_name_is_kept_for_display_escaped_and_stored_safely(roots, database):
+    root, _ = roots
+    hostile = 'x"><img src=x onerror=alert(1)>.csv'
+    with _client("admin") as client:
+        r = _upload(client, hostile, b"Invoice ID\n")
+        assert r.status_code == 303
+        run_id = parse_qs(urlsplit(r.headers["location"]).query)["run"][0]
+        page = client.get("/snowseg/upload/fate", params={"run": run_id})
+    assert _run(run_id).note.startswith(f"Uploaded from the loads monitor by up_admin: {hostile}")
+    assert "<img" not in page.text and "x&#34;&gt;&lt;img src=x onerror=alert(1)&gt;.csv" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    (stored,) = _files(root)
+    assert stored.name.endswith("-x_img_src_x_onerror_alert_1.csv") and stored.parent.parent == root / "uploads"
