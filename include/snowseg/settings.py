@@ -114,6 +114,14 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_BULK_SETTLE_SECONDS", "60",
             "A landing file last modified less than this many seconds ago is left for the next scheduled "
             "`load_bulk_stage` run (its writer may still be appending).", "loading"),
+    # --- browser uploads (the loads monitor's upload form) -------------------------------------------------
+    Setting("SNOWSEG_UPLOAD_DIR", "<first input root>/uploads",
+            "Where the loads monitor's upload form stores files before it triggers `load_small_file` with them: a "
+            "folder under `SNOWSEG_INPUT_ROOTS` (each file in `<day>/<time>-<id>-<safe name>`, the partial upload "
+            "in its `.incoming/` folder, which no load reads), or an `s3://` prefix under an object root (never "
+            "the Snowpipe landing `SNOWSEG_LANDING_URL`: its pipe would load the file a second time). The size "
+            "limit is the dataset contract's small-file limit (`csv.max_file_mb`, 50 MB).", "loading",
+            computed=True),
     # --- segmentation and reports --------------------------------------------------------------------------
     Setting("SNOWSEG_SEGMENT_SCHEDULE", "0 6 * * 1",
             "When `segment_customers` runs even without new data (recency ages every day): a cron expression "
