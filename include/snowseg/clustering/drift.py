@@ -205,10 +205,11 @@ def decide_refit(*, every_days: int, max_drift: float, now: datetime, last_refit
     if last_refit_at is None:
         return RefitDecision(REFIT, "first run", drift_value)
     days = (now.date() - last_refit_at.date()).days
+    ago = f"{days} day{'' if days == 1 else 's'} ago"
     if not same_model:
         return RefitDecision(REFIT, "parameters or features changed since the last refit", drift_value, days)
     if days >= every_days:
-        return RefitDecision(REFIT, f"schedule: last refit {days} days ago (every {every_days} days)", drift_value,
+        return RefitDecision(REFIT, f"schedule: last refit {ago} (every {every_days} days)", drift_value,
                              days)
     if empty_segments:
         return RefitDecision(REFIT, f"segment {', '.join(map(str, empty_segments))} has no customers under the "
@@ -216,4 +217,4 @@ def decide_refit(*, every_days: int, max_drift: float, now: datetime, last_refit
     d = 0.0 if drift_value is None else drift_value
     if d > max_drift:
         return RefitDecision(REFIT, f"drift {d:.2f} > {max_drift:.2f}", d, days)
-    return RefitDecision(ASSIGN, f"assign only: drift {d:.2f} ≤ {max_drift:.2f}, last refit {days} days ago", d, days)
+    return RefitDecision(ASSIGN, f"assign only: drift {d:.2f} ≤ {max_drift:.2f}, last refit {ago}", d, days)

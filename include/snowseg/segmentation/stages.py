@@ -153,7 +153,7 @@ def features(conn: Any, contract: DatasetContract, names: Names, params: Segment
         scaling=params.scaling, max_fit_rows=params.max_fit_rows, k_sample_rows=params.k_sample_rows,
         correlation_max=params.correlation_max, ensemble=ENSEMBLE_VERSION)
     with conn.cursor() as cur:
-        follows, _current = writeback.plan_run(cur, names, contract.name, fp)  # the id (and report folder) need it
+        follows, current = writeback.plan_run(cur, names, contract.name, fp)  # the id (and report folder) need it
     model_run_id = writeback.run_id_for(fp, follows)
     ws.save_frame("features", X)
     ws.save_json("transform", transformer.to_dict())
@@ -161,6 +161,7 @@ def features(conn: Any, contract: DatasetContract, names: Names, params: Segment
         "dataset": contract.name, "params": params.to_dict(), "snapshot": snapshot, "rows": n_total,
         "in_warehouse": in_warehouse, "dropped": dropped, "columns": list(X.columns), "fingerprint": fp,
         "follows": follows, "model_run_id": model_run_id, "started_at": started.isoformat(), "refit_key": refit_key,
+        "current": current,
         "report_dir": str(((report_dir or reports.report_root()) / model_run_id).resolve()),
     })
     return {"model_run_id": model_run_id, "rows": n_total, "fit_rows": len(X), "features": list(X.columns),
@@ -200,7 +201,7 @@ def refit_decision(conn: Any, contract: DatasetContract, names: Names, ws: Works
     centroids, each segment's mean compared with its mean at that refit); :func:`~snowseg.clustering.drift.decide_refit`
     decides. Writes ``refit.json`` (the decision, the drift per segment, the last refit's model).
     """
-    from snowseg.clustering.drift import decide_refit, drift
+    from snowseg.clustering.drift import RefitDecision, decide_refit, drift
     from snowseg.clustering.transform import FeatureTransformer
 
     meta = ws.load_json("meta")
@@ -220,11 +221,22 @@ def refit_decision(conn: Any, contract: DatasetContract, names: Names, ws: Works
                 ids, centers, _ = _refit_model(last)
                 labels = np.array(ids)[_nearest(transformer.transform(X), centers)]
                 measured = drift(X, labels, {s: v["center"] for s, v in last.segments.items()})
-        decision = decide_refit(
-            every_days=policy.every_days, max_drift=threshold, now=now or datetime.now(UTC).replace(tzinfo=None),
-            last_refit_at=None if last is None else last.published_at, same_model=same_model,
-            drift_value=None if measured is None else measured.value,
-            empty_segments=[] if measured is None else measured.empty_segments, forced=force)
+        if meta.get("current"):  # already published (a re-run): take the same path, so its report is redrawn as it was
+            with conn.cursor() as cur:
+                rows = wh.run(cur, "segments/select_run_refit.sql", {"model_run_id": meta["model_run_id"]},
+                              database=names.database, schema=names.analytics)
+            kind, reason, was = rows[0] if rows else (None, None, None)
+            decision = RefitDecision(kind or REFIT, reason or "refit (published before the refit policy)", was)
+            if decision.kind == ASSIGN and last is None:
+                decision = RefitDecision(REFIT, decision.reason, was)
+        elif last is not None and last.refit_key is None:  # published before migration database/V014
+            decision = RefitDecision(REFIT, "the last refit predates the refit policy", None)
+        else:
+            decision = decide_refit(
+                every_days=policy.every_days, max_drift=threshold, now=now or datetime.now(UTC).replace(tzinfo=None),
+                last_refit_at=None if last is None else last.published_at, same_model=same_model,
+                drift_value=None if measured is None else measured.value,
+                empty_segments=[] if measured is None else measured.empty_segments, forced=force)
     ws.save_json("refit", {
         **decision.to_dict(), "max_drift": threshold, "every_days": policy.every_days,
         "drift_by_segment": None if measured is None else measured.to_dict()["by_segment"],
