@@ -228,6 +228,7 @@ def segment_customers():
         with warehouse.cursor() as cur:
             print(format_table(segment_table(cur, names, contract)))
         print(f"model run {result['model_run_id']} ({'published' if result['published'] else 'already published'})")
+        print(f"{result['run_kind']}: {result['refit_reason']}; moved share {result['moved_share']}")
         Workspace.for_run(dag_run.run_id).remove()  # it holds customer-level data
 
     gate = quality_gate()
