@@ -170,9 +170,11 @@ def last_refit(cur: Any, names: Names, dataset: str) -> LastRefit | None:
     """The dataset's last refit (None before its first run)."""
     target = dict(database=names.database, schema=names.analytics)
     rows = wh.run(cur, "segments/select_last_refit.sql", {"dataset": dataset}, **target)
-    if not rows or not rows[0][3] or not rows[0][4]:
+    if not rows:
         return None
     run_id, published_at, key, transform, centers, k, k_reason, k_choice = rows[0]
+    if not json.loads(transform or "null") or not json.loads(centers or "null"):  # no model to assign with
+        return None
     segs = wh.run(cur, "segments/select_run_centers.sql", {"model_run_id": run_id}, **target)
     return LastRefit(
         model_run_id=run_id, published_at=published_at, refit_key=key, transform=json.loads(transform),
