@@ -136,6 +136,13 @@ def test_two_runs_on_changed_data_show_migrations_drift_and_the_refit_decision(r
     # between refits the drift from the last refit equals the shift since the previous run (the same refit)
     assert r2["DRIFT"] == pytest.approx(max(s["scaled"] for s in shifts.values()), rel=1e-6)
 
+    # re-running it takes the same path (assign) and writes nothing
+    n_rows = query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS")
+    dr, states = run_dag("segment_customers", **SEG)
+    assert dr.state == "success" and states["assign"] == "success" and states["k_scores"] == "skipped", states
+    assert query(sf, f"select count(*) from {a}.MODEL_RUNS") == [(2,)]
+    assert query(sf, f"select count(*) from {a}.SEGMENT_ASSIGNMENTS") == n_rows
+
     # the run report shows the decision, the matrix (table and heatmap) and the shifts
     report_dir = Path(os.environ["SNOWSEG_REPORT_DIR"]) / r2["MODEL_RUN_ID"]
     page = (report_dir / "index.html").read_text()

@@ -22,6 +22,7 @@ prints). Stages that talk to the warehouse take a connection; none knows about A
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -225,7 +226,7 @@ def refit_decision(conn: Any, contract: DatasetContract, names: Names, ws: Works
             with conn.cursor() as cur:
                 rows = wh.run(cur, "segments/select_run_refit.sql", {"model_run_id": meta["model_run_id"]},
                               database=names.database, schema=names.analytics)
-            kind, reason, was = rows[0] if rows else (None, None, None)
+            kind, reason, was = rows[0][:3] if rows else (None, None, None)
             decision = RefitDecision(kind or REFIT, reason or "refit (published before the refit policy)", was)
             if decision.kind == ASSIGN and last is None:
                 decision = RefitDecision(REFIT, decision.reason, was)
@@ -518,6 +519,14 @@ def publish(conn: Any, contract: DatasetContract, names: Names, ws: Workspace, *
             ws.save_json("profiles", {**saved, "profiles": [asdict(p) for p in profs]})
         ws.save_json("migration", {"migration": run.migration, "centroid_shift": shifts})
         index = _write_report(contract, ws, profiles=profs)
+    else:  # a re-run: its report stage drew the page again; the matrix is the one published then
+        with conn.cursor() as cur:
+            rows = wh.run(cur, "segments/select_run_refit.sql", {"model_run_id": model_run_id},
+                          database=names.database, schema=names.analytics)
+        if rows and rows[0][3]:
+            ws.save_json("migration", {"migration": json.loads(rows[0][3]),
+                                       "centroid_shift": json.loads(rows[0][4] or "[]")})
+            index = _write_report(contract, ws, profiles=profs)
     result = SegmentationResult(
         model_run_id=model_run_id, published=published, k=k, rows=int(meta["rows"]), profiles=profs,
         report_path=str(index), elbow_png=str(Path(meta["report_dir"]) / "elbow.png"), timings=timings,
