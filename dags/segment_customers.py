@@ -218,15 +218,23 @@ def segment_customers():
 
     @task
     def summarise(result: dict, params=None, dag_run=None) -> None:
-        """Log the dataset's current segments as a table; remove the run's working folder."""
+        """Log the dataset's current segments as a table, add the model run's cost to its report (from the query
+        history); remove the run's working folder."""
         from snowseg import warehouse
         from snowseg.airflow.tasks import resolve
+        from snowseg.costs import report_model_run
         from snowseg.segmentation.workspace import Workspace
         from snowseg.summary import format_table, segment_table
 
         contract, names = resolve(params["contract"], params["table"])
         with warehouse.cursor() as cur:
+            warehouse.tag_session(cur, model_run=result["model_run_id"])
             print(format_table(segment_table(cur, names, contract)))
+            cost = report_model_run(cur, names, model_run_id=result["model_run_id"],
+                                    report_path=result.get("report_path"), dag_id=dag_run.dag_id,
+                                    run_id=dag_run.run_id, since=dag_run.start_date)  # into the run report
+        print(f"model run cost: {cost.queries} queries, {cost.elapsed_s:.1f} s, {cost.credits:.5f} credits "
+              "(estimate)")
         print(f"model run {result['model_run_id']} ({'published' if result['published'] else 'already published'})")
         print(f"{result['run_kind']}: {result['refit_reason']}; moved share {result['moved_share']}")
         Workspace.for_run(dag_run.run_id).remove()  # it holds customer-level data

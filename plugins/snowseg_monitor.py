@@ -15,6 +15,9 @@ Routes (below the prefix):
   prefix's objects), newest last, redacted again;
 - ``/reports/<path>``: the report base (``SNOWSEG_REPORT_DIR``: a folder, or an ``s3://`` prefix read through
   Airflow's ObjectStoragePath), read-only; paths that would leave it are refused.
+- ``/upload`` (GET: the form; POST: a CSV or gzip file, streamed, at most the small-file limit, CSRF-checked, stored
+  under the input roots, then ``load_small_file`` triggered with it) and ``/upload/fate?run=...`` (the file's fate:
+  the run's state, then its LOAD_AUDIT row), for users who may trigger the load (:mod:`snowseg.upload`).
 
 Airflow does not authenticate plugin apps by itself (it mounts them beside its own API, whose auth
 is a router dependency that a mount does not inherit), so this app adds Airflow's own check to every
@@ -261,6 +264,8 @@ def index(request: Request, limit: int = Query(50, ge=1, le=500, description="fi
         loads = monitor.recent_loads(cur, names, per_path=limit)
         quality = monitor.quality_results(cur, names, report_root=root)
         segments = monitor.latest_segments(cur, names, report_root=root)
+        loads = monitor.add_load_costs(cur, names, loads)  # cost per file, from the query history by tag
+        segments = monitor.add_segment_costs(cur, names, segments)  # cost of the model run
     loads, (quality, segments) = _loads_for(request, loads), _redacted([quality, segments])
     return _render("index.html", loads=loads, quality=quality, segments=segments,
                    rejects_query=_rejects_query, may_see_data=may_see_data(request))
@@ -308,6 +313,7 @@ def api_loads(request: Request, limit: int = Query(50, ge=1, le=500)) -> JSONRes
 
     with _warehouse() as cur:
         data = monitor.recent_loads(cur, _names(), per_path=limit)
+        data = monitor.add_load_costs(cur, _names(), data)  # cost per file, from the query history by tag
     return _json(_with_links(request, _loads_for(request, data), "loads"))
 
 
@@ -335,6 +341,7 @@ def api_segments(request: Request) -> JSONResponse:
 
     with _warehouse() as cur:
         data = monitor.latest_segments(cur, _names(), report_root=_report_root())
+        data = monitor.add_segment_costs(cur, _names(), data)  # cost of the model run
     return _json(_with_links(request, _redacted(data), "segments"))
 
 
@@ -377,6 +384,99 @@ def api_alerts(request: Request, limit: int = Query(50, ge=1, le=500, descriptio
         return _json({"error": f"alerts show data: your role may not see them (it needs the permission to trigger "
                                f"{DATA_ROLE_DAG})"}, 403)
     return _json({"alerts": _redacted(read_alerts(limit))})
+
+
+# --- upload from the browser (snowseg.upload) ------------------------------------------------------------------
+
+
+#: How often the fate page of an unfinished upload reloads itself (the ``Refresh`` header), in seconds.
+FATE_REFRESH_S = 3
+
+
+def _upload_forbidden(request: Request) -> HTMLResponse | None:
+    """The user-facing 403 for a role that may not trigger the load (nothing is read from the request's body)."""
+    if may_see_data(request):
+        return None
+    return _render("upload.html", 403, forbidden=True, dag_id=DATA_ROLE_DAG, token=None, limit_mb=None,
+                   error=None, file_name=None)
+
+
+def _upload_form(request: Request, status_code: int = 200, error: Any = None) -> HTMLResponse:
+    """The upload form with a fresh token for this user, and the refusal of the last attempt if any."""
+    from snowseg import upload
+
+    user = request.state.snowseg_user
+    return _render("upload.html", status_code, forbidden=False, dag_id=DATA_ROLE_DAG,
+                   token=upload.csrf_token(str(user.get_id())), limit_mb=upload.limit_bytes() / 1e6,
+                   error=None if error is None else _redacted(str(error)),
+                   reason=getattr(error, "reason", None), file_name=getattr(error, "name", None))
+
+
+@app.get("/upload", response_class=HTMLResponse)
+def upload_form(request: Request) -> HTMLResponse:
+    """The upload form: a CSV or gzip file, at most the small-file limit, for users who may trigger the load."""
+    return _upload_forbidden(request) or _upload_form(request)
+
+
+@app.post("/upload", response_class=HTMLResponse)
+async def upload_post(request: Request) -> Response:
+    """Receive a file (streamed, size-limited, CSRF-checked), store it under the input roots, trigger the load, and
+    send the browser to the file's fate (303). A refusal is the form again with its reason (400/403/413/415)."""
+    from starlette.concurrency import run_in_threadpool
+
+    from snowseg import upload
+    from snowseg.storage import StorageSettingError
+
+    forbidden = _upload_forbidden(request)
+    if forbidden is not None:
+        return forbidden
+    user = request.state.snowseg_user
+    length = request.headers.get("content-length")
+    try:
+        upload.check_origin(request.headers, cookie_auth=not request.headers.get("authorization", "").lower()
+                            .startswith("bearer "))
+        target = upload.upload_dir()
+        got = await upload.receive(request.stream(), request.headers.get("content-type", ""),
+                                   user_id=str(user.get_id()), limit=upload.limit_bytes(), target=target,
+                                   content_length=int(length) if length and length.isdigit() else None)
+    except upload.UploadRefused as e:
+        log.info("snowseg upload refused (%s) for %s", e.reason, user.get_name())
+        return _upload_form(request, e.status, e)
+    except StorageSettingError as e:  # SNOWSEG_UPLOAD_DIR outside the input roots: nothing is written
+        log.error("snowseg upload: %s", e)
+        return _upload_form(request, 500, e)
+    file_path = await run_in_threadpool(upload.store, got, target)
+    try:
+        run_id = await run_in_threadpool(upload.trigger, file_path, user_name=user.get_name(),
+                                         note_text=upload.note(user.get_name(), got.original_name, got.size,
+                                                               got.sha256))
+    except upload.TriggerFailed as e:  # no such DAG (not parsed yet, import errors) or params it refuses
+        log.error("snowseg upload: %s", e)
+        return _upload_form(request, 503, e)
+    log.info("snowseg upload by %s stored at %s, run %s", user.get_name(), file_path, run_id)
+    return RedirectResponse(f"upload/fate?{urlencode({'run': run_id})}", status_code=303)
+
+
+@app.get("/upload/fate", response_class=HTMLResponse)
+def upload_fate(request: Request, run: str = Query(..., min_length=1, max_length=250,
+                                                   description="the load_small_file run an upload started")
+                ) -> HTMLResponse:
+    """What became of an uploaded file: the run's state, then its LOAD_AUDIT row (LOADED with rows, or REFUSED /
+    FAILED with the reason); refreshes itself until the run has finished."""
+    from snowseg import upload
+
+    forbidden = _upload_forbidden(request)
+    if forbidden is not None:
+        return forbidden
+    state = upload.run_state(run)
+    if state is None:
+        return _render("upload_fate.html", 404, fate=None, run_id=run, dag_id=DATA_ROLE_DAG)
+    with _warehouse() as cur:
+        data = upload.fate(cur, _names(), state)
+    page = _render("upload_fate.html", fate=_redacted(data), run_id=run, dag_id=DATA_ROLE_DAG)
+    if not data["finished"]:
+        page.headers["Refresh"] = str(FATE_REFRESH_S)  # the browser reloads the page; no script needed
+    return page
 
 
 class SnowsegMonitorPlugin(AirflowPlugin):

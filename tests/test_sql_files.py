@@ -56,6 +56,8 @@ _COMMAND_SHAPES = (
     re.compile(r"grant (ownership|[a-z, ]+) on (database|schema|table|view|stage|file format|pipe) [\w.]+ to role \w+"
                r"( copy current grants)?$", re.I),
     re.compile(r"alter file format [\w.]+ set( [a-z_]+ = ('[^']*'|\([^)]*\)|[\w]+))+$", re.I),
+    # sqlglot has no ALTER PIPE: the documented REFRESH form, its one option a quoted PREFIX
+    re.compile(r"alter pipe \w+\.\w+\.\w+ refresh( prefix = '[^']*')?$", re.I),
 )
 
 

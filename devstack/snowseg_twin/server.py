@@ -190,9 +190,10 @@ def build_app(home: Path) -> Starlette:
         Route(r.path, query_request, methods=["POST"]) if r.path == "/queries/v1/query-request" else r
         for r in compat.server_routes()
     ] + [Route("/queries/{qid}/result", query_result, methods=["GET"])]
-    from snowseg_twin.extensions import snowpipe_rest
+    from snowseg_twin.extensions import auto_ingest, snowpipe_rest
 
-    return Starlette(routes=[*routes, *snowpipe_rest.routes, Route("/twin/health", health, methods=["GET"])])
+    return Starlette(routes=[*routes, *snowpipe_rest.routes, *auto_ingest.routes,
+                             Route("/twin/health", health, methods=["GET"])])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -418,6 +418,22 @@ def quality_results(cur: Any, names: Names, *, limit: int = VERDICTS, report_roo
     return out
 
 
+def with_rules(profile: dict) -> dict:
+    """A profile row with its RULES JSON text read as a list (empty for a run published before the rules).
+
+    Examples
+    --------
+    >>> with_rules({"segment_id": 0, "rules": '[{"text": "Recency ≤ 60 days", "covers": 9}]'})["rules"][0]["text"]
+    'Recency ≤ 60 days'
+    >>> with_rules({"segment_id": 1, "rules": None})["rules"]
+    []
+    """
+    import json
+
+    text = profile.get("rules")
+    return {**profile, "rules": json.loads(text) if text else []}
+
+
 def latest_segments(cur: Any, names: Names, *, report_root: ReportBase | None = None) -> dict:
     """The latest published model run and its segment profiles.
 
@@ -436,7 +452,9 @@ def latest_segments(cur: Any, names: Names, *, report_root: ReportBase | None = 
     dict
         ``run`` (model run id, k, k_reason, structured, n_runs, row_count, assigned_in, published_at,
         Airflow ids...) or None; ``profiles`` (segment id, name, size, share, stability, stability
-        band, mean confidence); ``datasets`` (each dataset's current run: contract, model run id, k, rows,
+        band, mean confidence, ``rules``: the segment's readable rules with their figures, ``rule_accuracy``,
+        ``rule_recall``); ``rules_fidelity`` (the rules' tree: its accuracy over the run's rows);
+        ``datasets`` (each dataset's current run: contract, model run id, k, rows,
         published at); ``report_path``; ``available`` false when no run was ever published.
     """
     where = {"database": names.database, "schema": names.analytics}
@@ -450,7 +468,9 @@ def latest_segments(cur: Any, names: Names, *, report_root: ReportBase | None = 
     datasets = _query(cur, "monitor/select_latest_run_per_dataset.sql", None, **where) or []
     out["datasets"] = [_lower(d) for d in datasets]
     profiles = _query(cur, "monitor/select_run_profiles.sql", {"model_run_id": run["model_run_id"]}, **where) or []
-    out["profiles"] = [_lower(p) for p in profiles]
+    out["profiles"] = [with_rules(_lower(p)) for p in profiles]
+    out["rules_fidelity"] = next((p["rules_fidelity"] for p in out["profiles"] if p.get("rules_fidelity") is not None),
+                                 None)
     out["report_path"] = _index_under(report_root, str(run["model_run_id"]))
     out["migration"] = run_migration(cur, names, str(run["model_run_id"]))
     return out
@@ -507,3 +527,51 @@ def shape_migration(migration: dict, shifts: list[dict], *, run_kind: str | None
         "shifts": [{"segment_id": s["segment_id"], "scaled": s["scaled"],
                     "largest": sorted(s["delta"].items(), key=lambda kv: -abs(kv[1]))[:3]} for s in shifts],
     }
+
+
+def _history_or_message(cur: Any, names: Names, since: datetime | None) -> tuple[Any, dict]:
+    """Snowseg's query history since `since` (snowseg.costs), and what the page says about it."""
+    from snowflake.connector.errors import ProgrammingError
+
+    from snowseg import costs
+
+    try:
+        history = costs.read_history(cur, names, since=since)
+    except ProgrammingError as e:  # eg: the role may not read the history: the page shows the rest, and why not this
+        return None, {"available": False, "message": f"query history not readable: {e}", "note": costs.ESTIMATE_NOTE}
+    return history, {"available": True, "since": history.since, "truncated": history.truncated,
+                     "note": costs.ESTIMATE_NOTE, "history_days": costs.HISTORY_DAYS}
+
+
+def add_load_costs(cur: Any, names: Names, loads: dict) -> dict:
+    """Add each listed file's cost (``cost``: queries, elapsed and execution seconds, estimated credits; None when
+    the query history holds none of its batch's queries) and ``costs`` (where the figures come from) to
+    :func:`recent_loads`'s result, from Snowflake's query history by tag (snowseg.costs)."""
+    from snowseg import costs
+
+    files = [f for p in loads.get("paths", []) for f in p.get("files", [])]
+    started = [f["started_at"] for f in files if isinstance(f.get("started_at"), datetime)]
+    if not files:
+        return {**loads, "costs": {"available": False, "message": NOTHING_LOADED, "note": costs.ESTIMATE_NOTE}}
+    history, about = _history_or_message(cur, names, min(started) if started else None)
+    per_batch = costs.by_batch(history.rows) if history is not None else {}
+    for f in files:
+        cost = per_batch.get(f.get("batch_id") or "")
+        f["cost"] = cost.to_dict() if cost is not None else None
+    return {**loads, "costs": about}
+
+
+def add_segment_costs(cur: Any, names: Names, segments: dict) -> dict:
+    """Add the latest model run's cost (``run.cost``, as :func:`add_load_costs`; every query of the DAG run that
+    produced it, and every query tagged with its id) to :func:`latest_segments`'s result."""
+    from snowseg import costs
+
+    run = segments.get("run")
+    if not run:
+        return segments
+    started = run.get("started_at") if isinstance(run.get("started_at"), datetime) else None
+    history, about = _history_or_message(cur, names, started)
+    cost = costs.of_model_run(history.rows, str(run["model_run_id"]), dag_id=run.get("airflow_dag_id"),
+                              run_id=run.get("airflow_run_id")) if history is not None else None
+    run["cost"] = cost.to_dict() if cost is not None and cost.queries else None
+    return {**segments, "costs": about}

@@ -297,6 +297,43 @@ def _over(p: SegmentProfile) -> str:
     return ", ".join(f"{o['value']} ×{o['index']:.2f}" for o in p.over_index[:3])
 
 
+def rules_section(profiles: list[SegmentProfile]) -> str:
+    """The run's readable rules per segment (:mod:`snowseg.clustering.rules`), escaped HTML; empty without rules.
+
+    Examples
+    --------
+    >>> from snowseg.clustering.profiles import SegmentProfile
+    >>> p = SegmentProfile(0, "Active <repeat>", 10, 0.5, None, rule_accuracy=0.96, rule_recall=0.9,
+    ...                    rules_fidelity=0.93, rules=[{"text": "Recency ≤ 60 days", "covers": 9, "correct": 9,
+    ...                                                 "precision": 1.0, "recall": 0.9}])
+    >>> html_ = rules_section([p])
+    >>> "Recency ≤ 60 days → Active &lt;repeat&gt;" in html_, "93%" in html_
+    (True, True)
+    """
+    if not any(p.rules_fidelity is not None for p in profiles):
+        return ""
+    fidelity = next(p.rules_fidelity for p in profiles if p.rules_fidelity is not None)
+    rows = []
+    for p in profiles:
+        if not p.rules:
+            rows.append(f"<tr><td>{p.segment_id}</td><td style='text-align:left' colspan='4'>no rule of its own "
+                        f"({html.escape(p.name)}: the shallow tree gives it no leaf)</td></tr>")
+        for r in p.rules:
+            precision = "" if r.get("precision") is None else f"{r['precision']:.0%}"
+            rows.append(f"<tr><td>{p.segment_id}</td><td style='text-align:left'>{html.escape(r['text'])} → "
+                        f"{html.escape(p.name)}</td><td>{r['covers']:,}</td><td>{precision}</td>"
+                        f"<td>{r['recall']:.0%}</td></tr>")
+        if len(p.rules) > 1 and p.rule_accuracy is not None:
+            rows.append(f"<tr><td>{p.segment_id}</td><td style='text-align:left'>any of these</td><td></td>"
+                        f"<td>{p.rule_accuracy:.0%}</td><td>{(p.rule_recall or 0):.0%}</td></tr>")
+    return (f"<h2 id='rules'>Rules</h2><p>A shallow decision tree over the original features approximates the "
+            f"segments; it puts {fidelity:.0%} of the rows in their segment (fidelity). Per rule: the customers "
+            "it covers, the share of them in the segment (correct) and the share of the segment it covers. "
+            "Thresholds are rounded for reading; the figures count the rules as shown.</p>"
+            "<table class='rules'><tr><th>id</th><th>rule</th><th>covers</th><th>correct</th><th>of the segment</th>"
+            f"</tr>{''.join(rows)}</table>")
+
+
 def write_report(run_dir: Path, *, model_run_id: str, k: int, k_reason: str, snapshot: dict,
                  profiles: list[SegmentProfile], images: dict[str, str], amount_label: str,
                  links: dict[str, str] | None = None, scores: list | None = None,
@@ -346,6 +383,7 @@ segment. Over-indexes on: values whose share in the segment is ×index their sha
 {rows}
 </table>
 {migration_html}
+{rules_section(profiles)}
 {scores_html}
 <h2>Pictures</h2>
 {figs}
@@ -357,3 +395,29 @@ segment. Over-indexes on: values whose share in the segment is ×index their sha
     out.write_text(page, encoding="utf-8")
     publish(run_dir)  # with an s3:// report base: the pictures and the page, copied there
     return out
+
+
+#: Marks the cost section of a run report, so that writing it again replaces it.
+_COST_START, _COST_END = "<!-- snowseg:cost -->", "<!-- /snowseg:cost -->"
+
+
+def add_cost_section(run_dir: Path, *, model_run_id: str, queries: int, elapsed_s: float, execution_s: float,
+                     warehouse_credits: float, cloud_services_credits: float, note: str) -> Path:
+    """Add (or replace) the "Cost" section of a run's index.html: the model run's queries, elapsed and execution
+    seconds and credits (an estimate, `note` says how), read from the query history after publishing (the
+    summarise step); then copy the folder to an ``s3://`` report base as :func:`write_report` does."""
+    index = run_dir / "index.html"
+    page = index.read_text(encoding="utf-8")
+    start, end = page.find(_COST_START), page.find(_COST_END)
+    if start != -1 and end != -1:
+        page = page[:start] + page[end + len(_COST_END):]
+    total = warehouse_credits + cloud_services_credits
+    section = (f"{_COST_START}<h2 id=\"cost\">Cost</h2>\n<p>Model run {html.escape(model_run_id)}: {queries} queries, "
+               f"{elapsed_s:,.1f} s elapsed, {execution_s:,.1f} s executing; <b>{total:.5f}</b> credits "
+               f"({warehouse_credits:.5f} warehouse, {cloud_services_credits:.5f} cloud services).</p>\n"
+               f"<p class=\"note\">Credits are an {html.escape(note)}. From Snowflake's query history by query tag, "
+               f"up to publishing.</p>{_COST_END}\n")
+    page = page.replace("</body>", section + "</body>", 1)
+    index.write_text(page, encoding="utf-8")
+    publish(run_dir)
+    return index

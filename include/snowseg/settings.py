@@ -114,6 +114,14 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_BULK_SETTLE_SECONDS", "60",
             "A landing file last modified less than this many seconds ago is left for the next scheduled "
             "`load_bulk_stage` run (its writer may still be appending).", "loading"),
+    # --- browser uploads (the loads monitor's upload form) -------------------------------------------------
+    Setting("SNOWSEG_UPLOAD_DIR", "<first input root>/uploads",
+            "Where the loads monitor's upload form stores files before it triggers `load_small_file` with them: a "
+            "folder under `SNOWSEG_INPUT_ROOTS` (each file in `<day>/<time>-<id>-<safe name>`, the partial upload "
+            "in its `.incoming/` folder, which no load reads), or an `s3://` prefix under an object root (never "
+            "the Snowpipe landing `SNOWSEG_LANDING_URL`: its pipe would load the file a second time). The size "
+            "limit is the dataset contract's small-file limit (`csv.max_file_mb`, 50 MB).", "loading",
+            computed=True),
     # --- segmentation and reports --------------------------------------------------------------------------
     Setting("SNOWSEG_SEGMENT_SCHEDULE", "0 6 * * 1",
             "When `segment_customers` runs even without new data (recency ages every day): a cron expression "
@@ -157,6 +165,15 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("SNOWSEG_WATCH_SCHEDULE", "*/10 * * * *",
             "The cron schedule of the `watch_loads` DAG (files and pipes past their deadline); read when the DAG "
             "file is parsed.", "alerts"),
+    Setting("SNOWSEG_RECONCILE_MINUTES", "15",
+            "`watch_loads` reconciliation: a landing file this many minutes old with no `LOAD_AUDIT` row and no load "
+            "in the pipe's history is queued again with `ALTER PIPE ... REFRESH PREFIX = '<its path>'` (its S3 event "
+            "was lost); its outcome goes to `LOAD_AUDIT`. The DAG's `reconcile_minutes` param overrides it.",
+            "reconciliation"),
+    Setting("SNOWSEG_RECONCILE_WAIT_SECONDS", "120",
+            "How long `watch_loads` waits for the pipe to load the files it refreshed before it records them; one "
+            "still loading is recorded by a later run. The DAG's `reconcile_wait_seconds` param overrides it.",
+            "reconciliation"),
 )}
 
 

@@ -228,21 +228,76 @@ PIPELINE_SESSION = {"TIMEZONE": "UTC"}
 #: The Airflow task context a session's QUERY_TAG names (Airflow exports it to the task's environment).
 _TAG_CONTEXT = (("dag", "AIRFLOW_CTX_DAG_ID"), ("task", "AIRFLOW_CTX_TASK_ID"), ("run", "AIRFLOW_CTX_DAG_RUN_ID"),
                 ("try", "AIRFLOW_CTX_TRY_NUMBER"))
+#: The query tag's keys for what a session works on: a load batch (LOAD_AUDIT.BATCH_ID) or a model run
+#: (MODEL_RUNS.MODEL_RUN_ID). :func:`query_tag` writes them, :func:`read_query_tag` reads them back (snowseg.costs).
+TAG_APP, TAG_BATCH, TAG_MODEL_RUN = "snowseg", "batch", "model_run"
+#: Snowflake's QUERY_TAG parameter: "String (up to 2000 characters)" (docs: parameters#query-tag).
+QUERY_TAG_MAX_CHARS = 2000
 
 
-def query_tag() -> str:
-    """The QUERY_TAG of every pipeline session: JSON naming Snowseg and the Airflow task that runs it, so that
-    Snowflake's query history attributes each query (and its cost) to a DAG, task, run and try.
+class QueryTagTooLong(ValueError):
+    """A query tag over Snowflake's 2000 characters."""
+
+    def __init__(self, tag: str, limit: int = QUERY_TAG_MAX_CHARS):
+        self.tag, self.length, self.limit = tag, len(tag), limit
+        super().__init__(f"query tag of {self.length} characters is over Snowflake's limit of {limit}: {tag[:80]}...")
+
+
+def query_tag(*, batch: str | None = None, model_run: str | None = None) -> str:
+    """The QUERY_TAG of a pipeline session: JSON naming Snowseg and the Airflow task that runs it (dag, task, run,
+    try), and, once known, the load batch or the model run it works on; so that Snowflake's query history attributes
+    each query (and its cost) to a DAG, task, run, try, batch and model run. ``;`` and ``'`` are JSON-escaped, so the
+    tag is a plain SQL literal.
+
+    Raises
+    ------
+    QueryTagTooLong
+        If the tag is over Snowflake's 2000 characters.
 
     Examples
     --------
     >>> import json; json.loads(query_tag())["app"]
     'snowseg'
+    >>> json.loads(query_tag(batch="small_file-3f9a;x"))["batch"], "3f9a;x" in query_tag(batch="3f9a;x")
+    ('small_file-3f9a;x', False)
     """
     import json
 
-    return json.dumps({"app": "snowseg", **{k: os.environ[v] for k, v in _TAG_CONTEXT if os.environ.get(v)}},
-                      separators=(",", ":"))
+    parts = {"app": TAG_APP, **{k: os.environ[v] for k, v in _TAG_CONTEXT if os.environ.get(v)}}
+    parts.update({k: v for k, v in ((TAG_BATCH, batch), (TAG_MODEL_RUN, model_run)) if v})
+    tag = json.dumps(parts, separators=(",", ":")).replace(";", "\\u003b").replace("'", "\\u0027")
+    if len(tag) > QUERY_TAG_MAX_CHARS:
+        raise QueryTagTooLong(tag)
+    return tag
+
+
+def read_query_tag(tag: str | None) -> dict[str, str] | None:
+    """A query tag :func:`query_tag` wrote, as a dict; None for any other tag (another app's, not JSON, empty).
+
+    Examples
+    --------
+    >>> read_query_tag(query_tag(model_run="r1"))["model_run"], read_query_tag("nightly"), read_query_tag(None)
+    ('r1', None, None)
+    """
+    import json
+
+    if not tag or not tag.startswith("{"):
+        return None
+    try:
+        parts = json.loads(tag)
+    except ValueError:
+        return None
+    if not isinstance(parts, dict) or parts.get("app") != TAG_APP:
+        return None
+    return {str(k): str(v) for k, v in parts.items()}
+
+
+def tag_session(cur: Any, *, batch: str | None = None, model_run: str | None = None) -> str:
+    """Re-tag the cursor's session (``ALTER SESSION SET QUERY_TAG``) with the batch or model run it now works on;
+    the statements that follow carry it. Returns the tag. Run it outside an explicit transaction."""
+    tag = query_tag(batch=batch, model_run=model_run)
+    run(cur, "session/set_query_tag.sql", tag=quote_literal(tag))
+    return tag
 
 
 def snowflake_hook(conn_id: str | None = None) -> Any:

@@ -248,6 +248,8 @@ def publish(
                         "stability": p.stability, "stability_band": p.stability_band,
                         "mean_confidence": p.mean_confidence, "over_index": json.dumps(p.over_index),
                         "center": json.dumps(p.center),
+                        "rules": json.dumps(p.rules, ensure_ascii=False), "rule_accuracy": p.rule_accuracy,
+                        "rule_recall": p.rule_recall, "rules_fidelity": p.rules_fidelity,
                     }
                     for p in profiles
                 ],

@@ -2,7 +2,9 @@
 
 Log in, open load_small_file, trigger it from the trigger form with a generated file, wait for the
 run to succeed, see segment_customers start from the raw_sales Asset event (no manual trigger) and
-succeed, and open the loads monitor (the file, its counts, the segments). A screenshot of each step goes to
+succeed, and open the loads monitor (the file, its counts, the segments). Then upload files from the
+monitor's form: a good one is LOADED with its row count, a bad one REFUSED with the load's reason, and a
+spreadsheet refused by the form itself. A screenshot of each step goes to
 ``test-artifacts/browser/`` (``SNOWSEG_TEST_ARTIFACTS`` overrides it). Skipped when
 ``/usr/bin/chromium`` or Playwright is missing (``.ci/run`` installs both).
 """
@@ -167,6 +169,47 @@ def test_trigger_a_load_from_the_ui_and_the_asset_runs_segmentation(stack, tmp_p
         page.wait_for_load_state("networkidle")
         assert page.evaluate("[...document.images].length > 0 && [...document.images].every(i => i.naturalWidth > 0)")
         page.screenshot(path=shots / "08_run_report.png", full_page=True)
+
+        # upload from the browser: a file from the "laptop" (outside the input roots) through the monitor's form
+        laptop = tmp_path / "laptop"
+        good = write_sales_csv(laptop / "ventes été.csv", 240, seed=78)
+        page.goto(f"{stack['url']}/snowseg/")
+        page.click("#upload-link")
+        page.wait_for_url(lambda u: u.endswith("/snowseg/upload"))
+        page.set_input_files("#upload-file", str(good))
+        page.screenshot(path=shots / "09_upload_form.png")
+        page.click("#upload-submit")
+        page.wait_for_url(lambda u: "/snowseg/upload/fate?run=" in u)
+        page.locator('#fate[data-outcome="LOADED"]').wait_for(timeout=300_000)  # the page reloads itself meanwhile
+        assert page.inner_text("#fate-rows-loaded") == "240", page.inner_text("#fate")
+        assert "ventes été.csv" in page.inner_text("#fate-note") and "admin" in page.inner_text("#fate-note")
+        page.screenshot(path=shots / "10_upload_loaded.png", full_page=True)
+        timings["upload_loaded_s"] = round(time.perf_counter() - t0, 1)
+
+        # a bad file (its header is not the contract's): the load refuses it, on record, and the page says why
+        bad = laptop / "bad header.csv"
+        bad.write_text(good.read_text().replace("Invoice ID", "Invoice", 1))
+        page.goto(f"{stack['url']}/snowseg/upload")
+        page.set_input_files("#upload-file", str(bad))
+        page.click("#upload-submit")
+        page.locator('#fate[data-outcome="REFUSED"]').wait_for(timeout=300_000)
+        assert "the header does not match" in page.inner_text("#fate-error"), page.inner_text("#fate")
+        page.screenshot(path=shots / "11_upload_refused.png", full_page=True)
+        uploaded = sorted(p.name for p in (tmp_path / "inputs" / "uploads").rglob("*.csv"))
+        assert [n.split("-", 2)[2] for n in uploaded] in (["bad_header.csv", "ventes_ete.csv"],
+                                                          ["ventes_ete.csv", "bad_header.csv"]), uploaded
+
+        # a file that is not a CSV is refused by the form itself, with its reason, and nothing is stored
+        sheet = laptop / "sales.xlsx"
+        sheet.write_bytes(b"PK\x03\x04 not a csv")
+        page.goto(f"{stack['url']}/snowseg/upload")
+        page.set_input_files("#upload-file", str(sheet))
+        page.click("#upload-submit")
+        refused = page.locator("#upload-refused")
+        refused.wait_for()
+        assert "is not a CSV file" in refused.inner_text() and refused.get_attribute("data-reason") == "wrong_type"
+        assert sorted(p.name for p in (tmp_path / "inputs" / "uploads").rglob("*.csv")) == uploaded
+        page.screenshot(path=shots / "12_upload_wrong_type.png", full_page=True)
         browser.close()
     timings["browser_total_s"] = round(time.perf_counter() - t0, 1)
 
@@ -188,4 +231,5 @@ def test_trigger_a_load_from_the_ui_and_the_asset_runs_segmentation(stack, tmp_p
     (shots / "timings.json").write_text(json.dumps(timings, indent=2))
     assert sorted(f.name for f in shots.glob("*.png")) == [
         "01_login.png", "02_home.png", "03_trigger_form.png", "04_triggered.png", "05_load_success.png",
-        "06_segment_asset_triggered.png", "07_loads_monitor.png", "08_run_report.png"]
+        "06_segment_asset_triggered.png", "07_loads_monitor.png", "08_run_report.png", "09_upload_form.png",
+        "10_upload_loaded.png", "11_upload_refused.png", "12_upload_wrong_type.png"]

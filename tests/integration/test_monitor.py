@@ -254,6 +254,25 @@ def test_segments_show_latest_run_profiles_and_report(client, filled, sf):
         assert f"<td>{p['segment_name']}</td>" in html
 
 
+def test_segments_show_the_rules_of_the_latest_run(client, filled, sf):
+    """The generated sales sample's rules: /api/segments returns SEGMENT_PROFILES' rules, the page shows them
+    (escaped) with their figures and the run's fidelity."""
+    from html import escape
+
+    from tests.integration.rules_checks import published_rules
+
+    s = client.get("/snowseg/api/segments").json()
+    stored = published_rules(sf, filled.database, s["run"]["model_run_id"])
+    assert {p["segment_id"]: p["rules"] for p in s["profiles"]} == {sid: p["rules"] for sid, p in stored.items()}
+    assert s["rules_fidelity"] == next(iter(stored.values()))["fidelity"] and 0 < s["rules_fidelity"] <= 1
+    assert all(p["rules"] for p in s["profiles"]) and all(p["rule_accuracy"] > 0.5 for p in s["profiles"])
+    page = client.get("/snowseg/").text
+    assert '<table id="segment-rules">' in page
+    for p in s["profiles"]:
+        for r in p["rules"]:
+            assert f"<td>{escape(r['text'])} → {escape(p['segment_name'])}</td>" in page, r["text"]
+
+
 def test_empty_warehouse_shows_nothing_loaded_yet(client, database):
     html = client.get("/snowseg/")
     assert html.status_code == 200

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import query
+from tests.integration.rules_checks import assert_rules_shown, published_rules
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +61,10 @@ def test_seed_segments_k3_and_rerun_publishes_nothing_twice(run_dag, sf, databas
         assert (report_dir / f"{png}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"{png}.png" in page
     assert "no clear cluster structure" in page  # the report says what the scores say
+    # rules people can read, in the profiles and the report: the seed's segments follow spend, price and quantity
+    seed_rules = assert_rules_shown(sf, database, min_fidelity=0.85, min_accuracy=0.85)
+    assert {c["column"] for p in seed_rules.values() for r in p["rules"] for c in r["conditions"]} <= {
+        "TOTAL", "UNIT_PRICE", "QUANTITY", "RATING"}
 
     # the unit tests' pandas copy of the feature query (tests/unit/seed_features.py) is what the warehouse
     # returns, and the published segments are the seed's least-inertia partition at k = 3 (issue 13)
@@ -102,6 +107,15 @@ def test_seed_segments_k3_and_rerun_publishes_nothing_twice(run_dag, sf, databas
         (3, 3, 2)]
     assert query(sf, f"select count(distinct SEGMENT_ID) from {a}.CURRENT_SEGMENTS") == [(3,)]
     assert query(sf, f"select count(*) from {a}.MODEL_RUNS where FOLLOWS is not null") == [(2,)]
+    # same data and parameters, another model run (its segment ids carried over from the k = 2 run): the same rules
+    ((again,),) = query(sf, f"select MODEL_RUN_ID from {a}.MODEL_RUNS order by PUBLISHED_AT desc limit 1")
+    assert again != model_run_id
+
+    def by_name(rules: dict) -> dict[str, tuple]:
+        return {p["name"]: ([{k: v for k, v in r.items() if k != "segment_id"} for r in p["rules"]], p["accuracy"],
+                            p["recall"], p["fidelity"]) for p in rules.values()}
+
+    assert by_name(published_rules(sf, database, again)) == by_name(seed_rules)
     dr5, _ = run_dag("segment_customers", k=3)  # and that run, re-run, publishes nothing
     assert dr5.state == "success" and query(sf, f"select count(*) from {a}.MODEL_RUNS") == [(3,)]
     # one open row per entity after the runs

@@ -177,7 +177,8 @@ def test_tables_of_an_earlier_version_get_the_new_columns(bare_database, sf):
                                          "where TABLE_SCHEMA = 'ANALYTICS'")}
     for table, migration in (("MODEL_RUNS", "V009__model_runs.sql"), ("SEGMENT_PROFILES", "V008__segment_profiles.sql"),
                              ("MODEL_RUNS", "V014__segment_migrations.sql"),
-                             ("SEGMENT_ASSIGNMENTS", "V014__segment_migrations.sql")):
+                             ("SEGMENT_ASSIGNMENTS", "V014__segment_migrations.sql"),
+                             ("SEGMENT_PROFILES", "V015__segment_rules.sql")):
         sql = (migrations.MIGRATIONS_DIR / "database" / migration).read_text()
         added = re.findall(rf"alter table .*\.{table} add column if not exists (\w+)", sql)
         assert added and {(table, c) for c in added} <= cols, (table, added)

@@ -13,6 +13,7 @@ import pytest
 from snowseg_twin.shapes import KNOWN_FEATURES, write_customers_csv, write_orders_csv
 from tests.conftest import set_up_warehouse
 from tests.integration.conftest import dag_test, query
+from tests.integration.rules_checks import assert_rules_shown
 
 pytestmark = pytest.mark.integration
 
@@ -97,6 +98,9 @@ def test_orders_without_invoice_id_segment_customers_by_purchase_days(shaped, sf
 
     assert _ari(sf, database, groups) >= 0.95
     assert query(sf, f"select count(*) from {database}.ANALYTICS.CURRENT_SEGMENTS") == [(len(groups) + 1,)]
+    # the planted groups differ in their features: the rules say how, and are right for nearly every customer
+    rules = assert_rules_shown(sf, database, min_fidelity=0.9, min_accuracy=0.9)
+    assert {c["column"] for p in rules.values() for r in p["rules"] for c in r["conditions"]} <= set(X.columns)
 
 
 def test_customer_table_segments_its_rows_and_quarantines_a_repeated_customer(shaped, sf, tmp_path):
@@ -124,6 +128,9 @@ def test_customer_table_segments_its_rows_and_quarantines_a_repeated_customer(sh
 
     assert _ari(sf, database, groups) >= 0.95
     assert query(sf, f"select count(*) from {database}.ANALYTICS.CURRENT_SEGMENTS") == [(len(groups),)]
+    rules = assert_rules_shown(sf, database, min_fidelity=0.9, min_accuracy=0.9)
+    texts = [r["text"] for p in rules.values() for r in p["rules"]]
+    assert not any("__" in t or "_K" in t for t in texts), texts  # column names never reach the reader
 
 
 @pytest.mark.parametrize("shape", ["orders", "customers", "orders_timestamps"])

@@ -505,7 +505,7 @@ def test_pipe_status_needs_monitor_and_refresh_needs_operate(world: World, tmp_p
     status = f"select system$pipe_status('{world.schema}.P')"
     e = world.refused(status)
     assert (e.errno, _message(e)) == _missing("Pipe", f"{world.schema}.P")
-    world.grant("grant operate on pipe {s}.P to role {r}")
+    world.grant("grant operate on pipe {s}.P to role {r}", "grant read on stage {s}.ST to role {r}")
     with world.connect() as conn:
         _run(conn, f"alter pipe {world.schema}.P set pipe_execution_paused = true",
              f"alter pipe {world.schema}.P refresh")  # fmt: skip
@@ -516,6 +516,42 @@ def test_pipe_status_needs_monitor_and_refresh_needs_operate(world: World, tmp_p
         assert '"executionState":"PAUSED"' in next(iter(_run(conn, status)[0].values()))
         e = world.refused(f"alter pipe {world.schema}.P refresh", conn)
     assert (e.errno, _message(e)) == _insufficient("pipe", f"{world.schema}.P")
+
+
+REFRESH_CASES = [
+    pytest.param(CopyCase("", None), id="operate-read-format-usage-and-insert-refresh"),
+    pytest.param(CopyCase("operate", (3001, "pipe", "{s}.P")), id="without-operate-is-003001"),
+    pytest.param(CopyCase("insert", (3001, "table", "{s}.T")), id="without-insert-on-the-table-is-003001"),
+    pytest.param(CopyCase("read", (2003, "Stage", "{s}.ST")), id="without-read-on-the-stage-is-002003"),
+    pytest.param(CopyCase("format", (2003, "File format", "{s}.FF")), id="without-usage-on-the-format-is-002003"),
+]
+
+
+@pytest.mark.parametrize("case", REFRESH_CASES)
+def test_refresh_needs_operate_and_what_the_pipes_copy_needs(world: World, tmp_path: Path, case: CopyCase) -> None:
+    """ALTER PIPE ... REFRESH ("Manage Snowpipe", https://docs.snowflake.com/en/user-guide/data-load-snowpipe-manage,
+    its table of privileges): "Refresh a pipe: OPERATE or OWNERSHIP on the pipe, USAGE on an external stage or READ
+    on an internal stage, USAGE on a named file format, and INSERT on the target table." OWNERSHIP is not needed, so
+    the service role refreshes with the OPERATE it has; without any one of these the statement is refused."""
+    src = _staged_file(tmp_path)
+    with world.admin("SYSADMIN") as conn:
+        _run(conn, f"create stage {world.schema}.ST", f"create file format {world.schema}.FF type = csv skip_header = 1",
+             f"create pipe {world.schema}.P as copy into {world.schema}.T from @{world.schema}.ST "
+             f"file_format = (format_name = '{world.schema}.FF')",
+             f"put file://{src} @{world.schema}.ST")  # fmt: skip
+    grants = {**COPY_GRANTS, "operate": "grant operate on pipe {s}.P to role {r}"}
+    world.grant(*USAGE, "grant monitor on pipe {s}.P to role {r}", "grant select on table {s}.T to role {r}",
+                *(g for k, g in grants.items() if k != case.missing))
+    sql = f"alter pipe {world.schema}.P refresh prefix = 'rows.csv'"
+    if case.expected is None:
+        with world.connect() as conn:
+            ((sent,),) = [(r["File"],) for r in _run(conn, sql) if r["Status"] == "SENT"]
+        assert sent.startswith("rows.csv")  # as PUT staged it (compressed: rows.csv.gz)
+        return
+    e = world.refused(sql)
+    errno, kind, name = case.expected
+    make = _insufficient if errno == 3001 else _missing
+    assert (e.errno, _message(e)) == make(kind, _fill(name, world))
 
 
 # --- warehouses, integrations ----------------------------------------------------------------------------------------

@@ -798,3 +798,72 @@ def test_rest_errors(cur: Cursor, database: str, bucket: str, rest, case: RestEr
     answer = rest.post(f"/v1/data/pipes/{case.pipe.format(db=database)}/insertFiles", json=case.body,
                        headers=case.headers)  # fmt: skip
     assert answer.status_code == case.status and answer.json()["success"] is False
+
+
+# --- ALTER PIPE ... REFRESH: what it queues (watch_loads' reconciliation relies on it) ---------------------------------
+
+
+class RefreshCase(NamedTuple):
+    statement: str
+    queued: list[str]
+
+
+REFRESH_CASES = [
+    pytest.param(RefreshCase("ALTER PIPE P REFRESH PREFIX = 'x/a.csv'", ["x/a.csv"]), id="a-file-s-own-path"),
+    pytest.param(RefreshCase("ALTER PIPE P REFRESH PREFIX = 'x/'", ["x/a.csv", "x/b.csv"]), id="its-folder"),
+    pytest.param(RefreshCase("ALTER PIPE P REFRESH MODIFIED_AFTER = '2999-01-01T00:00:00Z'", []), id="modified-after"),
+    pytest.param(RefreshCase("ALTER PIPE P REFRESH PREFIX = 'x/' MODIFIED_AFTER = '2000-01-01T00:00:00Z'",
+                             ["x/a.csv", "x/b.csv"]), id="modified-after-past-is-the-7-days"),
+]
+
+
+@pytest.mark.parametrize("case", REFRESH_CASES)
+def test_refresh_prefix_and_modified_after(cur: Cursor, database: str, s3, bucket: str, case: RefreshCase) -> None:
+    """ALTER PIPE (https://docs.snowflake.com/en/sql-reference/sql/alter-pipe): PREFIX = '<path>' is the "Path (or
+    prefix) appended to the stage reference in the pipe definition"; MODIFIED_AFTER the "Timestamp (in ISO-8601
+    format) of the oldest data files to copy into the Snowpipe ingest queue based on the LAST_MODIFIED date". Files
+    "staged within the previous 7 days" only ("Manage Snowpipe"): an earlier MODIFIED_AFTER does not reach further
+    (the stricter reading)."""
+    upload(s3, bucket, {"in/sales/x/a.csv": CSV_A, "in/sales/x/b.csv": CSV_B, "in/sales/y/c.csv": CSV_B})
+    setup_pipe(cur, database, bucket)
+    assert [r["File"] for r in rows(cur, case.statement)] == case.queued
+
+
+def test_refresh_skips_files_the_tables_load_metadata_has(cur: Cursor, database: str, s3, bucket: str) -> None:
+    """REFRESH "checks the load history of both the target table and the pipe to ensure the same files are not loaded
+    twice" ("Manage Snowpipe", loading historic data): a file a bulk COPY loaded into the table is not queued, nor one
+    the pipe loaded; a file whose load failed is."""
+    upload(s3, bucket, {"in/sales/a.csv": CSV_A, "in/sales/b.csv": CSV_B})
+    name = setup_pipe(cur, database, bucket)
+    cur.execute(f"COPY INTO T FROM @LANDING/sales/ FILES = ('a.csv') {FORMAT}")
+    assert rows(cur, "ALTER PIPE P REFRESH") == [{"File": "b.csv", "Status": "SENT"}]
+    wait_loaded(cur, name)
+    assert rows(cur, "ALTER PIPE P REFRESH") == [] and count(cur) == 3
+
+
+def test_lost_events_fault_discards_the_matching_objects_events(
+    cur: Cursor, database: str, s3, bucket: str, auto_ingest_worker: None
+) -> None:
+    """The twin's lost-events fault (dev only, docs/twin.md): the ObjectCreated event of an object matching a pattern
+    is consumed and discarded, so the pipe never hears of it (as when S3 loses the event); the others load, and
+    REFRESH on the lost file's path queues it."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from snowseg_twin.extensions import auto_ingest
+
+    name = setup_pipe(cur, database, bucket, "AUTO_INGEST = TRUE")
+    [pipe] = rows(cur, "SHOW PIPES LIKE 'P'")
+    notify(s3, bucket, pipe["notification_channel"])
+    with TestClient(Starlette(routes=auto_ingest.routes)) as client:
+        assert client.put("/twin/faults/lost-events", json={"patterns": "b.csv"}).status_code == 400
+        assert client.put("/twin/faults/lost-events", json={"patterns": [f"{bucket}/*/b.csv"]}).status_code == 200
+        try:
+            upload(s3, bucket, {"in/sales/a.csv": CSV_A, "in/sales/b.csv": CSV_B})
+            wait_for(lambda: count(cur) == 2)
+            wait_for(lambda: client.get("/twin/faults/lost-events").json()["lost"] == [f"{bucket}/in/sales/b.csv"])
+        finally:
+            assert client.delete("/twin/faults/lost-events").json() == {"patterns": [], "lost": []}
+    assert wait_loaded(cur, name)["pendingFileCount"] == 0 and count(cur) == 2
+    assert rows(cur, "ALTER PIPE P REFRESH PREFIX = 'b.csv'") == [{"File": "b.csv", "Status": "SENT"}]
+    wait_for(lambda: count(cur) == 3)

@@ -21,6 +21,8 @@ install() patches fakesnow in-process, so both fakesnow.patch() and fakesnow.ser
 - DDL commits the session's open transaction, then runs as its own (ddl_commits).
 - Bulk-load checks: VALIDATE(t, JOB_ID => ...), COPY ... VALIDATION_MODE, INFORMATION_SCHEMA.COPY_HISTORY
   and LAST_QUERY_ID() (load_checks: validate, validation_mode, copy_history, query_ids).
+- Query history: every statement a session sends, with its QUERY_TAG, times and status, read through
+  INFORMATION_SCHEMA.QUERY_HISTORY / QUERY_HISTORY_BY_SESSION / _BY_USER / _BY_WAREHOUSE (query_history).
 
 Call install() before serving; it is idempotent.
 """
@@ -67,18 +69,22 @@ def install() -> None:
         from snowseg_twin.extensions import copy_history
 
         copy_history.register_source(pipes.copy_history_rows)  # Snowpipe loads, with PIPE_NAME
+        from snowseg_twin.extensions import query_history
+
+        query_history.install()  # last: its execute wrapper sees every statement, refused ones included
         if csv.field_size_limit() < _MAX_FIELD_CHARS:
             csv.field_size_limit(_MAX_FIELD_CHARS)
 
 
 def installed() -> bool:
     from snowseg_twin.extensions import _fakesnow_compat as compat
-    from snowseg_twin.extensions import _statements, copy_csv, remove
+    from snowseg_twin.extensions import _statements, copy_csv, query_history, remove
 
     return (
         compat.current("cursor.copy_into") is copy_csv.copy_into
         and _statements.installed()
         and remove.handle in _statements.HANDLERS
+        and query_history.installed()
     )
 
 

@@ -19,6 +19,13 @@ client and the queue's URL are kept (made again after an error), a receive waits
 message (SQS long polling: a message is read as soon as it arrives, and an empty queue is asked once per wait,
 not per `interval`), and the pipes' catalogs are read only when messages came.
 
+Fault for tests (dev only): "lost events". S3 event delivery is not guaranteed, so Snowflake recommends an
+occasional ``ALTER PIPE ... REFRESH``; to test that recovery, a test makes the worker lose the events of chosen
+objects. ``PUT /twin/faults/lost-events`` with a JSON body ``{"patterns": ["*/b.csv"]}`` (``fnmatch`` patterns on
+``<bucket>/<key>``) makes the worker consume and discard every ObjectCreated record whose object matches, as if the
+notification never arrived; ``GET`` answers the patterns and the objects whose events were lost so far, ``DELETE``
+clears both. Nothing is lost while no pattern is set.
+
 Differs from Snowflake: a poll every `interval` seconds (default 0.5 s) of up to `wait_seconds` (default 2 s) rather than Snowflake's
 internal schedule; ObjectRemoved events are ignored; messages are deleted even for paused pipes (the
 files are kept pending in the twin instead of on the queue).
@@ -27,6 +34,7 @@ files are kept pending in the twin instead of on the queue).
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import json
 import logging
 import os
@@ -34,6 +42,10 @@ import threading
 import time
 from typing import Any
 from urllib.parse import unquote_plus
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from snowseg_twin.extensions import pipes
 
@@ -117,6 +129,8 @@ def poll_once(wait_seconds: int = 0, channel: _Channel | None = None) -> int:
             key = unquote_plus(record["s3"]["object"]["key"])
             size = record["s3"]["object"].get("size")
             file_url = f"s3://{bucket}/{key}"
+            if _lost(f"{bucket}/{key}"):
+                continue
             for p in auto:
                 loc = locations.get(p.pipe_id)
                 rel = loc.relative(file_url) if loc is not None else None
@@ -132,6 +146,46 @@ def poll_once(wait_seconds: int = 0, channel: _Channel | None = None) -> int:
     for pipe_id in touched:
         pipes.kick(pipe_id)
     return len(messages)
+
+
+_faults_lock = threading.Lock()
+_lost_patterns: list[str] = []
+_lost_objects: list[str] = []
+
+
+def _lost(obj: str) -> bool:
+    """Whether the lost-events fault swallows this object's event (recorded in the fault's log)."""
+    with _faults_lock:
+        if not any(fnmatch.fnmatchcase(obj, p) for p in _lost_patterns):
+            return False
+        _lost_objects.append(obj)
+    logger.warning("lost-events fault: the ObjectCreated event of %s is discarded", obj)
+    return True
+
+
+def set_lost_patterns(patterns: list[str]) -> None:
+    """Lose the events of objects matching any of `patterns` (``<bucket>/<key>`` globs); [] loses none."""
+    with _faults_lock:
+        _lost_patterns[:] = [str(p) for p in patterns]
+        if not patterns:
+            _lost_objects.clear()
+
+
+async def lost_events(request: Request) -> JSONResponse:
+    """The lost-events fault: PUT {"patterns": [...]} sets it, DELETE clears it, GET tells it."""
+    if request.method == "PUT":
+        body = await request.json()
+        patterns = body.get("patterns") if isinstance(body, dict) else None
+        if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+            return JSONResponse({"error": 'give {"patterns": ["<bucket>/<key glob>", ...]}'}, status_code=400)
+        set_lost_patterns(patterns)
+    elif request.method == "DELETE":
+        set_lost_patterns([])
+    with _faults_lock:
+        return JSONResponse({"patterns": list(_lost_patterns), "lost": list(_lost_objects)})
+
+
+routes = [Route("/twin/faults/lost-events", lost_events, methods=["GET", "PUT", "DELETE"])]
 
 
 class Worker(threading.Thread):
@@ -168,4 +222,4 @@ def start(interval: float = 0.5, wait_seconds: int = 2) -> Worker | None:
     return worker
 
 
-__all__ = ["Worker", "poll_once", "start"]
+__all__ = ["Worker", "lost_events", "poll_once", "routes", "set_lost_patterns", "start"]

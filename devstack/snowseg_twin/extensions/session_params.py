@@ -42,8 +42,10 @@ from snowseg_twin.extensions._table_functions import literal
 from snowseg_twin.extensions import _fakesnow_compat as compat
 
 DEFAULT_TIMEZONE = "America/Los_Angeles"
-_SET = re.compile(r"^\s*ALTER\s+SESSION\s+SET\s+(?P<name>TIMEZONE|QUERY_TAG)\s*=\s*'(?P<value>(?:[^']|'')*)'\s*;?\s*$",
-                  re.IGNORECASE)
+_SET = re.compile(r"^\s*ALTER\s+SESSION\s+SET\s+(?P<name>TIMEZONE|QUERY_TAG)\s*=\s*'(?P<value>(?:[^'\\]|''|\\.)*)'\s*;?\s*$",
+                  re.IGNORECASE | re.DOTALL)
+_ESCAPE = re.compile(r"''|\\(.)", re.DOTALL)
+_ESCAPED = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "f": "\f"}
 _UNSET = re.compile(r"^\s*ALTER\s+SESSION\s+UNSET\s+(?P<name>TIMEZONE|QUERY_TAG)\s*;?\s*$", re.IGNORECASE)
 UNPARSABLE = [_SET, _UNSET]
 QUERY_LOG_ENV = "SNOWSEG_TWIN_QUERY_LOG"
@@ -51,6 +53,15 @@ SLOW_ENV = "SNOWSEG_TWIN_SLOW_STATEMENT_SECONDS"
 _slow_log = logging.getLogger("snowseg_twin.slow")
 _TAG = "_snowseg_query_tag"
 _log_lock = threading.Lock()
+
+
+def string_value(body: str) -> str:
+    """A single-quoted literal's value: '' and backslash escapes (\\\\, \\', \\n...) undone, as Snowflake reads them.
+
+    >>> string_value(r"it''s a \\\\ and \\'q\\'")
+    "it's a \\\\ and 'q'"
+    """
+    return _ESCAPE.sub(lambda m: "'" if m.group(0) == "''" else _ESCAPED.get(m.group(1), m.group(1)), body)
 
 
 def set_timezone(conn: Any, tz: str | None) -> None:  # noqa: ANN401
@@ -112,7 +123,7 @@ def handle(cursor: Any, command: str, execute: Any, params: Any, args: Any, kwar
     """ALTER SESSION SET / UNSET TIMEZONE or QUERY_TAG; False for any other statement."""
     conn = compat.connection(cursor)
     if m := _SET.match(command):
-        value = m["value"].replace("''", "'")
+        value = string_value(m["value"])
         set_timezone(conn, value) if m["name"].upper() == "TIMEZONE" else conn.__dict__.__setitem__(_TAG, value)
     elif m := _UNSET.match(command):
         set_timezone(conn, None) if m["name"].upper() == "TIMEZONE" else conn.__dict__.__setitem__(_TAG, "")

@@ -2,6 +2,8 @@
 
 - :func:`check_landing`: files in the S3 landing area older than N minutes that no LOAD_AUDIT row accounts
   for, each with what the pipe's load history says about it and what to do (:func:`stale_landing_files`);
+- (before these, ``watch_loads`` reconciles: :mod:`snowseg.loading.reconcile` queues the files whose S3 event was lost
+  again, and :func:`check_landing` leaves those to the reconciliation's ``landing_refreshed`` finding);
 - :func:`check_pipe`: a pipe in a state where it loads nothing (:func:`pipe_state_finding`), else one whose
   oldest pending file waits longer than N minutes (:func:`pipe_pending_finding`);
 - :func:`alert_new` sends each :class:`Finding` once per ``SNOWSEG_ALERT_REPEAT_HOURS`` (default 24), through
@@ -196,12 +198,14 @@ def pipe_state_finding(pipe: str, status: Mapping[str, Any]) -> Finding | None:
 
 
 def check_landing(conn: Any, s3_hook: Any, landing: Any, names: Any, contract: Any, *, minutes: float,
-                  now: datetime | None = None) -> list[Finding]:
-    """:func:`stale_landing_files` on the landing area, LOAD_AUDIT and the pipe's load history."""
+                  now: datetime | None = None, skip: Iterable[str] = ()) -> list[Finding]:
+    """:func:`stale_landing_files` on the landing area, LOAD_AUDIT and the pipe's load history; `skip` names the
+    ``s3://`` URLs another finding already covers (the reconciliation's, :mod:`snowseg.loading.reconcile`)."""
     from snowseg.loading import snowpipe
 
     now = now or datetime.now(UTC)
-    objects = landing_objects(s3_hook, landing)
+    skipped = set(skip)
+    objects = [o for o in landing_objects(s3_hook, landing) if f"s3://{landing.bucket}/{o['Key']}" not in skipped]
     pipe = snowpipe.Pipe(names.database, names.raw, dataset_objects(contract).pipe, None)
     with conn.cursor() as cur:
         audited = audited_landing_paths(cur, names)
@@ -230,6 +234,11 @@ def check_pipe(conn: Any, names: Any, contract: Any, *, minutes: float, now: dat
     finding = (pipe_state_finding(pipe.qualified, status)
                or pipe_pending_finding(pipe.qualified, status, minutes=minutes, now=now or datetime.now(UTC)))
     return [finding] if finding else []
+
+
+def pipe_status_or_none(cur: Any, pipe: Any) -> dict | None:
+    """``SYSTEM$PIPE_STATUS`` of `pipe` as a dict, None when the pipe does not exist (or the role may not see it)."""
+    return _pipe_status(cur, pipe)
 
 
 def _pipe_status(cur: Any, pipe: Any) -> dict | None:

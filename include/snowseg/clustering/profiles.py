@@ -53,6 +53,11 @@ class SegmentProfile:
     effects: dict[str, float] = field(default_factory=dict)
     # numeric features with |effect| >= SEPARATES, strongest first
     numeric_index: list[dict] = field(default_factory=list)
+    # readable rules of the segment (snowseg.clustering.rules.Rule as dicts), most customers first
+    rules: list[dict] = field(default_factory=list)
+    rule_accuracy: float | None = None  # share of the customers the rules cover that are in the segment
+    rule_recall: float | None = None  # share of the segment the rules cover
+    rules_fidelity: float | None = None  # the rules' tree: its accuracy over the run's rows (the same in every segment)
 
 
 def _category_shares(X: pd.DataFrame, contract: DatasetContract, column: str) -> pd.DataFrame | None:

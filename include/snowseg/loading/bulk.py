@@ -109,6 +109,7 @@ def load_chunks(
     by_name = {c.name: c for c in chunks}
 
     with conn.cursor() as cur:
+        wh.tag_session(cur, batch=batch_id)  # the session's queries (and their cost) name the batch
         migrations.require(cur, names, contract)
         if skipped := already_loaded(cur, names, info, target):
             return skipped

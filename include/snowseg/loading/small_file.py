@@ -98,6 +98,7 @@ def load_file(
     started = datetime.now(UTC).replace(tzinfo=None)
 
     with conn.cursor() as cur:
+        wh.tag_session(cur, batch=batch_id)  # the session's queries (and their cost) name the batch
         migrations.require(cur, names, contract)
         if skipped := already_loaded(cur, names, info, target):
             return skipped

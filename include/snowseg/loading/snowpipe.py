@@ -418,6 +418,7 @@ def account_files(
                 raise LoadFailed(f"{f.info.path}: the pipe has no finished load of {f.staged_path} ({load})",
                                  file=f.info.path)
             batch_id = batch_id_for(f.info, LOAD_PATH)
+            wh.tag_session(cur, batch=batch_id)  # this file's audit queries (and their cost) name its batch
             if earlier := audit.find_loaded(cur, names, f.info.sha256, target):
                 results.append(LoadResult("SKIPPED", earlier[0], f.info.name, f.info.rows, 0, 0,
                                           f"{f.info.name}: already accounted for as batch {earlier[0]}"))

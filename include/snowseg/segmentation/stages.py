@@ -14,7 +14,8 @@ prints). Stages that talk to the warehouse take a connection; none knows about A
    and fails, with a report of the scores, when there is none to take (:class:`NoStructure`: no cluster
    structure; :class:`NoStableK`: no stable k); a fixed k is used as given.
 3. :func:`ensemble`: :class:`~snowseg.clustering.ensemble.StableKMeans`.
-4. :func:`profiles`: segment ids carried over from the dataset's previous run, profiles and names.
+4. :func:`profiles`: segment ids carried over from the dataset's previous run, profiles and names, and
+   rules people can read (:mod:`snowseg.clustering.rules`).
 5. :func:`report`: the pictures and the HTML run report.
 6. :func:`publish`: assignments (Python, or one query in the warehouse on the scale path), profiles
    and the model run, atomically (:mod:`snowseg.writeback`).
@@ -156,6 +157,8 @@ def features(conn: Any, contract: DatasetContract, names: Names, params: Segment
     with conn.cursor() as cur:
         follows, current = writeback.plan_run(cur, names, contract.name, fp)  # the id (and report folder) need it
     model_run_id = writeback.run_id_for(fp, follows)
+    with conn.cursor() as cur:
+        wh.tag_session(cur, model_run=model_run_id)  # from here on the session's queries name the model run
     ws.save_frame("features", X)
     ws.save_json("transform", transformer.to_dict())
     ws.save_json("meta", {
@@ -345,15 +348,17 @@ def _profiles_from(ws: Workspace) -> tuple[list[SegmentProfile], dict]:
 
 
 def profiles(conn: Any, contract: DatasetContract, names: Names, ws: Workspace) -> dict:
-    """Stage 4: segment ids (carried over from the dataset's previous run), profiles and names."""
+    """Stage 4: segment ids (carried over from the dataset's previous run), profiles, names and readable rules."""
     from snowseg.clustering.identity import carry_ids
     from snowseg.clustering.profiles import profile_segments
+    from snowseg.clustering.rules import attach_rules
 
     model = ws.load_arrays("ensemble")
     k = len(model["cluster_stability"])
     with _timed(ws, "profiles_s"):
         X, transformer, _ = _transformed(ws)
         with conn.cursor() as cur:
+            wh.tag_session(cur, model_run=ws.load_json("meta")["model_run_id"])  # the queries name the model run
             previous = writeback.previous_centers(cur, names, contract.name)
         labels0 = model["labels"]
         values = X.to_numpy()
@@ -373,6 +378,7 @@ def profiles(conn: Any, contract: DatasetContract, names: Names, ws: Workspace) 
         profs = profile_segments(X, labels, contract, stability=stability, confidence=model["confidence"])
         warnings_ = [f"Segment {p.segment_id} ({p.name}) dissolves under resampling (stability {p.stability:.2f}): "
                      "do not act on it alone" for p in profs if p.stability is not None and p.stability <= 0.5]
+        warnings_ += attach_rules(profs, X, labels, contract, random_state=_params(ws.load_json("meta")).random_state)
     ws.save_json("profiles", {"ids": [int(i) for i in ids], "matches": matches,
                               "profiles": [asdict(p) for p in profs], "warnings": warnings_})
     return {"segments": [{"id": p.segment_id, "name": p.name, "size": p.size, "stability": p.stability}
@@ -498,6 +504,8 @@ def publish(conn: Any, contract: DatasetContract, names: Names, ws: Workspace, *
         centroid_shift=shifts,
     )
     by_id = {p.segment_id: p.name for p in profs}
+    with conn.cursor() as cur:
+        wh.tag_session(cur, model_run=meta["model_run_id"])  # the publishing queries name the model run
     with _stopwatch(timings, "writeback_s"):  # after MODEL_RUNS is written: in the result only
         if in_warehouse:
             from snowseg.clustering.sql_assign import warehouse_assignment_sql

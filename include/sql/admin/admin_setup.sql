@@ -28,6 +28,8 @@
 --   make setup-warehouse CONN=<an Airflow connection that logs in as SYSADMIN>   (or the setup_warehouse DAG)
 -- It grants SNOWSEG_ROLE exactly what the DAGs use (SELECT/INSERT on tables, READ/WRITE on stages, USAGE on file
 -- formats, OPERATE/MONITOR on the pipe, ownership of two transient landing tables). SNOWSEG_ROLE creates nothing.
+-- (OPERATE on the pipe, with USAGE on its stage and file format and INSERT on its table, is also what watch_loads'
+-- ALTER PIPE ... REFRESH needs to queue files whose S3 event was lost; no ownership of the pipe.)
 
 -- 1. The role the DAGs run as, under SYSADMIN so admins keep seeing what it uses.
 use role securityadmin;

@@ -21,8 +21,9 @@ database and the schema. What each statement needs (checked before any handler o
   the table for its table stage (@%t); USAGE on a named file format.
 - PUT / REMOVE: WRITE on a named internal stage (REMOVE on an external stage: USAGE); LIST / GET: READ (LIST on an
   external stage: USAGE); a table stage (@%t): OWNERSHIP of the table.
-- SYSTEM$PIPE_STATUS: MONITOR on the pipe; DESC PIPE: MONITOR or OPERATE; ALTER PIPE ... REFRESH and SET
-  PIPE_EXECUTION_PAUSED: OPERATE.
+- SYSTEM$PIPE_STATUS: MONITOR on the pipe; DESC PIPE: MONITOR or OPERATE; SET PIPE_EXECUTION_PAUSED: OPERATE;
+  ALTER PIPE ... REFRESH: OPERATE and what the pipe's COPY needs (USAGE / READ on its stage, USAGE on its file
+  format, INSERT on its table), no warehouse.
 - USE DATABASE / SCHEMA: USAGE; USE WAREHOUSE: USAGE; DESC TABLE / VIEW / STAGE / FILE FORMAT: any privilege on
   it; DESC INTEGRATION: USAGE; SHOW ... IN DATABASE / SCHEMA: USAGE on it.
 - A statement that reads or writes table data (a query with a FROM, DML, COPY, CTAS) needs a current warehouse

@@ -183,6 +183,28 @@ def _copy(plan: Plan, names: Names, e: exp.Copy) -> None:
     plan.warehouse = True
 
 
+def _refresh_needs(plan: Plan, names: Names, fq: str) -> None:
+    """ALTER PIPE ... REFRESH: what the pipe's COPY needs, besides OPERATE on the pipe.
+
+    "Refresh a pipe: OPERATE or OWNERSHIP on the pipe, USAGE on an external stage or READ on an internal stage,
+    USAGE on a named file format, and INSERT on the target table."
+    (https://docs.snowflake.com/en/user-guide/data-load-snowpipe-manage, the table of privileges.) The queued files
+    load on Snowpipe's compute: no warehouse.
+    """
+    from snowseg_twin.extensions import pipes
+
+    pipe = pipes.find(*fq.split(".", 2))
+    if pipe is None:
+        return  # the statement fails on the missing pipe
+    try:
+        copy = sqlglot.parse_one(pipe.definition, read="snowflake")
+    except sqlglot.errors.ParseError:
+        return
+    if isinstance(copy, exp.Copy):
+        _copy(plan, names, copy)
+    plan.warehouse = False
+
+
 _CREATE_PRIVILEGE = {"TABLE": "CREATE TABLE", "VIEW": "CREATE VIEW", "STAGE": "CREATE STAGE",
                      "FILE FORMAT": "CREATE FILE FORMAT", "SCHEMA": "CREATE SCHEMA"}  # fmt: skip
 _GRANTED_ON = {"TABLE": "TABLE", "VIEW": "VIEW", "STAGE": "STAGE", "FILE FORMAT": "FILE_FORMAT", "SCHEMA": "SCHEMA",
@@ -438,6 +460,8 @@ def _command(plan: Plan, names: Names, kind: str, m: re.Match, a: Access) -> Non
             operate = action.startswith("REFRESH") or re.fullmatch(r"SET\s+PIPE_EXECUTION_PAUSED\s*=\s*\w+", action)
             needed = {"OPERATE"} if operate else {"OWNERSHIP"}
             plan.checks.append(lambda a: a.require_object("PIPE", fq, needed))
+            if action.startswith("REFRESH"):
+                _refresh_needs(plan, names, fq)
         return
     on = {"WAREHOUSE": "WAREHOUSE", "INTEGRATION": "INTEGRATION", "USER": "USER"}[kind.split("_", 1)[1]]
     obj = ident(name)

@@ -11,8 +11,9 @@ Emulates Snowflake's pipes over the twin's COPY engine (copy_csv, s3_stages):
   whose stage location holds the object.
 - `SHOW PIPES [LIKE '..'] [IN ACCOUNT | DATABASE d | SCHEMA s]`, `DESC[RIBE] PIPE p`,
   `DROP PIPE [IF EXISTS] p`, `ALTER PIPE p SET PIPE_EXECUTION_PAUSED = TRUE|FALSE`, `ALTER PIPE p SET
-  COMMENT = '..'`, `ALTER PIPE p REFRESH [PREFIX = '..']` (queues the files under the pipe's FROM
-  location + PREFIX that the pipe has not loaded; result rows File / Status = SENT).
+  COMMENT = '..'`, `ALTER PIPE p REFRESH [PREFIX = '..'] [MODIFIED_AFTER = '..']` (queues the files under the
+  pipe's FROM location + PREFIX, last modified within the last 7 days and after MODIFIED_AFTER, that neither the
+  pipe's nor the target table's load metadata has loaded; result rows File / Status = SENT).
 - `SELECT SYSTEM$PIPE_STATUS('db.schema.p')`: Snowflake's JSON (executionState RUNNING | PAUSED |
   STOPPED_FILE_FORMAT_DROPPED | STOPPED_STAGE_DROPPED, with "error" when stopped; pendingFileCount,
   oldestPendingFilePath / oldestFileTimestamp while files are pending, lastIngestedTimestamp,

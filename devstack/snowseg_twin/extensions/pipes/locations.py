@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ class Location:
 
     def list(self, prefix: str = "") -> list[tuple[str, int, str]]:
         """(path relative to the location, size, url) of every file under location + prefix."""
+        return [(rel, size, url) for rel, size, url, _ in self.list_dated(prefix)]
+
+    def list_dated(self, prefix: str = "") -> list[tuple[str, int, str, datetime.datetime]]:
+        """(path relative to the location, size, url, last modified in UTC) of every file under location + prefix."""
         if self.ext is not None:
             base = self.key if not self.key or self.key.endswith("/") else f"{self.key}/"
             out = []
@@ -42,14 +47,23 @@ class Location:
                 url = self.ext.url_of(o.key)
                 rel = self.relative(url)
                 if rel is not None:
-                    out.append((rel, o.size, url))
+                    out.append((rel, o.size, url, _utc(o.last_modified)))
             return out
         duck = root_connection().cursor()
         try:
             files = list_prefix(self.file_url(prefix), duck)
         finally:
             duck.close()
-        return [(rel, os.path.getsize(f.path), f.path) for f in files if (rel := self.relative(f.path)) is not None]
+        return [(rel, os.path.getsize(f.path), f.path, _mtime(f.path)) for f in files
+                if (rel := self.relative(f.path)) is not None]
+
+
+def _utc(t: datetime.datetime) -> datetime.datetime:
+    return t.astimezone(datetime.UTC) if t.tzinfo else t.replace(tzinfo=datetime.UTC)
+
+
+def _mtime(path: str) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.UTC)
 
 
 def location(pipe: Pipe, duck_conn: DuckDBPyConnection | None = None) -> Location:

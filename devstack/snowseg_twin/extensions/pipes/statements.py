@@ -3,6 +3,7 @@ handle() (registered with _statements)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import uuid
@@ -14,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from snowseg_twin.extensions import _fakesnow_compat as compat
+from snowseg_twin.extensions._load_history import loaded_before
 from snowseg_twin.extensions._table_functions import literal, values_sql
 from snowseg_twin.extensions.pipes.catalog import (
     PIPES,
@@ -153,6 +155,39 @@ def show_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     return values_sql(SHOW_COLUMNS, [_show_row(p, access_control.owner_of(cursor, "PIPE", p.fqname)) for p in pipes])
 
 
+#: "copies a set of data files staged within the previous 7 days to the Snowpipe ingest queue"
+REFRESH_DAYS = 7
+
+
+def refresh_since(modified_after: str | None, now: datetime.datetime) -> datetime.datetime:
+    """The oldest LAST_MODIFIED that ALTER PIPE ... REFRESH queues: 7 days ago, or MODIFIED_AFTER if later.
+
+    Snowflake: REFRESH "copies a set of data files staged within the previous 7 days to the Snowpipe ingest queue"
+    (https://docs.snowflake.com/en/user-guide/data-load-snowpipe-manage); MODIFIED_AFTER is the "Timestamp (in
+    ISO-8601 format) of the oldest data files to copy into the Snowpipe ingest queue based on the LAST_MODIFIED date"
+    (ALTER PIPE). An earlier MODIFIED_AFTER does not reach past the 7 days (the stricter reading); a timestamp
+    without a zone is UTC.
+
+    >>> now = datetime.datetime(2026, 12, 8, tzinfo=datetime.UTC)
+    >>> refresh_since(None, now).isoformat(), refresh_since("2026-12-07T12:00:00", now).isoformat()
+    ('2026-12-01T00:00:00+00:00', '2026-12-07T12:00:00+00:00')
+    >>> refresh_since("2026-11-01T00:00:00Z", now).isoformat()
+    '2026-12-01T00:00:00+00:00'
+    """
+    floor = now - datetime.timedelta(days=REFRESH_DAYS)
+    if not modified_after:
+        return floor
+    try:
+        t = datetime.datetime.fromisoformat(modified_after.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise snowflake.connector.errors.ProgrammingError(
+            msg=f"SQL compilation error:\nInvalid value '{modified_after}' for MODIFIED_AFTER: an ISO-8601 timestamp",
+            errno=1003, sqlstate="42000",
+        ) from None
+    t = t.astimezone(datetime.UTC) if t.tzinfo else t.replace(tzinfo=datetime.UTC)
+    return max(floor, t)
+
+
 def alter_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
     conn = compat.connection(cursor)
     catalog, schema, name = resolve_name(m["name"], conn.database, conn.schema)
@@ -167,9 +202,15 @@ def alter_sql(cursor: Any, m: re.Match) -> str:  # noqa: ANN401
         unknown = set(opts) - {"PREFIX", "MODIFIED_AFTER"}
         if unknown:
             raise NotImplementedError(f"ALTER PIPE REFRESH {', '.join(sorted(unknown))}")
-        loc = location(pipe, compat.duck_conn(cursor))
-        listed = loc.list(opts.get("PREFIX", ""))
-        listed = [(p, s, u) for p, s, u in listed if accepts(pipe, loc, u, p)]
+        duck = compat.duck_conn(cursor)
+        loc = location(pipe, duck)
+        since = refresh_since(opts.get("MODIFIED_AFTER"), utc_now())
+        catalog_, schema_, table_ = pipe.table
+        listed = [
+            (p, s, u) for p, s, u, modified in loc.list_dated(opts.get("PREFIX", ""))
+            if modified >= since and accepts(pipe, loc, u, p)
+            and not loaded_before(duck, catalog_, schema_, table_, u)
+        ]  # fmt: skip
         queued = enqueue(pipe, [(p, s) for p, s, _ in listed], loc=loc)
         kick(pipe.pipe_id)
         return values_sql([("File", "VARCHAR"), ("Status", "VARCHAR")], [[p, "SENT"] for p in queued])
