@@ -214,6 +214,7 @@ def refit_decision(conn: Any, contract: DatasetContract, names: Names, ws: Works
     X = ws.load_frame("features")
     with _timed(ws, "refit_decision_s"):
         with conn.cursor() as cur:
+            wh.tag_session(cur, model_run=meta["model_run_id"])  # the queries name the model run
             last = writeback.last_refit(cur, names, contract.name)
         measured = None
         same_model = False
@@ -480,6 +481,7 @@ def publish(conn: Any, contract: DatasetContract, names: Names, ws: Workspace, *
     assign_only = plan is not None and plan["kind"] == ASSIGN
     in_warehouse = bool(meta["in_warehouse"]) or assign_only  # assign-only: every row assigned in the warehouse
     with conn.cursor() as cur:  # each segment's mean now against the previous run's (the run this one follows)
+        wh.tag_session(cur, model_run=meta["model_run_id"])  # the queries name the model run
         previous = writeback.previous_centers(cur, names, contract.name)
     shifts = _centroid_shifts(profs, previous, X)
     order = np.argsort(ids)  # centres by segment id, for MODEL_RUNS
