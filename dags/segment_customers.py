@@ -15,6 +15,11 @@ through the run's working folder (`SNOWSEG_WORK_DIR`), passing only references t
    level (numeric columns and encoded categoricals) or customer level (recency, frequency, monetary,
    basket, tenure, category shares). Features with |r| >= 0.95 to another are dropped; skewed money
    columns are logged; standard or robust scaling. Above `max_fit_rows` a hash sample is fitted.
+   **refit_decision** (a branch): the contract's `refit` policy decides whether this run refits (k_scores,
+   ensemble) or assigns every row to the last refit's centroids (**assign**, and in the warehouse at publish):
+   refit on the first run, when the model's params or features changed, when the last refit is `every_days`
+   old, or when drift (the largest shift of a segment's mean since the last refit, in standard deviations)
+   passes `max_drift`. Params `refit = now` forces one; `max_drift` overrides the contract's threshold.
 2. **k_scores**: inertia and its knee, silhouette, and stability for k = `k_min`..`k_max`; `k` = 0 chooses
    by the documented rule (and fails, with a report, on data without cluster structure), any other `k`
    is used as given (default 3, the seed's); MODEL_RUNS records the scores and why.
@@ -23,8 +28,10 @@ through the run's working folder (`SNOWSEG_WORK_DIR`), passing only references t
 4. **profiles**: segment ids carry over from the dataset's previous run where segments match; names.
 5. **report**: k scores, profiles, confidence and PCA pictures in an HTML report (path in the log).
 6. **publish**: `ANALYTICS.SEGMENT_ASSIGNMENTS` (history; `CURRENT_SEGMENTS` is the open rows, per
-   dataset), `SEGMENT_PROFILES` and `MODEL_RUNS` in one transaction; above `max_fit_rows` every row is
-   assigned in the warehouse by SQL. Publishing the same data with the same params again writes nothing.
+   dataset, each row with the customer's previous segment), `SEGMENT_PROFILES` and `MODEL_RUNS` (with the
+   migration matrix, the moved share, the drift and the refit decision and its reason) in one transaction;
+   above `max_fit_rows` (and on an assign-only run) every row is assigned in the warehouse by SQL.
+   Publishing the same data with the same params again writes nothing.
 7. **summarise**: the dataset's current segments as a table.
 
 Runs whenever a load raises the `raw_sales` Asset, or on `SNOWSEG_SEGMENT_SCHEDULE` (default Mondays
@@ -65,6 +72,10 @@ from snowseg.config import contract_param
                             title="Customer recency: days to the run's date (ages weekly) or to the newest sale"),
         "contract": contract_param(),
         "table": Param(None, type=["null", "string"], title="Raw table (empty = contract's)"),
+        "refit": Param("policy", enum=["policy", "now"],
+                       title="Refit: by the contract's refit policy, or now (k scores and ensemble)"),
+        "max_drift": Param(None, type=["null", "number"], exclusiveMinimum=0,
+                           title="Refit above this drift (empty = the contract's refit.max_drift)"),
     },
     **dag_args(retries=1, retry_delay=timedelta(minutes=1)),  # and one alert per failure
 )
@@ -111,6 +122,30 @@ def segment_customers():
         print(f"model run {out['model_run_id']}: {out['fit_rows']} of {out['rows']} rows, features {out['features']}")
         return out
 
+    @task.branch
+    def refit_decision(feats: dict, params=None, dag_run=None) -> str:
+        """Refit (k scores, ensemble) or assign to the last refit's centroids: the contract's refit policy."""
+        from snowseg.airflow.tasks import resolve, task_connection
+        from snowseg.segmentation import stages
+        from snowseg.segmentation.workspace import Workspace
+
+        contract, names = resolve(params["contract"], params["table"])
+        with task_connection() as conn:
+            out = stages.refit_decision(conn, contract, names, Workspace.for_run(dag_run.run_id),
+                                        force=params.get("refit") == "now", max_drift=params.get("max_drift"))
+        print(f"{out['kind']}: {out['reason']}")
+        return "k_scores" if out["kind"] == "refit" else "assign"
+
+    @task
+    def assign(feats: dict, dag_run=None) -> dict:
+        """Assign-only run: the rows go to the last refit's centroids (every row in the warehouse at publish)."""
+        from snowseg.segmentation import stages
+        from snowseg.segmentation.workspace import Workspace
+
+        out = stages.assign(Workspace.for_run(dag_run.run_id))
+        print(f"assigned {out['rows']} rows to the centroids of refit {out['refit_run_id']}: {out['sizes']}")
+        return out
+
     @task
     def k_scores(feats: dict, params=None, dag_run=None) -> dict:
         """Inertia and knee, silhouette, stability per k; the k decision (k = 0: chosen, or no structure)."""
@@ -137,8 +172,8 @@ def segment_customers():
               f"{out['runs_ari']}")
         return out
 
-    @task
-    def profiles(fit: dict, params=None, dag_run=None) -> dict:
+    @task(trigger_rule="none_failed_min_one_success")  # after the ensemble, or after assign
+    def profiles(feats: dict, params=None, dag_run=None) -> dict:
         """Segment ids carried over from the dataset's previous run; profiles and names."""
         from snowseg.airflow.tasks import resolve, task_connection
         from snowseg.segmentation import stages
@@ -201,10 +236,19 @@ def segment_customers():
         print(f"model run cost: {cost.queries} queries, {cost.elapsed_s:.1f} s, {cost.credits:.5f} credits "
               "(estimate)")
         print(f"model run {result['model_run_id']} ({'published' if result['published'] else 'already published'})")
+        print(f"{result['run_kind']}: {result['refit_reason']}; moved share {result['moved_share']}")
         Workspace.for_run(dag_run.run_id).remove()  # it holds customer-level data
 
     gate = quality_gate()
-    summarise(publish(report(profiles(ensemble(k_scores(features(gate)))), gate)))
+    feats = features(gate)
+    decision = refit_decision(feats)  # a branch: k_scores -> ensemble (refit), or assign; the other shows skipped
+    scores = k_scores(feats)
+    refit = ensemble(scores)
+    assigned = assign(feats)
+    decision >> [scores, assigned]
+    profs = profiles(feats)
+    [refit, assigned] >> profs
+    summarise(publish(report(profs, gate)))
 
 
 segment_customers()

@@ -196,6 +196,20 @@ QUALITY_STRATEGIES = ("sql", "fetch")
 
 
 @dataclass(frozen=True)
+class RefitPolicy:
+    """When ``segment_customers`` refits (k scores + ensemble) rather than assigning every customer to the last
+    refit's centroids in the warehouse (see ``snowseg.clustering.drift`` and docs/contracts.md).
+
+    ``every_days``: refit when the last refit is this many calendar days old or older (0: every run).
+    ``max_drift``: refit when drift (the largest shift of a segment's mean since the last refit, root mean
+    square over the features in standard deviations) is above it.
+    """
+
+    every_days: int = 7
+    max_drift: float = 0.25
+
+
+@dataclass(frozen=True)
 class DatasetContract:
     """A typed dataset contract.
 
@@ -218,6 +232,7 @@ class DatasetContract:
     profile: ProfileSpec = field(default_factory=ProfileSpec)
     quality: QualitySpec = field(default_factory=QualitySpec)
     source: Path | None = None
+    refit: RefitPolicy = field(default_factory=RefitPolicy)
 
     @property
     def header(self) -> list[str]:
@@ -506,6 +521,7 @@ def _build(raw: dict[str, Any], path: Path) -> DatasetContract:
                                 advice=f"use one of features.categorical {sorted(feature_cats)}")
 
     quality = _quality(raw.get("quality") or {}, path, {c.column for c in columns})
+    refit = _refit(raw.get("refit"), path)
 
     return DatasetContract(
         name=str(raw["name"]),
@@ -515,8 +531,40 @@ def _build(raw: dict[str, Any], path: Path) -> DatasetContract:
         csv=csv_spec,
         features=features,
         profile=profile, quality=quality,
-        source=path,
+        source=path, refit=refit,
     )
+
+
+def _refit(value: Any, path: Path) -> RefitPolicy:
+    """The contract's ``refit:`` mapping (every_days, max_drift), defaults for what it leaves out.
+
+    Examples
+    --------
+    >>> _refit({"every_days": 14}, Path("c.yaml"))
+    RefitPolicy(every_days=14, max_drift=0.25)
+    >>> _refit({"max_drift": 0}, Path("c.yaml"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    snowseg.config.ContractError: c.yaml: refit.max_drift: 0 is not a positive number; ...
+    """
+    if value is None:
+        return RefitPolicy()
+    if not isinstance(value, dict):
+        raise ContractError(f"refit must be a mapping, got {type(value).__name__}", path=path, field="refit",
+                            advice="write e.g. `refit: {every_days: 7, max_drift: 0.25}`")
+    unknown = sorted(set(value) - set(RefitPolicy.__dataclass_fields__))
+    if unknown:
+        raise ContractError(f"unknown refit keys {unknown}", path=path, field="refit",
+                            advice=f"allowed: {sorted(RefitPolicy.__dataclass_fields__)}")
+    every = value.get("every_days", RefitPolicy.every_days)
+    if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+        raise ContractError(f"{every!r} is not a whole number of days >= 0", path=path, field="refit.every_days",
+                            advice="write e.g. 7 (0 refits on every run)")
+    drift = value.get("max_drift", RefitPolicy.max_drift)
+    if isinstance(drift, bool) or not isinstance(drift, int | float) or not 0 < drift < float("inf"):
+        raise ContractError(f"{drift!r} is not a positive number", path=path, field="refit.max_drift",
+                            advice="write the largest drift (standard deviations) to tolerate, e.g. 0.25")
+    return RefitPolicy(every_days=every, max_drift=float(drift))
 
 
 def _column(c: Any, i: int, path: Path) -> ColumnSpec:

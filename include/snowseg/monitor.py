@@ -472,7 +472,61 @@ def latest_segments(cur: Any, names: Names, *, report_root: ReportBase | None = 
     out["rules_fidelity"] = next((p["rules_fidelity"] for p in out["profiles"] if p.get("rules_fidelity") is not None),
                                  None)
     out["report_path"] = _index_under(report_root, str(run["model_run_id"]))
+    out["migration"] = run_migration(cur, names, str(run["model_run_id"]))
     return out
+
+
+def run_migration(cur: Any, names: Names, model_run_id: str) -> dict | None:
+    """A model run's refit decision, drift, migration matrix and centroid shifts, shaped for the page and the API.
+
+    Returns None when the run has none recorded (published before migration database/V014). Otherwise
+    ``run_kind``, ``refit_reason``, ``refit_run_id``, ``drift``, ``moved_share``, ``totals`` (customers, stayed,
+    moved, new, left), ``rows`` (one per previous segment, then "new": its label and a count and row share per
+    column), ``columns`` (segment ids, then "left") and ``shifts`` (per segment: scaled shift, largest changes).
+    """
+    import json
+
+    rows = _query(cur, "monitor/select_run_migration.sql", {"model_run_id": model_run_id},
+                  database=names.database, schema=names.analytics)
+    if not rows or not rows[0].get("MIGRATION"):
+        return None
+    r = _lower(rows[0])
+    return shape_migration(json.loads(r["migration"]), json.loads(r["centroid_shift"] or "[]"),
+                           run_kind=r["run_kind"], refit_reason=r["refit_reason"], refit_run_id=r["refit_run_id"],
+                           drift=r["drift"])
+
+
+def shape_migration(migration: dict, shifts: list[dict], *, run_kind: str | None, refit_reason: str | None,
+                    refit_run_id: str | None, drift: float | None) -> dict:
+    """The migration matrix as table rows (previous segment, then "new") and columns (segment, then "left").
+
+    Examples
+    --------
+    >>> from snowseg.clustering.drift import migration_from_counts
+    >>> m = shape_migration(migration_from_counts([(0, 0, 3), (0, 1, 1), (None, 1, 2)]), [], run_kind="assign",
+    ...                     refit_reason="assign only: drift 0.04 ≤ 0.25", refit_run_id="mr_1", drift=0.04)
+    >>> m["columns"], [(row["label"], [c["count"] for c in row["cells"]]) for row in m["rows"]]
+    ([0, 1], [('0', [3, 1]), ('1', [None, None]), ('new', [None, 2])])
+    >>> m["moved_share"], m["totals"]["customers"]
+    (0.25, 6)
+    """
+    cells = {(c["from"], c["to"]): c for c in migration["cells"]}
+    ids = sorted({k for f, t in cells for k in (f, t) if k is not None})
+    froms = ids + ([None] if any(f is None for f, _ in cells) else [])
+    cols = ids + (["left"] if any(t is None for _, t in cells) else [])
+    return {
+        "run_kind": run_kind, "refit_reason": refit_reason, "refit_run_id": refit_run_id, "drift": drift,
+        "moved_share": migration.get("moved_share"), "columns": cols,
+        "totals": {"customers": migration["total"], "stayed": migration["stayed"], "moved": migration["moved"],
+                   "new": migration["new"], "left": migration["left"]},
+        "rows": [{"label": "new" if f is None else str(f), "cells": [
+            {"count": cells[(f, None if t == "left" else t)]["count"],
+             "row_share": cells[(f, None if t == "left" else t)]["row_share"]}
+            if (f, None if t == "left" else t) in cells else {"count": None, "row_share": None} for t in cols]}
+            for f in froms],
+        "shifts": [{"segment_id": s["segment_id"], "scaled": s["scaled"],
+                    "largest": sorted(s["delta"].items(), key=lambda kv: -abs(kv[1]))[:3]} for s in shifts],
+    }
 
 
 def _history_or_message(cur: Any, names: Names, since: datetime | None) -> tuple[Any, dict]:

@@ -209,6 +209,90 @@ def pca_plot(Z, labels, names: dict[int, str], path: Path, *, max_points: int = 
     return _save(plt, fig, path)
 
 
+def _migration_axes(migration: dict) -> tuple[list, list]:
+    """The matrix's rows (previous segments, then None: new) and columns (segments, then None: left)."""
+    froms = sorted({c["from"] for c in migration["cells"] if c["from"] is not None})
+    tos = sorted({c["to"] for c in migration["cells"] if c["to"] is not None})
+    ids = sorted(set(froms) | set(tos))
+    has_new = any(c["from"] is None for c in migration["cells"])
+    has_left = any(c["to"] is None for c in migration["cells"])
+    return ids + ([None] if has_new else []), ids + ([None] if has_left else [])
+
+
+def migration_heatmap(migration: dict, names: dict[int, str], path: Path) -> Path:
+    """The migration matrix (snowseg.clustering.drift): previous segment (rows, and "new") to segment (columns, and
+    "left"); colour = the share of the row's customers, each cell annotated with its count."""
+    import numpy as np
+
+    plt = _pyplot()
+    rows, cols = _migration_axes(migration)
+    counts = np.zeros((len(rows), len(cols)))
+    for c in migration["cells"]:
+        counts[rows.index(c["from"]), cols.index(c["to"])] = c["count"]
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+
+    def label(sid, none: str) -> str:
+        return none if sid is None else f"{sid} {names.get(sid, '')}"[:40]
+
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(cols) + 3), 0.6 * len(rows) + 2.5), dpi=110)
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for r in range(len(rows)):
+        for c in range(len(cols)):
+            if counts[r, c]:
+                ax.text(c, r, f"{int(counts[r, c]):,}", ha="center", va="center", fontsize=7,
+                        color="white" if share[r, c] > 0.6 else "black")
+    ax.set_xticks(range(len(cols)), [label(s, "left") for s in cols], rotation=30, ha="right", fontsize=7)
+    ax.set_yticks(range(len(rows)), [label(s, "new") for s in rows], fontsize=7)
+    ax.set(xlabel="segment this run", ylabel="segment in the previous run")
+    moved = migration.get("moved_share")
+    ax.set_title("Migrations" + ("" if moved is None else f": {moved:.1%} of returning customers moved"))
+    fig.colorbar(im, ax=ax, label="share of the row's customers")
+    return _save(plt, fig, path)
+
+
+def migration_section(migration: dict, names: dict[int, str], shifts: list[dict], image: str, *,
+                      decision: dict | None = None) -> str:
+    """The report's "Migrations and drift" section: the refit decision, the matrix as a table (counts and shares
+    of the row), the moved share, the heatmap and each segment's centroid shift since the previous run."""
+    rows, cols = _migration_axes(migration)
+    cell = {(c["from"], c["to"]): c for c in migration["cells"]}
+
+    def head(sid, none: str) -> str:
+        return html.escape(none if sid is None else f"{sid} {names.get(sid, '')}")
+
+    body = "".join(
+        f"<tr><th style='text-align:left'>{head(f, 'new')}</th>" + "".join(
+            (f"<td>{cell[(f, t)]['count']:,} ({cell[(f, t)]['row_share']:.0%})</td>" if (f, t) in cell else "<td></td>")
+            for t in cols) + "</tr>" for f in rows)
+    heads = "".join(f"<th>{head(t, 'left')}</th>" for t in cols)
+    table = f"<table id='migration'><tr><th>previous ↓ / now →</th>{heads}</tr>{body}</table>"
+    moved = migration.get("moved_share")
+    summary = (f"<p>{migration['total']:,} customers: {migration['stayed']:,} stayed, {migration['moved']:,} moved"
+               f"{'' if moved is None else f' ({moved:.1%} of those in both runs)'}, {migration['new']:,} new, "
+               f"{migration['left']:,} left.</p>")
+    shift_rows = "".join(
+        f"<tr><td>{s['segment_id']}</td><td style='text-align:left'>{html.escape(names.get(s['segment_id'], ''))}</td>"
+        f"<td>{'new segment' if s['scaled'] is None else format(s['scaled'], '.3f')}</td>"
+        f"<td style='text-align:left'>{html.escape(_largest_deltas(s['delta']))}</td></tr>" for s in shifts)
+    decided = ""
+    if decision is not None:
+        drift = "" if decision.get("drift") is None else f"; drift from the last refit {decision['drift']:.3f}"
+        decided = (f"<p id='refit-decision'>Refit decision: <b>{html.escape(decision['kind'])}</b> — "
+                   f"{html.escape(decision['reason'])}{html.escape(drift)}.</p>")
+    return (f"<h2>Migrations and drift</h2>{decided}{summary}{table}"
+            f"<figure><img src='{html.escape(image)}' alt='Migration matrix'><figcaption>Migration matrix"
+            f"</figcaption></figure><h3>Centroid shift since the previous run</h3><p>Scaled: root mean square over the "
+            f"features of the change of the segment's mean, in standard deviations.</p><table id='centroid-shift'>"
+            f"<tr><th>id</th><th>name</th><th>scaled shift</th><th>largest changes (original units)</th></tr>"
+            f"{shift_rows}</table>")
+
+
+def _largest_deltas(delta: dict[str, float], n: int = 4) -> str:
+    """The features whose mean moved most (by absolute change), as ``FEATURE +1.5``."""
+    top = sorted(delta.items(), key=lambda kv: -abs(kv[1]))[:n]
+    return ", ".join(f"{f} {v:+,.3g}" for f, v in top)
+
+
 def _over(p: SegmentProfile) -> str:
     return ", ".join(f"{o['value']} ×{o['index']:.2f}" for o in p.over_index[:3])
 
@@ -253,7 +337,8 @@ def rules_section(profiles: list[SegmentProfile]) -> str:
 def write_report(run_dir: Path, *, model_run_id: str, k: int, k_reason: str, snapshot: dict,
                  profiles: list[SegmentProfile], images: dict[str, str], amount_label: str,
                  links: dict[str, str] | None = None, scores: list | None = None,
-                 warnings: list[str] | None = None, details: dict | None = None) -> Path:
+                 warnings: list[str] | None = None, details: dict | None = None,
+                 migration_html: str = "") -> Path:
     """A self-contained index.html linking the run's PNGs, its segment table and the k decision."""
     def num(v, fmt):
         return "" if v is None else format(v, fmt)
@@ -297,6 +382,7 @@ segment. Over-indexes on: values whose share in the segment is ×index their sha
 <th>stability</th><th>band</th><th>mean confidence</th><th>over-indexes on</th></tr>
 {rows}
 </table>
+{migration_html}
 {rules_section(profiles)}
 {scores_html}
 <h2>Pictures</h2>

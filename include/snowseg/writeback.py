@@ -1,9 +1,10 @@
 """Publish a model run to Snowflake: assignments (with history), profiles and the run, atomically.
 
 The assignments go up as one gzip CSV (PUT to an internal stage, COPY into a staging table), then
-one transaction closes the open assignments, inserts the new ones from staging, and writes the
-profiles and the model run, so readers of ``CURRENT_SEGMENTS`` see the previous model or the new one,
-never a mix. A run is identified by a fingerprint of what determines its result
+one transaction closes the open assignments, inserts the new ones from staging (each with the segment its
+entity had, PREVIOUS_SEGMENT_ID), counts the migration matrix, and writes the profiles and the model run
+(with the matrix, the moved share and the refit decision), so readers of ``CURRENT_SEGMENTS`` see the
+previous model or the new one, never a mix. A run is identified by a fingerprint of what determines its result
 (contract, feature set, parameters, data snapshot): publishing the same fingerprint again -- a
 retried task, a re-run of the same Airflow run, a second ``make demo`` on unchanged data -- writes
 nothing and returns the run that is already there.
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from snowseg import warehouse as wh
+from snowseg.clustering.drift import migration_from_counts
 from snowseg.clustering.profiles import SegmentProfile
 from snowseg.objects import WRITEBACK_FORMAT, WRITEBACK_STAGE
 from snowseg.warehouse import Names, quote_literal
@@ -62,6 +64,16 @@ class ModelRun:
     fit_rows: int | None = None
     assigned_in: str = "python"
     follows: str | None = None  # the run that was current when this one was planned (see run_id_for)
+    # the refit policy (snowseg.clustering.drift): "refit" or "assign", why, the run whose model this one uses
+    # (None: itself), the model's key, drift from the last refit, per segment its shift since the previous run
+    run_kind: str = "refit"
+    refit_reason: str | None = None
+    refit_run_id: str | None = None
+    refit_key: str | None = None
+    drift: float | None = None
+    drift_by_segment: dict | None = None
+    centroid_shift: list = field(default_factory=list)
+    migration: dict | None = None  # set by publish(), inside its transaction
 
     @property
     def model_run_id(self) -> str:
@@ -139,6 +151,38 @@ def fingerprint(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class LastRefit:
+    """The refit whose model the dataset's current run uses (see ``segments/select_last_refit.sql``)."""
+
+    model_run_id: str
+    published_at: datetime
+    refit_key: str | None
+    transform: dict
+    centers: list  # per segment id: {"segment_id", "center" (transformed space), "runs"}
+    k: int
+    k_reason: str
+    k_choice: dict
+    segments: dict[int, dict]  # per segment id: {"name", "center" (original units), "stability"}
+
+
+def last_refit(cur: Any, names: Names, dataset: str) -> LastRefit | None:
+    """The dataset's last refit (None before its first run)."""
+    target = dict(database=names.database, schema=names.analytics)
+    rows = wh.run(cur, "segments/select_last_refit.sql", {"dataset": dataset}, **target)
+    if not rows:
+        return None
+    run_id, published_at, key, transform, centers, k, k_reason, k_choice = rows[0]
+    if not json.loads(transform or "null") or not json.loads(centers or "null"):  # no model to assign with
+        return None
+    segs = wh.run(cur, "segments/select_run_centers.sql", {"model_run_id": run_id}, **target)
+    return LastRefit(
+        model_run_id=run_id, published_at=published_at, refit_key=key, transform=json.loads(transform),
+        centers=json.loads(centers), k=int(k), k_reason=k_reason or "", k_choice=json.loads(k_choice or "{}"),
+        segments={int(sid): {"name": name, "center": json.loads(center or "{}"), "stability": stability}
+                  for sid, name, center, stability in segs})
+
+
 def previous_centers(cur: Any, names: Names, dataset: str) -> dict[int, dict[str, float]]:
     """The dataset's latest published run's segment centres in original units (empty before its first run)."""
     rows = wh.run(cur, "segments/select_previous_centers.sql", {"dataset": dataset}, database=names.database,
@@ -192,6 +236,8 @@ def publish(
             dataset = {"dataset": run.contract, "valid_from": now}
             wh.run(cur, "segments/close_open_assignments.sql", dataset, **target)
             wh.run(cur, "segments/insert_segment_assignments_from_stage.sql", {**key, **dataset}, **target)
+            run.migration = migration = migration_from_counts(
+                wh.run(cur, "segments/select_migration_counts.sql", {**key, **dataset}, **target))
             cur.executemany(
                 wh.render("segments/insert_segment_profile.sql", **target),
                 [
@@ -223,6 +269,11 @@ def publish(
                     "dropped_features": json.dumps(run.dropped_features), "transform": json.dumps(run.transform),
                     "centers": json.dumps(run.centers), "segment_matches": json.dumps(run.segment_matches),
                     "fit_rows": run.fit_rows, "assigned_in": run.assigned_in, "follows": run.follows,
+                    "run_kind": run.run_kind, "refit_reason": run.refit_reason, "refit_run_id": run.refit_run_id,
+                    "refit_key": run.refit_key, "drift": run.drift,
+                    "drift_by_segment": json.dumps(run.drift_by_segment),
+                    "migration": json.dumps(run.migration), "moved_share": migration["moved_share"],
+                    "centroid_shift": json.dumps(run.centroid_shift),
                 },
                 **target,
             )

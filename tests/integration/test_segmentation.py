@@ -176,6 +176,8 @@ def test_tables_of_an_earlier_version_get_the_new_columns(bare_database, sf):
     cols = {(t, c) for t, c in query(sf, f"select TABLE_NAME, COLUMN_NAME from {database}.INFORMATION_SCHEMA.COLUMNS "
                                          "where TABLE_SCHEMA = 'ANALYTICS'")}
     for table, migration in (("MODEL_RUNS", "V009__model_runs.sql"), ("SEGMENT_PROFILES", "V008__segment_profiles.sql"),
+                             ("MODEL_RUNS", "V014__segment_migrations.sql"),
+                             ("SEGMENT_ASSIGNMENTS", "V014__segment_migrations.sql"),
                              ("SEGMENT_PROFILES", "V015__segment_rules.sql")):
         sql = (migrations.MIGRATIONS_DIR / "database" / migration).read_text()
         added = re.findall(rf"alter table .*\.{table} add column if not exists (\w+)", sql)

@@ -23,6 +23,10 @@ Each stage is a function of :mod:`snowseg.segmentation.stages` and one task of t
 5. Segment ids are carried over from the dataset's previous published run where a new segment matches an old
    one (:mod:`snowseg.clustering.identity`); profiles and business names
    (:mod:`snowseg.clustering.profiles`).
+Between refits (the contract's ``refit`` policy, :mod:`snowseg.clustering.drift`) steps 3 and 4 are skipped: the
+rows are assigned to the last refit's centroids, in the warehouse at publish. Publishing records each customer's
+previous segment, the migration matrix, the moved share, the drift and the refit decision with its reason.
+
 6. **Publish** atomically (:mod:`snowseg.writeback`): assignments computed in Python, or, on the scale
    path, by one query in the warehouse (:mod:`snowseg.clustering.sql_assign`).
 
@@ -56,6 +60,8 @@ def run_segmentation(
     dag_id: str | None = None,
     run_id: str | None = None,
     links: dict[str, str] | None = None,
+    force_refit: bool = False,
+    max_drift: float | None = None,
 ) -> SegmentationResult:
     """Run every stage on the dataset's published rows and publish the result (in a private working folder).
 
@@ -75,8 +81,11 @@ def run_segmentation(
     with tempfile.TemporaryDirectory(prefix="snowseg-run-") as tmp:
         ws = Workspace(Path(tmp))
         stages.features(conn, contract, names, params, ws, report_dir=report_dir)
-        stages.k_scores(contract, ws)
-        stages.ensemble(ws)
+        if stages.refit_decision(conn, contract, names, ws, force=force_refit, max_drift=max_drift)["kind"] == "refit":
+            stages.k_scores(contract, ws)
+            stages.ensemble(ws)
+        else:  # the contract's refit policy: assign to the last refit's centroids
+            stages.assign(ws)
         stages.profiles(conn, contract, names, ws)
         stages.report(contract, ws, links=links)
         return stages.publish(conn, contract, names, ws, dag_id=dag_id, run_id=run_id)

@@ -68,10 +68,15 @@ class SegmentationResult:
     structured: bool = True
     assigned_in: str = "python"
     warnings: list[str] = field(default_factory=list)
+    run_kind: str = "refit"  # or "assign": the last refit's centroids (snowseg.clustering.drift)
+    refit_reason: str | None = None
+    migration: dict | None = None  # the migration matrix publishing counted (None: nothing published)
 
     def to_dict(self) -> dict:
         """A small JSON-safe summary (for XCom and logs)."""
         return {
+            "run_kind": self.run_kind, "refit_reason": self.refit_reason,
+            "moved_share": None if self.migration is None else self.migration["moved_share"],
             "model_run_id": self.model_run_id, "published": self.published, "k": self.k, "rows": self.rows,
             "report_path": self.report_path, "elbow_png": self.elbow_png, "timings": self.timings,
             "k_reason": self.k_reason, "structured": self.structured, "assigned_in": self.assigned_in,
