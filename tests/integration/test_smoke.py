@@ -58,7 +58,7 @@ def test_smoke_suite_passes_on_the_twin_and_leaves_nothing_behind(twin, sf) -> N
     names = [name for _, name, _ in checks]
     database = SMOKE_DATABASE.search(done.stdout).group(0)  # type: ignore[union-attr]
     assert {"setup", "connection: login", "form: small file", "form: small file rejected", "form: bulk load",
-            "form: pipe", "form: pipe load", "form: pipe reload", "form: writeback", "dag: load_small_file",
+            "form: pipe", "form: pipe load", "form: pipe reload", "form: pipe refresh", "form: writeback", "dag: load_small_file",
             "dag: load_bulk_stage", "dag: load_s3_snowpipe", "dag: segment_customers", f"drop {database}"} <= set(names)
     assert done.stdout.splitlines()[-1] == f"{len(checks)} ok, 0 skipped, 0 failed"
     segments = {n: d for _, n, d in checks}["dag: segment_customers"]

@@ -205,10 +205,7 @@ def reconcile(conn: Any, s3_hook: Any, landing: Any, names: Any, contract: Any, 
             result.refreshed = refresh_prefixes([s.staged_path for s in lost],
                                                 [Stale.from_object(o, landing).staged_path for o in objects])
             for prefix in result.refreshed:
-                rows = wh.run(cur, "snowpipe/alter_pipe_refresh.sql", database=names.database, schema=names.raw,
-                              pipe=pipe.name, prefix=quote_literal(prefix))
-                result.sent += [str(r[0]) for r in rows]
-                log.info("ALTER PIPE %s REFRESH PREFIX = '%s': %d file(s) queued", pipe.qualified, prefix, len(rows))
+                result.sent += refresh(cur, names, pipe, prefix)
         if lost and wait > 0:
             loads = _wait_for_loads(cur, names, contract, pipe, [s.staged_path for s in stale], loads,
                                     [s.staged_path for s in lost], wait=wait, poll=poll)
@@ -224,6 +221,19 @@ def reconcile(conn: Any, s3_hook: Any, landing: Any, names: Any, contract: Any, 
         result.handled.append(s.url)
     result.handled += [s.url for s in done if "status" in outcomes[s.staged_path] and s.url not in result.handled]
     return result
+
+
+def refresh(cur: Any, names: Any, pipe: Any, prefix: str) -> list[str]:
+    """``ALTER PIPE <pipe> REFRESH PREFIX = '<prefix>'``: the files it queued (the rows whose Status is SENT).
+
+    REFRESH queues only files staged within the last 7 days that neither the pipe's nor the table's load metadata
+    has loaded, so a prefix naming loaded files queues nothing (an empty list).
+    """
+    rows = wh.run(cur, "snowpipe/alter_pipe_refresh.sql", database=names.database, schema=names.raw,
+                  pipe=pipe.name, prefix=quote_literal(prefix))
+    sent = [str(r[0]) for r in rows if len(r) < 2 or str(r[1]).upper() == "SENT"]
+    log.info("ALTER PIPE %s REFRESH PREFIX = '%s': %d file(s) queued", pipe.qualified, prefix, len(sent))
+    return sent
 
 
 def _same(sent: str, staged_path: str) -> bool:

@@ -12,7 +12,8 @@ current segments. Between them they send each statement form of ``include/sql/st
   ON_ERROR = CONTINUE, VALIDATION_MODE on the bulk stage;
 - Snowpipe: the pipe CREATE PIPE made (SHOW STAGES, DESC PIPE), SYSTEM$PIPE_STATUS, an S3 upload the pipe skips
   (SKIP_FILE), its load history (COPY_HISTORY), and the skipped file loaded again from the landing stage with
-  ON_ERROR = CONTINUE and validated there;
+  ON_ERROR = CONTINUE and validated there, then ALTER PIPE ... REFRESH PREFIX on it (reconciliation's statement:
+  nothing queued);
 - writeback: PUT into the writeback stage, COPY into the staging table, then UPDATE + INSERTs in one transaction.
 
 ``VALIDATE(t, JOB_ID => ...)`` is not among them: the pipeline does not send it (it cannot read a COPY with a
@@ -236,6 +237,19 @@ def pipe_reload(ctx: Context) -> str:
             f"rows loaded, {bad} rejected (VALIDATION_MODE on the landing stage), LOAD_AUDIT PARTIALLY_LOADED")
 
 
+def pipe_refresh(ctx: Context) -> str:
+    """watch_loads' reconciliation statement on a file the pipe has seen: REFRESH PREFIX queues nothing loaded twice."""
+    from snowseg.loading import reconcile
+
+    if ctx.pipe is None or ctx.landed is None:
+        raise Unexpected("the reloaded file", "landed by the pipe load check", None)
+    with ctx.conn.cursor() as cur:
+        sent = reconcile.refresh(cur, ctx.names, ctx.pipe, ctx.landed.staged_path)
+    expect(f"files REFRESH PREFIX = '{ctx.landed.staged_path}' queued", [], sent)
+    return (f"ALTER PIPE {ctx.pipe.qualified} REFRESH PREFIX = '{ctx.landed.staged_path}': nothing queued (the load "
+            "metadata has the file), as reconciliation relies on")
+
+
 def writeback(ctx: Context) -> str:
     """A model run published as segment_customers publishes one: PUT, COPY into staging, UPDATE + INSERT."""
     import numpy as np
@@ -277,5 +291,6 @@ CHECKS: tuple[tuple[str, Callable[[Context], str], bool], ...] = (
     ("pipe", pipe, True),
     ("pipe load", pipe_load, True),
     ("pipe reload", pipe_reload, True),
+    ("pipe refresh", pipe_refresh, True),
     ("writeback", writeback, False),
 )
