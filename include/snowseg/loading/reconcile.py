@@ -41,6 +41,8 @@ from typing import Any
 
 from snowseg import settings
 from snowseg import warehouse as wh
+from snowseg.alerting import watch
+from snowseg.alerting.watch import Finding
 from snowseg.errors import SnowsegError
 from snowseg.loading import pipe_states, snowpipe
 from snowseg.loading.common import batch_id_for
@@ -182,8 +184,6 @@ def reconcile(conn: Any, s3_hook: Any, landing: Any, names: Any, contract: Any, 
     -------
     Reconciliation
     """
-    from snowseg.alerting import watch
-
     now = now or datetime.now(UTC)
     result = Reconciliation()
     objects = watch.landing_objects(s3_hook, landing)
@@ -289,7 +289,7 @@ def _account(conn: Any, s3_hook: Any, landing: Any, s: Stale, load: Any, contrac
 
 
 def refreshed_finding(s: Stale, pipe: str, load: Any, outcome: dict | None, *, sent: bool, now: datetime,
-                      prefix: str | None = None) -> Any:
+                      prefix: str | None = None) -> Finding:
     """The alert for a file whose event was lost: what was done (REFRESH) and what came of it.
 
     Examples
@@ -300,8 +300,6 @@ def refreshed_finding(s: Stale, pipe: str, load: Any, outcome: dict | None, *, s
     >>> f.key, f.details["outcome"]
     ('landing_refreshed:s3://b/sales/snowpipe_ab/a.csv:e1', 'QUEUED')
     """
-    from snowseg.alerting.watch import Finding
-
     age = round((now - s.last_modified).total_seconds() / 60, 1)
     if outcome and "status" in outcome:
         what = (f"the pipe loaded it and it is on record: {outcome['status']} {outcome['rows_loaded']} of "
