@@ -139,21 +139,16 @@ def features(conn: Any, contract: DatasetContract, names: Names, params: Segment
         if dropped:
             log.info("dropped redundant features: %s", dropped)
         transformer = FeatureTransformer(scaling=params.scaling, groups=feats.onehot_groups(X.columns)).fit(X)
-    fp = writeback.fingerprint(
-        contract=[contract.name, contract.version], feature_set=feats.FEATURE_SET_VERSION, columns=list(X.columns),
-        k=params.k, k_range=[params.k_min, params.k_max], n_init=params.n_init, random_state=params.random_state,
-        encoding=params.encoding or contract.features.encoding, data=snapshot["digest"], n_runs=params.n_runs,
-        subsample=params.subsample, scaling=params.scaling, max_fit_rows=params.max_fit_rows,
-        k_sample_rows=params.k_sample_rows, correlation_max=params.correlation_max, ensemble=ENSEMBLE_VERSION,
-        as_of=params.as_of if contract.features.level == "customer" else None,  # only recency reads it
-    )
     # what defines the model apart from the data: a refit is due when it differs from the last refit's
-    refit_key = writeback.fingerprint(
+    model_parts = dict(
         contract=[contract.name, contract.version], feature_set=feats.FEATURE_SET_VERSION, columns=list(X.columns),
         k=params.k, k_range=[params.k_min, params.k_max], n_init=params.n_init, random_state=params.random_state,
         encoding=params.encoding or contract.features.encoding, n_runs=params.n_runs, subsample=params.subsample,
         scaling=params.scaling, max_fit_rows=params.max_fit_rows, k_sample_rows=params.k_sample_rows,
         correlation_max=params.correlation_max, ensemble=ENSEMBLE_VERSION)
+    refit_key = writeback.fingerprint(**model_parts)
+    fp = writeback.fingerprint(**model_parts, data=snapshot["digest"],
+                               as_of=params.as_of if contract.features.level == "customer" else None)  # only recency
     with conn.cursor() as cur:
         follows, current = writeback.plan_run(cur, names, contract.name, fp)  # the id (and report folder) need it
     model_run_id = writeback.run_id_for(fp, follows)
